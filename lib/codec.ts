@@ -1,0 +1,409 @@
+/**
+ * The structured-value codec of weft channels: a compact binary form for plain data
+ * (primitives, strings, arrays, plain objects, Map, Set, Date, typed arrays, bigint) written
+ * straight into the thread's scratch area, with weft objects carried by reference and
+ * `node:v8`'s serializer as the fallback for the rest of the structured clone algorithm.
+ * @internal
+ * @module
+ */
+import { serialize, deserialize } from 'node:v8';
+import { DataCloneError } from './errors.js';
+import { scratch } from './native.js';
+import { WeftObject, wrapHandle } from './object.js';
+import type { Handle } from './native.js';
+
+const T_UNDEF = 0, T_NULL = 1, T_TRUE = 2, T_FALSE = 3, T_I32 = 4, T_F64 = 5;
+const T_ASCII = 6, T_UTF16 = 7, T_ARRAY = 8, T_OBJECT = 9, T_BIGINT = 10, T_REF = 11;
+const T_V8 = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_TYPED = 16, T_AB = 17;
+
+const MAX_DEPTH = 100;
+
+const typedCtors = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as const;
+
+class Bail extends Error {}
+
+let buf: Uint8Array = scratch();
+let dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+let pos = 0;
+let refs: Handle[] | undefined;
+let depth = 0;
+
+function grow(n: number): void {
+  let size = buf.length * 2;
+  while (size < pos + n) size *= 2;
+  const nb = new Uint8Array(size);
+  nb.set(buf.subarray(0, pos));
+  buf = nb;
+  dv = new DataView(nb.buffer);
+}
+
+function ensure(n: number): void {
+  if (pos + n > buf.length) grow(n);
+}
+
+function writeU32(x: number): void {
+  ensure(4);
+  dv.setUint32(pos, x, true);
+  pos += 4;
+}
+
+function writeString(s: string): void {
+  const n = s.length;
+  ensure(5 + n * 2);
+  const start = pos;
+  buf[pos] = T_ASCII;
+  dv.setUint32(pos + 1, n, true);
+  pos += 5;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      // Not ASCII: store UTF-16 code units (exact, lone surrogates included).
+      pos = start;
+      buf[pos] = T_UTF16;
+      dv.setUint32(pos + 1, n, true);
+      pos += 5;
+      for (let j = 0; j < n; j++) {
+        dv.setUint16(pos, s.charCodeAt(j), true);
+        pos += 2;
+      }
+      return;
+    }
+    buf[pos++] = c;
+  }
+}
+
+function writeV8(v: unknown): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = serialize(v);
+  } catch (e) {
+    throw new DataCloneError(`value could not be cloned: ${(e as Error).message}`, { cause: e });
+  }
+  ensure(5 + bytes.length);
+  buf[pos] = T_V8;
+  dv.setUint32(pos + 1, bytes.length, true);
+  pos += 5;
+  buf.set(bytes, pos);
+  pos += bytes.length;
+}
+
+function write(v: unknown): void {
+  switch (typeof v) {
+    case 'number':
+      ensure(9);
+      if ((v | 0) === v && !Object.is(v, -0)) {
+        buf[pos] = T_I32;
+        dv.setInt32(pos + 1, v, true);
+        pos += 5;
+      } else {
+        buf[pos] = T_F64;
+        dv.setFloat64(pos + 1, v, true);
+        pos += 9;
+      }
+      return;
+    case 'string':
+      writeString(v);
+      return;
+    case 'boolean':
+      ensure(1);
+      buf[pos++] = v ? T_TRUE : T_FALSE;
+      return;
+    case 'undefined':
+      ensure(1);
+      buf[pos++] = T_UNDEF;
+      return;
+    case 'bigint': {
+      const s = v.toString(16);
+      ensure(1);
+      buf[pos++] = T_BIGINT;
+      writeString(s);
+      return;
+    }
+    case 'function':
+      throw new DataCloneError(`${String(v.name || 'function')} could not be cloned`);
+    case 'symbol':
+      throw new DataCloneError(`${String(v)} could not be cloned`);
+    case 'object':
+      break;
+  }
+  if (v === null) {
+    ensure(1);
+    buf[pos++] = T_NULL;
+    return;
+  }
+  if (++depth > MAX_DEPTH) throw new Bail();
+  try {
+    writeObject(v as object);
+  } finally {
+    depth--;
+  }
+}
+
+function writeObject(v: object): void {
+  if (v instanceof WeftObject) {
+    (refs ??= []).push(v._h);
+    ensure(1);
+    buf[pos++] = T_REF;
+    writeU32(refs.length - 1);
+    return;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (Array.isArray(v) && proto === Array.prototype) {
+    const n = v.length;
+    ensure(1);
+    buf[pos++] = T_ARRAY;
+    writeU32(n);
+    for (let i = 0; i < n; i++) write(v[i]);
+    return;
+  }
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(v);
+    ensure(1);
+    buf[pos++] = T_OBJECT;
+    writeU32(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      writeString(k);
+      write((v as Record<string, unknown>)[k]);
+    }
+    return;
+  }
+  if (v instanceof Map && proto === Map.prototype) {
+    ensure(1);
+    buf[pos++] = T_MAP;
+    writeU32(v.size);
+    for (const [k, x] of v) {
+      write(k);
+      write(x);
+    }
+    return;
+  }
+  if (v instanceof Set && proto === Set.prototype) {
+    ensure(1);
+    buf[pos++] = T_SET;
+    writeU32(v.size);
+    for (const x of v) write(x);
+    return;
+  }
+  if (v instanceof Date && proto === Date.prototype) {
+    ensure(9);
+    buf[pos] = T_DATE;
+    dv.setFloat64(pos + 1, v.getTime(), true);
+    pos += 9;
+    return;
+  }
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    const t = typedCtors.findIndex((C) => proto === C.prototype);
+    if (t >= 0) {
+      const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      ensure(6 + bytes.length);
+      buf[pos] = T_TYPED;
+      buf[pos + 1] = t;
+      dv.setUint32(pos + 2, bytes.length, true);
+      pos += 6;
+      buf.set(bytes, pos);
+      pos += bytes.length;
+      return;
+    }
+  }
+  if (v instanceof ArrayBuffer) {
+    const bytes = new Uint8Array(v);
+    ensure(5 + bytes.length);
+    buf[pos] = T_AB;
+    dv.setUint32(pos + 1, bytes.length, true);
+    pos += 5;
+    buf.set(bytes, pos);
+    pos += bytes.length;
+    return;
+  }
+  // Everything else (RegExp, Error, boxed primitives, class instances, SharedArrayBuffer,
+  // ...) takes the full structured clone algorithm.
+  writeV8(v);
+}
+
+/** Encoded form of a value: `payload` is a byte length in the scratch area or a copy. */
+export interface Encoded {
+  payload: number | Uint8Array;
+  refs: Handle[] | undefined;
+}
+
+/**
+ * Encodes v for a structured channel. Returns the byte length when the encoding sits in the
+ * thread's scratch area (valid until the next encode/decode), else an owned Uint8Array.
+ * Throws DataCloneError (nothing is sent) for values structured clone refuses.
+ */
+export function encode(v: unknown): Encoded {
+  const s = scratch();
+  buf = s;
+  if (dv.buffer !== s.buffer) dv = new DataView(s.buffer);
+  pos = 0;
+  refs = undefined;
+  depth = 0;
+  try {
+    write(v);
+  } catch (e) {
+    if (!(e instanceof Bail)) throw e;
+    // Too deep, or cyclic: the full algorithm handles shared and cyclic references.
+    buf = s;
+    dv = new DataView(s.buffer);
+    pos = 0;
+    refs = undefined;
+    writeV8(v);
+  }
+  const r: Encoded = { payload: buf === s ? pos : buf.subarray(0, pos), refs };
+  refs = undefined;
+  if (buf !== s) {
+    buf = s;
+    dv = new DataView(s.buffer);
+  }
+  return r;
+}
+
+/** Encodes into an owned copy (for values that must outlive the next encode). */
+export function encodeOwned(v: unknown): { payload: Uint8Array; refs: Handle[] | undefined } {
+  const e = encode(v);
+  const payload = typeof e.payload === 'number' ? scratch().slice(0, e.payload) : e.payload;
+  return { payload, refs: e.refs };
+}
+
+// ---- decoding ---------------------------------------------------------------------------
+
+let rb: Uint8Array = buf;
+let rdv = dv;
+let rpos = 0;
+let rrefs: Handle[] | undefined;
+
+const td = new TextDecoder();
+
+function readU32(): number {
+  const x = rdv.getUint32(rpos, true);
+  rpos += 4;
+  return x;
+}
+
+function readStringBody(tag: number): string {
+  const n = readU32();
+  if (tag === T_ASCII) {
+    const start = rpos;
+    rpos += n;
+    if (n > 64) return td.decode(rb.subarray(start, rpos));
+    let s = '';
+    for (let i = start; i < rpos; i++) s += String.fromCharCode(rb[i]!);
+    return s;
+  }
+  let s = '';
+  for (let i = 0; i < n; i += 4096) {
+    const m = Math.min(4096, n - i);
+    const codes = new Array<number>(m);
+    for (let j = 0; j < m; j++) codes[j] = rdv.getUint16(rpos + (i + j) * 2, true);
+    s += String.fromCharCode.apply(null, codes);
+  }
+  rpos += n * 2;
+  return s;
+}
+
+function read(): unknown {
+  const tag = rb[rpos++]!;
+  switch (tag) {
+    case T_UNDEF: return undefined;
+    case T_NULL: return null;
+    case T_TRUE: return true;
+    case T_FALSE: return false;
+    case T_I32: {
+      const x = rdv.getInt32(rpos, true);
+      rpos += 4;
+      return x;
+    }
+    case T_F64: {
+      const x = rdv.getFloat64(rpos, true);
+      rpos += 8;
+      return x;
+    }
+    case T_ASCII:
+    case T_UTF16:
+      return readStringBody(tag);
+    case T_ARRAY: {
+      const n = readU32();
+      const a = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = read();
+      return a;
+    }
+    case T_OBJECT: {
+      const n = readU32();
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const k = readStringBody(rb[rpos++]!);
+        o[k] = read();
+      }
+      return o;
+    }
+    case T_BIGINT: {
+      const s = readStringBody(rb[rpos++]!);
+      return s.startsWith('-') ? -BigInt('0x' + s.slice(1)) : BigInt('0x' + s);
+    }
+    case T_REF: {
+      const i = readU32();
+      return wrapHandle(rrefs![i]!);
+    }
+    case T_MAP: {
+      const n = readU32();
+      const m = new Map();
+      for (let i = 0; i < n; i++) {
+        const k = read();
+        m.set(k, read());
+      }
+      return m;
+    }
+    case T_SET: {
+      const n = readU32();
+      const s = new Set();
+      for (let i = 0; i < n; i++) s.add(read());
+      return s;
+    }
+    case T_DATE: {
+      const t = rdv.getFloat64(rpos, true);
+      rpos += 8;
+      return new Date(t);
+    }
+    case T_TYPED: {
+      const C = typedCtors[rb[rpos]!]!;
+      rpos++;
+      const n = readU32();
+      const copy = rb.slice(rpos, rpos + n);
+      rpos += n;
+      return new C(copy.buffer, 0, n / C.BYTES_PER_ELEMENT);
+    }
+    case T_AB: {
+      const n = readU32();
+      const copy = rb.slice(rpos, rpos + n);
+      rpos += n;
+      return copy.buffer;
+    }
+    case T_V8: {
+      const n = readU32();
+      const v = deserialize(rb.subarray(rpos, rpos + n));
+      rpos += n;
+      return v;
+    }
+    default:
+      throw new Error(`weft: corrupt message (tag ${tag})`);
+  }
+}
+
+/** Decodes `len` bytes of bytes (scratch or a received copy) with the given weft objects. */
+export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undefined): unknown {
+  rb = bytes;
+  rdv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  rpos = 0;
+  rrefs = handles;
+  try {
+    const v = read();
+    if (rpos !== len) throw new Error('weft: corrupt message (length)');
+    return v;
+  } finally {
+    rrefs = undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * weft — Go's concurrency model for Node.js on real OS threads.
+ *
+ * Every object here lives in native memory and is shared by reference between the main
+ * thread and worker threads: pass it in a channel, or through `share()`/`attach()` with plain
+ * `postMessage`/`workerData`.
+ * @module
+ */
+export {
+  Chan,
+  type ChanOptions,
+  type ElemType,
+  type RecvChan,
+  type RecvResult,
+  type SendChan,
+  type TryRecvResult,
+  type TypedArray,
+  type WaitOpts,
+} from './chan.js';
+export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts } from './select.js';
+export { share, attach, liveObjects } from './share.js';
+export {
+  BusyError,
+  CanceledError,
+  ClosedChannelError,
+  DataCloneError,
+  DeadlineExceededError,
+  DeadlockError,
+  GoneError,
+  MisuseError,
+  TimeoutError,
+} from './errors.js';

@@ -1,0 +1,93 @@
+// handle.cc — see handle.h.
+#include "handle.h"
+
+#include "thread_ctx.h"
+
+namespace weft {
+
+namespace {
+void finalize_handle(napi_env, void* data, void*) {
+  auto* h = static_cast<Handle*>(data);
+  h->obj->release();
+  delete h;
+}
+}  // namespace
+
+napi_value make_handle(napi_env env, Shared* s) {
+  napi_value obj;
+  napi_create_object(env, &obj);
+  auto* h = new Handle{s};
+  napi_wrap(env, obj, h, finalize_handle, nullptr, nullptr);
+  return obj;
+}
+
+Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what) {
+  void* data = nullptr;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
+      napi_unwrap(env, v, &data) != napi_ok || data == nullptr ||
+      (kind != Kind(0) && static_cast<Handle*>(data)->obj->kind() != kind)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+    return nullptr;
+  }
+  return static_cast<Handle*>(data)->obj;
+}
+
+napi_value js_share(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Shared* s = unwrap_handle(env, argv[0], Kind(0), "expected a weft object");
+  if (!s) return nullptr;
+  napi_value r;
+  napi_create_double(env, double(s->share()), &r);
+  return r;
+}
+
+napi_value js_attach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double id = 0;
+  napi_get_value_double(env, argv[0], &id);
+  Shared* s = Shared::attach(uint64_t(id));
+  if (!s) {
+    napi_value n;
+    napi_get_null(env, &n);
+    return n;
+  }
+  return make_handle(env, s);
+}
+
+napi_value js_kind_of(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  napi_value r;
+  if (napi_unwrap(env, argv[0], &data) != napi_ok || data == nullptr) {
+    napi_create_int32(env, 0, &r);
+  } else {
+    napi_create_int32(env, int32_t(static_cast<Handle*>(data)->obj->kind()), &r);
+  }
+  return r;
+}
+
+napi_value js_live_objects(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_create_double(env, double(Shared::live_count()), &r);
+  return r;
+}
+
+napi_value js_take_refs(napi_env env, napi_callback_info) {
+  ThreadCtx* tc = ThreadCtx::get(env);
+  napi_value arr;
+  napi_create_array_with_length(env, tc->last_refs.size(), &arr);
+  for (size_t i = 0; i < tc->last_refs.size(); i++)
+    napi_set_element(env, arr, uint32_t(i), make_handle(env, tc->last_refs[i]));
+  tc->last_refs.clear();
+  tc->status[2] = 0;
+  return arr;
+}
+
+}  // namespace weft

@@ -1,0 +1,28 @@
+// handle.h — the JavaScript side of a shared object: a plain object wrapping a Handle that
+// owns one reference. Its finalizer (run by the GC on the owning thread) drops the reference.
+#pragma once
+
+#include <node_api.h>
+
+#include "registry.h"
+
+namespace weft {
+
+struct Handle {
+  Shared* obj;
+};
+
+// A new JS handle adopting one owned reference to s.
+napi_value make_handle(napi_env env, Shared* s);
+// The object behind a JS handle, or nullptr (with a TypeError pending) if v is not a handle of
+// the given kind.
+Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what);
+
+// Module functions: share(h) -> id, attach(id) -> handle | null, kindOf(h), liveObjects().
+napi_value js_share(napi_env env, napi_callback_info info);
+napi_value js_attach(napi_env env, napi_callback_info info);
+napi_value js_kind_of(napi_env env, napi_callback_info info);
+napi_value js_live_objects(napi_env env, napi_callback_info info);
+napi_value js_take_refs(napi_env env, napi_callback_info info);
+
+}  // namespace weft

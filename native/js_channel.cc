@@ -1,0 +1,563 @@
+// js_channel.cc — see js_channel.h.
+//
+// Calling convention shared with lib/native.ts: results that can fail report a code
+// (thread_ctx.h: Code) either as the return value or, when the return value is the received
+// value itself, in status[0] of the thread's status area. Structured payloads travel through
+// the thread's scratch area (the JS codec writes/reads it); their weft objects travel as
+// arrays of handles.
+#include "js_channel.h"
+
+#include <cmath>
+#include <vector>
+
+#include "channel.h"
+#include "handle.h"
+#include "select.h"
+#include "thread_ctx.h"
+
+namespace weft {
+
+namespace {
+
+template <size_t N>
+struct Args {
+  napi_value v[N];
+  size_t n = N;
+  Args(napi_env env, napi_callback_info info) {
+    napi_get_cb_info(env, info, &n, v, nullptr, nullptr);
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    for (size_t i = n; i < N; i++) v[i] = undef;
+  }
+};
+
+Channel* chan_of(napi_env env, napi_value v) {
+  void* data = nullptr;
+  if (napi_unwrap(env, v, &data) != napi_ok || data == nullptr ||
+      static_cast<Handle*>(data)->obj->kind() != Kind::Channel) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a channel handle");
+    return nullptr;
+  }
+  return static_cast<Channel*>(static_cast<Handle*>(data)->obj);
+}
+
+napi_value num(napi_env env, double d) {
+  napi_value r;
+  napi_create_double(env, d, &r);
+  return r;
+}
+
+napi_value i32(napi_env env, int32_t x) {
+  napi_value r;
+  napi_create_int32(env, x, &r);
+  return r;
+}
+
+uint64_t deadline_of(napi_env env, napi_value v) {
+  double ms = -1;
+  if (napi_get_value_double(env, v, &ms) != napi_ok || !(ms >= 0)) return 0;
+  uint64_t d = now_ns() + uint64_t(ms * 1e6);
+  return d == 0 ? 1 : d;
+}
+
+// Builds a structured Message from the scratch area (v = length) or a Uint8Array, plus the
+// weft objects in `refs` (each retained for the message).
+bool to_message(napi_env env, ThreadCtx* tc, napi_value v, napi_value refs, uint64_t* out) {
+  auto* m = new Message();
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_number) {
+    double len = 0;
+    napi_get_value_double(env, v, &len);
+    size_t n = size_t(len);
+    if (n > tc->scratch_len) n = tc->scratch_len;
+    m->bytes.assign(tc->scratch, tc->scratch + n);
+  } else {
+    napi_typedarray_type tt;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, v, &tt, &length, &data, nullptr, nullptr) != napi_ok) {
+      delete m;
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad structured payload");
+      return false;
+    }
+    auto* p = static_cast<uint8_t*>(data);
+    m->bytes.assign(p, p + length);
+  }
+  napi_typeof(env, refs, &t);
+  if (t == napi_object) {
+    uint32_t count = 0;
+    napi_get_array_length(env, refs, &count);
+    m->refs.reserve(count);
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value e;
+      napi_get_element(env, refs, i, &e);
+      Shared* s = unwrap_handle(env, e, Kind(0), "payload holds a bad weft reference");
+      if (s == nullptr) {
+        delete m;
+        return false;
+      }
+      s->retain();  // the caller's handle keeps s alive during this call
+      m->refs.push_back(s);
+    }
+  }
+  *out = to_bits(m);
+  return true;
+}
+
+// JS value -> slot bits for ch's element type. JS has validated the type and range.
+bool to_bits_js(napi_env env, ThreadCtx* tc, Channel* ch, napi_value v, napi_value refs,
+                uint64_t* out) {
+  switch (ch->elem()) {
+    case Elem::kF64: {
+      double d = 0;
+      napi_get_value_double(env, v, &d);
+      *out = f64_bits(d);
+      return true;
+    }
+    case Elem::kI32: {
+      int32_t x = 0;
+      napi_get_value_int32(env, v, &x);
+      *out = uint32_t(x);
+      return true;
+    }
+    case Elem::kI64: {
+      int64_t x = 0;
+      bool lossless;
+      napi_get_value_bigint_int64(env, v, &x, &lossless);
+      *out = uint64_t(x);
+      return true;
+    }
+    case Elem::kBool: {
+      bool b = false;
+      napi_get_value_bool(env, v, &b);
+      *out = b ? 1 : 0;
+      return true;
+    }
+    case Elem::kStructured:
+      return to_message(env, tc, v, refs, out);
+  }
+  return false;
+}
+
+int32_t code_of(WaitStatus st, const SelectOut& out) {
+  switch (st) {
+    case WaitStatus::kDone:
+      return out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
+    case WaitStatus::kTimeout:
+      return kCodeTimeout;
+    case WaitStatus::kStopped:
+      return kCodeStopped;
+    case WaitStatus::kWouldBlock:
+      return kCodeWouldBlock;
+  }
+  return kCodeWouldBlock;
+}
+
+int32_t code_of(Channel::Res r) {
+  return r == Channel::Res::kOk ? kCodeOk
+         : r == Channel::Res::kClosed ? kCodeClosed : kCodeWouldBlock;
+}
+
+// Blocks the calling thread on a single case.
+WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
+                     uint64_t deadline, SelectOut* out) {
+  CaseRec rec;
+  rec.ch = ch;
+  rec.is_send = is_send;
+  rec.val = is_send ? *val : 0;
+  Waiter w;
+  WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::stop_probe, tc,
+                               &tc->rng, out);
+  if (is_send) *val = rec.val;  // 0 once the channel took a structured payload
+  return st;
+}
+
+// ---- functions -----------------------------------------------------------------------------
+
+napi_value js_chan_new(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  double cap = 0;
+  int32_t elem = 0;
+  napi_get_value_double(env, a.v[0], &cap);
+  napi_get_value_int32(env, a.v[1], &elem);
+  return make_handle(env, new Channel(uint32_t(cap), Elem(elem)));
+}
+
+napi_value js_chan_info(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  napi_value arr;
+  napi_create_array_with_length(env, 3, &arr);
+  napi_set_element(env, arr, 0, num(env, ch->capacity()));
+  napi_set_element(env, arr, 1, i32(env, int32_t(ch->elem())));
+  napi_set_element(env, arr, 2, num(env, double(ch->id())));
+  return arr;
+}
+
+napi_value js_chan_len(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  return num(env, double(ch->length()));
+}
+
+napi_value js_chan_closed(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  napi_value r;
+  napi_get_boolean(env, ch->closed(), &r);
+  return r;
+}
+
+napi_value js_chan_close(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  napi_value r;
+  napi_get_boolean(env, ch->close(), &r);
+  return r;
+}
+
+// trySend(h, v, refs) -> code
+napi_value js_chan_try_send(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t bits;
+  if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
+  Channel::Res r = ch->try_send(bits);
+  if (r != Channel::Res::kOk) drop_value(ch->elem(), bits);
+  return i32(env, code_of(r));
+}
+
+// sendSync(h, v, refs, timeoutMs) -> code
+napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t bits;
+  if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
+  Channel::Res r = ch->try_send(bits);
+  if (r != Channel::Res::kWouldBlock) {
+    if (r != Channel::Res::kOk) drop_value(ch->elem(), bits);
+    return i32(env, code_of(r));
+  }
+  SelectOut out;
+  WaitStatus st = block_one(tc, ch, true, &bits, deadline_of(env, a.v[3]), &out);
+  int32_t code = code_of(st, out);
+  if (code != kCodeOk) drop_value(ch->elem(), bits);
+  return i32(env, code);
+}
+
+// send(h, v, refs) -> code, or a Promise of [code] (status[0] == pending, status[1] = op id)
+napi_value js_chan_send(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t bits;
+  if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
+  Channel::Res r = ch->try_send(bits);
+  if (r != Channel::Res::kWouldBlock) {
+    if (r != Channel::Res::kOk) drop_value(ch->elem(), bits);
+    tc->status[0] = code_of(r);
+    return i32(env, code_of(r));
+  }
+  auto* op = new AsyncOp();
+  op->recs.resize(1);
+  op->recs[0].ch = ch;
+  op->recs[0].is_send = true;
+  op->recs[0].val = bits;
+  tc->status[0] = kCodePending;
+  return tc->start_async(op);
+}
+
+// tryRecv(h) -> value; status[0] = code
+napi_value js_chan_try_recv(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t v = 0;
+  Channel::Res r = ch->try_recv(&v);
+  tc->status[0] = code_of(r);
+  if (r != Channel::Res::kOk) return nullptr;
+  return value_to_js(tc, ch->elem(), v, false);
+}
+
+// recvSync(h, timeoutMs) -> value; status[0] = code
+napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t v = 0;
+  Channel::Res r = ch->try_recv(&v);
+  if (r == Channel::Res::kWouldBlock) {
+    SelectOut out;
+    WaitStatus st = block_one(tc, ch, false, nullptr, deadline_of(env, a.v[1]), &out);
+    tc->status[0] = code_of(st, out);
+    if (tc->status[0] != kCodeOk) return nullptr;
+    return value_to_js(tc, ch->elem(), out.val, false);
+  }
+  tc->status[0] = code_of(r);
+  if (r != Channel::Res::kOk) return nullptr;
+  return value_to_js(tc, ch->elem(), v, false);
+}
+
+// recv(h) -> value (status[0] ok/closed), or a Promise of [code, index, value] (pending)
+napi_value js_chan_recv(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint64_t v = 0;
+  Channel::Res r = ch->try_recv(&v);
+  if (r != Channel::Res::kWouldBlock) {
+    tc->status[0] = code_of(r);
+    if (r != Channel::Res::kOk) return nullptr;
+    return value_to_js(tc, ch->elem(), v, false);
+  }
+  auto* op = new AsyncOp();
+  op->recs.resize(1);
+  op->recs[0].ch = ch;
+  op->recs[0].is_send = false;
+  tc->status[0] = kCodePending;
+  return tc->start_async(op);
+}
+
+size_t elem_size(Elem e) { return e == Elem::kI32 ? 4 : e == Elem::kBool ? 1 : 8; }
+
+uint64_t load_elem(Elem e, const uint8_t* p, size_t i) {
+  switch (e) {
+    case Elem::kI32: {
+      int32_t x;
+      std::memcpy(&x, p + i * 4, 4);
+      return uint32_t(x);
+    }
+    case Elem::kBool:
+      return p[i] ? 1 : 0;
+    default: {
+      uint64_t x;
+      std::memcpy(&x, p + i * 8, 8);
+      return x;
+    }
+  }
+}
+
+void store_elem(Elem e, uint8_t* p, size_t i, uint64_t bits) {
+  switch (e) {
+    case Elem::kI32: {
+      uint32_t x = uint32_t(bits);
+      std::memcpy(p + i * 4, &x, 4);
+      return;
+    }
+    case Elem::kBool:
+      p[i] = bits ? 1 : 0;
+      return;
+    default:
+      std::memcpy(p + i * 8, &bits, 8);
+  }
+}
+
+// sendMany(h, typedArray, timeoutMs, block) -> number sent; status[0] = code of the stop
+napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  napi_typedarray_type tt;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, a.v[1], &tt, &length, &data, nullptr, nullptr) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "values must be a typed array");
+    return nullptr;
+  }
+  bool block = false;
+  napi_get_value_bool(env, a.v[3], &block);
+  uint64_t deadline = block ? deadline_of(env, a.v[2]) : 0;
+  auto* p = static_cast<const uint8_t*>(data);
+  Elem e = ch->elem();
+  size_t i = 0;
+  int32_t code = kCodeOk;
+  for (; i < length; i++) {
+    uint64_t bits = load_elem(e, p, i);
+    Channel::Res r = ch->try_send(bits);
+    if (r == Channel::Res::kOk) continue;
+    if (r == Channel::Res::kClosed || !block) {
+      code = code_of(r);
+      break;
+    }
+    SelectOut out;
+    code = code_of(block_one(tc, ch, true, &bits, deadline, &out), out);
+    if (code != kCodeOk) break;
+  }
+  tc->status[0] = code;
+  return num(env, double(i));
+}
+
+// recvMany(h, max, timeoutMs, block) -> typed array (maybe empty); status[0] = code
+napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  double maxd = 0;
+  napi_get_value_double(env, a.v[1], &maxd);
+  bool block = false;
+  napi_get_value_bool(env, a.v[3], &block);
+  size_t max = size_t(maxd);
+  Elem e = ch->elem();
+  size_t es = elem_size(e);
+  std::vector<uint8_t> buf;
+  buf.resize(max * es);
+  size_t n = 0;
+  int32_t code = kCodeOk;
+  while (n < max) {
+    uint64_t v = 0;
+    Channel::Res r = ch->try_recv(&v);
+    if (r == Channel::Res::kOk) {
+      store_elem(e, buf.data(), n++, v);
+      continue;
+    }
+    if (n > 0 || r == Channel::Res::kClosed || !block) {
+      if (n == 0) code = code_of(r);
+      break;
+    }
+    SelectOut out;
+    code = code_of(block_one(tc, ch, false, nullptr, deadline_of(env, a.v[2]), &out), out);
+    if (code != kCodeOk) break;
+    store_elem(e, buf.data(), n++, out.val);
+  }
+  tc->status[0] = code;
+  napi_value ab, ta;
+  void* dst = nullptr;
+  napi_create_arraybuffer(env, n * es, &dst, &ab);
+  if (n) std::memcpy(dst, buf.data(), n * es);
+  napi_typedarray_type tt = e == Elem::kF64   ? napi_float64_array
+                            : e == Elem::kI32 ? napi_int32_array
+                            : e == Elem::kI64 ? napi_bigint64_array
+                                              : napi_uint8_array;
+  napi_create_typedarray(env, tt, n, ab, 0, &ta);
+  return ta;
+}
+
+// select(handles[], ops Int32Array (0 recv, 1 send, -1 nil), values[], refs[], mode, timeout)
+// mode 0: try once; 1: block; 2: async. Returns [code, index, value] or a Promise of it.
+napi_value js_select(napi_env env, napi_callback_info info) {
+  Args<6> a(env, info);
+  ThreadCtx* tc = ThreadCtx::get(env);
+  uint32_t n = 0;
+  napi_get_array_length(env, a.v[0], &n);
+  int32_t mode = 0;
+  napi_get_value_int32(env, a.v[4], &mode);
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void* opsp = nullptr;
+  napi_get_typedarray_info(env, a.v[1], &tt, &len, &opsp, nullptr, nullptr);
+  auto* ops = static_cast<int32_t*>(opsp);
+  std::vector<CaseRec> recs(n);
+  auto drop_all = [&]() {
+    for (CaseRec& c : recs)
+      if (c.ch && c.is_send) drop_value(c.ch->elem(), c.val);
+  };
+  for (uint32_t i = 0; i < n; i++) {
+    if (ops[i] < 0) continue;
+    napi_value h, v, refs;
+    napi_get_element(env, a.v[0], i, &h);
+    Channel* ch = chan_of(env, h);
+    if (!ch) {
+      drop_all();
+      return nullptr;
+    }
+    recs[i].ch = ch;
+    recs[i].is_send = ops[i] == 1;
+    if (recs[i].is_send) {
+      napi_get_element(env, a.v[2], i, &v);
+      napi_get_element(env, a.v[3], i, &refs);
+      if (!to_bits_js(env, tc, ch, v, refs, &recs[i].val)) {
+        recs[i].ch = nullptr;
+        drop_all();
+        return nullptr;
+      }
+    }
+  }
+  SelectOut out;
+  int32_t code;
+  if (mode == 2) {
+    if (select_try(recs.data(), int32_t(n), &tc->rng, &out)) {
+      code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
+    } else {
+      auto* op = new AsyncOp();
+      op->recs = std::move(recs);
+      op->is_select = true;
+      tc->status[0] = kCodePending;
+      return tc->start_async(op);
+    }
+  } else if (mode == 1) {
+    Waiter w;
+    code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_of(env, a.v[5]),
+                                &ThreadCtx::stop_probe, tc, &tc->rng, &out),
+                   out);
+  } else {
+    code = select_try(recs.data(), int32_t(n), &tc->rng, &out)
+               ? (out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed)
+               : kCodeWouldBlock;
+  }
+  drop_all();
+  tc->status[0] = code;
+  napi_value arr;
+  napi_create_array_with_length(env, 3, &arr);
+  napi_set_element(env, arr, 0, i32(env, code));
+  napi_set_element(env, arr, 1, i32(env, out.index));
+  if (code == kCodeOk && out.index >= 0 && !recs[out.index].is_send) {
+    napi_set_element(env, arr, 2, value_to_js(tc, recs[out.index].ch->elem(), out.val, true));
+  }
+  return arr;
+}
+
+// cancel(opId, code) -> true if the op was withdrawn (its promise settles with `code`)
+napi_value js_cancel(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  double id = 0;
+  int32_t code = kCodeCanceled;
+  napi_get_value_double(env, a.v[0], &id);
+  napi_get_value_int32(env, a.v[1], &code);
+  napi_value r;
+  napi_get_boolean(env, ThreadCtx::get(env)->cancel(uint64_t(id), code), &r);
+  return r;
+}
+
+}  // namespace
+
+void register_channel_functions(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"chanNew", nullptr, js_chan_new, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanInfo", nullptr, js_chan_info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanLen", nullptr, js_chan_len, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanClosed", nullptr, js_chan_closed, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanClose", nullptr, js_chan_close, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanTrySend", nullptr, js_chan_try_send, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanSendSync", nullptr, js_chan_send_sync, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"chanSend", nullptr, js_chan_send, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanTryRecv", nullptr, js_chan_try_recv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanRecvSync", nullptr, js_chan_recv_sync, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"chanRecv", nullptr, js_chan_recv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanSendMany", nullptr, js_chan_send_many, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"chanRecvMany", nullptr, js_chan_recv_many, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"select", nullptr, js_select, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cancel", nullptr, js_cancel, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
+
+}  // namespace weft

@@ -1,0 +1,99 @@
+// parker.h — futex helpers, and the Waiter records that blocked operations park on.
+//
+// A blocked operation (a plain send/recv, or a select with many cases) owns one Waiter and
+// one CaseRec per case. The CaseRecs are linked into the waiter queues of the channels
+// involved (under each channel's queue lock). Another thread that can complete one of the
+// cases *claims* the waiter with a single CAS on `state` (kWaiting -> case index); exactly
+// one claim can succeed, which is what makes select take exactly one case. The claimer fills
+// in the claimed CaseRec (value, result) and then completes the waiter: for a synchronous
+// waiter it stores `word` (release) and futex-wakes it if it went to sleep; for an async
+// waiter it hands the Waiter to its thread's Inbox, which wakes that thread's event loop.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace weft {
+
+class Channel;
+class Inbox;
+
+// ---- clock and futex --------------------------------------------------------------------
+
+uint64_t now_ns();  // CLOCK_MONOTONIC
+// Wait while *w == expected, until the absolute CLOCK_MONOTONIC deadline (0 = none).
+// Returns false on timeout. Spurious returns are possible: callers re-check.
+bool futex_wait(std::atomic<uint32_t>* w, uint32_t expected, uint64_t deadline_ns);
+void futex_wake(std::atomic<uint32_t>* w, int count);
+void cpu_relax();
+
+// ---- waiter records ----------------------------------------------------------------------
+
+constexpr int32_t kWaiting = -1;
+constexpr int32_t kCanceled = -2;
+
+// What the claimer did to a CaseRec before completing its waiter.
+enum class Outcome : uint8_t {
+  kNone = 0,
+  kHandoff,  // rendezvous: the value moved (recv: into rec->val; send: out of rec->val)
+  kNotify,   // buffered channel: the case may be ready now; retry it
+  kClosed,   // the channel was closed
+};
+
+struct Waiter;
+
+struct CaseRec {
+  Waiter* w = nullptr;   // nullptr: a ghost sender holding a value for an exited receiver
+  Channel* ch = nullptr;
+  int32_t index = 0;     // index of this case in its select
+  bool is_send = false;
+  bool queued = false;   // guarded by ch's queue lock
+  Outcome outcome = Outcome::kNone;  // written by the claimer before completion
+  uint64_t val = 0;      // send: the payload offered; recv: the payload received
+  CaseRec* prev = nullptr;  // queue links, guarded by ch's queue lock
+  CaseRec* next = nullptr;
+};
+
+struct Waiter {
+  // kWaiting, kCanceled, or the index of the case that claimed the waiter. acq_rel CAS: the
+  // winner's later writes to its CaseRec are published by the release in complete().
+  std::atomic<int32_t> state{kWaiting};
+  // Sync parking word: 0 = not completed (owner spinning), 2 = owner asleep in futex_wait,
+  // 1 = completed. The claimer stores 1 with release after filling the CaseRec; the owner
+  // reads it with acquire, so the CaseRec contents are visible to it.
+  std::atomic<uint32_t> word{0};
+  bool async = false;
+  std::shared_ptr<Inbox> inbox;  // async waiters: where completion is delivered
+  CaseRec* cases = nullptr;
+  int32_t ncases = 0;
+
+  // Claim for case rec (called with rec->ch's queue lock held, rec queued).
+  bool try_claim(const CaseRec* rec) {
+    int32_t e = kWaiting;
+    return state.compare_exchange_strong(e, rec->index, std::memory_order_acq_rel,
+                                         std::memory_order_acquire);
+  }
+  // Owner gives up; false if a claim won the race (then a completion is on its way).
+  bool try_cancel() {
+    int32_t e = kWaiting;
+    return state.compare_exchange_strong(e, kCanceled, std::memory_order_acq_rel,
+                                         std::memory_order_acquire);
+  }
+  void reset() {
+    state.store(kWaiting, std::memory_order_relaxed);
+    word.store(0, std::memory_order_relaxed);
+  }
+};
+
+// Called by the claimer after it has filled the claimed CaseRec and unlinked it.
+void complete(Waiter* w);
+
+// Sync owner: wait until completed or until the deadline / stop request. Returns true once
+// completed (word == 1, acquire). `should_stop` is polled every slice (thread teardown).
+using StopProbe = bool (*)(void* arg);
+bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg);
+// Spin only (used after a failed cancel: the completion is known to be coming).
+void await_completion(Waiter* w);
+
+}  // namespace weft

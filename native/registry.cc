@@ -1,0 +1,85 @@
+// registry.cc — see registry.h.
+#include "registry.h"
+
+#include <mutex>
+#include <unordered_map>
+
+namespace weft {
+
+namespace {
+
+// The one cross-thread registry (the only static mutable state of the addon). Guarded by
+// `mu`; the map holds objects that have been shared at least once and are still alive.
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<uint64_t, Shared*> map;
+};
+
+Registry& registry() {
+  // Leaked on purpose: worker threads may still release objects while the process exits.
+  static Registry* r = new Registry();
+  return *r;
+}
+
+std::atomic<uint64_t> next_id{1};
+std::atomic<int64_t> live{0};
+
+}  // namespace
+
+Shared::Shared(Kind kind) : id_(next_id.fetch_add(1, std::memory_order_relaxed)), kind_(kind) {
+  live.fetch_add(1, std::memory_order_relaxed);
+}
+
+Shared::~Shared() { live.fetch_sub(1, std::memory_order_relaxed); }
+
+void Shared::release() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Last reference. attach() only revives an object under the registry lock and only while
+  // refs_ > 0 (CAS loop), so once we observe zero here nobody can resurrect it; we still take
+  // the lock to unlink it from the map before the memory goes.
+  if (in_map_) {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> g(r.mu);
+    r.map.erase(id_);
+  }
+  delete this;
+}
+
+uint64_t Shared::share() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  // The caller owns a reference, so refs_ > 0 and this increment cannot race a free.
+  refs_.fetch_add(1, std::memory_order_relaxed);
+  pending_shares_++;
+  if (!in_map_) {
+    r.map.emplace(id_, this);
+    in_map_ = true;
+  }
+  return id_;
+}
+
+Shared* Shared::attach(uint64_t id) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.map.find(id);
+  if (it == r.map.end()) return nullptr;
+  Shared* s = it->second;
+  if (s->pending_shares_ > 0) {
+    // Adopt the reference the share() token parked for us.
+    s->pending_shares_--;
+    return s;
+  }
+  // Revive only if still alive: a concurrent release() may have dropped the count to zero
+  // and be waiting for this lock to unlink and free the object.
+  int64_t n = s->refs_.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (s->refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed))
+      return s;
+  }
+  return nullptr;
+}
+
+int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
+
+}  // namespace weft

@@ -1,0 +1,55 @@
+// registry.h — the one process-wide registry of objects shared between threads.
+//
+// Every weft object (channel, and later mutexes, wait groups, ...) derives from Shared and
+// lives in native memory. Ownership is a plain atomic reference count: each JavaScript handle
+// on any thread owns one reference, each message that carries the object owns one, and each
+// pending share() token owns one. The registry map (id -> object) exists only so that a token
+// that crossed threads through postMessage (which can only carry plain data) can be turned
+// back into a pointer by attach(); that map is the single piece of static mutable state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace weft {
+
+enum class Kind : uint8_t { Channel = 1 };
+
+class Shared {
+ public:
+  explicit Shared(Kind kind);
+  virtual ~Shared();
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  Kind kind() const { return kind_; }
+  uint64_t id() const { return id_; }
+
+  // Adds a reference. The caller must already own one (or hold the registry lock while the
+  // object is known to be alive), so the count can never be revived from zero here.
+  void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; the last one destroys the object. acq_rel: the thread that frees the
+  // object must see every write made by threads that dropped their references before it.
+  void release();
+
+  int64_t refcount() const { return refs_.load(std::memory_order_relaxed); }
+
+  // share(): one more reference, parked in the registry until the first attach() adopts it.
+  uint64_t share();
+
+  // attach(): a reference for the calling thread, or nullptr when the object no longer exists.
+  static Shared* attach(uint64_t id);
+
+  // Number of objects alive right now (diagnostics and leak tests).
+  static int64_t live_count();
+
+ private:
+  std::atomic<int64_t> refs_{1};
+  // Protected by the registry mutex (see registry.cc).
+  int64_t pending_shares_ = 0;
+  bool in_map_ = false;
+  const uint64_t id_;
+  const Kind kind_;
+};
+
+}  // namespace weft

@@ -1,0 +1,221 @@
+// select.cc — see select.h.
+#include "select.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+namespace weft {
+
+uint64_t next_random(uint64_t* s) {
+  // xorshift64*: per-thread state, only used to pick a fair order of cases.
+  uint64_t x = *s;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *s = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+namespace {
+
+constexpr int32_t kSmall = 8;
+
+// Fills order[0..n) with a random permutation (Fisher-Yates).
+void shuffle(int32_t* order, int32_t n, uint64_t* rng) {
+  for (int32_t i = 0; i < n; i++) order[i] = i;
+  for (int32_t i = n - 1; i > 0; i--) {
+    int32_t j = int32_t(next_random(rng) % uint64_t(i + 1));
+    std::swap(order[i], order[j]);
+  }
+}
+
+struct Order {
+  int32_t small[kSmall];
+  int32_t* p;
+  explicit Order(int32_t n) : p(n <= kSmall ? small : new int32_t[n]) {}
+  ~Order() {
+    if (p != small) delete[] p;
+  }
+};
+
+bool try_one(CaseRec& c, bool locked, SelectOut* out, int32_t i) {
+  if (c.ch == nullptr) return false;  // nil case
+  Channel::Res r;
+  uint64_t v = 0;
+  if (c.is_send) {
+    r = locked ? c.ch->try_send_locked(c.val) : c.ch->try_send(c.val);
+    if (r == Channel::Res::kOk) c.val = 0;  // moved into the channel
+  } else {
+    r = locked ? c.ch->try_recv_locked(&v) : c.ch->try_recv(&v);
+  }
+  if (r == Channel::Res::kWouldBlock) return false;
+  out->index = i;
+  out->res = r;
+  out->val = v;
+  return true;
+}
+
+// Distinct channels of the cases, sorted by address (the global lock order).
+struct LockSet {
+  Channel* small[kSmall];
+  Channel** p;
+  int32_t n = 0;
+  LockSet(CaseRec* recs, int32_t count) : p(count <= kSmall ? small : new Channel*[count]) {
+    for (int32_t i = 0; i < count; i++)
+      if (recs[i].ch != nullptr) p[n++] = recs[i].ch;
+    std::sort(p, p + n);
+    n = int32_t(std::unique(p, p + n) - p);
+  }
+  ~LockSet() {
+    if (p != small) delete[] p;
+  }
+  void lock() {
+    for (int32_t i = 0; i < n; i++) p[i]->lock();
+  }
+  void unlock() {
+    for (int32_t i = n - 1; i >= 0; i--) p[i]->unlock();
+  }
+};
+
+}  // namespace
+
+bool select_try(CaseRec* recs, int32_t n, uint64_t* rng, SelectOut* out) {
+  if (n == 1) return try_one(recs[0], false, out, 0);
+  Order order(n);
+  shuffle(order.p, n, rng);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (try_one(recs[i], false, out, i)) return true;
+  }
+  return false;
+}
+
+bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectOut* out) {
+  w->cases = recs;
+  w->ncases = n;
+  LockSet locks(recs, n);
+  locks.lock();
+  Order order(n);
+  shuffle(order.p, n, rng);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (try_one(recs[i], true, out, i)) {
+      locks.unlock();
+      return false;
+    }
+  }
+  w->reset();
+  for (int32_t i = 0; i < n; i++) {
+    recs[i].w = w;
+    recs[i].index = i;
+    if (recs[i].ch != nullptr) recs[i].ch->enqueue_locked(&recs[i]);
+  }
+  locks.unlock();
+  return true;
+}
+
+void select_unlink(Waiter* w) {
+  for (int32_t i = 0; i < w->ncases; i++) {
+    CaseRec& c = w->cases[i];
+    if (c.ch == nullptr) continue;
+    // Reading `queued` needs the lock: a peer may be unlinking the record right now.
+    c.ch->lock();
+    c.ch->dequeue_locked(&c);
+    c.ch->unlock();
+  }
+}
+
+bool select_finish(Waiter* w, uint64_t* rng, SelectOut* out) {
+  int32_t k = w->state.load(std::memory_order_acquire);
+  select_unlink(w);
+  CaseRec& c = w->cases[k];
+  switch (c.outcome) {
+    case Outcome::kHandoff:
+      out->index = k;
+      out->res = Channel::Res::kOk;
+      out->val = c.is_send ? 0 : c.val;  // recv: the caller owns it now
+      c.val = 0;                          // send: the receiver owns it now
+      return true;
+    case Outcome::kClosed:
+      out->index = k;
+      out->res = Channel::Res::kClosed;
+      out->val = 0;
+      return true;
+    case Outcome::kNotify:
+    case Outcome::kNone:
+      break;
+  }
+  // Notified: the case that woke us first, then any case.
+  if (try_one(c, false, out, k)) return true;
+  return select_try(w->cases, w->ncases, rng, out);
+}
+
+void select_abandon_claim(Waiter* w) {
+  int32_t k = w->state.load(std::memory_order_acquire);
+  if (k < 0) return;
+  CaseRec& c = w->cases[k];
+  switch (c.outcome) {
+    case Outcome::kHandoff:
+      // A receive that was handed a value: the value goes back. A send whose value was taken
+      // simply happened.
+      if (!c.is_send) c.ch->give_back(c.val);
+      c.val = 0;
+      break;
+    case Outcome::kNotify:
+      c.ch->forward_notify(c.is_send);
+      break;
+    default:
+      break;
+  }
+}
+
+namespace {
+constexpr int kTrySpins = 64;
+constexpr int kTryYields = 4;
+}  // namespace
+
+WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
+                        StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out) {
+  w->async = false;
+  if (spin) {
+    // A short optimistic phase: on a busy buffered channel the peer usually makes room (or a
+    // value) within a few hundred nanoseconds, far cheaper than parking and being woken.
+    for (int i = 0; i < kTrySpins + kTryYields; i++) {
+      if (i < kTrySpins) {
+        for (int j = 0; j < 8; j++) cpu_relax();
+      } else {
+        sched_yield();
+      }
+      if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
+    }
+  }
+  for (;;) {
+    if (!select_register(w, recs, n, rng, out)) return WaitStatus::kDone;
+    bool completed = park(w, deadline_ns, probe, probe_arg);
+    if (!completed) {
+      bool stopped = deadline_ns == 0 || now_ns() < deadline_ns;
+      if (w->try_cancel()) {
+        select_unlink(w);
+        return stopped ? WaitStatus::kStopped : WaitStatus::kTimeout;
+      }
+      // A peer claimed us at the last moment; its completion is on the way.
+      await_completion(w);
+      if (stopped) {
+        select_unlink(w);
+        select_abandon_claim(w);
+        return WaitStatus::kStopped;
+      }
+      int32_t k = w->state.load(std::memory_order_acquire);
+      if (w->cases[k].outcome == Outcome::kNotify) {
+        select_unlink(w);
+        if (try_one(w->cases[k], false, out, k)) return WaitStatus::kDone;
+        return WaitStatus::kTimeout;
+      }
+    }
+    if (select_finish(w, rng, out)) return WaitStatus::kDone;
+    if (deadline_ns != 0 && now_ns() >= deadline_ns) return WaitStatus::kTimeout;
+  }
+}
+
+}  // namespace weft

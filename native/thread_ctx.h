@@ -1,0 +1,107 @@
+// thread_ctx.h — per-thread state of the addon (one per Node-API environment: the main
+// thread and each worker), and the completion path of asynchronous (Promise) operations.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "parker.h"
+#include "select.h"
+
+namespace weft {
+
+// Completions for one thread's async waiters. Any thread may push (a peer that claimed the
+// waiter); only the owner thread drains. Pushes coalesce into one uv_async wake-up.
+class Inbox {
+ public:
+  explicit Inbox(uv_async_t* async) : async_(async) {}
+  void push(Waiter* w);
+  std::vector<Waiter*> drain();
+  void close();  // owner thread teardown: stop waking the (closing) loop
+
+ private:
+  std::mutex mu_;
+  std::vector<Waiter*> items_;  // guarded by mu_
+  uv_async_t* async_;           // guarded by mu_ (nullptr once closed)
+};
+
+enum Code : int32_t {
+  kCodeOk = 0,
+  kCodeWouldBlock = 1,
+  kCodeClosed = 2,
+  kCodeTimeout = 3,
+  kCodeStopped = 4,
+  kCodePending = 5,
+  kCodeCanceled = 6,
+};
+
+class ThreadCtx;
+
+// One pending Promise operation: a waiter with its cases, the channels it keeps alive, and
+// the deferred to settle on the owner thread.
+struct AsyncOp : Waiter {
+  uint64_t op_id = 0;
+  napi_deferred deferred = nullptr;
+  std::vector<CaseRec> recs;
+  bool is_select = false;
+  int32_t cancel_code = 0;  // set by cancel() when a claim won the race
+};
+
+class ThreadCtx {
+ public:
+  explicit ThreadCtx(napi_env env);
+  ~ThreadCtx();
+
+  static ThreadCtx* get(napi_env env);
+
+  napi_env env;
+  uint64_t rng;
+  // Per-thread scratch area shared with JavaScript: structured payloads are encoded into it
+  // before a send and decoded from it after a receive (no allocation on the hot path).
+  uint8_t* scratch = nullptr;
+  size_t scratch_len = 0;
+  Napi::Reference<Napi::ArrayBuffer> scratch_ref;
+  // status[0] = result code of the last call, status[1] = id of the last async op,
+  // status[2] = number of weft objects in the last received message (see takeRefs()).
+  int32_t* status = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> status_ref;
+  std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
+  Napi::FunctionReference probe;   // a no-op JS function: calling it fails once terminating
+  bool stopping = false;
+
+  void set_scratch(Napi::ArrayBuffer ab);
+  void ensure_scratch(size_t n);
+
+  // Async operations.
+  Napi::Value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  bool cancel(uint64_t id, int32_t code);
+  static bool stop_probe(void* arg);
+
+ private:
+  static void on_async(uv_async_t* h);
+  static void cleanup(void* arg);
+  void process(AsyncOp* op);
+  void settle(AsyncOp* op, napi_value v);
+  void free_op(AsyncOp* op);
+  void add_pending(AsyncOp* op);
+
+  uv_async_t* async_ = nullptr;
+  std::shared_ptr<Inbox> inbox_;
+  std::unordered_map<uint64_t, AsyncOp*> pending_;
+  uint64_t next_op_ = 1;
+  napi_async_context async_ctx_ = nullptr;
+  Napi::ObjectReference resource_;
+};
+
+// A received value for JavaScript: numbers inline; a structured message is copied into the
+// scratch area (sync: returns its length; its weft objects wait in last_refs for takeRefs())
+// or, for async results, returned as [Uint8Array, handles[] | undefined]. Takes ownership.
+napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async);
+
+}  // namespace weft
