@@ -39,7 +39,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"takeRefs", nullptr, js_take_refs, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
-  register_channel_functions(env, exports);
+  register_channel_functions(env, exports, tc);
   return exports;
 }
 

@@ -1,6 +1,8 @@
 // channel.cc — see channel.h.
 #include "channel.h"
 
+#include <algorithm>
+
 namespace weft {
 
 // ---- RecQueue ------------------------------------------------------------------------------
@@ -131,6 +133,90 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
       head = head_.load(std::memory_order_relaxed);
     }
   }
+}
+
+// Reserves a run of k free slots with one CAS on tail, then fills them in order. Room is
+// computed from a possibly stale head, which can only under-estimate it, so every reserved
+// slot is free or about to be released by a receiver that already moved head past it.
+size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
+  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (tail & mark_bit_) return 0;
+    uint64_t index = tail & (mark_bit_ - 1);
+    uint64_t lap = tail & ~(one_lap_ - 1);
+    uint64_t head = head_.load(std::memory_order_acquire);
+    uint64_t used = pos_of(tail) - pos_of(head);
+    uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
+    if (used > cap_ || k == 0) return 0;
+    uint64_t next = index + k < cap_ ? tail + k : lap + one_lap_;
+    // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
+    if (!tail_.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed))
+      continue;
+    for (uint64_t i = 0; i < k; i++) {
+      Slot& slot = slots_[index + i];
+      // acquire: the receiver that freed the slot finished reading it.
+      while (slot.stamp.load(std::memory_order_acquire) != tail + i) cpu_relax();
+      slot.val = vals[i];
+      slot.stamp.store(tail + i + 1, std::memory_order_release);
+    }
+    return size_t(k);
+  }
+}
+
+// Reserves a run of k published-or-reserved slots with one CAS on head, then reads them in
+// order, waiting (never skipping) for a sender that reserved a slot but has not written it.
+size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint64_t index = head & (mark_bit_ - 1);
+    uint64_t lap = head & ~(one_lap_ - 1);
+    uint64_t tail = tail_.load(std::memory_order_acquire) & ~mark_bit_;
+    uint64_t avail = pos_of(tail) - pos_of(head);
+    uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
+    if (avail > cap_ || k == 0) return 0;
+    uint64_t next = index + k < cap_ ? head + k : lap + one_lap_;
+    if (!head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed))
+      continue;
+    for (uint64_t i = 0; i < k; i++) {
+      Slot& slot = slots_[index + i];
+      // acquire: pairs with the sender's release of the stamp (the value is written).
+      while (slot.stamp.load(std::memory_order_acquire) != head + i + 1) cpu_relax();
+      out[i] = slot.val;
+      slot.stamp.store(head + i + one_lap_, std::memory_order_release);
+    }
+    return size_t(k);
+  }
+}
+
+size_t Channel::try_send_many(const uint64_t* vals, size_t n, Res* res) {
+  size_t done = 0;
+  *res = Res::kOk;
+  if (cap_ != 0) done = ring_push_many(vals, n);
+  if (done > 0) {
+    for (size_t i = 0; i < done && recv_waiting_.load(std::memory_order_seq_cst) != 0; i++)
+      notify_after_push();
+    return done;
+  }
+  // Nothing reserved in bulk (full, closed, unbuffered, or a race): one value the usual way.
+  if (n == 0) return 0;
+  *res = try_send(vals[0]);
+  return *res == Res::kOk ? 1 : 0;
+}
+
+size_t Channel::try_recv_many(uint64_t* out, size_t max, Res* res) {
+  size_t done = 0;
+  *res = Res::kOk;
+  if (cap_ != 0) done = ring_pop_many(out, max);
+  if (done > 0) {
+    for (size_t i = 0; i < done && send_waiting_.load(std::memory_order_seq_cst) != 0; i++)
+      notify_after_pop();
+    return done;
+  }
+  if (max == 0) return 0;
+  *res = try_recv(out);
+  return *res == Res::kOk ? 1 : 0;
 }
 
 size_t Channel::length() const {

@@ -51,6 +51,10 @@ class Channel final : public Shared {
   // try_recv reports kClosed only once the channel is closed and drained.
   Res try_send(uint64_t v);
   Res try_recv(uint64_t* out);
+  // Batch forms (numeric channels): move up to n values with one reservation of a run of
+  // slots. Return how many moved; *res tells why fewer did (kWouldBlock or kClosed).
+  size_t try_send_many(const uint64_t* vals, size_t n, Res* res);
+  size_t try_recv_many(uint64_t* out, size_t max, Res* res);
   // Close; false if it was already closed (nothing changes then).
   bool close();
 
@@ -77,6 +81,9 @@ class Channel final : public Shared {
   enum class Ring : uint8_t { kOk, kEmptyOrFull, kClosed };
   Ring ring_push(uint64_t v);
   Ring ring_pop(uint64_t* out);
+  size_t ring_push_many(const uint64_t* vals, size_t n);
+  size_t ring_pop_many(uint64_t* out, size_t max);
+  uint64_t pos_of(uint64_t x) const { return (x / one_lap_) * cap_ + (x & (mark_bit_ - 1)); }
   void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count);
   void wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome how);
   void notify_after_push();

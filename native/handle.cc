@@ -6,31 +6,23 @@
 namespace weft {
 
 namespace {
-void finalize_handle(napi_env, void* data, void*) {
-  auto* h = static_cast<Handle*>(data);
-  h->obj->release();
-  delete h;
-}
+void finalize_handle(napi_env, void* data, void*) { static_cast<Shared*>(data)->release(); }
 }  // namespace
 
 napi_value make_handle(napi_env env, Shared* s) {
-  napi_value obj;
-  napi_create_object(env, &obj);
-  auto* h = new Handle{s};
-  napi_wrap(env, obj, h, finalize_handle, nullptr, nullptr);
-  return obj;
+  napi_value ext;
+  napi_create_external(env, s, finalize_handle, nullptr, &ext);
+  return ext;
 }
 
 Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what) {
   void* data = nullptr;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
-      napi_unwrap(env, v, &data) != napi_ok || data == nullptr ||
-      (kind != Kind(0) && static_cast<Handle*>(data)->obj->kind() != kind)) {
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
+      (kind != Kind(0) && static_cast<Shared*>(data)->kind() != kind)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
     return nullptr;
   }
-  return static_cast<Handle*>(data)->obj;
+  return static_cast<Shared*>(data);
 }
 
 napi_value js_share(napi_env env, napi_callback_info info) {
@@ -65,10 +57,10 @@ napi_value js_kind_of(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* data = nullptr;
   napi_value r;
-  if (napi_unwrap(env, argv[0], &data) != napi_ok || data == nullptr) {
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == nullptr) {
     napi_create_int32(env, 0, &r);
   } else {
-    napi_create_int32(env, int32_t(static_cast<Handle*>(data)->obj->kind()), &r);
+    napi_create_int32(env, int32_t(static_cast<Shared*>(data)->kind()), &r);
   }
   return r;
 }

@@ -1,5 +1,7 @@
-// handle.h — the JavaScript side of a shared object: a plain object wrapping a Handle that
-// owns one reference. Its finalizer (run by the GC on the owning thread) drops the reference.
+// handle.h — the JavaScript side of a shared object: a Node-API external that owns one
+// reference. Its finalizer (run by the GC on the owning thread) drops the reference. Handles
+// are private to weft's JavaScript layer (WeftObject._h), which checks object types at the
+// API boundary; an external is the cheapest value to turn back into a pointer per call.
 #pragma once
 
 #include <node_api.h>
@@ -7,10 +9,6 @@
 #include "registry.h"
 
 namespace weft {
-
-struct Handle {
-  Shared* obj;
-};
 
 // A new JS handle adopting one owned reference to s.
 napi_value make_handle(napi_env env, Shared* s);

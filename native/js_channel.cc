@@ -7,7 +7,9 @@
 // arrays of handles.
 #include "js_channel.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "channel.h"
@@ -19,26 +21,33 @@ namespace weft {
 
 namespace {
 
+// Arguments of a call, plus this thread's ThreadCtx (registered as the functions' data, so
+// getting it costs nothing extra). JS always passes every argument (see lib/native.ts).
 template <size_t N>
 struct Args {
   napi_value v[N];
   size_t n = N;
+  ThreadCtx* tc = nullptr;
   Args(napi_env env, napi_callback_info info) {
-    napi_get_cb_info(env, info, &n, v, nullptr, nullptr);
-    napi_value undef;
-    napi_get_undefined(env, &undef);
-    for (size_t i = n; i < N; i++) v[i] = undef;
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &n, v, nullptr, &data);
+    tc = static_cast<ThreadCtx*>(data);
+    if (n < N) {
+      napi_value undef;
+      napi_get_undefined(env, &undef);
+      for (size_t i = n; i < N; i++) v[i] = undef;
+    }
   }
 };
 
 Channel* chan_of(napi_env env, napi_value v) {
   void* data = nullptr;
-  if (napi_unwrap(env, v, &data) != napi_ok || data == nullptr ||
-      static_cast<Handle*>(data)->obj->kind() != Kind::Channel) {
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
+      static_cast<Shared*>(data)->kind() != Kind::Channel) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a channel handle");
     return nullptr;
   }
-  return static_cast<Channel*>(static_cast<Handle*>(data)->obj);
+  return static_cast<Channel*>(static_cast<Shared*>(data));
 }
 
 napi_value num(napi_env env, double d) {
@@ -226,7 +235,7 @@ napi_value js_chan_try_send(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t bits;
   if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
   Channel::Res r = ch->try_send(bits);
@@ -239,7 +248,7 @@ napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t bits;
   if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
   Channel::Res r = ch->try_send(bits);
@@ -259,7 +268,7 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t bits;
   if (!to_bits_js(env, tc, ch, a.v[1], a.v[2], &bits)) return nullptr;
   Channel::Res r = ch->try_send(bits);
@@ -282,7 +291,7 @@ napi_value js_chan_try_recv(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
   tc->status[0] = code_of(r);
@@ -295,7 +304,7 @@ napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
   if (r == Channel::Res::kWouldBlock) {
@@ -315,7 +324,7 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
   if (r != Channel::Res::kWouldBlock) {
@@ -370,7 +379,7 @@ napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   napi_typedarray_type tt;
   size_t length = 0;
   void* data = nullptr;
@@ -383,18 +392,29 @@ napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
   uint64_t deadline = block ? deadline_of(env, a.v[2]) : 0;
   auto* p = static_cast<const uint8_t*>(data);
   Elem e = ch->elem();
+  constexpr size_t kChunk = 512;
+  uint64_t bits[kChunk];
   size_t i = 0;
   int32_t code = kCodeOk;
-  for (; i < length; i++) {
-    uint64_t bits = load_elem(e, p, i);
-    Channel::Res r = ch->try_send(bits);
-    if (r == Channel::Res::kOk) continue;
-    if (r == Channel::Res::kClosed || !block) {
-      code = code_of(r);
-      break;
+  while (i < length) {
+    size_t m = std::min(kChunk, length - i);
+    for (size_t j = 0; j < m; j++) bits[j] = load_elem(e, p, i + j);
+    size_t off = 0;
+    while (off < m) {
+      Channel::Res r;
+      size_t k = ch->try_send_many(bits + off, m - off, &r);
+      off += k;
+      if (k > 0) continue;
+      if (r == Channel::Res::kClosed || !block) {
+        code = code_of(r);
+        break;
+      }
+      SelectOut out;
+      code = code_of(block_one(tc, ch, true, &bits[off], deadline, &out), out);
+      if (code != kCodeOk) break;
+      off++;
     }
-    SelectOut out;
-    code = code_of(block_one(tc, ch, true, &bits, deadline, &out), out);
+    i += off;
     if (code != kCodeOk) break;
   }
   tc->status[0] = code;
@@ -406,7 +426,7 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   double maxd = 0;
   napi_get_value_double(env, a.v[1], &maxd);
   bool block = false;
@@ -414,17 +434,15 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   size_t max = size_t(maxd);
   Elem e = ch->elem();
   size_t es = elem_size(e);
-  std::vector<uint8_t> buf;
-  buf.resize(max * es);
+  std::vector<uint64_t>& buf = tc->batch;
+  if (buf.size() < max) buf.resize(max);
   size_t n = 0;
   int32_t code = kCodeOk;
   while (n < max) {
-    uint64_t v = 0;
-    Channel::Res r = ch->try_recv(&v);
-    if (r == Channel::Res::kOk) {
-      store_elem(e, buf.data(), n++, v);
-      continue;
-    }
+    Channel::Res r;
+    size_t k = ch->try_recv_many(buf.data() + n, max - n, &r);
+    n += k;
+    if (k > 0) continue;
     if (n > 0 || r == Channel::Res::kClosed || !block) {
       if (n == 0) code = code_of(r);
       break;
@@ -432,13 +450,18 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
     SelectOut out;
     code = code_of(block_one(tc, ch, false, nullptr, deadline_of(env, a.v[2]), &out), out);
     if (code != kCodeOk) break;
-    store_elem(e, buf.data(), n++, out.val);
+    buf[n++] = out.val;
   }
   tc->status[0] = code;
   napi_value ab, ta;
   void* dst = nullptr;
   napi_create_arraybuffer(env, n * es, &dst, &ab);
-  if (n) std::memcpy(dst, buf.data(), n * es);
+  auto* d = static_cast<uint8_t*>(dst);
+  if (es == 8) {
+    if (n) std::memcpy(d, buf.data(), n * 8);
+  } else {
+    for (size_t j = 0; j < n; j++) store_elem(e, d, j, buf[j]);
+  }
   napi_typedarray_type tt = e == Elem::kF64   ? napi_float64_array
                             : e == Elem::kI32 ? napi_int32_array
                             : e == Elem::kI64 ? napi_bigint64_array
@@ -451,7 +474,7 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
 // mode 0: try once; 1: block; 2: async. Returns [code, index, value] or a Promise of it.
 napi_value js_select(napi_env env, napi_callback_info info) {
   Args<6> a(env, info);
-  ThreadCtx* tc = ThreadCtx::get(env);
+  ThreadCtx* tc = a.tc;
   uint32_t n = 0;
   napi_get_array_length(env, a.v[0], &n);
   int32_t mode = 0;
@@ -529,33 +552,29 @@ napi_value js_cancel(napi_env env, napi_callback_info info) {
   napi_get_value_double(env, a.v[0], &id);
   napi_get_value_int32(env, a.v[1], &code);
   napi_value r;
-  napi_get_boolean(env, ThreadCtx::get(env)->cancel(uint64_t(id), code), &r);
+  napi_get_boolean(env, a.tc->cancel(uint64_t(id), code), &r);
   return r;
 }
 
 }  // namespace
 
-void register_channel_functions(napi_env env, napi_value exports) {
+void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
   napi_property_descriptor props[] = {
-      {"chanNew", nullptr, js_chan_new, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanInfo", nullptr, js_chan_info, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanLen", nullptr, js_chan_len, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanClosed", nullptr, js_chan_closed, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanClose", nullptr, js_chan_close, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanTrySend", nullptr, js_chan_try_send, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanSendSync", nullptr, js_chan_send_sync, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
-      {"chanSend", nullptr, js_chan_send, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanTryRecv", nullptr, js_chan_try_recv, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanRecvSync", nullptr, js_chan_recv_sync, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
-      {"chanRecv", nullptr, js_chan_recv, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"chanSendMany", nullptr, js_chan_send_many, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
-      {"chanRecvMany", nullptr, js_chan_recv_many, nullptr, nullptr, nullptr, napi_default,
-       nullptr},
-      {"select", nullptr, js_select, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"cancel", nullptr, js_cancel, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"chanNew", nullptr, js_chan_new, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanInfo", nullptr, js_chan_info, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanLen", nullptr, js_chan_len, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanClosed", nullptr, js_chan_closed, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanClose", nullptr, js_chan_close, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanTrySend", nullptr, js_chan_try_send, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanSendSync", nullptr, js_chan_send_sync, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanSend", nullptr, js_chan_send, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanTryRecv", nullptr, js_chan_try_recv, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanRecvSync", nullptr, js_chan_recv_sync, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanRecv", nullptr, js_chan_recv, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanSendMany", nullptr, js_chan_send_many, nullptr, nullptr, nullptr, napi_default, tc},
+      {"chanRecvMany", nullptr, js_chan_recv_many, nullptr, nullptr, nullptr, napi_default, tc},
+      {"select", nullptr, js_select, nullptr, nullptr, nullptr, napi_default, tc},
+      {"cancel", nullptr, js_cancel, nullptr, nullptr, nullptr, napi_default, tc},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -6,6 +6,8 @@
 
 namespace weft {
 
-void register_channel_functions(napi_env env, napi_value exports);
+class ThreadCtx;
+
+void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 }  // namespace weft

@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "thread_ctx.h"
+#include "inbox.h"
 
 namespace weft {
 
@@ -63,7 +63,7 @@ void complete(Waiter* w) {
 namespace {
 constexpr int kSpinIters = 200;        // pause-loop polls before yielding
 constexpr int kYieldIters = 20;        // sched_yield polls before sleeping
-constexpr uint64_t kSliceNs = 50'000'000;  // re-check the stop probe this often while asleep
+constexpr uint64_t kSliceNs = 20'000'000;  // re-check the stop probe this often while asleep
 }  // namespace
 
 bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg) {

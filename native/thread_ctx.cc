@@ -10,28 +10,6 @@
 
 namespace weft {
 
-// ---- Inbox -------------------------------------------------------------------------------
-
-void Inbox::push(Waiter* w) {
-  std::lock_guard<std::mutex> g(mu_);
-  items_.push_back(w);
-  // uv_async_send is thread-safe and coalesces; async_ is only cleared under mu_ by the owner
-  // before it closes the handle, so we never signal a closed handle.
-  if (async_ != nullptr) uv_async_send(async_);
-}
-
-std::vector<Waiter*> Inbox::drain() {
-  std::vector<Waiter*> out;
-  std::lock_guard<std::mutex> g(mu_);
-  out.swap(items_);
-  return out;
-}
-
-void Inbox::close() {
-  std::lock_guard<std::mutex> g(mu_);
-  async_ = nullptr;
-}
-
 // ---- ThreadCtx ---------------------------------------------------------------------------
 
 ThreadCtx::ThreadCtx(napi_env e) : env(e) {
@@ -45,7 +23,8 @@ ThreadCtx::ThreadCtx(napi_env e) : env(e) {
   uv_async_init(loop, async_, &ThreadCtx::on_async);
   async_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(async_));
-  inbox_ = std::make_shared<Inbox>(async_);
+  inbox_ = std::make_shared<Inbox>(
+      [](void* a) { uv_async_send(static_cast<uv_async_t*>(a)); }, async_);
 
   Napi::Env nenv(env);
   Napi::ArrayBuffer st = Napi::ArrayBuffer::New(nenv, 16);

@@ -11,25 +11,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "inbox.h"
 #include "parker.h"
 #include "select.h"
 
 namespace weft {
-
-// Completions for one thread's async waiters. Any thread may push (a peer that claimed the
-// waiter); only the owner thread drains. Pushes coalesce into one uv_async wake-up.
-class Inbox {
- public:
-  explicit Inbox(uv_async_t* async) : async_(async) {}
-  void push(Waiter* w);
-  std::vector<Waiter*> drain();
-  void close();  // owner thread teardown: stop waking the (closing) loop
-
- private:
-  std::mutex mu_;
-  std::vector<Waiter*> items_;  // guarded by mu_
-  uv_async_t* async_;           // guarded by mu_ (nullptr once closed)
-};
 
 enum Code : int32_t {
   kCodeOk = 0,
@@ -74,6 +60,7 @@ class ThreadCtx {
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
   Napi::FunctionReference probe;   // a no-op JS function: calling it fails once terminating
   bool stopping = false;
+  std::vector<uint64_t> batch;  // recvMany staging area
 
   void set_scratch(Napi::ArrayBuffer ab);
   void ensure_scratch(size_t n);
