@@ -66,6 +66,7 @@ const MAX_CAPACITY = 2 ** 30;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const RESOLVED = Promise.resolve();
+const NO_OPTS = parseOpts(undefined);
 
 let adopting: Handle | undefined;
 
@@ -208,7 +209,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Blocking `send` for worker threads. */
   sendSync(value: T, opts?: WaitOpts): void {
-    const o = parseOpts(opts);
+    const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     const [v, refs] = this._enc(value);
     if (o.signal?.aborted) throw abortError(o.signal);
     const code = native.chanSendSync(this._h, v, refs, o.timeout);
@@ -246,7 +247,13 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Blocking `recv` for worker threads. */
   recvSync(opts?: WaitOpts): T | undefined {
-    return this.recvOkSync(opts).value;
+    const o = opts === undefined ? NO_OPTS : parseOpts(opts);
+    if (o.signal?.aborted) throw abortError(o.signal);
+    const r = native.chanRecvSync(this._h, o.timeout);
+    const code = status[0]!;
+    if (code === Code.Ok) return this._dec(r);
+    if (code === Code.Closed) return undefined;
+    return throwForCode(code, o);
   }
 
   /** Blocking `recvOk` for worker threads. */

@@ -235,10 +235,17 @@ export interface Encoded {
  * thread's scratch area (valid until the next encode/decode), else an owned Uint8Array.
  * Throws DataCloneError (nothing is sent) for values structured clone refuses.
  */
+let encScratch: Uint8Array | undefined;
+let encDv = dv;
+
 export function encode(v: unknown): Encoded {
   const s = scratch();
+  if (s !== encScratch) {
+    encScratch = s;
+    encDv = new DataView(s.buffer);
+  }
   buf = s;
-  if (dv.buffer !== s.buffer) dv = new DataView(s.buffer);
+  dv = encDv;
   pos = 0;
   refs = undefined;
   depth = 0;
@@ -248,17 +255,13 @@ export function encode(v: unknown): Encoded {
     if (!(e instanceof Bail)) throw e;
     // Too deep, or cyclic: the full algorithm handles shared and cyclic references.
     buf = s;
-    dv = new DataView(s.buffer);
+    dv = encDv;
     pos = 0;
     refs = undefined;
     writeV8(v);
   }
   const r: Encoded = { payload: buf === s ? pos : buf.subarray(0, pos), refs };
   refs = undefined;
-  if (buf !== s) {
-    buf = s;
-    dv = new DataView(s.buffer);
-  }
   return r;
 }
 
@@ -284,15 +287,44 @@ function readU32(): number {
   return x;
 }
 
+// Short ASCII strings (object keys above all) come from a small cache: a hit costs a hash
+// and a compare, and reuses a string V8 has already internalized as a property key.
+const KEY_CACHE_SIZE = 4096;
+const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
+const charBuf: number[] = [];
+
+function shortAscii(start: number, n: number): string {
+  let h = n;
+  for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + rb[i]!) | 0;
+  const slot = (h ^ (h >>> 12)) & (KEY_CACHE_SIZE - 1);
+  const c = keyCache[slot];
+  if (c !== undefined && c.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (c.charCodeAt(i) !== rb[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return c;
+  }
+  charBuf.length = n;
+  for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
+  const s = String.fromCharCode.apply(null, charBuf);
+  keyCache[slot] = s;
+  return s;
+}
+
 function readStringBody(tag: number): string {
   const n = readU32();
   if (tag === T_ASCII) {
     const start = rpos;
     rpos += n;
+    if (n <= 24) return shortAscii(start, n);
     if (n > 64) return td.decode(rb.subarray(start, rpos));
-    let s = '';
-    for (let i = start; i < rpos; i++) s += String.fromCharCode(rb[i]!);
-    return s;
+    charBuf.length = n;
+    for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
+    return String.fromCharCode.apply(null, charBuf);
   }
   let s = '';
   for (let i = 0; i < n; i += 4096) {
@@ -394,9 +426,16 @@ function read(): unknown {
 }
 
 /** Decodes `len` bytes of bytes (scratch or a received copy) with the given weft objects. */
+let decBytes: Uint8Array | undefined;
+let decDv = dv;
+
 export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undefined): unknown {
+  if (bytes !== decBytes) {
+    decBytes = bytes;
+    decDv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   rb = bytes;
-  rdv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  rdv = decDv;
   rpos = 0;
   rrefs = handles;
   try {
