@@ -439,8 +439,8 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
 function checkMax(max: unknown): void {
   if (typeof max !== 'number') throw new TypeError('max must be a number');
-  if (!Number.isInteger(max) || max < 0 || max > MAX_CAPACITY) {
-    throw new RangeError(`max must be a non-negative integer, got ${max}`);
+  if (!Number.isInteger(max) || max < 1 || max > MAX_CAPACITY) {
+    throw new RangeError(`max must be a positive integer, got ${max}`);
   }
 }
 

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import { serialize, deserialize } from 'node:v8';
+import { serialize, DefaultDeserializer } from 'node:v8';
 import { DataCloneError } from './errors.js';
 import { scratch } from './native.js';
 import { WeftObject, wrapHandle } from './object.js';
@@ -24,6 +24,30 @@ const typedCtors = [
 ] as const;
 
 class Bail extends Error {}
+
+// Node's view types in the order its serializer numbers them (lib/v8.js; 10 is Buffer, which
+// structured clone turns into a Uint8Array).
+const hostViewTypes = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, DataView, Uint8Array, BigInt64Array, BigUint64Array,
+] as const;
+
+/**
+ * node:v8's default deserializer makes typed arrays that *view its input*; here the input is
+ * the scratch area the next message overwrites. This one gives every view its own buffer of
+ * exactly its size, as structured clone (postMessage) does.
+ */
+class OwningDeserializer extends DefaultDeserializer {
+  _readHostObject(): unknown {
+    const C = hostViewTypes[this.readUint32()];
+    const byteLength = this.readUint32();
+    const copy = new Uint8Array(this.readRawBytes(byteLength));
+    if (C === undefined) throw new Error('weft: corrupt message (host object)');
+    if (C === DataView) return new DataView(copy.buffer);
+    const T = C as typeof Uint8Array;
+    return new T(copy.buffer, 0, byteLength / T.BYTES_PER_ELEMENT);
+  }
+}
 
 let buf: Uint8Array = scratch();
 let dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -416,7 +440,9 @@ function read(): unknown {
     }
     case T_V8: {
       const n = readU32();
-      const v = deserialize(rb.subarray(rpos, rpos + n));
+      const d = new OwningDeserializer(rb.subarray(rpos, rpos + n));
+      d.readHeader();
+      const v = d.readValue();
       rpos += n;
       return v;
     }

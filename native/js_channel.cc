@@ -453,6 +453,9 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
     buf[n++] = out.val;
   }
   tc->status[0] = code;
+  // A thread being torn down cannot create JS values any more (the calls would fail and
+  // leave their outputs unset): return nothing.
+  if (code == kCodeStopped) return nullptr;
   napi_value ab, ta;
   void* dst = nullptr;
   napi_create_arraybuffer(env, n * es, &dst, &ab);
@@ -534,6 +537,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   }
   drop_all();
   tc->status[0] = code;
+  if (code == kCodeStopped) return nullptr;  // see js_chan_recv_many
   napi_value arr;
   napi_create_array_with_length(env, 3, &arr);
   napi_set_element(env, arr, 0, i32(env, code));
