@@ -111,6 +111,24 @@ bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectO
     recs[i].index = i;
     if (recs[i].ch != nullptr) recs[i].ch->enqueue_locked(&recs[i]);
   }
+  // Buffered rings move values without the lock, so re-check them now that we are queued: a
+  // peer's ring operation either precedes our seq_cst increment of the waiting count (then
+  // this re-check sees its effect) or follows it (then the peer sees us waiting and notifies).
+  // Rendezvous cases need no re-check: their peers take the locks we hold. While re-checking,
+  // our own state is kCanceled so that a notification our own send triggers cannot claim us;
+  // nobody else can claim us while we hold every lock.
+  w->state.store(kCanceled, std::memory_order_relaxed);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (recs[i].ch == nullptr || !recs[i].ch->buffered()) continue;
+    if (try_one(recs[i], true, out, i)) {
+      for (int32_t j = 0; j < n; j++)
+        if (recs[j].ch != nullptr) recs[j].ch->dequeue_locked(&recs[j]);
+      locks.unlock();
+      return false;
+    }
+  }
+  w->state.store(kWaiting, std::memory_order_relaxed);
   locks.unlock();
   return true;
 }

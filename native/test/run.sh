@@ -8,13 +8,15 @@
 #   STRESS_SCALE=10 bash native/test/run.sh   # soak: 10x the iterations
 #   STRESS_SEED=123 ...                  # reproduce a seed (printed on failure)
 #   SANITIZERS="tsan" ...                # only one build (tsan, asan)
+#   CORE_DIR=/path/to/core ...           # test another copy of the core sources
 #
 # Exits non-zero on a build failure, a failed check, a hang (watchdog) or any sanitizer
 # report. The last line is "N passed, M failed", counting test cases x sanitizer builds.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CORE_DIR="$(cd "$HERE/.." && pwd)"
+# CORE_DIR: the core sources to test (default: native/, next to this directory).
+CORE_DIR="$(cd "${CORE_DIR:-$HERE/..}" && pwd)"
 OUT="$HERE/out"
 CXX="${CXX:-g++}"
 SANITIZERS="${SANITIZERS:-tsan asan}"
