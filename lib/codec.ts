@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import { serialize, DefaultDeserializer } from 'node:v8';
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { DataCloneError } from './errors.js';
 import { scratch } from './native.js';
 import { WeftObject, wrapHandle } from './object.js';
@@ -14,14 +14,10 @@ import type { Handle } from './native.js';
 
 const T_UNDEF = 0, T_NULL = 1, T_TRUE = 2, T_FALSE = 3, T_I32 = 4, T_F64 = 5;
 const T_ASCII = 6, T_UTF16 = 7, T_ARRAY = 8, T_OBJECT = 9, T_BIGINT = 10, T_REF = 11;
-const T_V8 = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_TYPED = 16, T_AB = 17;
+const T_V8 = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_TYPED = 16, T_AB = 17, T_BUFREF = 18;
 
 const MAX_DEPTH = 100;
 
-const typedCtors = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-] as const;
 
 class Bail extends Error {}
 
@@ -33,20 +29,46 @@ const hostViewTypes = [
 ] as const;
 
 /**
- * node:v8's default deserializer makes typed arrays that *view its input*; here the input is
- * the scratch area the next message overwrites. This one gives every view its own buffer of
- * exactly its size, as structured clone (postMessage) does.
+ * node:v8's default (de)serializer copies only the bytes a view covers and, when reading,
+ * makes views *into its input* (here: the scratch area the next message overwrites). This
+ * pair does what structured clone (postMessage) does instead: a view carries its whole
+ * buffer, byte offset and length, and every received view owns a fresh buffer.
  */
+class ViewSerializer extends DefaultSerializer {
+  _writeHostObject(v: ArrayBufferView): void {
+    const t = hostViewTypes.findIndex((C) => v instanceof C && !(C === Uint8Array && Buffer.isBuffer(v)));
+    const whole = new Uint8Array(v.buffer as ArrayBuffer);
+    this.writeUint32(t < 0 ? 1 : t);
+    this.writeUint32(v.byteOffset);
+    this.writeUint32(v.byteLength);
+    this.writeUint32(whole.byteLength);
+    this.writeRawBytes(whole);
+  }
+}
+
 class OwningDeserializer extends DefaultDeserializer {
   _readHostObject(): unknown {
     const C = hostViewTypes[this.readUint32()];
+    const byteOffset = this.readUint32();
     const byteLength = this.readUint32();
-    const copy = new Uint8Array(this.readRawBytes(byteLength));
+    const total = this.readUint32();
+    const copy = new Uint8Array(this.readRawBytes(total));
     if (C === undefined) throw new Error('weft: corrupt message (host object)');
-    if (C === DataView) return new DataView(copy.buffer);
-    const T = C as typeof Uint8Array;
-    return new T(copy.buffer, 0, byteLength / T.BYTES_PER_ELEMENT);
+    return makeView(C, copy.buffer, byteOffset, byteLength);
   }
+}
+
+function makeView(C: (typeof hostViewTypes)[number], ab: ArrayBuffer, off: number, len: number): ArrayBufferView {
+  if (C === DataView) return new DataView(ab, off, len);
+  const T = C as typeof Uint8Array;
+  return new T(ab, off, len / T.BYTES_PER_ELEMENT);
+}
+
+function serialize(v: unknown): Uint8Array {
+  const ser = new ViewSerializer();
+  ser.writeHeader();
+  ser.writeValue(v);
+  return ser.releaseBuffer();
 }
 
 let buf: Uint8Array = scratch();
@@ -54,6 +76,28 @@ let dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 let pos = 0;
 let refs: Handle[] | undefined;
 let depth = 0;
+// ArrayBuffers already written in this message: views of one buffer stay views of one buffer.
+let seenBufs: Map<ArrayBuffer, number> | undefined;
+
+/** Writes buffer ab (whole), or a back-reference if this message already carries it. */
+function writeBuffer(ab: ArrayBuffer): void {
+  const seen = (seenBufs ??= new Map()).get(ab);
+  if (seen !== undefined) {
+    ensure(5);
+    buf[pos] = T_BUFREF;
+    dv.setUint32(pos + 1, seen, true);
+    pos += 5;
+    return;
+  }
+  seenBufs.set(ab, seenBufs.size);
+  const whole = new Uint8Array(ab);
+  ensure(5 + whole.length);
+  buf[pos] = T_AB;
+  dv.setUint32(pos + 1, whole.length, true);
+  pos += 5;
+  buf.set(whole, pos);
+  pos += whole.length;
+}
 
 function grow(n: number): void {
   let size = buf.length * 2;
@@ -219,28 +263,22 @@ function writeObject(v: object): void {
     pos += 9;
     return;
   }
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    const t = typedCtors.findIndex((C) => proto === C.prototype);
+  if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) {
+    // As structured clone does: the whole buffer travels, with the view's offset and length.
+    const t = hostViewTypes.findIndex((C) => proto === C.prototype);
     if (t >= 0) {
-      const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      ensure(6 + bytes.length);
+      ensure(10);
       buf[pos] = T_TYPED;
       buf[pos + 1] = t;
-      dv.setUint32(pos + 2, bytes.length, true);
-      pos += 6;
-      buf.set(bytes, pos);
-      pos += bytes.length;
+      dv.setUint32(pos + 2, v.byteOffset, true);
+      dv.setUint32(pos + 6, v.byteLength, true);
+      pos += 10;
+      writeBuffer(v.buffer);
       return;
     }
   }
   if (v instanceof ArrayBuffer) {
-    const bytes = new Uint8Array(v);
-    ensure(5 + bytes.length);
-    buf[pos] = T_AB;
-    dv.setUint32(pos + 1, bytes.length, true);
-    pos += 5;
-    buf.set(bytes, pos);
-    pos += bytes.length;
+    writeBuffer(v);
     return;
   }
   // Everything else (RegExp, Error, boxed primitives, class instances, SharedArrayBuffer,
@@ -273,6 +311,7 @@ export function encode(v: unknown): Encoded {
   pos = 0;
   refs = undefined;
   depth = 0;
+  seenBufs = undefined;
   try {
     write(v);
   } catch (e) {
@@ -302,6 +341,7 @@ let rb: Uint8Array = buf;
 let rdv = dv;
 let rpos = 0;
 let rrefs: Handle[] | undefined;
+let rbufs: ArrayBuffer[] = [];
 
 const td = new TextDecoder();
 
@@ -425,19 +465,21 @@ function read(): unknown {
       return new Date(t);
     }
     case T_TYPED: {
-      const C = typedCtors[rb[rpos]!]!;
+      const C = hostViewTypes[rb[rpos]!]!;
       rpos++;
-      const n = readU32();
-      const copy = rb.slice(rpos, rpos + n);
-      rpos += n;
-      return new C(copy.buffer, 0, n / C.BYTES_PER_ELEMENT);
+      const off = readU32();
+      const len = readU32();
+      return makeView(C, read() as ArrayBuffer, off, len);
     }
     case T_AB: {
       const n = readU32();
       const copy = rb.slice(rpos, rpos + n);
       rpos += n;
+      rbufs.push(copy.buffer);
       return copy.buffer;
     }
+    case T_BUFREF:
+      return rbufs[readU32()];
     case T_V8: {
       const n = readU32();
       const d = new OwningDeserializer(rb.subarray(rpos, rpos + n));
@@ -464,6 +506,7 @@ export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undef
   rdv = decDv;
   rpos = 0;
   rrefs = handles;
+  rbufs = [];
   try {
     const v = read();
     if (rpos !== len) throw new Error('weft: corrupt message (length)');
