@@ -10,7 +10,10 @@
         "native/channel.cc",
         "native/select.cc",
         "native/thread_ctx.cc",
-        "native/js_channel.cc"
+        "native/js_channel.cc",
+        "native/timer.cc",
+        "native/context.cc",
+        "native/js_time.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],

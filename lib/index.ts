@@ -30,3 +30,5 @@ export {
   MisuseError,
   TimeoutError,
 } from './errors.js';
+export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time.js';
+export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './context.js';

@@ -44,6 +44,20 @@ export interface Native {
     timeout: number,
   ): AsyncResult | Promise<AsyncResult>;
   cancel(id: number, code: number): boolean;
+  weaken(id: number): void;
+  timerNew(): Handle;
+  timerChan(h: Handle): Handle;
+  timerReset(h: Handle, delayMs: number, periodMs: number): boolean;
+  timerStop(h: Handle): boolean;
+  timerStats(): [number, boolean];
+  ctxNew(parent: Handle | null, deadline: number, key: string | undefined, value: Uint8Array | undefined, refs: Handle[] | undefined): Handle;
+  ctxDone(h: Handle): Handle;
+  ctxErr(h: Handle): number;
+  ctxDeadline(h: Handle): number;
+  ctxCancel(h: Handle, err: number, cause: Uint8Array | undefined, refs: Handle[] | undefined): boolean;
+  ctxCause(h: Handle): [Uint8Array, Handle[]] | null;
+  ctxChain(h: Handle): [number, string][];
+  ctxValue(h: Handle, nodeId: number): [Uint8Array, Handle[]] | undefined;
 }
 
 /** [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
@@ -63,7 +77,7 @@ export const Code = {
 } as const;
 
 /** Kinds shared with native/registry.h. */
-export const Kind = { Channel: 1 } as const;
+export const Kind = { Channel: 1, Timer: 2, Context: 3 } as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);
 /** status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs. */

@@ -560,6 +560,14 @@ napi_value js_cancel(napi_env env, napi_callback_info info) {
   return r;
 }
 
+napi_value js_weaken(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  double id = 0;
+  napi_get_value_double(env, a.v[0], &id);
+  a.tc->weaken(uint64_t(id));
+  return nullptr;
+}
+
 }  // namespace
 
 void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
@@ -579,6 +587,7 @@ void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       {"chanRecvMany", nullptr, js_chan_recv_many, nullptr, nullptr, nullptr, napi_default, tc},
       {"select", nullptr, js_select, nullptr, nullptr, nullptr, napi_default, tc},
       {"cancel", nullptr, js_cancel, nullptr, nullptr, nullptr, napi_default, tc},
+      {"weaken", nullptr, js_weaken, nullptr, nullptr, nullptr, napi_default, tc},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

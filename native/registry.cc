@@ -1,6 +1,8 @@
 // registry.cc — see registry.h.
 #include "registry.h"
 
+#include "timer.h"
+
 #include <mutex>
 #include <unordered_map>
 
@@ -13,6 +15,7 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::unordered_map<uint64_t, Shared*> map;
+  TimerService timers;  // the timer thread's heap (see timer.h)
 };
 
 Registry& registry() {
@@ -81,5 +84,17 @@ Shared* Shared::attach(uint64_t id) {
 }
 
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
+
+TimerService& Shared::timers() { return registry().timers; }
+
+bool Shared::try_retain() {
+  int64_t n = refs_.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                    std::memory_order_relaxed))
+      return true;
+  }
+  return false;
+}
 
 }  // namespace weft

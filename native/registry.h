@@ -13,7 +13,9 @@
 
 namespace weft {
 
-enum class Kind : uint8_t { Channel = 1 };
+enum class Kind : uint8_t { Channel = 1, Timer = 2, Context = 3 };
+
+class TimerService;
 
 class Shared {
  public:
@@ -24,6 +26,10 @@ class Shared {
 
   Kind kind() const { return kind_; }
   uint64_t id() const { return id_; }
+
+  // Adds a reference unless the count already reached zero (the object is being destroyed);
+  // for holders of non-owning pointers (a context's list of children).
+  bool try_retain();
 
   // Adds a reference. The caller must already own one (or hold the registry lock while the
   // object is known to be alive), so the count can never be revived from zero here.
@@ -42,6 +48,9 @@ class Shared {
 
   // Number of objects alive right now (diagnostics and leak tests).
   static int64_t live_count();
+
+  // The process-wide timer thread's service, part of the same single registry.
+  static TimerService& timers();
 
  private:
   std::atomic<int64_t> refs_{1};

@@ -189,22 +189,27 @@ void select_abandon_claim(Waiter* w) {
 }
 
 namespace {
-constexpr int kTrySpins = 64;
-constexpr int kTryYields = 4;
+// Optimistic retry before queueing, for buffered cases only: a rendezvous needs the peer to
+// find us queued, so spinning unqueued would only delay it.
+constexpr uint64_t kTrySpinNs = 3'000;
+constexpr int kTryYields = 2;
 }  // namespace
 
 WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
                         StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out) {
   w->async = false;
-  if (spin) {
-    // A short optimistic phase: on a busy buffered channel the peer usually makes room (or a
-    // value) within a few hundred nanoseconds, far cheaper than parking and being woken.
-    for (int i = 0; i < kTrySpins + kTryYields; i++) {
-      if (i < kTrySpins) {
-        for (int j = 0; j < 8; j++) cpu_relax();
-      } else {
-        sched_yield();
-      }
+  bool any_buffered = false;
+  for (int32_t i = 0; i < n; i++)
+    if (recs[i].ch != nullptr && recs[i].ch->buffered()) any_buffered = true;
+  if (spin && any_buffered) {
+    uint64_t until = now_ns() + kTrySpinNs;
+    for (int i = 0;; i++) {
+      cpu_relax();
+      if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
+      if ((i & 7) == 7 && now_ns() >= until) break;
+    }
+    for (int i = 0; i < kTryYields; i++) {
+      sched_yield();
       if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
     }
   }

@@ -77,8 +77,15 @@ bool ThreadCtx::stop_probe(void* arg) {
 }
 
 void ThreadCtx::add_pending(AsyncOp* op) {
-  if (pending_.empty()) uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+  if (strong_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(async_));
   pending_.emplace(op->op_id, op);
+}
+
+void ThreadCtx::weaken(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second->weak) return;
+  it->second->weak = true;
+  if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
 }
 
 void ThreadCtx::free_op(AsyncOp* op) {
@@ -135,7 +142,7 @@ Napi::Value ThreadCtx::start_async(AsyncOp* op) {
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
   pending_.erase(op->op_id);
-  if (pending_.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   napi_resolve_deferred(env, op->deferred, v);
   free_op(op);
 }

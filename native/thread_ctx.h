@@ -37,6 +37,7 @@ struct AsyncOp : Waiter {
   std::vector<CaseRec> recs;
   bool is_select = false;
   int32_t cancel_code = 0;  // set by cancel() when a claim won the race
+  bool weak = false;        // does not keep the event loop alive (see ThreadCtx::weaken)
 };
 
 class ThreadCtx {
@@ -68,6 +69,9 @@ class ThreadCtx {
   // Async operations.
   Napi::Value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
   bool cancel(uint64_t id, int32_t code);
+  // Lets a pending op wait without keeping the event loop alive (context signals watching a
+  // done channel that may never close).
+  void weaken(uint64_t id);
   static bool stop_probe(void* arg);
 
  private:
@@ -81,6 +85,7 @@ class ThreadCtx {
   uv_async_t* async_ = nullptr;
   std::shared_ptr<Inbox> inbox_;
   std::unordered_map<uint64_t, AsyncOp*> pending_;
+  size_t strong_ = 0;  // pending ops that keep the loop alive (uv handle ref'd while > 0)
   uint64_t next_op_ = 1;
   napi_async_context async_ctx_ = nullptr;
   Napi::ObjectReference resource_;

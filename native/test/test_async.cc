@@ -44,7 +44,8 @@ struct AOp : Waiter {
 struct Owner {
   Channel* U;  // unbuffered, structured: peers send, owner and a sync thread receive
   Channel* B;  // buffered (2), numeric: same
-  Channel* S;  // unbuffered, structured: the owner sends, a sync thread receives
+  Channel* S;   // unbuffered, structured: the owner sends, a sync thread receives
+  Channel* S2;  // buffered (1), numeric: same (a canceled send may lose to a notification)
   Ledger* in;
   Ledger* out;
   size_t n_out;
@@ -55,7 +56,7 @@ struct Owner {
   std::vector<uint64_t> to_send;  // ids not sent yet (a canceled send puts its id back)
   bool closed_u = false, closed_b = false;
   size_t recv_pending = 0, send_pending = 0;
-  size_t cancels_won = 0, cancels_lost = 0, gave_back = 0, immediate = 0;
+  size_t cancels_won = 0, cancels_lost = 0, gave_back = 0, forwarded = 0, immediate = 0;
 
   void result(AOp* op, const SelectOut& o) {
     CHECK(o.index >= 0 && o.index < int32_t(op->recs.size()));
@@ -113,6 +114,7 @@ struct Owner {
       if (how == Outcome::kClosed && c.ch == U) closed_u = true;
       if (how == Outcome::kClosed && c.ch == B) closed_b = true;
       if (how == Outcome::kHandoff && !was_send) gave_back++;
+      if (how == Outcome::kNotify) forwarded++;
       weft::select_abandon_claim(op);
       if (how == Outcome::kHandoff) {
         CHECK(c.val == 0);
@@ -157,11 +159,11 @@ struct Owner {
       while (send_pending < 2 && !to_send.empty()) {
         auto* op = new AOp();
         op->recs.resize(1);
-        op->recs[0].ch = S;
+        op->recs[0].ch = rng.chance(50) ? S : S2;
         op->recs[0].is_send = true;
         op->ids.push_back(to_send.back());
         to_send.pop_back();
-        op->recs[0].val = payload(S->elem(), op->ids[0]);
+        op->recs[0].val = payload(op->recs[0].ch->elem(), op->ids[0]);
         start(op);
       }
       if (closed_u && closed_b && to_send.empty() && recv_pending == 0 && send_pending == 0)
@@ -202,10 +204,11 @@ struct Owner {
 
 TEST(async_inbox_with_cancels) {
   const int64_t live0 = Shared::live_count();
-  const size_t per_producer = scaled(3000), n_out = scaled(3000);
+  const size_t per_producer = scaled(8000), n_out = scaled(10000);
   auto* U = new Channel(0, Elem::kStructured);
   auto* B = new Channel(2, Elem::kI64);
   auto* S = new Channel(0, Elem::kStructured);
+  auto* S2 = new Channel(1, Elem::kI64);
   const int P = 2;
   const size_t total_in = size_t(P) * 2 * per_producer;  // ids [0, P*per) on U, the rest on B
   Ledger in(total_in), out(n_out);
@@ -213,6 +216,7 @@ TEST(async_inbox_with_cancels) {
   owner.U = U;
   owner.B = B;
   owner.S = S;
+  owner.S2 = S2;
   owner.in = &in;
   owner.out = &out;
   owner.n_out = n_out;
@@ -251,11 +255,18 @@ TEST(async_inbox_with_cancels) {
   // The receiver of the owner's sends.
   std::thread sink([&] {
     Rng rng(seed_for(1800));
-    uint64_t v = 0;
-    for (;;) {
-      Res r = recv_blocking(S, &v, &rng.s, rng.chance(50));
-      if (r == Res::kClosed) break;
-      out.got(take_id(Elem::kStructured, v));
+    Channel* from[2] = {S, S2};
+    while (from[0] || from[1]) {
+      Op op(2);
+      op[0].ch = from[0];
+      op[1].ch = from[1];
+      SelectOut o;
+      CHECK(op.block(&rng.s, &o, rng.chance(50)) == WaitStatus::kDone);
+      if (o.res == Res::kClosed) {
+        from[o.index] = nullptr;
+        continue;
+      }
+      out.got(take_id(op[o.index].ch->elem(), o.val));
       if (rng.chance(5)) std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   });
@@ -269,16 +280,20 @@ TEST(async_inbox_with_cancels) {
   join_all(receivers);
   owner_thread.join();
   CHECK(S->close());
+  CHECK(S2->close());
   sink.join();
 
   in.verify_all_received();
   out.verify_matches_sent();
   out.verify_all_received();
-  std::printf("  cancels won %zu, lost %zu (values given back %zu), immediate %zu\n",
-              owner.cancels_won, owner.cancels_lost, owner.gave_back, owner.immediate);
+  std::printf(
+      "  cancels won %zu, lost %zu (values given back %zu, notifications passed on %zu), "
+      "completed at registration %zu\n",
+      owner.cancels_won, owner.cancels_lost, owner.gave_back, owner.forwarded, owner.immediate);
   U->release();
   B->release();
   S->release();
+  S2->release();
   CHECK(Shared::live_count() == live0);
 }
 
@@ -288,7 +303,7 @@ TEST(async_inbox_with_cancels) {
 // accounting across everything proves no value is lost or duplicated.
 TEST(sync_cancel_race_give_back) {
   const int64_t live0 = Shared::live_count();
-  const size_t n = scaled(6000);
+  const size_t n = scaled(15000);
   auto* R = new Channel(0, Elem::kStructured);  // a sender thread -> the cancelers
   auto* T = new Channel(0, Elem::kI64);         // the cancelers -> a receiver thread
   const int C = 2;

@@ -52,7 +52,7 @@ TEST(registry_concurrent_churn) {
   std::atomic<int> phase{1};
   std::atomic<size_t> iters_done{0};
   std::atomic<uint64_t> null_attaches{0}, attaches{0};
-  const size_t iters = scaled(60000);
+  const size_t iters = scaled(200000);
 
   auto worker = [&](int t) {
     Rng rng(seed_for(1100 + t));
@@ -149,7 +149,7 @@ TEST(registry_concurrent_churn) {
 // The narrow race: the last release of an object against attach() of its id on other threads.
 TEST(registry_release_vs_attach) {
   const int64_t live0 = Shared::live_count();
-  const size_t rounds = scaled(3000);
+  const size_t rounds = scaled(10000);
   std::atomic<uint64_t> current{0};
   std::atomic<bool> done{false};
   std::atomic<uint64_t> hits{0}, misses{0};
@@ -195,7 +195,7 @@ TEST(registry_release_vs_attach) {
 // last handle drops, everything is freed (live_count returns to its start).
 TEST(registry_refs_in_flight) {
   const int64_t live0 = Shared::live_count();
-  const size_t n = scaled(4000);
+  const size_t n = scaled(8000);
   auto* carrier = new Channel(4, Elem::kStructured);
   auto* rendez = new Channel(0, Elem::kStructured);
   std::vector<std::thread> ts;

@@ -97,7 +97,7 @@ void actor(World& W, int t, int kind) {
 
 TEST(select_multi_exactly_once) {
   const int64_t live0 = Shared::live_count();
-  size_t target = scaled(30000);
+  size_t target = scaled(40000);
   {
     // 3 selectors, 2 single-op threads, 1 non-blocking thread.
     const int kinds[] = {0, 0, 0, 1, 1, 2};
@@ -208,8 +208,8 @@ void timeout_race(uint32_t cap, Elem elem, size_t per_sender) {
               send_timeouts.load());
 }
 
-TEST(select_timeouts_rendezvous) { timeout_race(0, Elem::kStructured, scaled(4000)); }
-TEST(select_timeouts_buffered) { timeout_race(2, Elem::kI64, scaled(6000)); }
+TEST(select_timeouts_rendezvous) { timeout_race(0, Elem::kStructured, scaled(10000)); }
+TEST(select_timeouts_buffered) { timeout_race(2, Elem::kI64, scaled(15000)); }
 
 // A deadline on an idle channel expires no earlier than asked, and not absurdly late.
 TEST(select_timeout_accuracy) {

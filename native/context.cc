@@ -1,0 +1,101 @@
+// context.cc — see context.h.
+#include "context.h"
+
+#include <algorithm>
+
+namespace weft {
+
+Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std::string key,
+                 Message* value)
+    : TimerTarget(Kind::Context),
+      parent_(parent),
+      done_(nullptr),
+      // A node is its own cancel scope unless it only adds a value (Go's valueCtx).
+      cancelable_(value == nullptr),
+      deadline_ms_(deadline_ms),
+      key_(std::move(key)),
+      value_(value) {
+  if (parent_ != nullptr) parent_->retain();
+  if (!cancelable_) {
+    // Value nodes share the done channel and cancellation state of the nearest scope.
+    done_ = parent_->done_;
+    done_->retain();
+    return;
+  }
+  done_ = new Channel(0, Elem::kStructured);
+  if (parent_ != nullptr) parent_->add_child(this);
+  if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+}
+
+Context::~Context() {
+  if (cancelable_ && parent_ != nullptr) parent_->remove_child(this);
+  done_->release();
+  delete value_;
+  if (parent_ != nullptr) parent_->release();
+}
+
+// Value nodes answer for their scope.
+int32_t Context::err() {
+  if (!cancelable_) return parent_->err();
+  std::lock_guard<std::mutex> g(mu_);
+  return err_;
+}
+
+std::shared_ptr<Message> Context::cause() {
+  if (!cancelable_) return parent_->cause();
+  std::lock_guard<std::mutex> g(mu_);
+  return cause_;
+}
+
+void Context::add_child(Context* c) {
+  if (!cancelable_) {
+    parent_->add_child(c);
+    return;
+  }
+  int32_t err;
+  std::shared_ptr<Message> cause;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    err = err_;
+    cause = cause_;
+    if (err == kCtxNone) children_.push_back(c);
+  }
+  // Born under a canceled parent: canceled at once, with the parent's error and cause.
+  if (err != kCtxNone) c->cancel(err, cause);
+}
+
+void Context::remove_child(Context* c) {
+  if (!cancelable_) {
+    parent_->remove_child(c);
+    return;
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = std::find(children_.begin(), children_.end(), c);
+  if (it != children_.end()) children_.erase(it);
+}
+
+bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
+  if (!cancelable_) return parent_->cancel(err, std::move(cause));
+  std::vector<Context*> kids;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (err_ != kCtxNone) return false;  // the first cancel keeps its cause
+    err_ = err;
+    cause_ = cause;
+    kids.reserve(children_.size());
+    for (Context* c : children_)
+      if (c->try_retain()) kids.push_back(c);
+    children_.clear();
+  }
+  // Closing done wakes every waiter (any thread); then the subtree, synchronously.
+  done_->close();
+  for (Context* c : kids) {
+    c->cancel(err, cause);
+    c->release();
+  }
+  return true;
+}
+
+void Context::fire(uint64_t, uint64_t) { cancel(kCtxDeadline, nullptr); }
+
+}  // namespace weft

@@ -1,0 +1,114 @@
+// timer.cc — see timer.h.
+#include "timer.h"
+
+#include <chrono>
+#include <thread>
+
+#include "parker.h"
+
+namespace weft {
+
+double epoch_ms() {
+  using namespace std::chrono;
+  return double(duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count()) /
+         1e6;
+}
+
+// ---- TimerService ----------------------------------------------------------------------
+
+void TimerService::schedule(TimerTarget* t, uint64_t deadline_ns, uint64_t gen) {
+  t->retain();
+  std::lock_guard<std::mutex> g(mu_);
+  bool earliest = heap_.empty() || deadline_ns < heap_.top().deadline;
+  heap_.push(Entry{deadline_ns, seq_++, t, gen});
+  if (!running_) {
+    running_ = true;
+    std::thread([this] { run(); }).detach();
+  } else if (earliest) {
+    cv_.notify_one();
+  }
+}
+
+size_t TimerService::pending() {
+  std::lock_guard<std::mutex> g(mu_);
+  return heap_.size();
+}
+
+bool TimerService::thread_running() {
+  std::lock_guard<std::mutex> g(mu_);
+  return running_;
+}
+
+void TimerService::run() {
+  std::unique_lock<std::mutex> lk(mu_);
+  std::vector<Entry> due;
+  while (!heap_.empty()) {
+    uint64_t now = now_ns();
+    uint64_t next = heap_.top().deadline;
+    if (next > now) {
+      // steady_clock is CLOCK_MONOTONIC here, the clock deadlines are taken from.
+      cv_.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)));
+      continue;
+    }
+    while (!heap_.empty() && heap_.top().deadline <= now) {
+      due.push_back(heap_.top());
+      heap_.pop();
+    }
+    // Fire without the heap lock: targets take their own locks and may schedule again.
+    lk.unlock();
+    for (Entry& e : due) {
+      e.target->fire(e.gen, now);
+      e.target->release();
+    }
+    due.clear();
+    lk.lock();
+  }
+  running_ = false;
+}
+
+// ---- Timer -----------------------------------------------------------------------------
+
+Timer::Timer() : TimerTarget(Kind::Timer), ch_(new Channel(1, Elem::kF64)) {}
+
+Timer::~Timer() { ch_->release(); }
+
+bool Timer::disarm_locked() {
+  bool was = armed_;
+  armed_ = false;
+  gen_++;
+  uint64_t v;
+  // An expired value nobody received is discarded and counts as "stopped in time".
+  if (ch_->try_recv(&v) == Channel::Res::kOk) was = true;
+  return was;
+}
+
+bool Timer::stop() {
+  std::lock_guard<std::mutex> g(mu_);
+  return disarm_locked();
+}
+
+bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
+  std::lock_guard<std::mutex> g(mu_);
+  bool was = disarm_locked();
+  armed_ = true;
+  period_ = period_ns;
+  next_ = now_ns() + delay_ns;
+  Shared::timers().schedule(this, next_, gen_);
+  return was;
+}
+
+void Timer::fire(uint64_t gen, uint64_t now) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (gen != gen_ || !armed_) return;  // stopped or reset since this was scheduled
+  // Capacity 1: a ticker whose last tick is still unreceived drops this one (no burst).
+  ch_->try_send(f64_bits(epoch_ms()));
+  if (period_ == 0) {
+    armed_ = false;
+    return;
+  }
+  next_ += period_;
+  if (next_ <= now) next_ = now + period_ - (now - next_) % period_;  // skip missed ticks
+  Shared::timers().schedule(this, next_, gen_);
+}
+
+}  // namespace weft
