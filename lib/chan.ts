@@ -6,6 +6,7 @@ import { ClosedChannelError } from './errors.js';
 import { decode, encode } from './codec.js';
 import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
+import { signalSources } from './signals.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
 
 export type { WaitOpts } from './options.js';
@@ -211,7 +212,16 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   sendSync(value: T, opts?: WaitOpts): void {
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     const [v, refs] = this._enc(value);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal !== undefined) {
+      if (o.signal.aborted) throw abortError(o.signal);
+      const src = signalSources.get(o.signal);
+      if (src !== undefined) {
+        const [code, index] = withDone(this._h, 1, v, refs, src.done(), o.timeout);
+        if (index === 1) throw src.err() ?? abortError(o.signal);
+        if (code !== Code.Ok) throwForCode(code, o);
+        return;
+      }
+    }
     const code = native.chanSendSync(this._h, v, refs, o.timeout);
     if (code !== Code.Ok) throwForCode(code, o);
   }
@@ -248,7 +258,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   /** Blocking `recv` for worker threads. */
   recvSync(opts?: WaitOpts): T | undefined {
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal !== undefined) return this.recvOkSync(opts).value;
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[0]!;
     if (code === Code.Ok) return this._dec(r);
@@ -259,7 +269,17 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   /** Blocking `recvOk` for worker threads. */
   recvOkSync(opts?: WaitOpts): RecvResult<T> {
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal !== undefined) {
+      if (o.signal.aborted) throw abortError(o.signal);
+      const src = signalSources.get(o.signal);
+      if (src !== undefined) {
+        const [code, index, v] = withDone(this._h, 0, undefined, undefined, src.done(), o.timeout);
+        if (index === 1) throw src.err() ?? abortError(o.signal);
+        if (code === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
+        if (code === Code.Closed) return { value: undefined, ok: false };
+        return throwForCode(code, o);
+      }
+    }
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[0]!;
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
@@ -435,6 +455,14 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   get _elemCode(): number {
     return this.#code;
   }
+}
+
+const OPS_RECV = new Int32Array([0, 0]);
+const OPS_SEND = new Int32Array([1, 0]);
+
+/** A blocking op on h raced against a context's done channel (case 1). */
+function withDone(h: Handle, op: 0 | 1, v: unknown, refs: Handle[] | undefined, done: Handle, timeout: number): AsyncResult {
+  return native.select([h, done], op === 1 ? OPS_SEND : OPS_RECV, [v, undefined], [refs, undefined], 1, timeout) as AsyncResult;
 }
 
 function checkMax(max: unknown): void {

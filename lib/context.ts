@@ -10,6 +10,7 @@ import { decode, encodeOwned } from './codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from './errors.js';
 import { Code, Kind, native, status, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
+import { signalSources } from './signals.js';
 
 const ERR_CANCELED = 1;
 const ERR_DEADLINE = 2;
@@ -113,6 +114,10 @@ class CtxImpl extends WeftObject implements Context {
     if (this.#ac) return this.#ac.signal;
     const ac = new AbortController();
     this.#ac = ac;
+    signalSources.set(ac.signal, {
+      done: () => (this.done() as Chan<never>)._h,
+      err: () => this.err(),
+    });
     const e = this.err();
     if (e) {
       ac.abort(e);

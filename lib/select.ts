@@ -6,6 +6,7 @@ import { Chan, decodeAsync, type RecvChan, type SendChan } from './chan.js';
 import { ClosedChannelError } from './errors.js';
 import { Code, native, scratch, status, type AsyncResult, type Handle } from './native.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
+import { signalSources } from './signals.js';
 
 const CASE = Symbol('weft.case');
 
@@ -131,6 +132,16 @@ export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal);
+  const src = o.signal !== undefined && !dflt ? signalSources.get(o.signal) : undefined;
+  if (src !== undefined) {
+    // A context's signal: also wait on its done channel (an extra, last case).
+    const n = p.handles.length;
+    const ops = new Int32Array(n + 1);
+    ops.set(p.ops);
+    const r = native.select([...p.handles, src.done()], ops, [...p.values, undefined], [...p.refs, undefined], 1, o.timeout) as AsyncResult;
+    if (r[1] === n) throw src.err() ?? abortError(o.signal!);
+    return result(p, r, o);
+  }
   const r = native.select(p.handles, p.ops, p.values, p.refs, dflt ? 0 : 1, o.timeout) as AsyncResult;
   return result(p, r, o);
 }

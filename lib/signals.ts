@@ -1,0 +1,18 @@
+/**
+ * Which AbortSignals belong to weft contexts. A `*Sync` wait cannot see an ordinary signal
+ * abort (its thread's event loop is blocked), but a context's signal is backed by the
+ * context's done channel, so the wait also waits on that channel and wakes when the context
+ * is canceled from any thread or its deadline passes.
+ * @internal
+ * @module
+ */
+import type { Handle } from './native.js';
+
+export interface SignalSource {
+  /** handle of the context's done channel */
+  done(): Handle;
+  /** the context's error (once done) */
+  err(): Error | null;
+}
+
+export const signalSources = new WeakMap<AbortSignal, SignalSource>();
