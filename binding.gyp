@@ -13,7 +13,11 @@
         "native/js_channel.cc",
         "native/timer.cc",
         "native/context.cc",
-        "native/js_time.cc"
+        "native/js_time.cc",
+        "native/mutex.cc",
+        "native/sema.cc",
+        "native/atomic.cc",
+        "native/js_sync.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -32,3 +32,5 @@ export {
 } from './errors.js';
 export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time.js';
 export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './context.js';
+export { Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, type SyncOptions } from './sync.js';
+export { AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, dump, threadId, type WaitInfo } from './atomic.js';

@@ -58,6 +58,55 @@ export interface Native {
   ctxCause(h: Handle): [Uint8Array, Handle[]] | null;
   ctxChain(h: Handle): [number, string][];
   ctxValue(h: Handle, nodeId: number): [Uint8Array, Handle[]] | undefined;
+  mutexNew(name: string | undefined): Handle;
+  mutexWords(h: Handle): ArrayBuffer;
+  mutexLockSync(h: Handle, timeout: number): number;
+  mutexLock(h: Handle): number | Promise<AsyncResult>;
+  mutexUnlock(h: Handle): boolean;
+  mutexWake(h: Handle): void;
+  rwNew(name: string | undefined): Handle;
+  rwTry(h: Handle, writer: boolean): boolean;
+  rwLockSync(h: Handle, writer: boolean, timeout: number): number;
+  rwLock(h: Handle, writer: boolean): number | Promise<AsyncResult>;
+  rwUnlock(h: Handle, writer: boolean): boolean;
+  wgNew(name: string | undefined): Handle;
+  wgWords(h: Handle): ArrayBuffer;
+  wgWake(h: Handle): void;
+  wgWaitSync(h: Handle, timeout: number): number;
+  wgWait(h: Handle): number | Promise<AsyncResult>;
+  semNew(size: number, name: string | undefined): Handle;
+  semSize(h: Handle): number;
+  semTry(h: Handle, n: number): boolean;
+  semAcquireSync(h: Handle, n: number, timeout: number): number;
+  semAcquire(h: Handle, n: number): number | Promise<AsyncResult>;
+  semRelease(h: Handle, n: number): boolean;
+  condNew(mu: Handle): Handle;
+  condMutex(h: Handle): Handle;
+  condWaitSync(h: Handle, timeout: number): number;
+  condWait(h: Handle): number | Promise<AsyncResult>;
+  condSignal(h: Handle, all: boolean): void;
+  onceNew(): Handle;
+  onceEnter(h: Handle): number;
+  onceWaitSync(h: Handle, timeout: number): number;
+  onceWait(h: Handle): number | Promise<AsyncResult>;
+  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, isError: boolean): void;
+  onceResult(h: Handle): [Uint8Array, Handle[], boolean] | null;
+  onceState(h: Handle): number;
+  atomNew(v: bigint, isBool: boolean): Handle;
+  atomWords(h: Handle): ArrayBuffer;
+  atomOp(h: Handle, op: number, x: number, y: number): number;
+  atomLoadBig(h: Handle): bigint;
+  valueNew(bytes: Uint8Array, refs: Handle[] | undefined): Handle;
+  valueLoad(h: Handle): [Uint8Array, Handle[], number];
+  valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;
+  valueCas(h: Handle, version: number, bytes: Uint8Array, refs: Handle[] | undefined): boolean;
+  progNew(): Handle;
+  progAdd(h: Handle, n: number): void;
+  progGet(h: Handle): [number, number];
+  dump(): { thread: number; op: string; object: string; sinceMs: number }[];
+  lastError(): string;
+  threadId(): number;
+  setName(h: Handle, name: string): void;
 }
 
 /** [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
@@ -74,10 +123,16 @@ export const Code = {
   Stopped: 4,
   Pending: 5,
   Canceled: 6,
+  Deadlock: 7,
+  Misuse: 8,
+  Retry: 9,
 } as const;
 
 /** Kinds shared with native/registry.h. */
-export const Kind = { Channel: 1, Timer: 2, Context: 3 } as const;
+export const Kind = {
+  Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
+  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13,
+} as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);
 /** status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs. */

@@ -8,6 +8,8 @@ import {
   CanceledError,
   ClosedChannelError,
   DeadlineExceededError,
+  DeadlockError,
+  MisuseError,
   TimeoutError,
 } from './errors.js';
 import { Code, native, type AsyncResult } from './native.js';
@@ -68,6 +70,10 @@ export function throwForCode(code: number, o: ParsedOpts): never {
       throw new CanceledError('thread is shutting down');
     case Code.Closed:
       throw new ClosedChannelError();
+    case Code.Deadlock:
+      throw new DeadlockError(`deadlock: ${native.lastError()}`);
+    case Code.Misuse:
+      throw new MisuseError();
     default:
       throw new Error(`weft: unexpected result code ${code}`);
   }

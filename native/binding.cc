@@ -3,6 +3,7 @@
 
 #include "handle.h"
 #include "js_channel.h"
+#include "js_sync.h"
 #include "js_time.h"
 #include "thread_ctx.h"
 
@@ -42,6 +43,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   register_channel_functions(env, exports, tc);
   register_time_functions(env, exports, tc);
+  register_sync_functions(env, exports, tc);
   return exports;
 }
 

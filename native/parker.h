@@ -74,6 +74,12 @@ struct Waiter {
     return state.compare_exchange_strong(e, rec->index, std::memory_order_acq_rel,
                                          std::memory_order_acquire);
   }
+  // Claim for a sync-primitive waiter (no case index).
+  bool try_claim_index(int32_t index) {
+    int32_t e = kWaiting;
+    return state.compare_exchange_strong(e, index, std::memory_order_acq_rel,
+                                         std::memory_order_acquire);
+  }
   // Owner gives up; false if a claim won the race (then a completion is on its way).
   bool try_cancel() {
     int32_t e = kWaiting;

@@ -16,6 +16,8 @@ struct Registry {
   std::mutex mu;
   std::unordered_map<uint64_t, Shared*> map;
   TimerService timers;  // the timer thread's heap (see timer.h)
+  std::mutex blocked_mu;
+  std::vector<Shared::Blocked*> blocked;  // guarded by blocked_mu
 };
 
 Registry& registry() {
@@ -95,6 +97,87 @@ bool Shared::try_retain() {
       return true;
   }
   return false;
+}
+
+}  // namespace weft
+
+namespace weft {
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Channel: return "chan";
+    case Kind::Timer: return "timer";
+    case Kind::Context: return "context";
+    case Kind::Mutex: return "mutex";
+    case Kind::RWMutex: return "rwmutex";
+    case Kind::WaitGroup: return "waitgroup";
+    case Kind::Semaphore: return "semaphore";
+    case Kind::Cond: return "cond";
+    case Kind::Once: return "once";
+    case Kind::Atomic: return "atomic";
+    case Kind::Value: return "atomicvalue";
+    case Kind::Progress: return "progressmeter";
+    case Kind::AtomicBool: return "atomicbool";
+  }
+  return "object";
+}
+
+void Shared::block_begin(Blocked* b) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.blocked_mu);
+  r.blocked.push_back(b);
+}
+
+void Shared::block_end(Blocked* b) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.blocked_mu);
+  for (size_t i = 0; i < r.blocked.size(); i++) {
+    if (r.blocked[i] == b) {
+      r.blocked[i] = r.blocked.back();
+      r.blocked.pop_back();
+      return;
+    }
+  }
+}
+
+std::vector<Shared::BlockedInfo> Shared::blocked() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.blocked_mu);
+  std::vector<BlockedInfo> out;
+  out.reserve(r.blocked.size());
+  for (Blocked* b : r.blocked) {
+    std::string obj = kind_name(b->obj->kind());
+    if (!b->obj->name().empty()) obj += " " + b->obj->name();
+    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns});
+  }
+  return out;
+}
+
+std::string Shared::find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*)) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.blocked_mu);
+  auto describe = [](Shared* o) {
+    return std::string(kind_name(o->kind())) + (o->name().empty() ? "" : " '" + o->name() + "'");
+  };
+  std::string desc = "thread " + std::to_string(thread);
+  Shared* cur = m;
+  for (int steps = 0; steps < 64 && cur != nullptr; steps++) {
+    uint64_t owner = uint64_t(owner_of(cur));
+    if (owner == 0) return "";
+    desc += (steps == 0 ? " waits for " : ", which waits for ") + describe(cur) +
+            " held by thread " + std::to_string(owner);
+    if (owner == thread) return desc;
+    // What is the owner itself blocked on (a lock)?
+    Shared* next = nullptr;
+    for (Blocked* b : r.blocked) {
+      if (b->thread == owner && b->obj->kind() == Kind::Mutex) {
+        next = b->obj;
+        break;
+      }
+    }
+    cur = next;
+  }
+  return "";
 }
 
 }  // namespace weft

@@ -10,10 +10,28 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace weft {
 
-enum class Kind : uint8_t { Channel = 1, Timer = 2, Context = 3 };
+enum class Kind : uint8_t {
+  Channel = 1,
+  Timer = 2,
+  Context = 3,
+  Mutex = 4,
+  RWMutex = 5,
+  WaitGroup = 6,
+  Semaphore = 7,
+  Cond = 8,
+  Once = 9,
+  Atomic = 10,
+  Value = 11,
+  Progress = 12,
+  AtomicBool = 13,
+};
+
+const char* kind_name(Kind k);
 
 class TimerService;
 
@@ -25,6 +43,9 @@ class Shared {
   Shared& operator=(const Shared&) = delete;
 
   Kind kind() const { return kind_; }
+  // The `name` option given at creation (diagnostics); set before the object is shared.
+  const std::string& name() const { return name_; }
+  void set_name(std::string n) { name_ = std::move(n); }
   uint64_t id() const { return id_; }
 
   // Adds a reference unless the count already reached zero (the object is being destroyed);
@@ -52,8 +73,31 @@ class Shared {
   // The process-wide timer thread's service, part of the same single registry.
   static TimerService& timers();
 
+  // ---- blocked operations, for dump() and deadlock detection ----------------------------
+  struct Blocked {
+    uint64_t thread;
+    const char* op;
+    Shared* obj;      // not owned: the blocked call keeps it alive while registered
+    uint64_t since_ns;
+  };
+  static void block_begin(Blocked* b);
+  static void block_end(Blocked* b);
+  // Copies of the current entries with the objects' descriptions ("mutex db", ...).
+  struct BlockedInfo {
+    uint64_t thread;
+    std::string op;
+    std::string object;
+    uint64_t since_ns;
+  };
+  static std::vector<BlockedInfo> blocked();
+  // Lock-cycle check for a thread about to wait for `m` (a Mutex): follows owner -> the mutex
+  // that owner waits for -> ... and returns a description of the cycle through `thread`, or
+  // "" if there is none. `owner_of` reads a mutex's owner thread.
+  static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
+
  private:
   std::atomic<int64_t> refs_{1};
+  std::string name_;
   // Protected by the registry mutex (see registry.cc).
   int64_t pending_shares_ = 0;
   bool in_map_ = false;

@@ -7,12 +7,18 @@
 
 #include "channel.h"
 #include "handle.h"
+#include "sema.h"
 
 namespace weft {
 
 // ---- ThreadCtx ---------------------------------------------------------------------------
 
+namespace {
+std::atomic<uint64_t> next_thread_id{1};
+}  // namespace
+
 ThreadCtx::ThreadCtx(napi_env e) : env(e) {
+  thread_id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
   rng = uint64_t(reinterpret_cast<uintptr_t>(this)) ^
         uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) ^
         0x9E3779B97F4A7C15ull;
@@ -89,6 +95,11 @@ void ThreadCtx::weaken(uint64_t id) {
 }
 
 void ThreadCtx::free_op(AsyncOp* op) {
+  if (op->prim != nullptr) {
+    op->prim->release();
+    delete op;
+    return;
+  }
   for (CaseRec& c : op->recs) {
     if (c.ch == nullptr) continue;
     if (c.is_send) drop_value(c.ch->elem(), c.val);  // an unsent payload (0 once moved)
@@ -116,6 +127,22 @@ napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut
 
 }  // namespace
 
+Napi::Value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
+  op->async = true;
+  op->inbox = inbox_;
+  op->srec.w = op;
+  op->srec.thread = thread_id;
+  op->prim->retain();
+  op->op_id = next_op_++;
+  op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
+  Shared::block_begin(&op->blocked);
+  napi_value promise;
+  napi_create_promise(env, &op->deferred, &promise);
+  status[1] = int32_t(op->op_id);
+  add_pending(op);
+  return Napi::Value(env, promise);
+}
+
 Napi::Value ThreadCtx::start_async(AsyncOp* op) {
   napi_env e = env;
   op->async = true;
@@ -141,6 +168,7 @@ Napi::Value ThreadCtx::start_async(AsyncOp* op) {
 }
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
+  if (op->prim != nullptr) Shared::block_end(&op->blocked);
   pending_.erase(op->op_id);
   if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   napi_resolve_deferred(env, op->deferred, v);
@@ -152,7 +180,8 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code) {
   if (it == pending_.end()) return false;
   AsyncOp* op = it->second;
   if (op->try_cancel()) {
-    select_unlink(op);
+    if (op->prim != nullptr) op->prim->unlink(&op->srec);
+    else select_unlink(op);
     SelectOut none;
     settle(op, make_result(this, op, code, none));
     return true;
@@ -164,6 +193,25 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code) {
 
 void ThreadCtx::process(AsyncOp* op) {
   SelectOut out;
+  if (op->prim != nullptr) {
+    Grant g = op->srec.grant;
+    if (g == Grant::kRetry) {
+      if (op->cancel_code != 0) {
+        op->prim->abandon(&op->srec);  // pass the wake-up on
+        settle(op, make_result(this, op, op->cancel_code, out));
+        return;
+      }
+      if (op->retry == nullptr) {
+        settle(op, make_result(this, op, kCodeRetry, out));
+        return;
+      }
+      op->reset();
+      op->srec.grant = Grant::kNone;
+      if (!op->retry(op)) return;  // queued again
+    }
+    settle(op, make_result(this, op, kCodeOk, out));
+    return;
+  }
   if (op->cancel_code != 0) {
     int32_t k = op->state.load(std::memory_order_acquire);
     if (op->recs[k].outcome == Outcome::kNotify) {
@@ -205,9 +253,16 @@ void ThreadCtx::cleanup(void* arg) {
   // reach the inbox, then make sure nothing they carried is lost (values go back, notifications
   // are passed on), since this thread will never act on them.
   std::vector<AsyncOp*> claimed;
+  for (SyncPrim* o : tc->running_onces) {
+    static_cast<Once*>(o)->runner_exited(tc->thread_id);
+    o->release();
+  }
+  tc->running_onces.clear();
   for (auto& [id, op] : tc->pending_) {
+    if (op->prim != nullptr) Shared::block_end(&op->blocked);
     if (op->try_cancel()) {
-      select_unlink(op);
+      if (op->prim != nullptr) op->prim->unlink(&op->srec);
+      else select_unlink(op);
       tc->free_op(op);
     } else {
       claimed.push_back(op);
@@ -219,8 +274,12 @@ void ThreadCtx::cleanup(void* arg) {
   while (arrived < claimed.size()) {
     for (Waiter* w : tc->inbox_->drain()) {
       auto* op = static_cast<AsyncOp*>(w);
-      select_unlink(op);
-      select_abandon_claim(op);
+      if (op->prim != nullptr) {
+        op->prim->abandon(&op->srec);
+      } else {
+        select_unlink(op);
+        select_abandon_claim(op);
+      }
       tc->free_op(op);
       arrived++;
     }

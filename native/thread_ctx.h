@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "inbox.h"
 #include "parker.h"
 #include "select.h"
+#include "waitq.h"
 
 namespace weft {
 
@@ -25,6 +27,9 @@ enum Code : int32_t {
   kCodeStopped = 4,
   kCodePending = 5,
   kCodeCanceled = 6,
+  kCodeDeadlock = 7,
+  kCodeMisuse = 8,
+  kCodeRetry = 9,
 };
 
 class ThreadCtx;
@@ -38,6 +43,13 @@ struct AsyncOp : Waiter {
   bool is_select = false;
   int32_t cancel_code = 0;  // set by cancel() when a claim won the race
   bool weak = false;        // does not keep the event loop alive (see ThreadCtx::weaken)
+  // Sync-primitive waits (mutex, semaphore, ...): the primitive (retained) and the record.
+  SyncPrim* prim = nullptr;
+  SyncRec srec;
+  // Called on the owner thread when the record was claimed with Grant::kRetry: take the
+  // resource (true) or queue again (false).
+  bool (*retry)(AsyncOp* op) = nullptr;
+  Shared::Blocked blocked{};
 };
 
 class ThreadCtx {
@@ -61,6 +73,9 @@ class ThreadCtx {
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
   Napi::FunctionReference probe;   // a no-op JS function: calling it fails once terminating
   bool stopping = false;
+  uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
+  std::string last_error;         // description for the last kCodeDeadlock
+  std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running
   std::vector<uint64_t> batch;  // recvMany staging area
 
   void set_scratch(Napi::ArrayBuffer ab);
@@ -68,6 +83,8 @@ class ThreadCtx {
 
   // Async operations.
   Napi::Value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
+  Napi::Value start_sync_async(AsyncOp* op, const char* what);
   bool cancel(uint64_t id, int32_t code);
   // Lets a pending op wait without keeping the event loop alive (context signals watching a
   // done channel that may never close).

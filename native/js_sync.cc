@@ -1,0 +1,859 @@
+// js_sync.cc — see js_sync.h. Conventions as in js_channel.cc: codes from thread_ctx.h.
+#include "js_sync.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "atomic.h"
+#include "handle.h"
+#include "mutex.h"
+#include "sema.h"
+#include "timer.h"
+#include "thread_ctx.h"
+
+namespace weft {
+
+namespace {
+
+template <size_t N>
+struct Args {
+  napi_value v[N];
+  size_t n = N;
+  ThreadCtx* tc = nullptr;
+  Args(napi_env env, napi_callback_info info) {
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &n, v, nullptr, &data);
+    tc = static_cast<ThreadCtx*>(data);
+    if (n < N) {
+      napi_value undef;
+      napi_get_undefined(env, &undef);
+      for (size_t i = n; i < N; i++) v[i] = undef;
+    }
+  }
+};
+
+template <class T>
+T* obj(napi_env env, napi_value v, Kind kind) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
+      static_cast<Shared*>(data)->kind() != kind) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a weft handle of another kind");
+    return nullptr;
+  }
+  return static_cast<T*>(static_cast<Shared*>(data));
+}
+
+double dbl(napi_env env, napi_value v, double dflt = 0) {
+  double d;
+  return napi_get_value_double(env, v, &d) == napi_ok ? d : dflt;
+}
+
+napi_value num(napi_env env, double d) {
+  napi_value r;
+  napi_create_double(env, d, &r);
+  return r;
+}
+
+napi_value boolean(napi_env env, bool b) {
+  napi_value r;
+  napi_get_boolean(env, b, &r);
+  return r;
+}
+
+uint64_t deadline_of(double ms) {
+  if (!(ms >= 0)) return 0;
+  uint64_t d = now_ns() + uint64_t(ms * 1e6);
+  return d == 0 ? 1 : d;
+}
+
+std::string str(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_string) return "";
+  size_t len = 0;
+  napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+template <class T>
+napi_value named(napi_env env, T* o, napi_value name) {
+  o->set_name(str(env, name));
+  return make_handle(env, o);
+}
+
+// An external ArrayBuffer over an object's words; keeps the object alive while it lives.
+napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len) {
+  o->retain();
+  napi_value ab;
+  napi_status s = napi_create_external_arraybuffer(
+      env, data, len, [](napi_env, void*, void* hint) { static_cast<Shared*>(hint)->release(); },
+      o, &ab);
+  if (s != napi_ok) {
+    o->release();
+    napi_throw_error(env, nullptr, "weft: external ArrayBuffers are not available");
+    return nullptr;
+  }
+  return ab;
+}
+
+Message* message_arg(napi_env env, napi_value bytes, napi_value refs) {
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, bytes, &tt, &len, &data, nullptr, nullptr) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad encoded value");
+    return nullptr;
+  }
+  auto* m = new Message();
+  auto* p = static_cast<uint8_t*>(data);
+  m->bytes.assign(p, p + len);
+  napi_valuetype t;
+  napi_typeof(env, refs, &t);
+  if (t == napi_object) {
+    uint32_t n = 0;
+    napi_get_array_length(env, refs, &n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value e;
+      napi_get_element(env, refs, i, &e);
+      Shared* s = unwrap_handle(env, e, Kind(0), "bad weft reference");
+      if (!s) {
+        delete m;
+        return nullptr;
+      }
+      s->retain();
+      m->refs.push_back(s);
+    }
+  }
+  return m;
+}
+
+napi_value message_js(napi_env env, const Message* m) {
+  napi_value ab, u8, pair, refs;
+  void* data = nullptr;
+  size_t n = m ? m->bytes.size() : 0;
+  napi_create_arraybuffer(env, n, &data, &ab);
+  if (n) std::memcpy(data, m->bytes.data(), n);
+  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, u8);
+  size_t nr = m ? m->refs.size() : 0;
+  napi_create_array_with_length(env, nr, &refs);
+  for (size_t i = 0; i < nr; i++) {
+    m->refs[i]->retain();
+    napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
+  }
+  napi_set_element(env, pair, 1, refs);
+  return pair;
+}
+
+// ---- blocking the calling thread ---------------------------------------------------------
+
+struct Probe {
+  ThreadCtx* tc;
+  Mutex* deadlock_on;  // lockSync: check for a lock cycle every slice
+  std::string cycle;
+};
+
+int32_t mutex_owner(Shared* s) { return static_cast<Mutex*>(s)->owner(); }
+
+bool probe_fn(void* arg) {
+  auto* p = static_cast<Probe*>(arg);
+  if (p->deadlock_on != nullptr) {
+    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, mutex_owner);
+    if (!p->cycle.empty()) return true;
+  }
+  return ThreadCtx::stop_probe(p->tc);
+}
+
+// Waits on a primitive: `take(rec, first)` takes the resource (true) or queues rec (false).
+// A kRetry wake-up calls take() again. Returns a code.
+template <class Take>
+int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
+                 uint64_t deadline, Mutex* deadlock_on, Take take) {
+  Probe probe{tc, deadlock_on, {}};
+  bool first = true;
+  for (;;) {
+    Waiter w;
+    rec.w = &w;
+    rec.grant = Grant::kNone;
+    rec.thread = tc->thread_id;
+    if (take(&rec, first)) return kCodeOk;
+    first = false;
+    Shared::Blocked b{tc->thread_id, what, prim, rec.since_ns};
+    Shared::block_begin(&b);
+    bool done = false;
+    if (deadlock_on != nullptr) {
+      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, mutex_owner);
+      if (probe.cycle.empty()) {
+        done = park(&w, deadline, probe_fn, &probe);
+      }
+    } else {
+      done = park(&w, deadline, probe_fn, &probe);
+    }
+    Shared::block_end(&b);
+    if (!done) {
+      int32_t code = !probe.cycle.empty()                        ? kCodeDeadlock
+                     : (deadline != 0 && now_ns() >= deadline) ? kCodeTimeout
+                                                               : kCodeStopped;
+      if (w.try_cancel()) {
+        prim->unlink(&rec);
+        if (code == kCodeDeadlock) tc->last_error = probe.cycle;
+        return code;
+      }
+      await_completion(&w);
+      if (code == kCodeStopped || rec.grant == Grant::kRetry) {
+        prim->abandon(&rec);
+        return code == kCodeDeadlock ? kCodeDeadlock : code;
+      }
+      return kCodeOk;  // granted at the last moment: the operation happened
+    }
+    if (rec.grant != Grant::kRetry) return kCodeOk;
+  }
+}
+
+// ---- Mutex -------------------------------------------------------------------------------
+
+napi_value js_mutex_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  return named(env, new Mutex(), a.v[0]);
+}
+
+napi_value js_mutex_words(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  return words_buffer(env, m, m->words(), 16);
+}
+
+// lockSync(h, timeout) -> code (kCodeDeadlock: description via lastError())
+napi_value js_mutex_lock_sync(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  ThreadCtx* tc = a.tc;
+  int32_t me = int32_t(tc->thread_id);
+  for (int i = 0; i < 64; i++) {  // brief optimistic spin
+    if (m->try_lock(me)) return num(env, kCodeOk);
+    cpu_relax();
+  }
+  if (m->locked() && m->owner() == me) {
+    tc->last_error = "thread " + std::to_string(me) + " calls lockSync on a mutex" +
+                     (m->name().empty() ? "" : " '" + m->name() + "'") + " it holds";
+    return num(env, kCodeDeadlock);
+  }
+  SyncRec rec;
+  int32_t code = block_on(tc, m, "lock", rec, deadline_of(dbl(env, a.v[1], -1)), m,
+                          [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
+  return num(env, code);
+}
+
+bool mutex_retry(AsyncOp* op) {
+  return static_cast<Mutex*>(op->prim)->lock_or_queue(&op->srec, true);
+}
+
+// lock(h) -> code (acquired) or Promise of [code]
+napi_value js_mutex_lock(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  ThreadCtx* tc = a.tc;
+  auto* op = new AsyncOp();
+  op->prim = m;
+  op->retry = mutex_retry;
+  op->srec.w = op;
+  op->srec.thread = tc->thread_id;
+  op->async = true;
+  if (m->lock_or_queue(&op->srec, false)) {
+    delete op;
+    tc->status[0] = kCodeOk;
+    return num(env, kCodeOk);
+  }
+  tc->status[0] = kCodePending;
+  return tc->start_sync_async(op, "lock");
+}
+
+napi_value js_mutex_unlock(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  return boolean(env, m->unlock());
+}
+
+napi_value js_mutex_wake(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  m->wake_one();
+  return nullptr;
+}
+
+// ---- RWMutex -----------------------------------------------------------------------------
+
+napi_value js_rw_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  return named(env, new RWMutex(), a.v[0]);
+}
+
+// rwTry(h, writer) -> bool
+napi_value js_rw_try(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
+  if (!m) return nullptr;
+  bool writer = false;
+  napi_get_value_bool(env, a.v[1], &writer);
+  return boolean(env, writer ? m->try_lock() : m->try_rlock());
+}
+
+// rwLockSync(h, writer, timeout) -> code
+napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
+  if (!m) return nullptr;
+  bool writer = false;
+  napi_get_value_bool(env, a.v[1], &writer);
+  SyncRec rec;
+  rec.n = writer ? 1 : 0;
+  int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
+                          deadline_of(dbl(env, a.v[2], -1)), nullptr,
+                          [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
+  return num(env, code);
+}
+
+napi_value js_rw_lock(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
+  if (!m) return nullptr;
+  bool writer = false;
+  napi_get_value_bool(env, a.v[1], &writer);
+  auto* op = new AsyncOp();
+  op->prim = m;
+  op->srec.w = op;
+  op->srec.n = writer ? 1 : 0;
+  op->srec.thread = a.tc->thread_id;
+  op->async = true;
+  if (m->lock_or_queue(&op->srec)) {
+    delete op;
+    a.tc->status[0] = kCodeOk;
+    return num(env, kCodeOk);
+  }
+  a.tc->status[0] = kCodePending;
+  return a.tc->start_sync_async(op, writer ? "lock" : "rlock");
+}
+
+// rwUnlock(h, writer) -> bool (false: misuse)
+napi_value js_rw_unlock(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
+  if (!m) return nullptr;
+  bool writer = false;
+  napi_get_value_bool(env, a.v[1], &writer);
+  return boolean(env, writer ? m->unlock() : m->runlock());
+}
+
+// ---- WaitGroup ---------------------------------------------------------------------------
+
+napi_value js_wg_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  return named(env, new WaitGroup(), a.v[0]);
+}
+
+napi_value js_wg_words(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  if (!w) return nullptr;
+  return words_buffer(env, w, w->words(), 16);
+}
+
+napi_value js_wg_wake(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  if (!w) return nullptr;
+  w->wake_if_zero();
+  return nullptr;
+}
+
+napi_value js_wg_wait_sync(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  if (!w) return nullptr;
+  SyncRec rec;
+  return num(env, block_on(a.tc, w, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+                           [w](SyncRec* r, bool) { return w->wait_or_queue(r); }));
+}
+
+napi_value js_wg_wait(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  if (!w) return nullptr;
+  auto* op = new AsyncOp();
+  op->prim = w;
+  op->srec.w = op;
+  op->async = true;
+  if (w->wait_or_queue(&op->srec)) {
+    delete op;
+    a.tc->status[0] = kCodeOk;
+    return num(env, kCodeOk);
+  }
+  a.tc->status[0] = kCodePending;
+  return a.tc->start_sync_async(op, "wait");
+}
+
+// ---- Semaphore ---------------------------------------------------------------------------
+
+napi_value js_sem_new(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  return named(env, new Semaphore(int64_t(dbl(env, a.v[0]))), a.v[1]);
+}
+
+napi_value js_sem_try(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  return boolean(env, s->try_acquire(int64_t(dbl(env, a.v[1], 1))));
+}
+
+napi_value js_sem_acquire_sync(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  SyncRec rec;
+  rec.n = int64_t(dbl(env, a.v[1], 1));
+  return num(env, block_on(a.tc, s, "acquire", rec, deadline_of(dbl(env, a.v[2], -1)), nullptr,
+                           [s](SyncRec* r, bool) { return s->acquire_or_queue(r); }));
+}
+
+napi_value js_sem_acquire(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  auto* op = new AsyncOp();
+  op->prim = s;
+  op->srec.w = op;
+  op->srec.n = int64_t(dbl(env, a.v[1], 1));
+  op->async = true;
+  if (s->acquire_or_queue(&op->srec)) {
+    delete op;
+    a.tc->status[0] = kCodeOk;
+    return num(env, kCodeOk);
+  }
+  a.tc->status[0] = kCodePending;
+  return a.tc->start_sync_async(op, "acquire");
+}
+
+napi_value js_sem_release(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  return boolean(env, s->release(int64_t(dbl(env, a.v[1], 1))));
+}
+
+// ---- Cond --------------------------------------------------------------------------------
+
+napi_value js_cond_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  if (!m) return nullptr;
+  return make_handle(env, new Cond(m));
+}
+
+// condWaitSync(h, timeout) -> code; the mutex is held again when it returns (any code) unless
+// the code is kCodeMisuse (it was not held) or kCodeStopped.
+napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  if (!c) return nullptr;
+  Mutex* m = c->mutex();
+  if (!m->locked()) return num(env, kCodeMisuse);
+  ThreadCtx* tc = a.tc;
+  SyncRec rec;
+  // Queue first, then release the mutex: a signal sent after our unlock finds us queued.
+  int32_t code = block_on(tc, c, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+                          [c, m](SyncRec* r, bool first) {
+                            if (!first) return false;
+                            c->queue(r);
+                            m->unlock();
+                            return false;
+                          });
+  if (code == kCodeStopped) return num(env, code);
+  SyncRec lrec;
+  int32_t me = int32_t(tc->thread_id);
+  if (!m->try_lock(me)) {
+    int32_t lc = block_on(tc, m, "lock", lrec, 0, nullptr,
+                          [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
+    if (lc != kCodeOk) return num(env, lc);
+  }
+  return num(env, code);
+}
+
+// condWait(h) -> Promise of [code] (the JS side re-locks the mutex afterwards)
+napi_value js_cond_wait(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  if (!c) return nullptr;
+  Mutex* m = c->mutex();
+  if (!m->locked()) {
+    a.tc->status[0] = kCodeMisuse;
+    return num(env, kCodeMisuse);
+  }
+  auto* op = new AsyncOp();
+  op->prim = c;
+  op->srec.w = op;
+  op->async = true;
+  c->queue(&op->srec);
+  a.tc->status[0] = kCodePending;
+  napi_value p = a.tc->start_sync_async(op, "wait");
+  m->unlock();
+  return p;
+}
+
+napi_value js_cond_mutex(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  if (!c) return nullptr;
+  c->mutex()->retain();
+  return make_handle(env, c->mutex());
+}
+
+napi_value js_sem_size(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  return num(env, double(s->size()));
+}
+
+napi_value js_cond_signal(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  if (!c) return nullptr;
+  bool all = false;
+  napi_get_value_bool(env, a.v[1], &all);
+  if (all) c->broadcast(); else c->signal();
+  return nullptr;
+}
+
+// ---- Once --------------------------------------------------------------------------------
+
+napi_value js_once_new(napi_env env, napi_callback_info) { return make_handle(env, new Once()); }
+
+// onceEnter(h) -> 0: run fn now; 2: done (read onceResult)
+napi_value js_once_enter(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  int32_t st = o->enter(a.tc->thread_id, nullptr);
+  if (st == Once::kIdle) {
+    o->retain();
+    a.tc->running_onces.push_back(o);
+  }
+  return num(env, st);
+}
+
+// onceWaitSync(h, timeout) -> code (kCodeRetry: the runner exited; call onceEnter again)
+napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  SyncRec rec;
+  bool retry = false;
+  int32_t code = block_on(a.tc, o, "do", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+                          [o, &retry, tc = a.tc](SyncRec* r, bool first) {
+                            if (!first) {
+                              retry = true;
+                              return true;
+                            }
+                            return o->enter(tc->thread_id, r) != Once::kRunning;
+                          });
+  return num(env, retry ? kCodeRetry : code);
+}
+
+napi_value js_once_wait(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  auto* op = new AsyncOp();
+  op->prim = o;
+  op->srec.w = op;
+  op->async = true;
+  if (o->enter(a.tc->thread_id, &op->srec) != Once::kRunning) {
+    delete op;
+    a.tc->status[0] = kCodeRetry;
+    return num(env, kCodeRetry);
+  }
+  a.tc->status[0] = kCodePending;
+  return a.tc->start_sync_async(op, "do");
+}
+
+// onceFinish(h, bytes, refs, isError)
+napi_value js_once_finish(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  Message* m = message_arg(env, a.v[1], a.v[2]);
+  if (!m) return nullptr;
+  bool err = false;
+  napi_get_value_bool(env, a.v[3], &err);
+  o->finish(m, err);
+  auto& ro = a.tc->running_onces;
+  for (size_t i = 0; i < ro.size(); i++) {
+    if (ro[i] == o) {
+      ro.erase(ro.begin() + long(i));
+      o->release();
+      break;
+    }
+  }
+  return nullptr;
+}
+
+// onceResult(h) -> [Uint8Array, refs, isError] | null
+napi_value js_once_result(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  if (o->state() != Once::kDone) {
+    napi_value n;
+    napi_get_null(env, &n);
+    return n;
+  }
+  napi_value pair = message_js(env, o->result());
+  napi_set_element(env, pair, 2, boolean(env, o->is_error()));
+  return pair;
+}
+
+napi_value js_once_state(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  if (!o) return nullptr;
+  return num(env, o->state());
+}
+
+// ---- atomics -----------------------------------------------------------------------------
+
+constexpr int64_t kMaxSafe = 9007199254740991LL;
+
+bool safe(int64_t v) { return v >= -kMaxSafe && v <= kMaxSafe; }
+
+AtomicCell* cell(napi_env env, napi_value v) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) == napi_ok && data != nullptr &&
+      static_cast<Shared*>(data)->kind() == Kind::AtomicBool)
+    return static_cast<AtomicCell*>(static_cast<Shared*>(data));
+  return obj<AtomicCell>(env, v, Kind::Atomic);
+}
+
+// atomNew(bigint, isBool) -> handle
+napi_value js_atom_new(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  int64_t v = 0;
+  bool lossless;
+  napi_get_value_bigint_int64(env, a.v[0], &v, &lossless);
+  bool is_bool = false;
+  napi_get_value_bool(env, a.v[1], &is_bool);
+  return make_handle(env, new AtomicCell(v, is_bool ? Kind::AtomicBool : Kind::Atomic));
+}
+
+napi_value js_atom_words(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  AtomicCell* c = cell(env, a.v[0]);
+  if (!c) return nullptr;
+  return words_buffer(env, c, c->data(), 8);
+}
+
+// atomOp(h, op, x, y) -> number (NaN: the result or the old value is not a safe integer;
+// nothing changed). ops: 0 load, 1 store, 2 add, 3 swap, 4 cas (returns 1/0)
+napi_value js_atom_op(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  AtomicCell* c = cell(env, a.v[0]);
+  if (!c) return nullptr;
+  int32_t op = int32_t(dbl(env, a.v[1]));
+  int64_t x = int64_t(dbl(env, a.v[2]));
+  std::atomic<int64_t>& w = c->word();
+  switch (op) {
+    case 0: {
+      int64_t v = w.load(std::memory_order_seq_cst);
+      return num(env, safe(v) ? double(v) : NAN);
+    }
+    case 1:
+      w.store(x, std::memory_order_seq_cst);
+      return num(env, double(x));
+    case 2: {
+      int64_t old = w.load(std::memory_order_relaxed);
+      for (;;) {
+        int64_t next = old + x;
+        if (!safe(next)) return num(env, NAN);
+        if (w.compare_exchange_weak(old, next, std::memory_order_seq_cst)) return num(env, double(next));
+      }
+    }
+    case 3: {
+      int64_t old = w.load(std::memory_order_relaxed);
+      for (;;) {
+        if (!safe(old)) return num(env, NAN);
+        if (w.compare_exchange_weak(old, x, std::memory_order_seq_cst)) return num(env, double(old));
+      }
+    }
+    default: {
+      int64_t e = x;
+      int64_t next = int64_t(dbl(env, a.v[3]));
+      return num(env, w.compare_exchange_strong(e, next, std::memory_order_seq_cst) ? 1 : 0);
+    }
+  }
+}
+
+napi_value js_atom_load_big(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  AtomicCell* c = cell(env, a.v[0]);
+  if (!c) return nullptr;
+  napi_value r;
+  napi_create_bigint_int64(env, c->word().load(std::memory_order_seq_cst), &r);
+  return r;
+}
+
+// ---- AtomicValue -------------------------------------------------------------------------
+
+napi_value js_value_new(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Message* m = message_arg(env, a.v[0], a.v[1]);
+  if (!m) return nullptr;
+  return make_handle(env, new AtomicValue(m));
+}
+
+// valueLoad(h) -> [Uint8Array, refs, version]
+napi_value js_value_load(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  if (!v) return nullptr;
+  napi_value out = nullptr;
+  v->read([&](const Message* m, uint64_t version) {
+    out = message_js(env, m);
+    napi_set_element(env, out, 2, num(env, double(version)));
+  });
+  return out;
+}
+
+napi_value js_value_store(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  if (!v) return nullptr;
+  Message* m = message_arg(env, a.v[1], a.v[2]);
+  if (!m) return nullptr;
+  v->store(m);
+  return nullptr;
+}
+
+napi_value js_value_cas(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  if (!v) return nullptr;
+  Message* m = message_arg(env, a.v[2], a.v[3]);
+  if (!m) return nullptr;
+  bool ok = v->compare_and_swap(uint64_t(dbl(env, a.v[1])), m);
+  if (!ok) delete m;
+  return boolean(env, ok);
+}
+
+// ---- ProgressMeter -----------------------------------------------------------------------
+
+napi_value js_prog_new(napi_env env, napi_callback_info) {
+  return make_handle(env, new ProgressMeter());
+}
+
+napi_value js_prog_add(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
+  if (!p) return nullptr;
+  p->progress(dbl(env, a.v[1], 1), epoch_ms());
+  return nullptr;
+}
+
+// progGet(h) -> [count, at]
+napi_value js_prog_get(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
+  if (!p) return nullptr;
+  double count, at;
+  p->get(&count, &at);
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, num(env, count));
+  napi_set_element(env, arr, 1, num(env, at));
+  return arr;
+}
+
+// ---- diagnostics -------------------------------------------------------------------------
+
+napi_value js_dump(napi_env env, napi_callback_info) {
+  auto list = Shared::blocked();
+  uint64_t now = now_ns();
+  napi_value arr;
+  napi_create_array_with_length(env, list.size(), &arr);
+  for (size_t i = 0; i < list.size(); i++) {
+    napi_value o, s;
+    napi_create_object(env, &o);
+    napi_set_named_property(env, o, "thread", num(env, double(list[i].thread)));
+    napi_create_string_utf8(env, list[i].op.c_str(), NAPI_AUTO_LENGTH, &s);
+    napi_set_named_property(env, o, "op", s);
+    napi_create_string_utf8(env, list[i].object.c_str(), NAPI_AUTO_LENGTH, &s);
+    napi_set_named_property(env, o, "object", s);
+    napi_set_named_property(env, o, "sinceMs", num(env, double(now - list[i].since_ns) / 1e6));
+    napi_set_element(env, arr, uint32_t(i), o);
+  }
+  return arr;
+}
+
+napi_value js_last_error(napi_env env, napi_callback_info info) {
+  Args<0> a(env, info);
+  napi_value s;
+  napi_create_string_utf8(env, a.tc->last_error.c_str(), NAPI_AUTO_LENGTH, &s);
+  return s;
+}
+
+napi_value js_thread_id(napi_env env, napi_callback_info info) {
+  Args<0> a(env, info);
+  return num(env, double(a.tc->thread_id));
+}
+
+napi_value js_set_name(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Shared* s = unwrap_handle(env, a.v[0], Kind(0), "expected a weft object");
+  if (!s) return nullptr;
+  s->set_name(str(env, a.v[1]));
+  return nullptr;
+}
+
+}  // namespace
+
+void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
+#define FN(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, tc}
+  napi_property_descriptor props[] = {
+      FN("mutexNew", js_mutex_new), FN("mutexWords", js_mutex_words),
+      FN("mutexLockSync", js_mutex_lock_sync), FN("mutexLock", js_mutex_lock),
+      FN("mutexUnlock", js_mutex_unlock), FN("mutexWake", js_mutex_wake),
+      FN("rwNew", js_rw_new), FN("rwTry", js_rw_try), FN("rwLockSync", js_rw_lock_sync),
+      FN("rwLock", js_rw_lock), FN("rwUnlock", js_rw_unlock),
+      FN("wgNew", js_wg_new), FN("wgWords", js_wg_words), FN("wgWake", js_wg_wake),
+      FN("wgWaitSync", js_wg_wait_sync), FN("wgWait", js_wg_wait),
+      FN("semNew", js_sem_new), FN("semTry", js_sem_try),
+      FN("semAcquireSync", js_sem_acquire_sync), FN("semAcquire", js_sem_acquire),
+      FN("semRelease", js_sem_release),
+      FN("condNew", js_cond_new), FN("condWaitSync", js_cond_wait_sync),
+      FN("condWait", js_cond_wait), FN("condSignal", js_cond_signal),
+      FN("condMutex", js_cond_mutex), FN("semSize", js_sem_size),
+      FN("onceNew", js_once_new), FN("onceEnter", js_once_enter),
+      FN("onceWaitSync", js_once_wait_sync), FN("onceWait", js_once_wait),
+      FN("onceFinish", js_once_finish), FN("onceResult", js_once_result),
+      FN("onceState", js_once_state),
+      FN("atomNew", js_atom_new), FN("atomWords", js_atom_words), FN("atomOp", js_atom_op),
+      FN("atomLoadBig", js_atom_load_big),
+      FN("valueNew", js_value_new), FN("valueLoad", js_value_load),
+      FN("valueStore", js_value_store), FN("valueCas", js_value_cas),
+      FN("progNew", js_prog_new), FN("progAdd", js_prog_add), FN("progGet", js_prog_get),
+      FN("dump", js_dump), FN("lastError", js_last_error), FN("threadId", js_thread_id),
+      FN("setName", js_set_name),
+  };
+#undef FN
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
+
+}  // namespace weft

@@ -1,0 +1,102 @@
+// sema.h — Go's sync.WaitGroup, sync.Cond, sync.Once (OnceValue) and x/sync/semaphore across
+// threads, each with a FIFO wait queue (waitq.h).
+#pragma once
+
+#include <atomic>
+#include <mutex>
+
+#include "message.h"
+#include "mutex.h"
+#include "waitq.h"
+
+namespace weft {
+
+// The counter is words[0] (int32), mapped into JavaScript like a Mutex's words, so add/done
+// are a CAS loop in JavaScript; words[1] counts queued waiters. A waiter publishes itself
+// (words[1], seq_cst) then re-reads the counter; add() changes the counter (seq_cst) then reads
+// words[1]: whoever comes second sees the other, so reaching zero never misses a waiter.
+class WaitGroup final : public SyncPrim {
+ public:
+  WaitGroup();
+  std::atomic<int32_t>* words() { return words_; }
+  // Wakes every waiter if the counter is zero (called after add() reached zero).
+  void wake_if_zero();
+  bool wait_or_queue(SyncRec* r);  // true: counter is zero
+  void unlink(SyncRec* r) override;
+  void abandon(SyncRec*) override {}
+
+ private:
+  alignas(64) std::atomic<int32_t> words_[4];
+  std::mutex mu_;
+  SyncQueue q_;  // guarded by mu_
+};
+
+// Weighted FIFO semaphore: a waiter at the head blocks everyone behind it (a large acquire is
+// never starved by small ones); when the head gives up, those behind it are re-examined.
+class Semaphore final : public SyncPrim {
+ public:
+  explicit Semaphore(int64_t size);
+  int64_t size() const { return size_; }
+  bool try_acquire(int64_t n);
+  bool acquire_or_queue(SyncRec* r);  // r->n permits
+  bool release(int64_t n);            // false: more than acquired (misuse; nothing changed)
+  void unlink(SyncRec* r) override;
+  void abandon(SyncRec* r) override;
+
+ private:
+  void grant_locked();
+  const int64_t size_;
+  std::mutex mu_;
+  int64_t avail_;  // guarded by mu_
+  SyncQueue q_;    // guarded by mu_
+};
+
+// Waiters queue in FIFO order; signal wakes the oldest, broadcast all. The caller holds the
+// associated Mutex when it queues and releases it after queueing, so a signal sent after the
+// caller released the mutex cannot be missed.
+class Cond final : public SyncPrim {
+ public:
+  explicit Cond(Mutex* mu);  // retains mu
+  ~Cond() override;
+  Mutex* mutex() const { return mu_obj_; }
+  void queue(SyncRec* r);
+  void signal();
+  void broadcast();
+  void unlink(SyncRec* r) override;
+  void abandon(SyncRec* r) override;
+
+ private:
+  Mutex* const mu_obj_;
+  std::mutex mu_;
+  SyncQueue q_;  // guarded by mu_
+};
+
+// Runs a function once across threads and keeps its outcome (a structured message, and
+// whether it was an error) for every caller. If the thread running it exits first, the
+// waiters are told to retry and the next caller runs it.
+class Once final : public SyncPrim {
+ public:
+  enum State : int32_t { kIdle = 0, kRunning = 1, kDone = 2 };
+  Once();
+  ~Once() override;
+  // kIdle: the caller must run fn now (state became kRunning for `thread`); kDone: read the
+  // result; kRunning: someone else runs it — queue r (returns kRunning) and wait.
+  int32_t enter(uint64_t thread, SyncRec* r);
+  void finish(Message* result, bool is_error);  // adopts result
+  void runner_exited(uint64_t thread);          // back to idle, waiters retry
+  State state();
+  const Message* result() const { return result_; }
+  bool is_error() const { return is_error_; }
+  void unlink(SyncRec* r) override;
+  void abandon(SyncRec* r) override;
+
+ private:
+  std::mutex mu_;
+  State state_ = kIdle;      // guarded by mu_
+  uint64_t runner_ = 0;      // guarded by mu_
+  Message* result_ = nullptr;  // written once under mu_ before state_ = kDone
+  bool is_error_ = false;
+  SyncQueue q_;  // guarded by mu_
+};
+
+}  // namespace weft
