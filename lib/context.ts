@@ -206,6 +206,8 @@ export function withDeadline(parent: Context, atMs: number): [Context, (cause?: 
   const pd = p.deadline();
   const d = pd !== undefined && pd < atMs ? pd : atMs;
   const ctx = new CtxImpl(p, d === Infinity ? NaN : d);
+  // Already past: canceled before returning, as Go does.
+  if (d <= Date.now() && native.ctxCancel(ctx._h, ERR_DEADLINE, undefined, undefined)) abortLocal();
   return [ctx, cancelFunc(ctx)];
 }
 

@@ -45,7 +45,7 @@ export interface Native {
   ): AsyncResult | Promise<AsyncResult>;
   cancel(id: number, code: number): boolean;
   weaken(id: number): void;
-  timerNew(): Handle;
+  timerNew(ticker: boolean): Handle;
   timerChan(h: Handle): Handle;
   timerReset(h: Handle, delayMs: number, periodMs: number): boolean;
   timerStop(h: Handle): boolean;
@@ -131,7 +131,7 @@ export const Code = {
 /** Kinds shared with native/registry.h. */
 export const Kind = {
   Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
-  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13,
+  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14,
 } as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);

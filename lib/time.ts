@@ -22,6 +22,7 @@ function checkPeriod(ms: unknown): number {
 }
 
 let adopting: Handle | undefined;
+let adoptingTicker: Handle | undefined;
 
 /**
  * Go's `time.Timer`: `c` receives the fire time (ms since the epoch) once, `ms` from now
@@ -40,7 +41,7 @@ export class Timer extends WeftObject {
     const h = adopting;
     adopting = undefined;
     if (h === undefined) checkMs(ms);
-    const handle = h ?? native.timerNew();
+    const handle = h ?? native.timerNew(false);
     super(handle);
     this.c = Chan._adopt(native.timerChan(handle)) as Chan<number>;
     if (h === undefined) native.timerReset(handle, ms, 0);
@@ -73,11 +74,19 @@ export class Ticker extends WeftObject {
   readonly c: RecvChan<number>;
 
   constructor(ms: number) {
-    checkPeriod(ms);
-    const h = native.timerNew();
+    const adopted = adoptingTicker;
+    adoptingTicker = undefined;
+    if (adopted === undefined) checkPeriod(ms);
+    const h = adopted ?? native.timerNew(true);
     super(h);
     this.c = Chan._adopt(native.timerChan(h)) as Chan<number>;
-    native.timerReset(h, ms, ms);
+    if (adopted === undefined) native.timerReset(h, ms, ms);
+  }
+
+  /** @internal */
+  static _adopt(h: Handle): Ticker {
+    adoptingTicker = h;
+    return new Ticker(1);
   }
 
   /** Stops the ticker; no tick from before it is received afterwards. */
@@ -175,3 +184,4 @@ export function timerStats(): { pending: number; threadRunning: boolean } {
 }
 
 registerKind(Kind.Timer, (h) => Timer._adopt(h));
+registerKind(Kind.Ticker, (h) => Ticker._adopt(h));

@@ -12,7 +12,9 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
       done_(nullptr),
       // A node is its own cancel scope unless it only adds a value (Go's valueCtx).
       cancelable_(value == nullptr),
-      deadline_ms_(deadline_ms),
+      // A node without its own deadline reports its parent's (Go's ctx.Deadline()).
+      deadline_ms_(deadline_ms == deadline_ms || parent == nullptr ? deadline_ms
+                                                                   : parent->deadline_ms_),
       key_(std::move(key)),
       value_(value) {
   if (parent_ != nullptr) parent_->retain();

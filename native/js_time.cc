@@ -30,6 +30,12 @@ struct Args {
 
 template <class T>
 T* obj_of(napi_env env, napi_value v, Kind kind) {
+  if (kind == Kind::Timer) {  // timers and tickers share the class
+    void* data = nullptr;
+    if (napi_get_value_external(env, v, &data) == napi_ok && data != nullptr &&
+        static_cast<Shared*>(data)->kind() == Kind::Ticker)
+      return static_cast<T*>(static_cast<Shared*>(data));
+  }
   return static_cast<T*>(unwrap_handle(env, v, kind, "expected a weft handle of another kind"));
 }
 
@@ -114,8 +120,12 @@ napi_value message_js(napi_env env, const Message* m) {
 
 // ---- timers ------------------------------------------------------------------------------
 
-napi_value js_timer_new(napi_env env, napi_callback_info) {
-  return make_handle(env, new Timer());
+// timerNew(isTicker)
+napi_value js_timer_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  bool ticker = false;
+  napi_get_value_bool(env, a.v[0], &ticker);
+  return make_handle(env, new Timer(ticker));
 }
 
 napi_value js_timer_chan(napi_env env, napi_callback_info info) {

@@ -118,6 +118,7 @@ const char* kind_name(Kind k) {
     case Kind::Value: return "atomicvalue";
     case Kind::Progress: return "progressmeter";
     case Kind::AtomicBool: return "atomicbool";
+    case Kind::Ticker: return "ticker";
   }
   return "object";
 }

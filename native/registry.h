@@ -29,6 +29,7 @@ enum class Kind : uint8_t {
   Value = 11,
   Progress = 12,
   AtomicBool = 13,
+  Ticker = 14,
 };
 
 const char* kind_name(Kind k);

@@ -106,7 +106,10 @@ bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectO
     }
   }
   w->reset();
-  for (int32_t i = 0; i < n; i++) {
+  // Queue in the random order too: a peer pairs with the first record it finds, so two cases
+  // on one channel must not always be found in case order.
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
     recs[i].w = w;
     recs[i].index = i;
     if (recs[i].ch != nullptr) recs[i].ch->enqueue_locked(&recs[i]);

@@ -68,7 +68,8 @@ void TimerService::run() {
 
 // ---- Timer -----------------------------------------------------------------------------
 
-Timer::Timer() : TimerTarget(Kind::Timer), ch_(new Channel(1, Elem::kF64)) {}
+Timer::Timer(bool ticker)
+    : TimerTarget(ticker ? Kind::Ticker : Kind::Timer), ch_(new Channel(1, Elem::kF64)) {}
 
 Timer::~Timer() { ch_->release(); }
 

@@ -60,7 +60,7 @@ double epoch_ms();
 // thread fires under, so no value from before them can be received after they return.
 class Timer final : public TimerTarget {
  public:
-  Timer();
+  explicit Timer(bool ticker);
   ~Timer() override;
   Channel* channel() const { return ch_; }
   // (Re)arms the timer: fires after delay_ns, then every period_ns if period_ns > 0.

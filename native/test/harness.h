@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "../channel.h"
-#include "../message.h"
-#include "../parker.h"
-#include "../registry.h"
-#include "../select.h"
+#include "channel.h"
+#include "message.h"
+#include "parker.h"
+#include "registry.h"
+#include "select.h"
 
 namespace wt {
 
@@ -196,7 +196,20 @@ struct Op {
     WaitStatus st = weft::select_block(w.get(), recs.data(), n(), spin, deadline, probe, arg,
                                        rng, out);
     if (st == WaitStatus::kDone) progress();
+    check_unlinked(recs.data(), n());
     return st;
+  }
+  // Once an operation is over, none of its records may remain in a channel's waiter queue
+  // (`queued` is guarded by the channel's lock).
+  static void check_unlinked(CaseRec* recs, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+      Channel* ch = recs[i].ch;
+      if (ch == nullptr) continue;
+      ch->lock();
+      bool queued = recs[i].queued;
+      ch->unlock();
+      CHECKF(!queued, "case %d is still queued after its select returned", int(i));
+    }
   }
 };
 

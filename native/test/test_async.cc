@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "../inbox.h"
+#include "inbox.h"
 #include "harness.h"
 
 namespace wt {
@@ -75,6 +75,7 @@ struct Owner {
   }
 
   void free_op(AOp* op) {
+    Op::check_unlinked(op->recs.data(), int32_t(op->recs.size()));
     for (size_t i = 0; i < op->recs.size(); i++) {
       CaseRec& c = op->recs[i];
       if (c.is_send && c.val != 0) {  // never sent: the id goes back to the queue
@@ -300,10 +301,12 @@ TEST(async_inbox_with_cancels) {
 // Synchronous waiters canceling against a claim: a thread registers a receive (or a send) on
 // a rendezvous channel, waits a random moment and cancels. If the cancel wins, nothing moved;
 // if it loses, the claim's hand-off is given back (receive) or stands (send). Exactly-once
-// accounting across everything proves no value is lost or duplicated.
-TEST(sync_cancel_race_give_back) {
+// accounting across everything proves no value is lost or duplicated. With close_early, R is
+// closed at a random moment: values given back after the close must still be received (a
+// closed rendezvous channel delivers its ghosts before reporting closed).
+void sync_cancel_race(bool close_early) {
   const int64_t live0 = Shared::live_count();
-  const size_t n = scaled(15000);
+  const size_t n = scaled(close_early ? 5000 : 15000);
   auto* R = new Channel(0, Elem::kStructured);  // a sender thread -> the cancelers
   auto* T = new Channel(0, Elem::kI64);         // the cancelers -> a receiver thread
   const int C = 2;
@@ -313,8 +316,17 @@ TEST(sync_cancel_race_give_back) {
 
   std::thread sender([&] {
     Rng rng(seed_for(1900));
-    for (size_t i = 0; i < n; i++)
-      CHECK(send_blocking(R, payload(Elem::kStructured, i), &rng.s, rng.chance(50)) == Res::kOk);
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v = payload(Elem::kStructured, i);
+      Res r = send_blocking(R, v, &rng.s, rng.chance(50));
+      if (r == Res::kClosed) {
+        CHECK(close_early);
+        weft::drop_value(Elem::kStructured, v);
+        break;
+      }
+      CHECK(r == Res::kOk);
+      got.put(i);
+    }
   });
   std::thread sink([&] {
     Rng rng(seed_for(1901));
@@ -342,6 +354,7 @@ TEST(sync_cancel_race_give_back) {
         w->async = false;
         if (!weft::select_register(w, op.recs.data(), 1, &rng.s, &o)) {
           // Completed during registration.
+          Op::check_unlinked(op.recs.data(), 1);
           if (is_send) {
             CHECK(o.res == Res::kOk);
             sent.put(next_send++);
@@ -359,6 +372,7 @@ TEST(sync_cancel_race_give_back) {
         if (w->try_cancel()) {
           won.fetch_add(1, std::memory_order_relaxed);
           weft::select_unlink(w);
+          Op::check_unlinked(op.recs.data(), 1);
           CHECK(op[0].val == (is_send ? next_send : 0));  // nothing moved
           continue;
         }
@@ -375,6 +389,7 @@ TEST(sync_cancel_race_give_back) {
         }
         CHECKF(how == Outcome::kHandoff, "outcome %d", int(how));
         weft::select_abandon_claim(w);
+        Op::check_unlinked(op.recs.data(), 1);
         CHECK(op[0].val == 0);
         if (is_send) {
           lost_send.fetch_add(1, std::memory_order_relaxed);
@@ -386,15 +401,23 @@ TEST(sync_cancel_race_give_back) {
       }
     });
   }
-  sender.join();
-  // Every value left the sender; those given back are parked as ghosts or handed to the
-  // other canceler. Wait for all to be received, then close.
-  while (got.received() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  CHECK(R->close());
+  if (close_early) {
+    size_t at = size_t(Rng(seed_for(1960)).below(n));
+    while (got.received() < at) std::this_thread::yield();
+    CHECK(R->close());
+    sender.join();
+  } else {
+    sender.join();
+    // Every value left the sender; those given back are parked as ghosts or handed to the
+    // other canceler. Wait for all to be received, then close.
+    while (got.received() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(R->close());
+  }
   join_all(cancelers);
   CHECK(T->close());
   sink.join();
-  got.verify_all_received();
+  got.verify_matches_sent();
+  if (!close_early) got.verify_all_received();
   sent.verify_matches_sent();
   sent.verify_all_received();
   uint64_t v;
@@ -402,8 +425,89 @@ TEST(sync_cancel_race_give_back) {
   R->release();
   T->release();
   CHECK(Shared::live_count() == live0);
-  std::printf("  cancels won %zu; lost on receive (given back) %zu, on send %zu\n", won.load(),
-              lost_recv.load(), lost_send.load());
+  std::printf("  cancels won %zu; lost on receive (given back) %zu, on send %zu; %zu of %zu "
+              "values received\n",
+              won.load(), lost_recv.load(), lost_send.load(), got.received(), n);
+}
+
+TEST(sync_cancel_race_give_back) { sync_cancel_race(false); }
+TEST(sync_cancel_race_close_early) { sync_cancel_race(true); }
+
+// select_block's stop probe (how a blocked *Sync call notices its worker being terminated):
+// receivers whose probe starts answering "stop" return kStopped having consumed nothing; if
+// a sender claimed them at that moment, the value goes back to the channel (hand-off) or the
+// notification is passed on (buffered). The probe is polled once per 20 ms of sleep, so the
+// senders pause now and then to let receivers fall asleep.
+TEST(select_stop_probe_gives_back) {
+  const int64_t live0 = Shared::live_count();
+  auto* U = new Channel(0, Elem::kStructured);
+  auto* B = new Channel(1, Elem::kI64);
+  const int S = 2, R = 3;
+  const size_t per = scaled(400);
+  Ledger got(size_t(S) * per);
+  std::atomic<bool> stop_flag[R];
+  for (auto& f : stop_flag) f.store(false);
+  std::atomic<size_t> stops{0};
+  std::atomic<bool> senders_done{false};
+  auto probe = [](void* arg) { return static_cast<std::atomic<bool>*>(arg)->load(); };
+  std::vector<std::thread> senders, receivers;
+  for (int s = 0; s < S; s++) {
+    senders.emplace_back([&, s] {
+      Rng rng(seed_for(2100 + s));
+      for (size_t i = 0; i < per; i++) {
+        uint64_t id = uint64_t(s) * per + i;
+        bool to_u = rng.chance(50);
+        Channel* ch = to_u ? U : B;
+        CHECK(send_blocking(ch, payload(ch->elem(), id), &rng.s, rng.chance(50)) == Res::kOk);
+        if (rng.chance(8)) std::this_thread::sleep_for(std::chrono::milliseconds(15 + rng.below(20)));
+      }
+    });
+  }
+  for (int r = 0; r < R; r++) {
+    receivers.emplace_back([&, r] {
+      Rng rng(seed_for(2200 + r));
+      Channel* from[2] = {U, B};
+      while (from[0] || from[1]) {
+        Op op(2);
+        op[0].ch = from[0];
+        op[1].ch = from[1];
+        SelectOut out;
+        WaitStatus st = op.block(&rng.s, &out, rng.chance(50), 0, +probe, &stop_flag[r]);
+        if (st == WaitStatus::kStopped) {
+          CHECK(out.index == -1);
+          stops.fetch_add(1);
+          stop_flag[r].store(false);
+          progress();
+          continue;
+        }
+        CHECK(st == WaitStatus::kDone);
+        if (out.res == Res::kClosed) {
+          from[out.index] = nullptr;
+          continue;
+        }
+        got.got(take_id(op[out.index].ch->elem(), out.val));
+      }
+    });
+  }
+  std::thread controller([&] {
+    Rng rng(seed_for(2300));
+    while (!senders_done.load()) {
+      stop_flag[rng.below(R)].store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 + rng.below(10)));
+    }
+  });
+  join_all(senders);
+  senders_done.store(true);
+  controller.join();
+  while (got.received() < size_t(S) * per) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(U->close());
+  CHECK(B->close());
+  join_all(receivers);
+  got.verify_all_received();
+  U->release();
+  B->release();
+  CHECK(Shared::live_count() == live0);
+  std::printf("  %zu receives stopped by the probe\n", stops.load());
 }
 
 }  // namespace

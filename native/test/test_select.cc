@@ -107,9 +107,9 @@ TEST(select_multi_exactly_once) {
     for (int t = 0; t < n; t++) ts.emplace_back([&, t] { actor(W, t, kinds[t]); });
     auto t0 = std::chrono::steady_clock::now();
     while (W.ops.load() < target &&
-           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20))
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30))
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    CHECKF(W.ops.load() >= target / 4, "too little progress: %" PRIu64 " ops",
+    CHECKF(W.ops.load() >= target / 10, "too little progress: %" PRIu64 " ops",
            uint64_t(W.ops.load()));
     CHECK(W.quit->close());
     join_all(ts);
