@@ -1,0 +1,56 @@
+// Memory and liveness, each in a child process:
+// - 1 000 000 channels created, shared with a worker (batches sent through a channel to a
+//   worker that drops them) and dropped: resident memory grows less than 50 MB after gc.
+// - a script that used channels and stopped exits by itself.
+import { describe, it, expect } from 'vitest';
+import { spawn as spawnProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const cwd = fileURLToPath(new URL('..', import.meta.url));
+
+function runNode(args, timeoutMs) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawnProcess(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('memory', () => {
+  it('1 000 000 channels shared with a worker and dropped: rss grows < 50 MB after gc', async () => {
+    const r = await runNode(['--expose-gc', fixture('leak-main.js'), '1000000'], 170_000);
+    expect(r.timedOut, r.stderr).toBe(false);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.trim().split('\n').at(-1);
+    const res = JSON.parse(line);
+    expect(res.made).toBe(1_100_000);
+    expect(res.received).toBe(1_100_000);
+    expect(res.growthMB, `rss ${(res.base / 2 ** 20).toFixed(1)} MB -> ${(res.end / 2 ** 20).toFixed(1)} MB`).toBeLessThan(50);
+  }, 180_000);
+});
+
+describe('liveness', () => {
+  it('a script that used channels (and a worker) and stopped using them exits by itself', async () => {
+    const r = await runNode([fixture('idle-exit.js')], 8_000);
+    expect(r.timedOut, `still running after 8 s; stdout: ${r.stdout}`).toBe(false);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/idle from worker/);
+    // it exits soon after its work is done (node startup + work is well under this)
+    expect(r.ms).toBeLessThan(5_000);
+  }, 20_000);
+});
