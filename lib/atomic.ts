@@ -51,7 +51,7 @@ export class AtomicInt64 extends WeftObject {
   }
 
   load(): number {
-    const r = native.atomOp(this._h, 0, 0, 0);
+    const r = native.atomLoad(this._h);
     if (Number.isNaN(r)) throw new RangeError(OUT_OF_RANGE);
     return r;
   }
@@ -60,7 +60,8 @@ export class AtomicInt64 extends WeftObject {
   }
   /** Adds `d` and returns the new value. */
   add(d: number): number {
-    const r = native.atomOp(this._h, 2, safeInt(d, 'd'), 0);
+    if (!Number.isSafeInteger(d)) safeInt(d, 'd');
+    const r = native.atomAdd(this._h, d);
     if (Number.isNaN(r)) throw new RangeError(OUT_OF_RANGE);
     return r;
   }

@@ -96,6 +96,8 @@ export interface Native {
   atomWords(h: Handle): ArrayBuffer;
   atomOp(h: Handle, op: number, x: number, y: number): number;
   atomLoadBig(h: Handle): bigint;
+  atomAdd(h: Handle, d: number): number;
+  atomLoad(h: Handle): number;
   valueNew(bytes: Uint8Array, refs: Handle[] | undefined): Handle;
   valueLoad(h: Handle): [Uint8Array, Handle[], number];
   valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;

@@ -81,8 +81,12 @@ export class Mutex extends WeftObject {
 
   /** Locks if free; never waits. */
   tryLock(): boolean {
-    if (Atomics.compareExchange(this.#w, 0, 0, 1) !== 0) return false;
-    Atomics.store(this.#w, 2, tid);
+    const w = this.#w;
+    let c = Atomics.compareExchange(w, 0, 0, 1);
+    // Free but with waiters queued (one is being woken to retry): barging is allowed, as in Go.
+    if (c !== 0 && (c & 1) === 0) c = Atomics.compareExchange(w, 0, c, c | 1) === c ? 0 : 1;
+    if (c !== 0) return false;
+    w[2] = tid; // owner hint for deadlock detection (plain store)
     return true;
   }
 
@@ -106,14 +110,15 @@ export class Mutex extends WeftObject {
   /** Unlocks; `MisuseError` (and no change) if it is not locked. */
   unlock(): void {
     const w = this.#w;
-    if (Atomics.load(w, 0) !== 1) throw new MisuseError('unlock of unlocked mutex');
-    if (Atomics.load(w, 1) === 0) {
-      Atomics.store(w, 2, 0);
-      if (Atomics.compareExchange(w, 0, 1, 0) !== 1) throw new MisuseError('unlock of unlocked mutex');
-      // A waiter that queued meanwhile must be woken (it re-checks after publishing itself).
-      if (Atomics.load(w, 1) !== 0) native.mutexWake(this._h);
-      return;
+    const owner = w[2]!;
+    w[2] = 0;
+    const c = Atomics.compareExchange(w, 0, 1, 0);
+    if (c === 1) return; // nobody queued
+    if ((c & 1) === 0) {
+      w[2] = owner;
+      throw new MisuseError('unlock of unlocked mutex');
     }
+    // Waiters are queued: the native side wakes or hands over.
     if (!native.mutexUnlock(this._h)) throw new MisuseError('unlock of unlocked mutex');
   }
 
@@ -130,7 +135,7 @@ export class Mutex extends WeftObject {
 
   /** @internal whether it is locked now */
   get _locked(): boolean {
-    return Atomics.load(this.#w, 0) === 1;
+    return (Atomics.load(this.#w, 0) & 1) === 1;
   }
 }
 
@@ -209,7 +214,7 @@ export class WaitGroup extends WeftObject {
     const w = this.#w;
     let next: number;
     for (;;) {
-      const cur = Atomics.load(w, 0);
+      const cur = w[0]!; // plain read; the CAS below validates it
       next = cur + n;
       if (next < 0) throw new MisuseError('negative WaitGroup counter');
       if (next > 0x7fffffff) throw new RangeError('WaitGroup counter overflow');

@@ -701,6 +701,35 @@ napi_value js_atom_op(napi_env env, napi_callback_info info) {
   }
 }
 
+// atomAdd(h, d) -> new value, NaN if it would leave the safe range (nothing changed)
+napi_value js_atom_add(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  napi_get_value_external(env, argv[0], &data);
+  double d = 0;
+  napi_get_value_double(env, argv[1], &d);
+  std::atomic<int64_t>& w = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word();
+  int64_t x = int64_t(d);
+  int64_t old = w.load(std::memory_order_relaxed);
+  for (;;) {
+    int64_t next = old + x;
+    if (!safe(next)) return num(env, NAN);
+    if (w.compare_exchange_weak(old, next, std::memory_order_seq_cst)) return num(env, double(next));
+  }
+}
+
+napi_value js_atom_load(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  napi_get_value_external(env, argv[0], &data);
+  int64_t v = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word().load();
+  return num(env, safe(v) ? double(v) : NAN);
+}
+
 napi_value js_atom_load_big(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   AtomicCell* c = cell(env, a.v[0]);
@@ -845,7 +874,7 @@ void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
       FN("onceFinish", js_once_finish), FN("onceResult", js_once_result),
       FN("onceState", js_once_state),
       FN("atomNew", js_atom_new), FN("atomWords", js_atom_words), FN("atomOp", js_atom_op),
-      FN("atomLoadBig", js_atom_load_big),
+      FN("atomLoadBig", js_atom_load_big), FN("atomAdd", js_atom_add), FN("atomLoad", js_atom_load),
       FN("valueNew", js_value_new), FN("valueLoad", js_value_load),
       FN("valueStore", js_value_store), FN("valueCas", js_value_cas),
       FN("progNew", js_prog_new), FN("progAdd", js_prog_add), FN("progGet", js_prog_get),

@@ -14,20 +14,31 @@ Mutex::Mutex() : SyncPrim(Kind::Mutex) {
 }
 
 bool Mutex::try_lock(int32_t thread) {
-  int32_t e = 0;
-  if (!words_[0].compare_exchange_strong(e, 1, std::memory_order_seq_cst)) return false;
-  words_[2].store(thread, std::memory_order_relaxed);
-  return true;
+  int32_t c = words_[0].load(std::memory_order_relaxed);
+  while ((c & 1) == 0) {
+    if (words_[0].compare_exchange_weak(c, c | 1, std::memory_order_seq_cst)) {
+      words_[2].store(thread, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Mutex::set_queued(size_t before) {
+  int32_t delta = 2 * (int32_t(q_.size) - int32_t(before));
+  if (delta != 0) words_[0].fetch_add(delta, std::memory_order_seq_cst);
 }
 
 bool Mutex::lock_or_queue(SyncRec* r, bool front) {
   std::lock_guard<std::mutex> g(mu_);
   if (r->since_ns == 0) r->since_ns = now_ns();
+  size_t before = q_.size;
   if (front) q_.push_front(r); else q_.push_back(r);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  set_queued(before);
   if (try_lock(int32_t(r->thread))) {
+    before = q_.size;
     q_.remove(r);
-    words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+    set_queued(before);
     return true;
   }
   return false;
@@ -35,35 +46,39 @@ bool Mutex::lock_or_queue(SyncRec* r, bool front) {
 
 bool Mutex::unlock() {
   std::lock_guard<std::mutex> g(mu_);
-  if (words_[0].load(std::memory_order_acquire) != 1) return false;
+  if ((words_[0].load(std::memory_order_acquire) & 1) == 0) return false;
+  size_t before = q_.size;
   SyncRec* head = q_.head;
   if (head != nullptr && now_ns() - head->since_ns > kStarvationNs) {
     // Starvation mode: the lock stays taken and passes straight to the longest waiter.
     if (SyncRec* r = q_.claim_front(Grant::kGranted)) {
       words_[2].store(int32_t(r->thread), std::memory_order_relaxed);
-      words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+      set_queued(before);
       complete(r->w);
       return true;
     }
   }
   words_[2].store(0, std::memory_order_relaxed);
-  int32_t e = 1;
-  if (!words_[0].compare_exchange_strong(e, 0, std::memory_order_seq_cst)) return false;
-  if (SyncRec* r = q_.claim_front(Grant::kRetry)) complete(r->w);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  words_[0].fetch_and(~1, std::memory_order_seq_cst);
+  SyncRec* r = q_.claim_front(Grant::kRetry);
+  set_queued(before);
+  if (r != nullptr) complete(r->w);
   return true;
 }
 
 void Mutex::wake_one() {
   std::lock_guard<std::mutex> g(mu_);
-  if (SyncRec* r = q_.claim_front(Grant::kRetry)) complete(r->w);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  size_t before = q_.size;
+  SyncRec* r = q_.claim_front(Grant::kRetry);
+  set_queued(before);
+  if (r != nullptr) complete(r->w);
 }
 
 void Mutex::unlink(SyncRec* r) {
   std::lock_guard<std::mutex> g(mu_);
+  size_t before = q_.size;
   q_.remove(r);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  set_queued(before);
 }
 
 void Mutex::abandon(SyncRec* r) {

@@ -64,30 +64,36 @@ struct Register {
 
 // ---- failure reporting -------------------------------------------------------------------
 
-[[noreturn]] inline void fail(const char* file, int line, const std::string& msg) {
-  std::fprintf(stderr, "CHECK FAILED %s:%d: %s\n", file, line, msg.c_str());
+[[noreturn]] inline void fail(const char* file, int line, const char* what) {
+  std::fprintf(stderr, "CHECK FAILED %s:%d: %s\n", file, line, what);
   std::fflush(stderr);
   std::_Exit(1);
 }
 
-inline std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-inline std::string fmt(const char* f, ...) {
+// Out of line and variadic, so that each CHECKF site stays a cheap call (keeps compile times of
+// the sanitizer builds down).
+[[noreturn]] inline void failf(const char* file, int line, const char* what, const char* f, ...)
+    __attribute__((format(printf, 4, 5)));
+[[noreturn]] inline void failf(const char* file, int line, const char* what, const char* f, ...) {
   char buf[512];
   va_list ap;
   va_start(ap, f);
   std::vsnprintf(buf, sizeof buf, f, ap);
   va_end(ap);
-  return buf;
+  std::fprintf(stderr, "CHECK FAILED %s:%d: %s %s\n", file, line, what, buf);
+  std::fflush(stderr);
+  std::_Exit(1);
 }
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    if (!(cond)) ::wt::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
+#define CHECK(cond)                                                  \
+  do {                                                               \
+    if (__builtin_expect(!(cond), 0))                                \
+      ::wt::fail(__FILE__, __LINE__, "CHECK(" #cond ")");            \
   } while (0)
-#define CHECKF(cond, ...)                                                         \
-  do {                                                                            \
-    if (!(cond))                                                                  \
-      ::wt::fail(__FILE__, __LINE__, "CHECK(" #cond ") " + ::wt::fmt(__VA_ARGS__)); \
+#define CHECKF(cond, ...)                                                      \
+  do {                                                                         \
+    if (__builtin_expect(!(cond), 0))                                          \
+      ::wt::failf(__FILE__, __LINE__, "CHECK(" #cond ")", __VA_ARGS__);        \
   } while (0)
 
 // ---- scale, progress, watchdog -----------------------------------------------------------
