@@ -93,7 +93,18 @@ export function awaitPending(
   const onAbort = (): void => {
     native.cancel(id, Code.Canceled);
   };
-  if (o.timeout >= 0) timer = setTimeout(() => native.cancel(id, Code.Timeout), o.timeout);
+  if (o.timeout >= 0) {
+    // setTimeout caps at 2^31-1 ms (longer fires at once): re-arm until the deadline.
+    const deadline = Date.now() + o.timeout;
+    const arm = (ms: number): void => {
+      timer = setTimeout(() => {
+        const left = deadline - Date.now();
+        if (left > 0) arm(left);
+        else native.cancel(id, Code.Timeout);
+      }, Math.min(ms, 0x7fffffff));
+    };
+    arm(o.timeout);
+  }
   o.signal?.addEventListener('abort', onAbort, { once: true });
   return p.finally(() => {
     if (timer !== undefined) clearTimeout(timer);

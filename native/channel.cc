@@ -240,14 +240,14 @@ bool Channel::closed() const {
 
 // ---- notification ----------------------------------------------------------------------------
 
-void Channel::notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count) {
+void Channel::notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count, Waiter** wake) {
   while (CaseRec* r = q.pop_front()) {
     count.fetch_sub(1, std::memory_order_seq_cst);
     // A rec whose waiter was already claimed elsewhere (select) or canceled is stale: its
     // owner will find it unlinked (queued == false) and skip it.
     if (r->w->try_claim(r)) {
       r->outcome = Outcome::kNotify;
-      complete(r->w);
+      *wake = r->w;
       return;
     }
   }
@@ -272,20 +272,32 @@ void Channel::wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome
 void Channel::notify_after_push() {
   // seq_cst load: see the comment on recv_waiting_.
   if (recv_waiting_.load(std::memory_order_seq_cst) == 0) return;
-  std::lock_guard<std::mutex> g(mu_);
-  notify_one_locked(recvq_, recv_waiting_);
+  Waiter* wake = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    notify_one_locked(recvq_, recv_waiting_, &wake);
+  }
+  if (wake != nullptr) complete(wake);
 }
 
 void Channel::notify_after_pop() {
   if (send_waiting_.load(std::memory_order_seq_cst) == 0) return;
-  std::lock_guard<std::mutex> g(mu_);
-  notify_one_locked(sendq_, send_waiting_);
+  Waiter* wake = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    notify_one_locked(sendq_, send_waiting_, &wake);
+  }
+  if (wake != nullptr) complete(wake);
 }
 
 void Channel::forward_notify(bool to_senders) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (to_senders) notify_one_locked(sendq_, send_waiting_);
-  else notify_one_locked(recvq_, recv_waiting_);
+  Waiter* wake = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (to_senders) notify_one_locked(sendq_, send_waiting_, &wake);
+    else notify_one_locked(recvq_, recv_waiting_, &wake);
+  }
+  if (wake != nullptr) complete(wake);
 }
 
 // ---- operations ------------------------------------------------------------------------------
@@ -304,8 +316,14 @@ Channel::Res Channel::try_send(uint64_t v) {
   if (recv_waiting_.load(std::memory_order_seq_cst) == 0 &&
       !closed_.load(std::memory_order_acquire))
     return Res::kWouldBlock;
-  std::lock_guard<std::mutex> g(mu_);
-  return try_send_locked(v);
+  Waiter* wake = nullptr;
+  Res r;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    r = try_send_locked(v, &wake);
+  }
+  if (wake != nullptr) complete(wake);
+  return r;
 }
 
 Channel::Res Channel::try_recv(uint64_t* out) {
@@ -320,16 +338,22 @@ Channel::Res Channel::try_recv(uint64_t* out) {
   if (send_waiting_.load(std::memory_order_seq_cst) == 0 &&
       !closed_.load(std::memory_order_acquire))
     return Res::kWouldBlock;
-  std::lock_guard<std::mutex> g(mu_);
-  return try_recv_locked(out);
+  Waiter* wake = nullptr;
+  Res r;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    r = try_recv_locked(out, &wake);
+  }
+  if (wake != nullptr) complete(wake);
+  return r;
 }
 
-Channel::Res Channel::try_send_locked(uint64_t v) {
+Channel::Res Channel::try_send_locked(uint64_t v, Waiter** wake) {
   if (cap_ != 0) {
     Ring r = ring_push(v);
     if (r == Ring::kOk) {
       if (recv_waiting_.load(std::memory_order_seq_cst) != 0)
-        notify_one_locked(recvq_, recv_waiting_);
+        notify_one_locked(recvq_, recv_waiting_, wake);
       return Res::kOk;
     }
     return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -340,19 +364,19 @@ Channel::Res Channel::try_send_locked(uint64_t v) {
     if (r->w->try_claim(r)) {
       r->val = v;
       r->outcome = Outcome::kHandoff;
-      complete(r->w);
+      *wake = r->w;
       return Res::kOk;
     }
   }
   return Res::kWouldBlock;
 }
 
-Channel::Res Channel::try_recv_locked(uint64_t* out) {
+Channel::Res Channel::try_recv_locked(uint64_t* out, Waiter** wake) {
   if (cap_ != 0) {
     Ring r = ring_pop(out);
     if (r == Ring::kOk) {
       if (send_waiting_.load(std::memory_order_seq_cst) != 0)
-        notify_one_locked(sendq_, send_waiting_);
+        notify_one_locked(sendq_, send_waiting_, wake);
       return Res::kOk;
     }
     return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -368,7 +392,7 @@ Channel::Res Channel::try_recv_locked(uint64_t* out) {
       *out = r->val;
       r->val = 0;
       r->outcome = Outcome::kHandoff;
-      complete(r->w);
+      *wake = r->w;
       return Res::kOk;
     }
   }
@@ -416,32 +440,35 @@ bool Channel::close() {
 }
 
 void Channel::give_back(uint64_t v) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (cap_ != 0) {
-    // Buffered channels never hand values to waiters, so this is not reached for them; keep
-    // the value if there is room rather than dropping it.
-    if (ring_push(v) == Ring::kOk) {
-      notify_one_locked(recvq_, recv_waiting_);
-      return;
+  Waiter* wake = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (cap_ != 0) {
+      // Buffered channels never hand values to waiters, so this is not reached for them;
+      // keep the value if there is room rather than dropping it.
+      if (ring_push(v) == Ring::kOk) notify_one_locked(recvq_, recv_waiting_, &wake);
+      else drop_value(elem_, v);
+    } else {
+      while (CaseRec* r = recvq_.pop_front()) {
+        recv_waiting_.fetch_sub(1, std::memory_order_seq_cst);
+        if (r->w->try_claim(r)) {
+          r->val = v;
+          r->outcome = Outcome::kHandoff;
+          wake = r->w;
+          break;
+        }
+      }
+      if (wake == nullptr) {
+        auto* ghost = new CaseRec();
+        ghost->ch = this;
+        ghost->is_send = true;
+        ghost->val = v;
+        sendq_.push_front(ghost);
+        send_waiting_.fetch_add(1, std::memory_order_seq_cst);
+      }
     }
-    drop_value(elem_, v);
-    return;
   }
-  while (CaseRec* r = recvq_.pop_front()) {
-    recv_waiting_.fetch_sub(1, std::memory_order_seq_cst);
-    if (r->w->try_claim(r)) {
-      r->val = v;
-      r->outcome = Outcome::kHandoff;
-      complete(r->w);
-      return;
-    }
-  }
-  auto* ghost = new CaseRec();
-  ghost->ch = this;
-  ghost->is_send = true;
-  ghost->val = v;
-  sendq_.push_front(ghost);
-  send_waiting_.fetch_add(1, std::memory_order_seq_cst);
+  if (wake != nullptr) complete(wake);
 }
 
 }  // namespace weft

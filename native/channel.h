@@ -61,8 +61,10 @@ class Channel final : public Shared {
   // ---- used by the waiting machinery (select.cc), queue lock held --------------------
   void lock() { mu_.lock(); }
   void unlock() { mu_.unlock(); }
-  Res try_send_locked(uint64_t v);
-  Res try_recv_locked(uint64_t* out);
+  // A peer these claim is not completed under the lock (it would wake only to block on the
+  // lock we hold): it is returned in *wake for the caller to complete() after unlocking.
+  Res try_send_locked(uint64_t v, Waiter** wake);
+  Res try_recv_locked(uint64_t* out, Waiter** wake);
   void enqueue_locked(CaseRec* r);
   void dequeue_locked(CaseRec* r);
 
@@ -84,7 +86,7 @@ class Channel final : public Shared {
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
   uint64_t pos_of(uint64_t x) const { return (x / one_lap_) * cap_ + (x & (mark_bit_ - 1)); }
-  void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count);
+  void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count, Waiter** wake);
   void wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome how);
   void notify_after_push();
   void notify_after_pop();

@@ -65,6 +65,8 @@ napi_value i32(napi_env env, int32_t x) {
 uint64_t deadline_of(napi_env env, napi_value v) {
   double ms = -1;
   if (napi_get_value_double(env, v, &ms) != napi_ok || !(ms >= 0)) return 0;
+  // Beyond ~100 years a deadline is indistinguishable from none (and would overflow).
+  if (ms > 3.0e12) return 0;
   uint64_t d = now_ns() + uint64_t(ms * 1e6);
   return d == 0 ? 1 : d;
 }
@@ -177,7 +179,7 @@ WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
   rec.val = is_send ? *val : 0;
   Waiter w;
   WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::stop_probe, tc,
-                               &tc->rng, out);
+                               &tc->rng, out, &tc->spin_ns);
   if (is_send) *val = rec.val;  // 0 once the channel took a structured payload
   return st;
 }
@@ -528,7 +530,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   } else if (mode == 1) {
     Waiter w;
     code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_of(env, a.v[5]),
-                                &ThreadCtx::stop_probe, tc, &tc->rng, &out),
+                                &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns),
                    out);
   } else {
     code = select_try(recs.data(), int32_t(n), &tc->rng, &out)

@@ -63,6 +63,8 @@ napi_value boolean(napi_env env, bool b) {
 
 uint64_t deadline_of(double ms) {
   if (!(ms >= 0)) return 0;
+  // Beyond ~100 years a deadline is indistinguishable from none (and would overflow).
+  if (ms > 3.0e12) return 0;
   uint64_t d = now_ns() + uint64_t(ms * 1e6);
   return d == 0 ? 1 : d;
 }
@@ -188,10 +190,10 @@ int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
     if (deadlock_on != nullptr) {
       probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, mutex_owner);
       if (probe.cycle.empty()) {
-        done = park(&w, deadline, probe_fn, &probe);
+        done = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
       }
     } else {
-      done = park(&w, deadline, probe_fn, &probe);
+      done = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     }
     Shared::block_end(&b);
     if (!done) {

@@ -57,7 +57,7 @@ napi_value number(napi_env env, double d) {
   return r;
 }
 
-uint64_t ms_to_ns(double ms) { return ms <= 0 ? 0 : uint64_t(ms * 1e6); }
+uint64_t ms_to_ns(double ms) { return ms <= 0 ? 0 : ms > 3.0e12 ? uint64_t(3.0e18) : uint64_t(ms * 1e6); }
 
 // A new handle to a channel the caller does not own a reference to (retained here).
 napi_value chan_handle(napi_env env, Channel* ch) {
@@ -175,8 +175,11 @@ napi_value js_ctx_new(napi_env env, napi_callback_info info) {
   uint64_t dl_ns = 0;
   if (!std::isnan(dl)) {
     double rel = dl - epoch_ms();
-    dl_ns = now_ns() + (rel > 0 ? uint64_t(rel * 1e6) : 0);
-    if (dl_ns == 0) dl_ns = 1;
+    // Beyond ~100 years the deadline is reported but never scheduled (it would overflow).
+    if (rel <= 3.0e12) {
+      dl_ns = now_ns() + (rel > 0 ? uint64_t(rel * 1e6) : 0);
+      if (dl_ns == 0) dl_ns = 1;
+    }
   }
   std::string key;
   napi_typeof(env, a.v[2], &t);

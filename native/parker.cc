@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "inbox.h"
@@ -69,13 +70,19 @@ constexpr int kYieldIters = 8;
 constexpr uint64_t kSliceNs = 20'000'000;  // re-check the stop probe this often while asleep
 }  // namespace
 
-bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg) {
-  uint64_t spin_until = now_ns() + kSpinNs;
+bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
+          uint64_t* spin_ns) {
+  uint64_t budget = spin_ns != nullptr ? *spin_ns : kSpinNs;
+  uint64_t spin_until = now_ns() + budget;
   for (int i = 0;; i++) {
-    if (w->word.load(std::memory_order_acquire) == 1) return true;
+    if (w->word.load(std::memory_order_acquire) == 1) {
+      if (spin_ns != nullptr) *spin_ns = std::min(kSpinMaxNs, budget * 2);
+      return true;
+    }
     cpu_relax();
     if ((i & 31) == 31 && now_ns() >= spin_until) break;
   }
+  if (spin_ns != nullptr) *spin_ns = std::max(kSpinMinNs, budget / 2);
   for (int i = 0; i < kYieldIters; i++) {
     if (w->word.load(std::memory_order_acquire) == 1) return true;
     sched_yield();

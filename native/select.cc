@@ -39,15 +39,16 @@ struct Order {
   }
 };
 
-bool try_one(CaseRec& c, bool locked, SelectOut* out, int32_t i) {
+// locked: the caller holds c.ch's lock and completes *wake (a claimed peer) after unlocking.
+bool try_one(CaseRec& c, bool locked, SelectOut* out, int32_t i, Waiter** wake = nullptr) {
   if (c.ch == nullptr) return false;  // nil case
   Channel::Res r;
   uint64_t v = 0;
   if (c.is_send) {
-    r = locked ? c.ch->try_send_locked(c.val) : c.ch->try_send(c.val);
+    r = locked ? c.ch->try_send_locked(c.val, wake) : c.ch->try_send(c.val);
     if (r == Channel::Res::kOk) c.val = 0;  // moved into the channel
   } else {
-    r = locked ? c.ch->try_recv_locked(&v) : c.ch->try_recv(&v);
+    r = locked ? c.ch->try_recv_locked(&v, wake) : c.ch->try_recv(&v);
   }
   if (r == Channel::Res::kWouldBlock) return false;
   out->index = i;
@@ -98,10 +99,12 @@ bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectO
   locks.lock();
   Order order(n);
   shuffle(order.p, n, rng);
+  Waiter* wake = nullptr;
   for (int32_t k = 0; k < n; k++) {
     int32_t i = order.p[k];
-    if (try_one(recs[i], true, out, i)) {
+    if (try_one(recs[i], true, out, i, &wake)) {
       locks.unlock();
+      if (wake != nullptr) complete(wake);
       return false;
     }
   }
@@ -124,10 +127,11 @@ bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectO
   for (int32_t k = 0; k < n; k++) {
     int32_t i = order.p[k];
     if (recs[i].ch == nullptr || !recs[i].ch->buffered()) continue;
-    if (try_one(recs[i], true, out, i)) {
+    if (try_one(recs[i], true, out, i, &wake)) {
       for (int32_t j = 0; j < n; j++)
         if (recs[j].ch != nullptr) recs[j].ch->dequeue_locked(&recs[j]);
       locks.unlock();
+      if (wake != nullptr) complete(wake);
       return false;
     }
   }
@@ -137,9 +141,12 @@ bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectO
 }
 
 void select_unlink(Waiter* w) {
+  // The record a peer claimed was unlinked by that peer before it completed us (its
+  // queued = false is visible through the completion's release/acquire): no lock needed.
+  int32_t claimed = w->state.load(std::memory_order_acquire);
   for (int32_t i = 0; i < w->ncases; i++) {
     CaseRec& c = w->cases[i];
-    if (c.ch == nullptr) continue;
+    if (c.ch == nullptr || i == claimed) continue;
     // Reading `queued` needs the lock: a peer may be unlinking the record right now.
     c.ch->lock();
     c.ch->dequeue_locked(&c);
@@ -199,7 +206,8 @@ constexpr int kTryYields = 2;
 }  // namespace
 
 WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
-                        StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out) {
+                        StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out,
+                        uint64_t* spin_ns) {
   w->async = false;
   bool any_buffered = false;
   for (int32_t i = 0; i < n; i++)
@@ -218,7 +226,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
   }
   for (;;) {
     if (!select_register(w, recs, n, rng, out)) return WaitStatus::kDone;
-    bool completed = park(w, deadline_ns, probe, probe_arg);
+    bool completed = park(w, deadline_ns, probe, probe_arg, spin_ns);
     if (!completed) {
       bool stopped = deadline_ns == 0 || now_ns() < deadline_ns;
       if (w->try_cancel()) {

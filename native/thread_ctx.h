@@ -73,6 +73,7 @@ class ThreadCtx {
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
   Napi::FunctionReference probe;   // a no-op JS function: calling it fails once terminating
   bool stopping = false;
+  uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
   std::string last_error;         // description for the last kCodeDeadlock
   std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running

@@ -9,6 +9,8 @@
 #   STRESS_SEED=123 ...                  # reproduce a seed (printed on failure)
 #   SANITIZERS="tsan" ...                # only one build (tsan, asan)
 #   CORE_DIR=/path/to/core ...           # test another copy of the core sources
+#   CORE_SOURCES="registry.cc ..." ...   # core files to build (default: every Node-free .cc)
+#   JOBS=4 ...                           # parallel compile jobs (default: number of CPUs)
 #
 # Exits non-zero on a build failure, a failed check, a hang (watchdog) or any sanitizer
 # report. The last line is "N passed, M failed", counting test cases x sanitizer builds.
@@ -51,7 +53,12 @@ core_sources() {
 SRC="$OUT/src"
 rm -rf "$SRC"
 mkdir -p "$SRC/core" "$SRC/test"
-mapfile -t live_core < <(core_sources)
+if [ -n "${CORE_SOURCES:-}" ]; then  # override: space-separated file names in CORE_DIR
+  live_core=()
+  for f in $CORE_SOURCES; do live_core+=("$CORE_DIR/$f"); done
+else
+  mapfile -t live_core < <(core_sources)
+fi
 cp "$CORE_DIR"/*.h "${live_core[@]}" "$SRC/core/"
 cp "$HERE"/*.h "$HERE"/*.cc "$SRC/test/"
 CORE_SRCS=()

@@ -110,7 +110,7 @@ void mpmc(uint32_t cap, Elem elem, int P, int C, size_t per_producer, bool batch
 
 TEST(queue_mpmc_cap8) { mpmc(8, Elem::kI64, 4, 4, scaled(40000), false); }
 TEST(queue_mpmc_cap1024) { mpmc(1024, Elem::kF64, 4, 4, scaled(80000), false); }
-TEST(queue_mpmc_cap1) { mpmc(1, Elem::kI64, 4, 4, scaled(15000), false); }
+TEST(queue_mpmc_cap1) { mpmc(1, Elem::kI64, 4, 4, scaled(10000), false); }
 TEST(queue_mpmc_structured) { mpmc(8, Elem::kStructured, 4, 4, scaled(15000), false); }
 TEST(queue_mpmc_batch) {
   mpmc(8, Elem::kI64, 4, 4, scaled(20000), true);

@@ -99,13 +99,13 @@ void ping_pong(uint32_t cap, Elem elem, size_t rounds, bool spin) {
 }
 
 TEST(rendezvous_ping_pong) {
-  ping_pong(0, Elem::kI64, scaled(50000), true);
-  ping_pong(0, Elem::kStructured, scaled(12000), false);
+  ping_pong(0, Elem::kI64, scaled(30000), true);
+  ping_pong(0, Elem::kStructured, scaled(8000), false);
 }
 TEST(buffered_ping_pong_parked) {
   // spin=false: straight to register + park, maximizing the register/notify race.
-  ping_pong(1, Elem::kI64, scaled(50000), false);
-  ping_pong(1, Elem::kStructured, scaled(12000), true);
+  ping_pong(1, Elem::kI64, scaled(30000), false);
+  ping_pong(1, Elem::kStructured, scaled(8000), true);
 }
 
 // ---- close while blocked -----------------------------------------------------------------
