@@ -1,0 +1,144 @@
+// Baseline: a plain-JavaScript single-producer single-consumer ring queue in a
+// SharedArrayBuffer. Indices are free-running int32 counters (capacity is a power of two);
+// each side spins briefly, then sleeps with Atomics.wait, and the other side calls
+// Atomics.notify only when the sleeper's "waiting" flag is set (Dekker-style: flag store,
+// then re-check the index; index store, then check the flag; all SeqCst).
+
+const HEAD = 0, TAIL = 16, PWAIT = 32, CWAIT = 48; // Int32 indices, 64 bytes apart
+const CTRL_BYTES = 256;
+const SPIN = Number(process.env.BENCH_SAB_SPIN ?? 2000); // spin iterations before Atomics.wait
+
+class Ring {
+  /** Allocates the shared state; the returned plain object can go through workerData. */
+  static alloc(capacity, extra = {}) {
+    if (capacity & (capacity - 1)) throw new RangeError('capacity must be a power of two');
+    return { kind: this.name, capacity, ctrl: new SharedArrayBuffer(CTRL_BYTES), ...extra };
+  }
+
+  constructor(desc) {
+    this.c = new Int32Array(desc.ctrl);
+    this.cap = desc.capacity;
+    this.mask = desc.capacity - 1;
+    this.tail = this.tailSeen = Atomics.load(this.c, TAIL); // producer's own / consumer's view
+    this.head = this.headSeen = Atomics.load(this.c, HEAD); // consumer's own / producer's view
+  }
+
+  /** Blocks until c[idx] !== val. */
+  _awaitChange(idx, val, flag) {
+    const c = this.c;
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(c, idx) !== val) return;
+    Atomics.store(c, flag, 1);
+    while (Atomics.load(c, idx) === val) Atomics.wait(c, idx, val);
+    Atomics.store(c, flag, 0);
+  }
+
+  /** Producer: waits for at least one free slot, returns how many are free. */
+  _free() {
+    let free = this.cap - ((this.tail - this.headSeen) | 0);
+    while (free === 0) {
+      this.headSeen = Atomics.load(this.c, HEAD);
+      free = this.cap - ((this.tail - this.headSeen) | 0);
+      if (free === 0) this._awaitChange(HEAD, this.headSeen, PWAIT);
+    }
+    return free;
+  }
+
+  /** Consumer: waits for at least one value, returns how many are available. */
+  _avail() {
+    let avail = (this.tailSeen - this.head) | 0;
+    while (avail === 0) {
+      this.tailSeen = Atomics.load(this.c, TAIL);
+      avail = (this.tailSeen - this.head) | 0;
+      if (avail === 0) this._awaitChange(TAIL, this.head, CWAIT);
+    }
+    return avail;
+  }
+
+  _publishTail(k) {
+    this.tail = (this.tail + k) | 0;
+    Atomics.store(this.c, TAIL, this.tail);
+    if (Atomics.load(this.c, CWAIT) !== 0) Atomics.notify(this.c, TAIL);
+  }
+
+  _publishHead(k) {
+    this.head = (this.head + k) | 0;
+    Atomics.store(this.c, HEAD, this.head);
+    if (Atomics.load(this.c, PWAIT) !== 0) Atomics.notify(this.c, HEAD);
+  }
+
+  push(v) {
+    this._free();
+    this.write(this.tail & this.mask, v);
+    this._publishTail(1);
+  }
+
+  pop() {
+    this._avail();
+    const v = this.read(this.head & this.mask);
+    this._publishHead(1);
+    return v;
+  }
+}
+
+/** Ring of float64 values, with batch transfer. */
+export class F64Ring extends Ring {
+  static alloc(capacity) {
+    return super.alloc(capacity, { data: new SharedArrayBuffer(capacity * 8) });
+  }
+  constructor(desc) { super(desc); this.data = new Float64Array(desc.data); }
+  write(i, v) { this.data[i] = v; }
+  read(i) { return this.data[i]; }
+
+  /** Sends all of src (blocking while full). */
+  pushMany(src) {
+    for (let off = 0; off < src.length;) {
+      const k = Math.min(this._free(), src.length - off);
+      const i = this.tail & this.mask, first = Math.min(k, this.cap - i);
+      this.data.set(src.subarray(off, off + first), i);
+      if (first < k) this.data.set(src.subarray(off + first, off + k), 0);
+      off += k;
+      this._publishTail(k);
+    }
+  }
+
+  /** Receives 1..dst.length values into dst (blocking while empty); returns the count. */
+  popMany(dst) {
+    const k = Math.min(this._avail(), dst.length);
+    const i = this.head & this.mask, first = Math.min(k, this.cap - i);
+    dst.set(this.data.subarray(i, i + first), 0);
+    if (first < k) dst.set(this.data.subarray(0, k - first), first);
+    this._publishHead(k);
+    return k;
+  }
+}
+
+/** Ring of JSON-encoded values in fixed 128-byte UTF-8 slots (the do-it-yourself object queue). */
+const SLOT = 128;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+export class JsonRing extends Ring {
+  static alloc(capacity) {
+    return super.alloc(capacity, {
+      bytes: new SharedArrayBuffer(capacity * SLOT),
+      lens: new SharedArrayBuffer(capacity * 4),
+    });
+  }
+  constructor(desc) {
+    super(desc);
+    this.bytes = new Uint8Array(desc.bytes);
+    this.lens = new Int32Array(desc.lens);
+  }
+  write(i, v) {
+    const s = JSON.stringify(v);
+    const { read, written } = enc.encodeInto(s, this.bytes.subarray(i * SLOT, i * SLOT + SLOT));
+    if (read < s.length) throw new RangeError('value too large for a ring slot');
+    this.lens[i] = written;
+  }
+  read(i) {
+    return JSON.parse(dec.decode(this.bytes.subarray(i * SLOT, i * SLOT + this.lens[i])));
+  }
+}
+
+const KINDS = { F64Ring, JsonRing };
+/** Wraps a descriptor made by F64Ring.alloc / JsonRing.alloc (in any thread). */
+export const openRing = (desc) => new KINDS[desc.kind](desc);
