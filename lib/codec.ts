@@ -210,12 +210,36 @@ function write(v: unknown): void {
   }
 }
 
+// Plain object: the keys first, then the values, so the reader can pick an object shape
+// (and a monomorphic constructor for it) before it reads the values.
+function writePlain(v: Record<string, unknown>): void {
+  // for-in over a plain object reads through V8's enum cache (fast keyed loads), unlike
+  // Object.keys + v[k]. Plain objects inherit nothing enumerable from Object.prototype.
+  ensure(5);
+  buf[pos] = T_OBJECT;
+  const countAt = pos + 1;
+  pos += 5;
+  let n = 0;
+  for (const k in v) {
+    writeString(k);
+    n++;
+  }
+  dv.setUint32(countAt, n, true);
+  for (const k in v) write(v[k]);
+}
+
 function writeObject(v: object): void {
   if (v instanceof WeftObject) {
     (refs ??= []).push(v._h);
     ensure(1);
     buf[pos++] = T_REF;
     writeU32(refs.length - 1);
+    return;
+  }
+  // Plain objects first, and without Object.getPrototypeOf (a runtime call on megamorphic
+  // sites): an object whose constructor is Object is treated as plain.
+  if ((v as { constructor?: unknown }).constructor === Object) {
+    writePlain(v as Record<string, unknown>);
     return;
   }
   const proto = Object.getPrototypeOf(v);
@@ -228,15 +252,7 @@ function writeObject(v: object): void {
     return;
   }
   if (proto === Object.prototype || proto === null) {
-    const keys = Object.keys(v);
-    ensure(1);
-    buf[pos++] = T_OBJECT;
-    writeU32(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      writeString(k);
-      write((v as Record<string, unknown>)[k]);
-    }
+    writePlain(v as Record<string, unknown>);
     return;
   }
   if (v instanceof Map && proto === Map.prototype) {
@@ -427,15 +443,8 @@ function read(): unknown {
       for (let i = 0; i < n; i++) a[i] = read();
       return a;
     }
-    case T_OBJECT: {
-      const n = readU32();
-      const o: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) {
-        const k = readStringBody(rb[rpos++]!);
-        o[k] = read();
-      }
-      return o;
-    }
+    case T_OBJECT:
+      return readPlain();
     case T_BIGINT: {
       const s = readStringBody(rb[rpos++]!);
       return s.startsWith('-') ? -BigInt('0x' + s.slice(1)) : BigInt('0x' + s);
@@ -494,6 +503,79 @@ function read(): unknown {
 }
 
 /** Decodes `len` bytes of bytes (scratch or a received copy) with the given weft objects. */
+// ---- plain objects: shapes ----------------------------------------------------------------
+
+// For each distinct key list (up to MAX_SHAPES of them) a constructor built once from an
+// object literal, so every decoded object of that shape gets the same hidden class with one
+// monomorphic allocation instead of a run of megamorphic keyed stores.
+type Make = (vals: unknown[], base: number) => Record<string, unknown>;
+interface Shape {
+  keys: string[];
+  make: Make | null;
+}
+const MAX_SHAPES = 512;
+const MAX_SHAPE_KEYS = 32;
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const keyStack: string[] = [];
+const valStack: unknown[] = [];
+let sp = 0;
+
+function shapeFor(keys: string[], base: number, n: number): Shape | undefined {
+  const first = keys[base]!;
+  let list = shapes.get(first);
+  if (list !== undefined) {
+    outer: for (const sh of list) {
+      if (sh.keys.length !== n) continue;
+      for (let i = 1; i < n; i++) if (sh.keys[i] !== keys[base + i]) continue outer;
+      return sh;
+    }
+  }
+  if (shapeCount >= MAX_SHAPES) return undefined;
+  const own = keys.slice(base, base + n);
+  let make: Make | null = null;
+  if (!own.includes('__proto__') && new Set(own).size === n) {
+    try {
+      const body = own.map((k, i) => `${JSON.stringify(k)}: v[b + ${i}]`).join(', ');
+      make = new Function('v', 'b', `return { ${body} };`) as Make;
+    } catch {
+      make = null; // code generation disallowed: generic path
+    }
+  }
+  const sh: Shape = { keys: own, make };
+  if (list === undefined) shapes.set(first, (list = []));
+  list.push(sh);
+  shapeCount++;
+  return sh;
+}
+
+function readPlain(): Record<string, unknown> {
+  const n = readU32();
+  const base = sp;
+  sp += n;
+  try {
+    for (let i = 0; i < n; i++) keyStack[base + i] = readStringBody(rb[rpos++]!);
+    const sh = n > 0 && n <= MAX_SHAPE_KEYS ? shapeFor(keyStack, base, n) : undefined;
+    for (let i = 0; i < n; i++) valStack[base + i] = read();
+    let o: Record<string, unknown>;
+    if (sh?.make) {
+      o = sh.make(valStack, base);
+    } else {
+      o = {};
+      for (let i = 0; i < n; i++) {
+        const k = keyStack[base + i]!;
+        // An own "__proto__" key stays a property, as structured clone keeps it.
+        if (k === '__proto__') Object.defineProperty(o, k, { value: valStack[base + i], enumerable: true, writable: true, configurable: true });
+        else o[k] = valStack[base + i];
+      }
+    }
+    for (let i = 0; i < n; i++) valStack[base + i] = undefined; // do not retain values
+    return o;
+  } finally {
+    sp = base;
+  }
+}
+
 let decBytes: Uint8Array | undefined;
 let decDv = dv;
 

@@ -78,22 +78,33 @@ void Context::remove_child(Context* c) {
 
 bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
   if (!cancelable_) return parent_->cancel(err, std::move(cause));
-  std::vector<Context*> kids;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (err_ != kCtxNone) return false;  // the first cancel keeps its cause
-    err_ = err;
-    cause_ = cause;
-    kids.reserve(children_.size());
-    for (Context* c : children_)
-      if (c->try_retain()) kids.push_back(c);
-    children_.clear();
+  // Phase 1: mark the whole subtree canceled (iteratively: trees can be deep), taking a
+  // reference on every descendant reached. Phase 2: close the done channels deepest first,
+  // this one last. A thread that sees this done() closed therefore sees every descendant's
+  // err() set and done() closed: closing is the release that its receive acquires.
+  std::vector<Context*> order;
+  std::vector<Context*> stack{this};
+  while (!stack.empty()) {
+    Context* c = stack.back();
+    stack.pop_back();
+    {
+      std::lock_guard<std::mutex> g(c->mu_);
+      if (c->err_ != kCtxNone) {  // already canceled (the first cancel keeps its cause)
+        if (c == this) return false;
+        c->release();
+        continue;
+      }
+      c->err_ = err;
+      c->cause_ = cause;
+      for (Context* k : c->children_)
+        if (k->try_retain()) stack.push_back(k);
+      c->children_.clear();
+    }
+    order.push_back(c);
   }
-  // Closing done wakes every waiter (any thread); then the subtree, synchronously.
-  done_->close();
-  for (Context* c : kids) {
-    c->cancel(err, cause);
-    c->release();
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    (*it)->done_->close();
+    if (*it != this) (*it)->release();
   }
   return true;
 }

@@ -36,6 +36,7 @@ struct AOp : Waiter {
   std::vector<CaseRec> recs;
   std::vector<uint64_t> ids;  // send cases: the id carried by recs[i].val
   bool cancel_lost = false;
+  bool sent = false;  // a send that happened (numeric payloads can be 0: val tells nothing)
 };
 
 // The owner thread of the async test: keeps up to three receive operations ({U}, {B} or
@@ -67,6 +68,7 @@ struct Owner {
       if (c.ch == B) closed_b = true;
     } else if (c.is_send) {
       CHECK(c.val == 0);
+      op->sent = true;
       out->put(op->ids[size_t(o.index)]);
     } else {
       in->got(take_id(c.ch->elem(), o.val));
@@ -78,7 +80,7 @@ struct Owner {
     Op::check_unlinked(op->recs.data(), int32_t(op->recs.size()));
     for (size_t i = 0; i < op->recs.size(); i++) {
       CaseRec& c = op->recs[i];
-      if (c.is_send && c.val != 0) {  // never sent: the id goes back to the queue
+      if (c.is_send && !op->sent) {  // never sent: the id goes back to the queue
         weft::drop_value(c.ch->elem(), c.val);
         to_send.push_back(op->ids[i]);
       }
@@ -119,7 +121,10 @@ struct Owner {
       weft::select_abandon_claim(op);
       if (how == Outcome::kHandoff) {
         CHECK(c.val == 0);
-        if (was_send) out->put(op->ids[size_t(k)]);
+        if (was_send) {
+          op->sent = true;
+          out->put(op->ids[size_t(k)]);
+        }
       }
       free_op(op);
       return;
