@@ -134,6 +134,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       code = ELEM_CODES[elem];
       cap = capacity;
       h = native.chanNew(capacity, code);
+      if (opts?.name) native.setName(h, opts.name);
     } else {
       [cap, code] = native.chanInfo(h);
     }

@@ -170,6 +170,20 @@ int32_t code_of(Channel::Res r) {
          : r == Channel::Res::kClosed ? kCodeClosed : kCodeWouldBlock;
 }
 
+// dump() entry of a thread parked in a channel operation (registered only while parked).
+struct ParkInfo {
+  Shared::Blocked b;
+  static void hook(void* arg, bool begin) {
+    auto* p = static_cast<ParkInfo*>(arg);
+    if (begin) {
+      if (p->b.since_ns == 0) p->b.since_ns = now_ns();
+      Shared::block_begin(&p->b);
+    } else {
+      Shared::block_end(&p->b);
+    }
+  }
+};
+
 // Blocks the calling thread on a single case.
 WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
                      uint64_t deadline, SelectOut* out) {
@@ -178,8 +192,10 @@ WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
   rec.is_send = is_send;
   rec.val = is_send ? *val : 0;
   Waiter w;
+  ParkInfo info{{tc->thread_id, is_send ? "send" : "recv", ch, 0}};
+  ParkHook hook{&ParkInfo::hook, &info};
   WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::stop_probe, tc,
-                               &tc->rng, out, &tc->spin_ns);
+                               &tc->rng, out, &tc->spin_ns, &hook);
   if (is_send) *val = rec.val;  // 0 once the channel took a structured payload
   return st;
 }
@@ -529,8 +545,14 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     }
   } else if (mode == 1) {
     Waiter w;
+    Shared* first = nullptr;
+    for (CaseRec& c : recs)
+      if (c.ch != nullptr && first == nullptr) first = c.ch;
+    ParkInfo info{{tc->thread_id, "select", first, 0}};
+    ParkHook hook{&ParkInfo::hook, &info};
     code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_of(env, a.v[5]),
-                                &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns),
+                                &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns,
+                                first != nullptr ? &hook : nullptr),
                    out);
   } else {
     code = select_try(recs.data(), int32_t(n), &tc->rng, &out)

@@ -207,7 +207,7 @@ constexpr int kTryYields = 2;
 
 WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
                         StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out,
-                        uint64_t* spin_ns) {
+                        uint64_t* spin_ns, const ParkHook* hook) {
   w->async = false;
   bool any_buffered = false;
   for (int32_t i = 0; i < n; i++)
@@ -226,7 +226,9 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
   }
   for (;;) {
     if (!select_register(w, recs, n, rng, out)) return WaitStatus::kDone;
+    if (hook != nullptr) hook->fn(hook->arg, true);
     bool completed = park(w, deadline_ns, probe, probe_arg, spin_ns);
+    if (hook != nullptr) hook->fn(hook->arg, false);
     if (!completed) {
       bool stopped = deadline_ns == 0 || now_ns() < deadline_ns;
       if (w->try_cancel()) {

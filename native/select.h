@@ -50,9 +50,15 @@ void select_unlink(Waiter* w);
 void select_abandon_claim(Waiter* w);
 
 // Blocking select for the calling thread (steps 1-4 with spinning, timeouts and a stop probe).
+// Called around each park (begin = true before, false after): diagnostics (dump()).
+struct ParkHook {
+  void (*fn)(void* arg, bool begin);
+  void* arg;
+};
+
 // spin_ns: the calling thread's adaptive spin budget (see park()).
 WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
                         StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out,
-                        uint64_t* spin_ns = nullptr);
+                        uint64_t* spin_ns = nullptr, const ParkHook* hook = nullptr);
 
 }  // namespace weft

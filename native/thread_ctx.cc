@@ -91,6 +91,9 @@ void ThreadCtx::weaken(uint64_t id) {
   auto it = pending_.find(id);
   if (it == pending_.end() || it->second->weak) return;
   it->second->weak = true;
+  // Internal watchers (a context's signal) are not user operations: keep them out of dump().
+  if (it->second->registered) Shared::block_end(&it->second->blocked);
+  it->second->registered = false;
   if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
 }
 
@@ -136,6 +139,7 @@ Napi::Value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
   op->op_id = next_op_++;
   op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
   Shared::block_begin(&op->blocked);
+  op->registered = true;
   napi_value promise;
   napi_create_promise(env, &op->deferred, &promise);
   status[1] = int32_t(op->op_id);
@@ -163,12 +167,21 @@ Napi::Value ThreadCtx::start_async(AsyncOp* op) {
     return Napi::Value(e, promise);
   }
   status[1] = int32_t(op->op_id);
+  for (CaseRec& c : op->recs) {
+    if (c.ch == nullptr) continue;
+    const char* what = op->recs.size() > 1 ? "select" : c.is_send ? "send" : "recv";
+    op->blocked = Shared::Blocked{thread_id, what, c.ch, now_ns()};
+    Shared::block_begin(&op->blocked);
+    op->registered = true;
+    break;
+  }
   add_pending(op);
   return Napi::Value(e, promise);
 }
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
-  if (op->prim != nullptr) Shared::block_end(&op->blocked);
+  if (op->registered) Shared::block_end(&op->blocked);
+  op->registered = false;
   pending_.erase(op->op_id);
   if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   napi_resolve_deferred(env, op->deferred, v);
@@ -259,7 +272,8 @@ void ThreadCtx::cleanup(void* arg) {
   }
   tc->running_onces.clear();
   for (auto& [id, op] : tc->pending_) {
-    if (op->prim != nullptr) Shared::block_end(&op->blocked);
+    if (op->registered) Shared::block_end(&op->blocked);
+    op->registered = false;
     if (op->try_cancel()) {
       if (op->prim != nullptr) op->prim->unlink(&op->srec);
       else select_unlink(op);

@@ -50,6 +50,7 @@ struct AsyncOp : Waiter {
   // resource (true) or queue again (false).
   bool (*retry)(AsyncOp* op) = nullptr;
   Shared::Blocked blocked{};
+  bool registered = false;  // `blocked` is in the dump() list
 };
 
 class ThreadCtx {
