@@ -238,8 +238,10 @@ describe('withTimeout / withDeadline', () => {
     await earlier.done().recvOk({ timeout: 10_000 });
     expect(earlier.err()).toBeInstanceOf(DeadlineExceededError);
     expect(p.err()).toBeNull();
-    await p.done().recvOk({ timeout: 10_000 });
-    for (const c of [p, later, laterAbs, child]) expect(c.err()).toBeInstanceOf(DeadlineExceededError);
+    for (const c of [p, later, laterAbs, child]) {
+      await c.done().recvOk({ timeout: 10_000 });
+      expect(c.err()).toBeInstanceOf(DeadlineExceededError);
+    }
     expect(cause(child)).toBeInstanceOf(DeadlineExceededError);
   });
 
@@ -542,6 +544,18 @@ describe('across threads', () => {
     cancel();
     setFlag(fl, 1);
     expect(await w.done()).toEqual({ child: 'CanceledError', grand: 'CanceledError', done: 'closed' });
+  });
+
+  it('a thread that sees the parent canceled (done() closed) also sees every descendant canceled', async () => {
+    const [p, cancel] = withCancel(background());
+    const kids = [];
+    // a wide fan makes the window between "parent is done" and "last child is done" visible
+    for (let i = 0; i < 10_000; i++) kids.push(withCancel(i % 10 === 9 ? kids[i - 1] : p)[0]);
+    const w = run('observeParentThenKids', p, kids);
+    await w.event('blocking');
+    await delay(50);
+    cancel();
+    expect(await w.done()).toEqual({ ok: false, parentErr: 'CanceledError', errNull: 0, open: 0 });
   });
 
   it('a tree of hundreds of contexts, built in three threads, canceled from all of them at once: every done() closes', async () => {

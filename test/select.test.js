@@ -164,6 +164,30 @@ describe('ready cases, default, nil cases, empty select', () => {
     expect(c.cause).toBe('stop');
   });
 
+  it('a huge timeout on async select is not a short one (beyond setTimeout\'s 2^31-1 ms)', async () => {
+    for (const timeout of [2 ** 31, 1e15, Number.MAX_SAFE_INTEGER]) {
+      const ac = new AbortController();
+      const p = track(select([recv(new Chan())], { timeout, signal: ac.signal }));
+      await delay(100);
+      const state = p.state;
+      ac.abort();
+      await p.promise.catch(() => {});
+      expect({ timeout, state }).toEqual({ timeout, state: 'pending' });
+    }
+  });
+
+  it('a huge timeout on selectSync in a worker is not a short one (beyond 64-bit ns)', async () => {
+    const a = new Chan();
+    for (const timeout of [2e13, 1e300]) {
+      const w = spawnWith({ module: MODULE }, 'selectRecvOnce', [a], { timeout });
+      await w.event('blocking');
+      await delay(300);
+      await a.send('late', { timeout: 2000 }).catch(() => {});
+      const r = await w.done();
+      expect({ timeout, r }).toEqual({ timeout, r: { r: { index: 0, value: 'late', ok: true } } });
+    }
+  });
+
   it('select([]) in a worker with a timeout', async () => {
     const r = await run('selectRecvOnce', [], { timeout: 50 }).done();
     expect(r.error.kinds).toContain('TimeoutError');
@@ -277,6 +301,68 @@ describe('exactly one case takes effect when several are ready', () => {
     expect(await r.done()).toBe(N);
     expect(await c.done()).toEqual([...Array(N).keys()]);
   });
+});
+
+describe('send and recv cases on the same shared channel, several threads', () => {
+  it('buffered: each select either sends or receives; every value ends up received once or still buffered', async () => {
+    const ch = new Chan(4);
+    const fl = flags();
+    const N = 3000;
+    const ws = [run('sendRecvShuffle', ch, 0, N, fl), run('sendRecvShuffle', ch, N, N, fl)];
+    go(fl);
+    const mine = { pushed: [], popped: [] };
+    for (let i = 0; i < 1000; i++) {
+      const v = 2 * N + i;
+      const r = await select([send(ch, v), recv(ch)], { timeout: 20_000 });
+      if (r.index === 0) mine.pushed.push(v);
+      else mine.popped.push(r.value);
+    }
+    const res = [...(await Promise.all(ws.map((w) => w.done(30_000)))), mine];
+    const pushed = res.flatMap((r) => r.pushed).sort((a, b) => a - b);
+    const rest = [];
+    for (let r = ch.tryRecv(); r.ok; r = ch.tryRecv()) rest.push(r.value);
+    const popped = [...res.flatMap((r) => r.popped), ...rest].sort((a, b) => a - b);
+    expect(popped).toEqual(pushed);
+    expect(new Set(pushed).size).toBe(pushed.length);
+    // every select did exactly one thing
+    expect(res[0].pushed.length + res[0].popped.length).toBe(N);
+    expect(res[1].pushed.length + res[1].popped.length).toBe(N);
+  }, 60_000);
+
+  it('unbuffered: two threads pair up with each other, never with themselves', async () => {
+    const ch = new Chan();
+    const fl = flags();
+    const N = 1500;
+    const a = run('sendRecvShuffle', ch, 0, N, fl);
+    const b = run('sendRecvShuffle', ch, 100_000, N, fl);
+    go(fl);
+    const [ra, rb] = await Promise.all([a.done(40_000), b.done(40_000)]);
+    for (const v of ra.popped) expect(v).toBeGreaterThanOrEqual(100_000);
+    for (const v of rb.popped) expect(v).toBeLessThan(100_000);
+    expect([...ra.popped].sort((x, y) => x - y)).toEqual([...rb.pushed].sort((x, y) => x - y));
+    expect([...rb.popped].sort((x, y) => x - y)).toEqual([...ra.pushed].sort((x, y) => x - y));
+    expect(ra.pushed.length + ra.popped.length).toBe(N);
+    // both directions happen (the choice is random)
+    expect(ra.pushed.length).toBeGreaterThan(0);
+    expect(ra.popped.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('two relays racing on one input and one output (select with a recv and a send case each)', async () => {
+    const input = new Chan();
+    const output = new Chan(2);
+    const fl = flags();
+    const seen = new Int32Array(new SharedArrayBuffer(4 * 2000));
+    const rs = [run('relayNoClose', input, output, fl), run('relayNoClose', input, output, fl)];
+    const c = run('selectConsumer', [output], seen, fl);
+    go(fl);
+    for (let i = 0; i < 2000; i++) await input.send(i, { timeout: 20_000 });
+    input.close();
+    const moved = await Promise.all(rs.map((r) => r.done(30_000)));
+    expect(moved[0] + moved[1]).toBe(2000);
+    output.close();
+    expect(await c.done()).toBe(2000);
+    expect([...seen].every((x) => x === 1)).toBe(true);
+  }, 60_000);
 });
 
 describe('the choice is uniformly random among ready cases', () => {
