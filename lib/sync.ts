@@ -9,6 +9,7 @@ import { DataCloneError, MisuseError } from './errors.js';
 import { Code, Kind, native, status, type AsyncResult, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
+import { signalSources } from './signals.js';
 
 const RESOLVED = Promise.resolve();
 const tid = native.threadId();
@@ -40,6 +41,20 @@ function asyncWait(r: number | Promise<AsyncResult>, o: ParsedOpts): Promise<voi
   return awaitPending(r, status[1]!, o).then(([code]) => {
     if (code !== Code.Ok) throwForCode(code, o);
   });
+}
+
+/** A context signal's done channel, so a blocked Sync call also wakes when the context ends. */
+function doneOf(o: ParsedOpts): Handle | undefined {
+  return o.signal === undefined ? undefined : signalSources.get(o.signal)?.done();
+}
+
+/** Throws for a Sync wait's code (a context that ended reports its own error). */
+function syncResult(code: number, o: ParsedOpts): void {
+  if (code === Code.Ok) return;
+  if (code === Code.Canceled && o.signal !== undefined) {
+    throw signalSources.get(o.signal)?.err() ?? abortError(o.signal);
+  }
+  throwForCode(code, o);
 }
 
 function codeError(code: number, o: ParsedOpts): unknown {
@@ -103,8 +118,7 @@ export class Mutex extends WeftObject {
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal);
     if (this.tryLock()) return;
-    const code = native.mutexLockSync(this._h, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(native.mutexLockSync(this._h, o.timeout, doneOf(o)), o);
   }
 
   /** Unlocks; `MisuseError` (and no change) if it is not locked. */
@@ -123,14 +137,15 @@ export class Mutex extends WeftObject {
   }
 
   /** Runs `fn` with the lock held; unlocks however `fn` ends. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
-    await this.lock();
-    try {
-      return await fn();
-    } finally {
-      this.unlock();
-    }
+    return this.lock().then(async () => {
+      try {
+        return await fn();
+      } finally {
+        this.unlock();
+      }
+    });
   }
 
   /** @internal whether it is locked now */
@@ -164,8 +179,7 @@ export class RWMutex extends WeftObject {
   lockSync(opts?: WaitOpts): void {
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal);
-    const code = native.rwLockSync(this._h, true, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(native.rwLockSync(this._h, true, o.timeout, doneOf(o)), o);
   }
   /** Unlocks the write lock; `MisuseError` if not write-locked (also when read-locked). */
   unlock(): void {
@@ -182,8 +196,7 @@ export class RWMutex extends WeftObject {
   rlockSync(opts?: WaitOpts): void {
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal);
-    const code = native.rwLockSync(this._h, false, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(native.rwLockSync(this._h, false, o.timeout, doneOf(o)), o);
   }
   /** Releases a read lock; `MisuseError` if none is held. */
   runlock(): void {
@@ -246,8 +259,7 @@ export class WaitGroup extends WeftObject {
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal);
     if (Atomics.load(this.#w, 0) === 0) return;
-    const code = native.wgWaitSync(this._h, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(native.wgWaitSync(this._h, o.timeout, doneOf(o)), o);
   }
 }
 
@@ -291,9 +303,9 @@ export class Cond extends WeftObject {
     const o = parseOpts(opts);
     if (!this.mu._locked) throw new MisuseError('Cond.wait without the mutex locked');
     if (o.signal?.aborted) throw abortError(o.signal);
-    const code = native.condWaitSync(this._h, o.timeout);
+    const code = native.condWaitSync(this._h, o.timeout, doneOf(o));
     if (code === Code.Misuse) throw new MisuseError('Cond.wait without the mutex locked');
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(code, o);
   }
 
   /** Wakes the longest-waiting waiter, if any. */
@@ -348,8 +360,12 @@ export class Once extends WeftObject {
   }
 
   /** Runs `fn` if nobody has; otherwise waits for and returns its outcome. */
-  async do<R>(fn: () => R | Promise<R>): Promise<R> {
+  do<R>(fn: () => R | Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+    return this.#do(fn);
+  }
+
+  async #do<R>(fn: () => R | Promise<R>): Promise<R> {
     for (;;) {
       const st = native.onceEnter(this._h);
       if (st === 0) {
@@ -443,8 +459,7 @@ export class Semaphore extends WeftObject {
     const k = this.#n(n);
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal);
-    const code = native.semAcquireSync(this._h, k, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    syncResult(native.semAcquireSync(this._h, k, o.timeout, doneOf(o)), o);
   }
 
   /** Returns `n` permits; `MisuseError` (and no change) if that is more than were acquired. */

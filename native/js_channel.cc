@@ -192,7 +192,7 @@ WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
   rec.is_send = is_send;
   rec.val = is_send ? *val : 0;
   Waiter w;
-  ParkInfo info{{tc->thread_id, is_send ? "send" : "recv", ch, 0}};
+  ParkInfo info{{tc->thread_id, is_send ? "send" : "recv", ch, 0, true}};
   ParkHook hook{&ParkInfo::hook, &info};
   WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::stop_probe, tc,
                                &tc->rng, out, &tc->spin_ns, &hook);
@@ -548,7 +548,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     Shared* first = nullptr;
     for (CaseRec& c : recs)
       if (c.ch != nullptr && first == nullptr) first = c.ch;
-    ParkInfo info{{tc->thread_id, "select", first, 0}};
+    ParkInfo info{{tc->thread_id, "select", first, 0, true}};
     ParkHook hook{&ParkInfo::hook, &info};
     code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_of(env, a.v[5]),
                                 &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "atomic.h"
+#include "channel.h"
 #include "handle.h"
 #include "mutex.h"
 #include "sema.h"
@@ -171,10 +172,12 @@ bool probe_fn(void* arg) {
 }
 
 // Waits on a primitive: `take(rec, first)` takes the resource (true) or queues rec (false).
-// A kRetry wake-up calls take() again. Returns a code.
+// A kRetry wake-up calls take() again. `done` (optional) is a context's done channel: the
+// same Waiter is also queued there as case 1, so a cancel from any thread (or a deadline)
+// claims it and the wait ends with kCodeCanceled, having taken nothing. Returns a code.
 template <class Take>
 int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
-                 uint64_t deadline, Mutex* deadlock_on, Take take) {
+                 uint64_t deadline, Mutex* deadlock_on, Channel* done, Take take) {
   Probe probe{tc, deadlock_on, {}};
   bool first = true;
   for (;;) {
@@ -184,36 +187,77 @@ int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
     rec.thread = tc->thread_id;
     if (take(&rec, first)) return kCodeOk;
     first = false;
-    Shared::Blocked b{tc->thread_id, what, prim, rec.since_ns};
+    CaseRec dr;
+    if (done != nullptr) {
+      dr.ch = done;
+      dr.w = &w;
+      dr.index = 1;
+      done->lock();
+      if (done->closed()) {
+        done->unlock();
+        if (w.try_cancel()) {
+          prim->unlink(&rec);
+          return kCodeCanceled;
+        }
+        await_completion(&w);
+        if (rec.grant == Grant::kRetry) {
+          prim->abandon(&rec);
+          return kCodeCanceled;
+        }
+        return kCodeOk;
+      }
+      done->enqueue_locked(&dr);
+      done->unlock();
+    }
+    Shared::Blocked b{tc->thread_id, what, prim, rec.since_ns, true};
     Shared::block_begin(&b);
-    bool done = false;
+    bool completed = false;
     if (deadlock_on != nullptr) {
       probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, mutex_owner);
-      if (probe.cycle.empty()) {
-        done = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
-      }
+      if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     } else {
-      done = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
+      completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     }
     Shared::block_end(&b);
-    if (!done) {
-      int32_t code = !probe.cycle.empty()                        ? kCodeDeadlock
-                     : (deadline != 0 && now_ns() >= deadline) ? kCodeTimeout
-                                                               : kCodeStopped;
+    int32_t code = kCodeOk;
+    if (!completed) {
+      code = !probe.cycle.empty()                        ? kCodeDeadlock
+             : (deadline != 0 && now_ns() >= deadline) ? kCodeTimeout
+                                                       : kCodeStopped;
       if (w.try_cancel()) {
         prim->unlink(&rec);
+        if (done != nullptr) {
+          done->lock();
+          done->dequeue_locked(&dr);
+          done->unlock();
+        }
         if (code == kCodeDeadlock) tc->last_error = probe.cycle;
         return code;
       }
       await_completion(&w);
-      if (code == kCodeStopped || rec.grant == Grant::kRetry) {
-        prim->abandon(&rec);
-        return code == kCodeDeadlock ? kCodeDeadlock : code;
-      }
-      return kCodeOk;  // granted at the last moment: the operation happened
     }
-    if (rec.grant != Grant::kRetry) return kCodeOk;
+    if (done != nullptr) {
+      done->lock();
+      done->dequeue_locked(&dr);
+      done->unlock();
+      if (w.state.load(std::memory_order_acquire) == 1) {  // the context ended
+        prim->unlink(&rec);
+        return kCodeCanceled;
+      }
+    }
+    if (code == kCodeStopped || (code != kCodeOk && rec.grant == Grant::kRetry)) {
+      prim->abandon(&rec);
+      return code;
+    }
+    if (rec.grant != Grant::kRetry) return kCodeOk;  // granted (possibly at the last moment)
   }
+}
+
+Channel* done_arg(napi_env env, napi_value v) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) return nullptr;
+  auto* s = static_cast<Shared*>(data);
+  return s->kind() == Kind::Channel ? static_cast<Channel*>(s) : nullptr;
 }
 
 // ---- Mutex -------------------------------------------------------------------------------
@@ -230,9 +274,9 @@ napi_value js_mutex_words(napi_env env, napi_callback_info info) {
   return words_buffer(env, m, m->words(), 16);
 }
 
-// lockSync(h, timeout) -> code (kCodeDeadlock: description via lastError())
+// lockSync(h, timeout, done?) -> code (kCodeDeadlock: description via lastError())
 napi_value js_mutex_lock_sync(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
+  Args<3> a(env, info);
   Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
   if (!m) return nullptr;
   ThreadCtx* tc = a.tc;
@@ -248,6 +292,7 @@ napi_value js_mutex_lock_sync(napi_env env, napi_callback_info info) {
   }
   SyncRec rec;
   int32_t code = block_on(tc, m, "lock", rec, deadline_of(dbl(env, a.v[1], -1)), m,
+                          done_arg(env, a.v[2]),
                           [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
   return num(env, code);
 }
@@ -309,9 +354,9 @@ napi_value js_rw_try(napi_env env, napi_callback_info info) {
   return boolean(env, writer ? m->try_lock() : m->try_rlock());
 }
 
-// rwLockSync(h, writer, timeout) -> code
+// rwLockSync(h, writer, timeout, done?) -> code
 napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
-  Args<3> a(env, info);
+  Args<4> a(env, info);
   RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
   if (!m) return nullptr;
   bool writer = false;
@@ -319,7 +364,7 @@ napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
   SyncRec rec;
   rec.n = writer ? 1 : 0;
   int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
-                          deadline_of(dbl(env, a.v[2], -1)), nullptr,
+                          deadline_of(dbl(env, a.v[2], -1)), nullptr, done_arg(env, a.v[3]),
                           [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
   return num(env, code);
 }
@@ -378,11 +423,12 @@ napi_value js_wg_wake(napi_env env, napi_callback_info info) {
 }
 
 napi_value js_wg_wait_sync(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
+  Args<3> a(env, info);
   WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   SyncRec rec;
   return num(env, block_on(a.tc, w, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+                           done_arg(env, a.v[2]),
                            [w](SyncRec* r, bool) { return w->wait_or_queue(r); }));
 }
 
@@ -418,12 +464,13 @@ napi_value js_sem_try(napi_env env, napi_callback_info info) {
 }
 
 napi_value js_sem_acquire_sync(napi_env env, napi_callback_info info) {
-  Args<3> a(env, info);
+  Args<4> a(env, info);
   Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   SyncRec rec;
   rec.n = int64_t(dbl(env, a.v[1], 1));
   return num(env, block_on(a.tc, s, "acquire", rec, deadline_of(dbl(env, a.v[2], -1)), nullptr,
+                           done_arg(env, a.v[3]),
                            [s](SyncRec* r, bool) { return s->acquire_or_queue(r); }));
 }
 
@@ -464,7 +511,7 @@ napi_value js_cond_new(napi_env env, napi_callback_info info) {
 // condWaitSync(h, timeout) -> code; the mutex is held again when it returns (any code) unless
 // the code is kCodeMisuse (it was not held) or kCodeStopped.
 napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
+  Args<3> a(env, info);
   Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   Mutex* m = c->mutex();
@@ -473,7 +520,7 @@ napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
   SyncRec rec;
   // Queue first, then release the mutex: a signal sent after our unlock finds us queued.
   int32_t code = block_on(tc, c, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
-                          [c, m](SyncRec* r, bool first) {
+                          done_arg(env, a.v[2]), [c, m](SyncRec* r, bool first) {
                             if (!first) return false;
                             c->queue(r);
                             m->unlock();
@@ -483,7 +530,7 @@ napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
   SyncRec lrec;
   int32_t me = int32_t(tc->thread_id);
   if (!m->try_lock(me)) {
-    int32_t lc = block_on(tc, m, "lock", lrec, 0, nullptr,
+    int32_t lc = block_on(tc, m, "lock", lrec, 0, nullptr, nullptr,
                           [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
     if (lc != kCodeOk) return num(env, lc);
   }
@@ -561,7 +608,7 @@ napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
   SyncRec rec;
   bool retry = false;
   int32_t code = block_on(a.tc, o, "do", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
-                          [o, &retry, tc = a.tc](SyncRec* r, bool first) {
+                          nullptr, [o, &retry, tc = a.tc](SyncRec* r, bool first) {
                             if (!first) {
                               retry = true;
                               return true;

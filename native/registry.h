@@ -80,6 +80,7 @@ class Shared {
     const char* op;
     Shared* obj;      // not owned: the blocked call keeps it alive while registered
     uint64_t since_ns;
+    bool sync = false;  // the thread itself is blocked (a *Sync call), not just a promise
   };
   static void block_begin(Blocked* b);
   static void block_end(Blocked* b);
