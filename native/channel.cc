@@ -1,9 +1,20 @@
 // channel.cc — see channel.h.
 #include "channel.h"
 
+#include <sched.h>
+
 #include <algorithm>
 
 namespace weft {
+
+namespace {
+// Waiting for a peer that reserved a slot but has not published it yet: spin briefly, then
+// yield (the peer may have been preempted, and threads can outnumber cores).
+inline void backoff(int spins) {
+  if (spins < 64) cpu_relax();
+  else sched_yield();
+}
+}  // namespace
 
 // ---- RecQueue ------------------------------------------------------------------------------
 
@@ -93,11 +104,11 @@ Channel::Ring Channel::ring_push(uint64_t v) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint64_t head = head_.load(std::memory_order_relaxed);
       if (head + one_lap_ == tail) return Ring::kEmptyOrFull;
-      cpu_relax();
+      backoff(spins);
       tail = tail_.load(std::memory_order_relaxed);
     } else {
       // Another sender won this slot but has not published yet: wait, never skip it.
-      cpu_relax();
+      backoff(spins);
       tail = tail_.load(std::memory_order_relaxed);
     }
   }
@@ -105,7 +116,7 @@ Channel::Ring Channel::ring_push(uint64_t v) {
 
 Channel::Ring Channel::ring_pop(uint64_t* out) {
   uint64_t head = head_.load(std::memory_order_relaxed);
-  for (;;) {
+  for (int spins = 0;; spins++) {
     uint64_t index = head & (mark_bit_ - 1);
     uint64_t lap = head & ~(one_lap_ - 1);
     Slot& slot = slots_[index];
@@ -126,10 +137,10 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
       if ((tail & ~mark_bit_) == head) {
         return (tail & mark_bit_) ? Ring::kClosed : Ring::kEmptyOrFull;
       }
-      cpu_relax();
+      backoff(spins);
       head = head_.load(std::memory_order_relaxed);
     } else {
-      cpu_relax();
+      backoff(spins);  // a sender reserved this slot and has not published it yet
       head = head_.load(std::memory_order_relaxed);
     }
   }
@@ -156,7 +167,8 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
     for (uint64_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
       // acquire: the receiver that freed the slot finished reading it.
-      while (slot.stamp.load(std::memory_order_acquire) != tail + i) cpu_relax();
+      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
+        backoff(spins);
       slot.val = vals[i];
       slot.stamp.store(tail + i + 1, std::memory_order_release);
     }
@@ -182,7 +194,8 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
     for (uint64_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
       // acquire: pairs with the sender's release of the stamp (the value is written).
-      while (slot.stamp.load(std::memory_order_acquire) != head + i + 1) cpu_relax();
+      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
+        backoff(spins);
       out[i] = slot.val;
       slot.stamp.store(head + i + one_lap_, std::memory_order_release);
     }
