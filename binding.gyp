@@ -7,6 +7,7 @@
         "native/registry.cc",
         "native/parker.cc",
         "native/handle.cc",
+        "native/napi_util.cc",
         "native/channel.cc",
         "native/select.cc",
         "native/thread_ctx.cc",
@@ -17,7 +18,8 @@
         "native/mutex.cc",
         "native/sema.cc",
         "native/atomic.cc",
-        "native/js_sync.cc"
+        "native/js_sync.cc",
+        "native/js_atomic.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -44,6 +44,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_channel_functions(env, exports, tc);
   register_time_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
+  register_atomic_functions(env, exports, tc);
   return exports;
 }
 

@@ -14,31 +14,13 @@
 
 #include "channel.h"
 #include "handle.h"
+#include "napi_util.h"
 #include "select.h"
 #include "thread_ctx.h"
 
 namespace weft {
 
 namespace {
-
-// Arguments of a call, plus this thread's ThreadCtx (registered as the functions' data, so
-// getting it costs nothing extra). JS always passes every argument (see lib/native.ts).
-template <size_t N>
-struct Args {
-  napi_value v[N];
-  size_t n = N;
-  ThreadCtx* tc = nullptr;
-  Args(napi_env env, napi_callback_info info) {
-    void* data = nullptr;
-    napi_get_cb_info(env, info, &n, v, nullptr, &data);
-    tc = static_cast<ThreadCtx*>(data);
-    if (n < N) {
-      napi_value undef;
-      napi_get_undefined(env, &undef);
-      for (size_t i = n; i < N; i++) v[i] = undef;
-    }
-  }
-};
 
 Channel* chan_of(napi_env env, napi_value v) {
   void* data = nullptr;
@@ -48,27 +30,6 @@ Channel* chan_of(napi_env env, napi_value v) {
     return nullptr;
   }
   return static_cast<Channel*>(static_cast<Shared*>(data));
-}
-
-napi_value num(napi_env env, double d) {
-  napi_value r;
-  napi_create_double(env, d, &r);
-  return r;
-}
-
-napi_value i32(napi_env env, int32_t x) {
-  napi_value r;
-  napi_create_int32(env, x, &r);
-  return r;
-}
-
-uint64_t deadline_of(napi_env env, napi_value v) {
-  double ms = -1;
-  if (napi_get_value_double(env, v, &ms) != napi_ok || !(ms >= 0)) return 0;
-  // Beyond ~100 years a deadline is indistinguishable from none (and would overflow).
-  if (ms > 3.0e12) return 0;
-  uint64_t d = now_ns() + uint64_t(ms * 1e6);
-  return d == 0 ? 1 : d;
 }
 
 // Builds a structured Message from the scratch area (v = length) or a Uint8Array, plus the
@@ -275,7 +236,7 @@ napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
     return i32(env, code_of(r));
   }
   SelectOut out;
-  WaitStatus st = block_one(tc, ch, true, &bits, deadline_of(env, a.v[3]), &out);
+  WaitStatus st = block_one(tc, ch, true, &bits, deadline_after(dbl(env, a.v[3], -1)), &out);
   int32_t code = code_of(st, out);
   if (code != kCodeOk) drop_value(ch->elem(), bits);
   return i32(env, code);
@@ -327,7 +288,7 @@ napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
   Channel::Res r = ch->try_recv(&v);
   if (r == Channel::Res::kWouldBlock) {
     SelectOut out;
-    WaitStatus st = block_one(tc, ch, false, nullptr, deadline_of(env, a.v[1]), &out);
+    WaitStatus st = block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[1], -1)), &out);
     tc->status[0] = code_of(st, out);
     if (tc->status[0] != kCodeOk) return nullptr;
     return value_to_js(tc, ch->elem(), out.val, false);
@@ -407,7 +368,7 @@ napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
   }
   bool block = false;
   napi_get_value_bool(env, a.v[3], &block);
-  uint64_t deadline = block ? deadline_of(env, a.v[2]) : 0;
+  uint64_t deadline = block ? deadline_after(dbl(env, a.v[2], -1)) : 0;
   auto* p = static_cast<const uint8_t*>(data);
   Elem e = ch->elem();
   constexpr size_t kChunk = 512;
@@ -466,7 +427,7 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
       break;
     }
     SelectOut out;
-    code = code_of(block_one(tc, ch, false, nullptr, deadline_of(env, a.v[2]), &out), out);
+    code = code_of(block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[2], -1)), &out), out);
     if (code != kCodeOk) break;
     buf[n++] = out.val;
   }
@@ -550,7 +511,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
       if (c.ch != nullptr && first == nullptr) first = c.ch;
     ParkInfo info{{tc->thread_id, "select", first, 0, true}};
     ParkHook hook{&ParkInfo::hook, &info};
-    code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_of(env, a.v[5]),
+    code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_after(dbl(env, a.v[5], -1)),
                                 &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns,
                                 first != nullptr ? &hook : nullptr),
                    out);

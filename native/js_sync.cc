@@ -5,9 +5,9 @@
 #include <cstring>
 #include <string>
 
-#include "atomic.h"
 #include "channel.h"
 #include "handle.h"
+#include "napi_util.h"
 #include "mutex.h"
 #include "sema.h"
 #include "timer.h"
@@ -17,140 +17,12 @@ namespace weft {
 
 namespace {
 
-template <size_t N>
-struct Args {
-  napi_value v[N];
-  size_t n = N;
-  ThreadCtx* tc = nullptr;
-  Args(napi_env env, napi_callback_info info) {
-    void* data = nullptr;
-    napi_get_cb_info(env, info, &n, v, nullptr, &data);
-    tc = static_cast<ThreadCtx*>(data);
-    if (n < N) {
-      napi_value undef;
-      napi_get_undefined(env, &undef);
-      for (size_t i = n; i < N; i++) v[i] = undef;
-    }
-  }
-};
-
-template <class T>
-T* obj(napi_env env, napi_value v, Kind kind) {
-  void* data = nullptr;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
-      static_cast<Shared*>(data)->kind() != kind) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a weft handle of another kind");
-    return nullptr;
-  }
-  return static_cast<T*>(static_cast<Shared*>(data));
-}
-
-double dbl(napi_env env, napi_value v, double dflt = 0) {
-  double d;
-  return napi_get_value_double(env, v, &d) == napi_ok ? d : dflt;
-}
-
-napi_value num(napi_env env, double d) {
-  napi_value r;
-  napi_create_double(env, d, &r);
-  return r;
-}
-
-napi_value boolean(napi_env env, bool b) {
-  napi_value r;
-  napi_get_boolean(env, b, &r);
-  return r;
-}
-
-uint64_t deadline_of(double ms) {
-  if (!(ms >= 0)) return 0;
-  // Beyond ~100 years a deadline is indistinguishable from none (and would overflow).
-  if (ms > 3.0e12) return 0;
-  uint64_t d = now_ns() + uint64_t(ms * 1e6);
-  return d == 0 ? 1 : d;
-}
-
-std::string str(napi_env env, napi_value v) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t != napi_string) return "";
-  size_t len = 0;
-  napi_get_value_string_utf8(env, v, nullptr, 0, &len);
-  std::string s(len, '\0');
-  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
-  return s;
-}
-
 template <class T>
 napi_value named(napi_env env, T* o, napi_value name) {
   o->set_name(str(env, name));
   return make_handle(env, o);
 }
 
-// An external ArrayBuffer over an object's words; keeps the object alive while it lives.
-napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len) {
-  o->retain();
-  napi_value ab;
-  napi_status s = napi_create_external_arraybuffer(
-      env, data, len, [](napi_env, void*, void* hint) { static_cast<Shared*>(hint)->release(); },
-      o, &ab);
-  if (s != napi_ok) {
-    o->release();
-    napi_throw_error(env, nullptr, "weft: external ArrayBuffers are not available");
-    return nullptr;
-  }
-  return ab;
-}
-
-Message* message_arg(napi_env env, napi_value bytes, napi_value refs) {
-  napi_typedarray_type tt;
-  size_t len = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, bytes, &tt, &len, &data, nullptr, nullptr) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad encoded value");
-    return nullptr;
-  }
-  auto* m = new Message();
-  auto* p = static_cast<uint8_t*>(data);
-  m->bytes.assign(p, p + len);
-  napi_valuetype t;
-  napi_typeof(env, refs, &t);
-  if (t == napi_object) {
-    uint32_t n = 0;
-    napi_get_array_length(env, refs, &n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value e;
-      napi_get_element(env, refs, i, &e);
-      Shared* s = unwrap_handle(env, e, Kind(0), "bad weft reference");
-      if (!s) {
-        delete m;
-        return nullptr;
-      }
-      s->retain();
-      m->refs.push_back(s);
-    }
-  }
-  return m;
-}
-
-napi_value message_js(napi_env env, const Message* m) {
-  napi_value ab, u8, pair, refs;
-  void* data = nullptr;
-  size_t n = m ? m->bytes.size() : 0;
-  napi_create_arraybuffer(env, n, &data, &ab);
-  if (n) std::memcpy(data, m->bytes.data(), n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, u8);
-  size_t nr = m ? m->refs.size() : 0;
-  napi_create_array_with_length(env, nr, &refs);
-  for (size_t i = 0; i < nr; i++) {
-    m->refs[i]->retain();
-    napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
-  }
-  napi_set_element(env, pair, 1, refs);
-  return pair;
-}
 
 // ---- blocking the calling thread ---------------------------------------------------------
 
@@ -291,7 +163,7 @@ napi_value js_mutex_lock_sync(napi_env env, napi_callback_info info) {
     return num(env, kCodeDeadlock);
   }
   SyncRec rec;
-  int32_t code = block_on(tc, m, "lock", rec, deadline_of(dbl(env, a.v[1], -1)), m,
+  int32_t code = block_on(tc, m, "lock", rec, deadline_after(dbl(env, a.v[1], -1)), m,
                           done_arg(env, a.v[2]),
                           [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
   return num(env, code);
@@ -364,7 +236,7 @@ napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
   SyncRec rec;
   rec.n = writer ? 1 : 0;
   int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
-                          deadline_of(dbl(env, a.v[2], -1)), nullptr, done_arg(env, a.v[3]),
+                          deadline_after(dbl(env, a.v[2], -1)), nullptr, done_arg(env, a.v[3]),
                           [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
   return num(env, code);
 }
@@ -427,7 +299,7 @@ napi_value js_wg_wait_sync(napi_env env, napi_callback_info info) {
   WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   SyncRec rec;
-  return num(env, block_on(a.tc, w, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+  return num(env, block_on(a.tc, w, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                            done_arg(env, a.v[2]),
                            [w](SyncRec* r, bool) { return w->wait_or_queue(r); }));
 }
@@ -469,7 +341,7 @@ napi_value js_sem_acquire_sync(napi_env env, napi_callback_info info) {
   if (!s) return nullptr;
   SyncRec rec;
   rec.n = int64_t(dbl(env, a.v[1], 1));
-  return num(env, block_on(a.tc, s, "acquire", rec, deadline_of(dbl(env, a.v[2], -1)), nullptr,
+  return num(env, block_on(a.tc, s, "acquire", rec, deadline_after(dbl(env, a.v[2], -1)), nullptr,
                            done_arg(env, a.v[3]),
                            [s](SyncRec* r, bool) { return s->acquire_or_queue(r); }));
 }
@@ -519,7 +391,7 @@ napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
   ThreadCtx* tc = a.tc;
   SyncRec rec;
   // Queue first, then release the mutex: a signal sent after our unlock finds us queued.
-  int32_t code = block_on(tc, c, "wait", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+  int32_t code = block_on(tc, c, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                           done_arg(env, a.v[2]), [c, m](SyncRec* r, bool first) {
                             if (!first) return false;
                             c->queue(r);
@@ -607,7 +479,7 @@ napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
   if (!o) return nullptr;
   SyncRec rec;
   bool retry = false;
-  int32_t code = block_on(a.tc, o, "do", rec, deadline_of(dbl(env, a.v[1], -1)), nullptr,
+  int32_t code = block_on(a.tc, o, "do", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                           nullptr, [o, &retry, tc = a.tc](SyncRec* r, bool first) {
                             if (!first) {
                               retry = true;
@@ -640,7 +512,7 @@ napi_value js_once_finish(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Once* o = obj<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
-  Message* m = message_arg(env, a.v[1], a.v[2]);
+  Message* m = message_from(env, a.v[1], a.v[2]);
   if (!m) return nullptr;
   bool err = false;
   napi_get_value_bool(env, a.v[3], &err);
@@ -666,7 +538,7 @@ napi_value js_once_result(napi_env env, napi_callback_info info) {
     napi_get_null(env, &n);
     return n;
   }
-  napi_value pair = message_js(env, o->result());
+  napi_value pair = message_to_js(env, o->result());
   napi_set_element(env, pair, 2, boolean(env, o->is_error()));
   return pair;
 }
@@ -676,228 +548,6 @@ napi_value js_once_state(napi_env env, napi_callback_info info) {
   Once* o = obj<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   return num(env, o->state());
-}
-
-// ---- atomics -----------------------------------------------------------------------------
-
-constexpr int64_t kMaxSafe = 9007199254740991LL;
-
-bool safe(int64_t v) { return v >= -kMaxSafe && v <= kMaxSafe; }
-
-AtomicCell* cell(napi_env env, napi_value v) {
-  void* data = nullptr;
-  if (napi_get_value_external(env, v, &data) == napi_ok && data != nullptr &&
-      static_cast<Shared*>(data)->kind() == Kind::AtomicBool)
-    return static_cast<AtomicCell*>(static_cast<Shared*>(data));
-  return obj<AtomicCell>(env, v, Kind::Atomic);
-}
-
-// atomNew(bigint, isBool) -> handle
-napi_value js_atom_new(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  int64_t v = 0;
-  bool lossless;
-  napi_get_value_bigint_int64(env, a.v[0], &v, &lossless);
-  bool is_bool = false;
-  napi_get_value_bool(env, a.v[1], &is_bool);
-  return make_handle(env, new AtomicCell(v, is_bool ? Kind::AtomicBool : Kind::Atomic));
-}
-
-napi_value js_atom_words(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  AtomicCell* c = cell(env, a.v[0]);
-  if (!c) return nullptr;
-  return words_buffer(env, c, c->data(), 8);
-}
-
-// atomOp(h, op, x, y) -> number (NaN: the result or the old value is not a safe integer;
-// nothing changed). ops: 0 load, 1 store, 2 add, 3 swap, 4 cas (returns 1/0)
-napi_value js_atom_op(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
-  AtomicCell* c = cell(env, a.v[0]);
-  if (!c) return nullptr;
-  int32_t op = int32_t(dbl(env, a.v[1]));
-  int64_t x = int64_t(dbl(env, a.v[2]));
-  std::atomic<int64_t>& w = c->word();
-  switch (op) {
-    case 0: {
-      int64_t v = w.load(std::memory_order_seq_cst);
-      return num(env, safe(v) ? double(v) : NAN);
-    }
-    case 1:
-      w.store(x, std::memory_order_seq_cst);
-      return num(env, double(x));
-    case 2: {
-      int64_t old = w.load(std::memory_order_relaxed);
-      for (;;) {
-        int64_t next = old + x;
-        if (!safe(next)) return num(env, NAN);
-        if (w.compare_exchange_weak(old, next, std::memory_order_seq_cst)) return num(env, double(next));
-      }
-    }
-    case 3: {
-      int64_t old = w.load(std::memory_order_relaxed);
-      for (;;) {
-        if (!safe(old)) return num(env, NAN);
-        if (w.compare_exchange_weak(old, x, std::memory_order_seq_cst)) return num(env, double(old));
-      }
-    }
-    default: {
-      int64_t e = x;
-      int64_t next = int64_t(dbl(env, a.v[3]));
-      return num(env, w.compare_exchange_strong(e, next, std::memory_order_seq_cst) ? 1 : 0);
-    }
-  }
-}
-
-// atomAdd(h, d) -> new value, NaN if it would leave the safe range (nothing changed)
-napi_value js_atom_add(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* data = nullptr;
-  napi_get_value_external(env, argv[0], &data);
-  double d = 0;
-  napi_get_value_double(env, argv[1], &d);
-  std::atomic<int64_t>& w = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word();
-  int64_t x = int64_t(d);
-  int64_t old = w.load(std::memory_order_relaxed);
-  for (;;) {
-    int64_t next = old + x;
-    if (!safe(next)) return num(env, NAN);
-    if (w.compare_exchange_weak(old, next, std::memory_order_seq_cst)) return num(env, double(next));
-  }
-}
-
-napi_value js_atom_load(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* data = nullptr;
-  napi_get_value_external(env, argv[0], &data);
-  int64_t v = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word().load();
-  return num(env, safe(v) ? double(v) : NAN);
-}
-
-napi_value js_atom_load_big(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  AtomicCell* c = cell(env, a.v[0]);
-  if (!c) return nullptr;
-  napi_value r;
-  napi_create_bigint_int64(env, c->word().load(std::memory_order_seq_cst), &r);
-  return r;
-}
-
-// ---- AtomicValue -------------------------------------------------------------------------
-
-napi_value js_value_new(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  Message* m = message_arg(env, a.v[0], a.v[1]);
-  if (!m) return nullptr;
-  return make_handle(env, new AtomicValue(m));
-}
-
-// valueLoad(h) -> [Uint8Array, refs, version]
-napi_value js_value_load(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
-  if (!v) return nullptr;
-  napi_value out = nullptr;
-  v->read([&](const Message* m, uint64_t version) {
-    out = message_js(env, m);
-    napi_set_element(env, out, 2, num(env, double(version)));
-  });
-  return out;
-}
-
-napi_value js_value_store(napi_env env, napi_callback_info info) {
-  Args<3> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
-  if (!v) return nullptr;
-  Message* m = message_arg(env, a.v[1], a.v[2]);
-  if (!m) return nullptr;
-  v->store(m);
-  return nullptr;
-}
-
-napi_value js_value_cas(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
-  if (!v) return nullptr;
-  Message* m = message_arg(env, a.v[2], a.v[3]);
-  if (!m) return nullptr;
-  bool ok = v->compare_and_swap(uint64_t(dbl(env, a.v[1])), m);
-  if (!ok) delete m;
-  return boolean(env, ok);
-}
-
-// ---- ProgressMeter -----------------------------------------------------------------------
-
-napi_value js_prog_new(napi_env env, napi_callback_info) {
-  return make_handle(env, new ProgressMeter());
-}
-
-napi_value js_prog_add(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
-  if (!p) return nullptr;
-  p->progress(dbl(env, a.v[1], 1), epoch_ms());
-  return nullptr;
-}
-
-// progGet(h) -> [count, at]
-napi_value js_prog_get(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
-  if (!p) return nullptr;
-  double count, at;
-  p->get(&count, &at);
-  napi_value arr;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_set_element(env, arr, 0, num(env, count));
-  napi_set_element(env, arr, 1, num(env, at));
-  return arr;
-}
-
-// ---- diagnostics -------------------------------------------------------------------------
-
-napi_value js_dump(napi_env env, napi_callback_info) {
-  auto list = Shared::blocked();
-  uint64_t now = now_ns();
-  napi_value arr;
-  napi_create_array_with_length(env, list.size(), &arr);
-  for (size_t i = 0; i < list.size(); i++) {
-    napi_value o, s;
-    napi_create_object(env, &o);
-    napi_set_named_property(env, o, "thread", num(env, double(list[i].thread)));
-    napi_create_string_utf8(env, list[i].op.c_str(), NAPI_AUTO_LENGTH, &s);
-    napi_set_named_property(env, o, "op", s);
-    napi_create_string_utf8(env, list[i].object.c_str(), NAPI_AUTO_LENGTH, &s);
-    napi_set_named_property(env, o, "object", s);
-    napi_set_named_property(env, o, "sinceMs", num(env, double(now - list[i].since_ns) / 1e6));
-    napi_set_element(env, arr, uint32_t(i), o);
-  }
-  return arr;
-}
-
-napi_value js_last_error(napi_env env, napi_callback_info info) {
-  Args<0> a(env, info);
-  napi_value s;
-  napi_create_string_utf8(env, a.tc->last_error.c_str(), NAPI_AUTO_LENGTH, &s);
-  return s;
-}
-
-napi_value js_thread_id(napi_env env, napi_callback_info info) {
-  Args<0> a(env, info);
-  return num(env, double(a.tc->thread_id));
-}
-
-napi_value js_set_name(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  Shared* s = unwrap_handle(env, a.v[0], Kind(0), "expected a weft object");
-  if (!s) return nullptr;
-  s->set_name(str(env, a.v[1]));
-  return nullptr;
 }
 
 }  // namespace
@@ -922,13 +572,6 @@ void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
       FN("onceWaitSync", js_once_wait_sync), FN("onceWait", js_once_wait),
       FN("onceFinish", js_once_finish), FN("onceResult", js_once_result),
       FN("onceState", js_once_state),
-      FN("atomNew", js_atom_new), FN("atomWords", js_atom_words), FN("atomOp", js_atom_op),
-      FN("atomLoadBig", js_atom_load_big), FN("atomAdd", js_atom_add), FN("atomLoad", js_atom_load),
-      FN("valueNew", js_value_new), FN("valueLoad", js_value_load),
-      FN("valueStore", js_value_store), FN("valueCas", js_value_cas),
-      FN("progNew", js_prog_new), FN("progAdd", js_prog_add), FN("progGet", js_prog_get),
-      FN("dump", js_dump), FN("lastError", js_last_error), FN("threadId", js_thread_id),
-      FN("setName", js_set_name),
   };
 #undef FN
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -7,5 +7,6 @@ namespace weft {
 
 class ThreadCtx;
 void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 }  // namespace weft

@@ -6,6 +6,7 @@
 
 #include "context.h"
 #include "handle.h"
+#include "napi_util.h"
 #include "thread_ctx.h"
 #include "timer.h"
 
@@ -13,109 +14,12 @@ namespace weft {
 
 namespace {
 
-template <size_t N>
-struct Args {
-  napi_value v[N];
-  size_t n = N;
-  ThreadCtx* tc = nullptr;
-  Args(napi_env env, napi_callback_info info) {
-    void* data = nullptr;
-    napi_get_cb_info(env, info, &n, v, nullptr, &data);
-    tc = static_cast<ThreadCtx*>(data);
-    napi_value undef;
-    napi_get_undefined(env, &undef);
-    for (size_t i = n; i < N; i++) v[i] = undef;
-  }
-};
-
-template <class T>
-T* obj_of(napi_env env, napi_value v, Kind kind) {
-  if (kind == Kind::Timer) {  // timers and tickers share the class
-    void* data = nullptr;
-    if (napi_get_value_external(env, v, &data) == napi_ok && data != nullptr &&
-        static_cast<Shared*>(data)->kind() == Kind::Ticker)
-      return static_cast<T*>(static_cast<Shared*>(data));
-  }
-  return static_cast<T*>(unwrap_handle(env, v, kind, "expected a weft handle of another kind"));
-}
-
-double num_arg(napi_env env, napi_value v, double dflt) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) return dflt;
-  return d;
-}
-
-napi_value boolean(napi_env env, bool b) {
-  napi_value r;
-  napi_get_boolean(env, b, &r);
-  return r;
-}
-
-napi_value number(napi_env env, double d) {
-  napi_value r;
-  napi_create_double(env, d, &r);
-  return r;
-}
-
 uint64_t ms_to_ns(double ms) { return ms <= 0 ? 0 : ms > 3.0e12 ? uint64_t(3.0e18) : uint64_t(ms * 1e6); }
 
 // A new handle to a channel the caller does not own a reference to (retained here).
 napi_value chan_handle(napi_env env, Channel* ch) {
   ch->retain();
   return make_handle(env, ch);
-}
-
-// Builds a Message from (Uint8Array, refs) or returns null for undefined.
-Message* message_arg(napi_env env, napi_value bytes, napi_value refs) {
-  napi_valuetype t;
-  napi_typeof(env, bytes, &t);
-  if (t == napi_undefined) return nullptr;
-  napi_typedarray_type tt;
-  size_t len = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, bytes, &tt, &len, &data, nullptr, nullptr) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad encoded value");
-    return nullptr;
-  }
-  auto* m = new Message();
-  auto* p = static_cast<uint8_t*>(data);
-  m->bytes.assign(p, p + len);
-  napi_typeof(env, refs, &t);
-  if (t == napi_object) {
-    uint32_t n = 0;
-    napi_get_array_length(env, refs, &n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value e;
-      napi_get_element(env, refs, i, &e);
-      Shared* s = unwrap_handle(env, e, Kind(0), "bad weft reference");
-      if (s == nullptr) {
-        delete m;
-        return nullptr;
-      }
-      s->retain();
-      m->refs.push_back(s);
-    }
-  }
-  return m;
-}
-
-// [Uint8Array, handles[]] copy of a message (the message keeps its own references).
-napi_value message_js(napi_env env, const Message* m) {
-  napi_value ab, u8, pair, refs;
-  void* data = nullptr;
-  size_t n = m->bytes.size();
-  napi_create_arraybuffer(env, n, &data, &ab);
-  if (n) std::memcpy(data, m->bytes.data(), n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, u8);
-  napi_create_array_with_length(env, m->refs.size(), &refs);
-  for (size_t i = 0; i < m->refs.size(); i++) {
-    m->refs[i]->retain();
-    napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
-  }
-  napi_set_element(env, pair, 1, refs);
-  return pair;
 }
 
 // ---- timers ------------------------------------------------------------------------------
@@ -130,7 +34,7 @@ napi_value js_timer_new(napi_env env, napi_callback_info info) {
 
 napi_value js_timer_chan(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Timer* t = obj_of<Timer>(env, a.v[0], Kind::Timer);
+  Timer* t = obj<Timer>(env, a.v[0], Kind::Timer, Kind::Ticker);
   if (!t) return nullptr;
   return chan_handle(env, t->channel());
 }
@@ -138,14 +42,14 @@ napi_value js_timer_chan(napi_env env, napi_callback_info info) {
 // timerReset(h, delayMs, periodMs) -> was active
 napi_value js_timer_reset(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  Timer* t = obj_of<Timer>(env, a.v[0], Kind::Timer);
+  Timer* t = obj<Timer>(env, a.v[0], Kind::Timer, Kind::Ticker);
   if (!t) return nullptr;
-  return boolean(env, t->reset(ms_to_ns(num_arg(env, a.v[1], 0)), ms_to_ns(num_arg(env, a.v[2], 0))));
+  return boolean(env, t->reset(ms_to_ns(dbl(env, a.v[1], 0)), ms_to_ns(dbl(env, a.v[2], 0))));
 }
 
 napi_value js_timer_stop(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Timer* t = obj_of<Timer>(env, a.v[0], Kind::Timer);
+  Timer* t = obj<Timer>(env, a.v[0], Kind::Timer, Kind::Ticker);
   if (!t) return nullptr;
   return boolean(env, t->stop());
 }
@@ -154,7 +58,7 @@ napi_value js_timer_stop(napi_env env, napi_callback_info info) {
 napi_value js_timer_stats(napi_env env, napi_callback_info) {
   napi_value arr;
   napi_create_array_with_length(env, 2, &arr);
-  napi_set_element(env, arr, 0, number(env, double(Shared::timers().pending())));
+  napi_set_element(env, arr, 0, num(env, double(Shared::timers().pending())));
   napi_set_element(env, arr, 1, boolean(env, Shared::timers().thread_running()));
   return arr;
 }
@@ -168,10 +72,10 @@ napi_value js_ctx_new(napi_env env, napi_callback_info info) {
   napi_typeof(env, a.v[0], &t);
   Context* parent = nullptr;
   if (t != napi_null && t != napi_undefined) {
-    parent = obj_of<Context>(env, a.v[0], Kind::Context);
+    parent = obj<Context>(env, a.v[0], Kind::Context);
     if (!parent) return nullptr;
   }
-  double dl = num_arg(env, a.v[1], NAN);
+  double dl = dbl(env, a.v[1], NAN);
   uint64_t dl_ns = 0;
   if (!std::isnan(dl)) {
     double rel = dl - epoch_ms();
@@ -192,7 +96,7 @@ napi_value js_ctx_new(napi_env env, napi_callback_info info) {
   Message* value = nullptr;
   napi_typeof(env, a.v[3], &t);
   if (t != napi_undefined) {
-    value = message_arg(env, a.v[3], a.v[4]);
+    value = message_from(env, a.v[3], a.v[4]);
     if (!value) return nullptr;
   }
   return make_handle(env, new Context(parent, dl_ns, dl, std::move(key), value));
@@ -200,14 +104,14 @@ napi_value js_ctx_new(napi_env env, napi_callback_info info) {
 
 napi_value js_ctx_done(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   return chan_handle(env, c->done());
 }
 
 napi_value js_ctx_err(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   napi_value r;
   napi_create_int32(env, c->err(), &r);
@@ -216,22 +120,22 @@ napi_value js_ctx_err(napi_env env, napi_callback_info info) {
 
 napi_value js_ctx_deadline(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
-  return number(env, c->deadline_ms());
+  return num(env, c->deadline_ms());
 }
 
 // ctxCancel(h, err, causeBytes | undefined, refs) -> whether this call canceled it
 napi_value js_ctx_cancel(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
-  int32_t err = int32_t(num_arg(env, a.v[1], kCtxCanceled));
+  int32_t err = int32_t(dbl(env, a.v[1], kCtxCanceled));
   std::shared_ptr<Message> cause;
   napi_valuetype t;
   napi_typeof(env, a.v[2], &t);
   if (t != napi_undefined) {
-    Message* m = message_arg(env, a.v[2], a.v[3]);
+    Message* m = message_from(env, a.v[2], a.v[3]);
     if (!m) return nullptr;
     cause.reset(m);
   }
@@ -241,7 +145,7 @@ napi_value js_ctx_cancel(napi_env env, napi_callback_info info) {
 // ctxCause(h) -> [Uint8Array, handles[]] | null
 napi_value js_ctx_cause(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   std::shared_ptr<Message> m = c->cause();
   if (!m) {
@@ -249,13 +153,13 @@ napi_value js_ctx_cause(napi_env env, napi_callback_info info) {
     napi_get_null(env, &n);
     return n;
   }
-  return message_js(env, m.get());
+  return message_to_js(env, m.get());
 }
 
 // ctxChain(h) -> [[nodeId, key], ...] for the value nodes from h up to the root
 napi_value js_ctx_chain(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   napi_value arr;
   napi_create_array(env, &arr);
@@ -264,7 +168,7 @@ napi_value js_ctx_chain(napi_env env, napi_callback_info info) {
     if (p->value() == nullptr) continue;
     napi_value pair, k;
     napi_create_array_with_length(env, 2, &pair);
-    napi_set_element(env, pair, 0, number(env, double(p->id())));
+    napi_set_element(env, pair, 0, num(env, double(p->id())));
     napi_create_string_utf8(env, p->key().data(), p->key().size(), &k);
     napi_set_element(env, pair, 1, k);
     napi_set_element(env, arr, i++, pair);
@@ -275,11 +179,11 @@ napi_value js_ctx_chain(napi_env env, napi_callback_info info) {
 // ctxValue(h, nodeId) -> [Uint8Array, handles[]] of that ancestor's value
 napi_value js_ctx_value(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Context* c = obj_of<Context>(env, a.v[0], Kind::Context);
+  Context* c = obj<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
-  uint64_t id = uint64_t(num_arg(env, a.v[1], 0));
+  uint64_t id = uint64_t(dbl(env, a.v[1], 0));
   for (Context* p = c; p != nullptr; p = p->parent())
-    if (p->id() == id && p->value() != nullptr) return message_js(env, p->value());
+    if (p->id() == id && p->value() != nullptr) return message_to_js(env, p->value());
   napi_value u;
   napi_get_undefined(env, &u);
   return u;

@@ -1,0 +1,62 @@
+// napi_util.h — small helpers shared by the Node-API binding files (js_*.cc): argument
+// fetching, value conversion, deadlines, and structured messages to and from JavaScript.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <string>
+
+#include "message.h"
+#include "registry.h"
+
+namespace weft {
+
+class ThreadCtx;
+
+// The arguments of a call (missing ones are undefined) and this thread's ThreadCtx, which
+// every function is registered with as its data.
+template <size_t N>
+struct Args {
+  napi_value v[N > 0 ? N : 1];
+  size_t n = N;
+  ThreadCtx* tc = nullptr;
+  Args(napi_env env, napi_callback_info info) {
+    void* data = nullptr;
+    napi_get_cb_info(env, info, &n, v, nullptr, &data);
+    tc = static_cast<ThreadCtx*>(data);
+    if (n < N) {
+      napi_value undef;
+      napi_get_undefined(env, &undef);
+      for (size_t i = n; i < N; i++) v[i] = undef;
+    }
+  }
+};
+
+// The object behind a handle if its kind is `kind` (or `alt`), else null with a TypeError.
+Shared* shared_of(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0));
+template <class T>
+T* obj(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0)) {
+  return static_cast<T*>(shared_of(env, v, kind, alt));
+}
+
+napi_value num(napi_env env, double d);
+napi_value i32(napi_env env, int32_t x);
+napi_value boolean(napi_env env, bool b);
+double dbl(napi_env env, napi_value v, double dflt = 0);
+std::string str(napi_env env, napi_value v);  // "" unless v is a string
+
+// Absolute CLOCK_MONOTONIC deadline for a timeout in ms (negative or NaN: none; beyond
+// ~100 years: none, it would overflow).
+uint64_t deadline_after(double ms);
+
+// A Message from (Uint8Array, handles[] | undefined); null with a TypeError pending if bad.
+Message* message_from(napi_env env, napi_value bytes, napi_value refs);
+// [Uint8Array copy, handles[]] of a message it keeps (each handle takes its own reference).
+napi_value message_to_js(napi_env env, const Message* m);
+
+// An external ArrayBuffer over an object's words (lock words, atomics), mapped into this
+// thread's JavaScript; it owns a reference, so the object lives while the buffer does.
+napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len);
+
+}  // namespace weft
