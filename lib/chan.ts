@@ -70,6 +70,13 @@ const RESOLVED = Promise.resolve();
 const NO_OPTS = parseOpts(undefined);
 
 let adopting: Handle | undefined;
+/** Weft objects of the value last encoded by `_enc` (see there). */
+let encRefs: Handle[] | undefined;
+
+/** @internal the weft objects of the last `_enc` */
+export function lastEncRefs(): Handle[] | undefined {
+  return encRefs;
+}
 
 /** @internal decodes a received structured value left in the scratch area. */
 export function decodeScratch(len: number): unknown {
@@ -161,30 +168,36 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     return native.chanClosed(this._h);
   }
 
-  /** @internal validates and encodes a value for this channel: [payload, refs]. */
-  _enc(value: unknown): [unknown, Handle[] | undefined] {
+  /**
+   * @internal validates and encodes a value for this channel: returns the payload (the value
+   * itself for numeric channels; the scratch length or bytes for structured ones) and leaves
+   * the weft objects it carries in `encRefs` (no allocation on the numeric hot path).
+   */
+  _enc(value: unknown): unknown {
     switch (this.#code) {
       case 0: {
         const e = encode(value);
-        return [e.payload, e.refs];
+        encRefs = e.refs;
+        return e.payload;
       }
       case 1:
         if (typeof value !== 'number') throw new TypeError(`value must be a number for an f64 channel, got ${typeof value}`);
-        return [value, undefined];
+        break;
       case 2:
         if (typeof value !== 'number') throw new TypeError(`value must be a number for an i32 channel, got ${typeof value}`);
-        if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
+        if ((value | 0) !== value) {
           throw new RangeError(`value must be an int32 for an i32 channel, got ${value}`);
         }
-        return [value, undefined];
+        break;
       case 3:
         if (typeof value !== 'bigint') throw new TypeError(`value must be a bigint for an i64 channel, got ${typeof value}`);
         if (value < I64_MIN || value > I64_MAX) throw new RangeError(`value must fit in int64, got ${value}`);
-        return [value, undefined];
+        break;
       default:
         if (typeof value !== 'boolean') throw new TypeError(`value must be a boolean for a bool channel, got ${typeof value}`);
-        return [value, undefined];
     }
+    encRefs = undefined;
+    return value;
   }
 
   /** @internal decodes a value returned by a sync/try native receive. */
@@ -198,7 +211,8 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    */
   send(value: T, opts?: WaitOpts): Promise<void> {
     const o = parseOpts(opts);
-    const [v, refs] = this._enc(value);
+    const v = this._enc(value);
+    const refs = encRefs;
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
     const r = native.chanSend(this._h, v, refs);
     if (typeof r === 'number') {
@@ -212,7 +226,8 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   /** Blocking `send` for worker threads. */
   sendSync(value: T, opts?: WaitOpts): void {
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
-    const [v, refs] = this._enc(value);
+    const v = this._enc(value);
+    const refs = encRefs;
     if (o.signal !== undefined) {
       if (o.signal.aborted) throw abortError(o.signal);
       const src = signalSources.get(o.signal);
@@ -229,8 +244,8 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Sends if that needs no waiting; false otherwise. Throws `ClosedChannelError` if closed. */
   trySend(value: T): boolean {
-    const [v, refs] = this._enc(value);
-    const code = native.chanTrySend(this._h, v, refs);
+    const v = this._enc(value);
+    const code = native.chanTrySend(this._h, v, encRefs);
     if (code === Code.Ok) return true;
     if (code === Code.Closed) throw new ClosedChannelError();
     return false;

@@ -2,7 +2,7 @@
  * Go's `select` over channel cases, across threads (API.md §2).
  * @module
  */
-import { Chan, decodeAsync, type RecvChan, type SendChan } from './chan.js';
+import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
 import { ClosedChannelError } from './errors.js';
 import { Code, native, scratch, status, type AsyncResult, type Handle } from './native.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
@@ -48,7 +48,8 @@ export function recv<T>(ch: RecvChan<T>): RecvCase<T> {
  */
 export function send<T>(ch: SendChan<T>, value: T): SendCase<T> {
   const c = asChan(ch, 'send');
-  const [payload, refs] = c._enc(value);
+  const payload = c._enc(value);
+  const refs = lastEncRefs();
   // Structured payloads are copied out of the scratch area (reused by the next encode).
   const p = typeof payload === 'number' && c._elemCode === 0 ? scratch().slice(0, payload) : payload;
   return { [CASE]: 'send', ch, payload: p, refs };
