@@ -1,6 +1,8 @@
 // Child process: measures one case (`node bench/case.js <id>`), printing JSON lines:
-// { type: 'calib'|'run', n, nsPerOp, elapsedMs } ..., then { type: 'done' },
+// { type: 'calib'|'run', n, nsPerOp, value, extra, elapsedMs } ..., then { type: 'done' },
 // or { type: 'skip', reason } / { type: 'error', message }.
+// Cases with `fixed: true` run their fixed workload (n0, or quickN in quick mode) without
+// calibration; `maxRuns` caps the number of measured runs (for long cases).
 import { CASES } from './cases.js';
 import { QUICK, RUNS, TARGET_MS, WEFT_MODULE, runOnce, roundTo } from './lib.js';
 
@@ -45,7 +47,7 @@ let phase = 'calibration';
 try {
   // Calibrate n so one run takes about TARGET_MS (these runs also warm up the machine).
   let n = QUICK ? c.quickN : c.n0;
-  if (!QUICK) {
+  if (!QUICK && !c.fixed) {
     for (let k = 0; ; k++) {
       log(`${id}: calibrating n=${n}`);
       const r = await runOnce(c, n, weft);
@@ -59,11 +61,12 @@ try {
       n = roundTo(Math.min(MAX_N, n * Math.min(scale, 20)), c.step);
     }
   }
-  for (let i = 0; i < RUNS; i++) {
-    phase = `run ${i + 1}/${RUNS} (n=${n})`;
+  const runs = Math.min(RUNS, c.maxRuns ?? RUNS);
+  for (let i = 0; i < runs; i++) {
+    phase = `run ${i + 1}/${runs} (n=${n})`;
     log(`${id}: ${phase}`);
     const r = await runOnce(c, n, weft);
-    emit({ type: 'run', n, nsPerOp: r.nsPerOp, elapsedMs: r.elapsedNs / 1e6 });
+    emit({ type: 'run', n, nsPerOp: r.nsPerOp, value: r.value, extra: r.extra, elapsedMs: r.elapsedNs / 1e6 });
   }
   emit({ type: 'done' });
 } catch (e) {

@@ -1,17 +1,31 @@
 // Benchmark cases (each measured in its own child process) and the report rows with targets.
 //
-// A case: { title, n0, quickN, step, weft?, requires?, setup({ n, weft }), expect(n) }
+// A case: { title, n0, quickN, step, weft?, requires?, setup({ n, weft }), expect?(n), check?(run), measure?(run),
+//           fixed?, maxRuns?, timeoutS?, unit?, extras? }
 //   n is the number of operations one run performs (values, or round trips); ns/op = elapsed / n.
 //   setup returns { shared?: weft objects (share()d to every worker, used by the main role),
-//                   workers: [{ role, data?, transfer? }], main?: { role, data? } }.
+//                   workers: [{ role, data?, transfer? }], main?: { role, data? }, ...anything for check/measure }.
 //   expect(n) gives the checksums ({ count, sum }) the receivers must report together.
+//   check(run) throws if a run went wrong; run = { n, elapsedNs, results, setup, byRole(role) }.
+//   measure(run) returns { value?, ...extra }: the value reported (default ns/op) in `unit`
+//     ('ns' default, 'µs', 'ms', 'count') and extra metrics described in extras
+//     ({ name: { label, unit, agg: 'median' | 'max' | 'min' over the runs } }).
+//   fixed: no calibration (n0 / quickN as given); maxRuns caps BENCH_RUNS; timeoutS overrides BENCH_TIMEOUT.
 import { MessageChannel } from 'node:worker_threads';
 import { F64Ring, JsonRing } from './ring.js';
-import { fmtNs, fmtRate, fmtRatio, tri } from './lib.js';
+import { SabCounter, SabMutex } from './sabsync.js';
+import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
 const BATCH = 256;
 const MPMC = 4; // senders = receivers
+const TIMERS = 10_000;
+const TICK_MS = QUICK ? 2_000 : 10_000; // how long the Ticker(1) case counts ticks
+const STALL_MS = 50;
+const CTX_SIZE = 1_000; // descendants of the canceled context
+const WG_THREADS = 4;
+const ATOMIC_THREADS = 4;
+const ATOMIC_PER_THREAD = 1_000_000;
 
 /** Sender/receiver pair over a MessageChannel whose ports are transferred to two workers. */
 function pmPair(sendRole, recvRole, data) {
@@ -24,9 +38,64 @@ function pmPair(sendRole, recvRole, data) {
   };
 }
 
+/**
+ * k workers running `workerRole`, each with its own MessageChannel to the main thread, which
+ * runs `mainRole` with the other ends as data.ports (data.port: the first).
+ */
+function pmWithMain(mainRole, workerRole, k, { data = {}, mainData = {} } = {}) {
+  const channels = Array.from({ length: k }, () => new MessageChannel());
+  const ports = channels.map((c) => c.port1);
+  return {
+    main: { role: mainRole, data: { ...mainData, ports, port: ports[0] } },
+    workers: channels.map(({ port2 }) => ({ role: workerRole, data: { ...data, port: port2 }, transfer: [port2] })),
+  };
+}
+
 const pair = (sendRole, recvRole, data) => ({ workers: [{ role: sendRole, data }, { role: recvRole, data }] });
+/** k workers running the same role with the same data. */
+const many = (k, role, data) => Array.from({ length: k }, () => ({ role, data }));
 
 const sums = (n) => ({ count: n, sum: tri(n) });
+/** Checksums of k senders sending 0..n/k-1 each. */
+const sumsOf = (k) => (n) => ({ count: n, sum: k * tri(n / k) });
+
+/** Two f64 chans a, b (cap CAP), each fed n/2 values by a producer worker. */
+const twoFedChans = (n, weft) => ({
+  shared: { a: new weft.Chan(CAP, { elem: 'f64' }), b: new weft.Chan(CAP, { elem: 'f64' }) },
+  producers: ['a', 'b'].map((chan) => ({ role: 'weft.send', data: { kind: 'num', count: n / 2, chan } })),
+});
+
+/** A SAB counter for critical sections ({ ctr }) and its check (the count of critical sections). */
+const counter = () => ({ ctr: new SharedArrayBuffer(4) });
+const checkCounter = (want) => ({ setup: { ctr }, ...run }) => {
+  const got = new Int32Array(ctr)[0], expected = want(run);
+  if (got !== expected) throw new Error(`check failed: guarded counter = ${got}, expected ${expected} (n=${run.n})`);
+};
+
+/** A lock case: `threads` workers run lock.loop n/threads times on a weft Mutex, or the SabMutex baseline. */
+const lockCase = (threads, kind, title) => ({
+  title,
+  weft: kind === 'weft', requires: kind === 'weft' ? ['Mutex', 'share', 'attach', 'Mutex#lockSync', 'Mutex#unlock'] : undefined,
+  n0: 200_000, quickN: 50_000, step: threads,
+  setup: ({ n, weft }) => {
+    const data = { ...counter(), count: n / threads, ...(kind === 'sab' ? { sab: SabMutex.alloc() } : {}) };
+    return { ...(kind === 'weft' ? { shared: { mu: new weft.Mutex() } } : {}), workers: many(threads, 'lock.loop', data), ctr: data.ctr };
+  },
+  check: checkCounter(({ n }) => n),
+});
+
+/** An add case: `threads` workers run atomic.add n/threads times on a weft AtomicInt64, or the SabCounter baseline. */
+const addCase = (threads, kind, title, more = {}) => ({
+  title,
+  weft: kind === 'weft', requires: kind === 'weft' ? ['AtomicInt64', 'share', 'attach', 'AtomicInt64#add'] : undefined,
+  n0: 1_000_000, quickN: 200_000, step: threads,
+  setup: ({ n, weft }) => {
+    const shared = kind === 'weft' ? { ctr: new weft.AtomicInt64(0) } : undefined;
+    const data = { count: n / threads, ...(kind === 'sab' ? { sab: SabCounter.alloc() } : {}) };
+    return { shared, workers: many(threads, 'atomic.add', data) };
+  },
+  ...more,
+});
 
 export const CASES = {
   // ------------------------------------------------------------ baselines: postMessage
@@ -57,11 +126,23 @@ export const CASES = {
   'pm.rttMain': {
     title: 'postMessage round trip, main↔worker',
     n0: 2_000, quickN: 500, step: 1,
-    setup: () => {
-      const { port1, port2 } = new MessageChannel();
-      return { main: { role: 'pm.ping', data: { port: port1 } }, workers: [{ role: 'pm.pong', data: { port: port2 }, transfer: [port2] }] };
-    },
+    setup: () => pmWithMain('pm.ping', 'pm.pong', 1),
     expect: sums,
+  },
+  'pm.fanIn': {
+    title: 'postMessage fan-in: 2 workers post numbers to main, main counts them (ns per value)',
+    n0: 20_000, quickN: 5_000, step: 2,
+    setup: ({ n }) => pmWithMain('pm.fanIn', 'pm.send', 2, { data: { kind: 'num', count: n / 2 } }),
+    expect: sumsOf(2),
+  },
+  'pm.lockMain': {
+    title: 'postMessage lock server: main acquires/releases a worker-owned lock by messages (ns per main critical section, no contender)',
+    n0: 2_000, quickN: 500, step: 1,
+    setup: () => {
+      const s = pmWithMain('pm.lockClient', 'pm.lockServer', 1, { mainData: counter() });
+      return { ...s, ctr: s.main.data.ctr };
+    },
+    check: checkCounter(({ n }) => n),
   },
 
   // ------------------------------------------------------------ baselines: SharedArrayBuffer ring
@@ -150,19 +231,126 @@ export const CASES = {
       const data = { kind: 'num', count: n / MPMC, senders: MPMC, done: new Int32Array(new SharedArrayBuffer(4)) };
       return {
         shared: { ch: new weft.Chan(CAP, { elem: 'f64' }) },
-        workers: [
-          ...Array.from({ length: MPMC }, () => ({ role: 'weft.send', data })),
-          ...Array.from({ length: MPMC }, () => ({ role: 'weft.recv', data: { kind: 'num' } })),
-        ],
+        workers: [...many(MPMC, 'weft.send', data), ...many(MPMC, 'weft.recv', { kind: 'num' })],
       };
     },
-    expect: (n) => ({ count: n, sum: MPMC * tri(n / MPMC) }),
+    expect: sumsOf(MPMC),
+  },
+
+  // ------------------------------------------------------------ weft: select, time, context (issue 3)
+  'weft.select': {
+    title: `weft selectSync([recv(a), recv(b)]) in a worker, f64 chans cap ${CAP} fed by 2 producer workers (ns per value)`,
+    weft: true, requires: ['Chan', 'share', 'attach', 'selectSync', 'recv', 'Chan#sendSync'],
+    n0: 100_000, quickN: 20_000, step: 2,
+    setup: ({ n, weft }) => {
+      const { shared, producers } = twoFedChans(n, weft);
+      return { shared, workers: [...producers, { role: 'weft.selectSync' }] };
+    },
+    expect: sumsOf(2),
+  },
+  'weft.selectMain': {
+    title: `weft await select([recv(a), recv(b)]) on main, f64 chans cap ${CAP} fed by 2 producer workers (ns per value)`,
+    weft: true, requires: ['Chan', 'share', 'attach', 'select', 'recv', 'Chan#sendSync'],
+    n0: 20_000, quickN: 5_000, step: 2,
+    setup: ({ n, weft }) => {
+      const { shared, producers } = twoFedChans(n, weft);
+      return { shared, main: { role: 'weft.selectAsync' }, workers: producers };
+    },
+    expect: sumsOf(2),
+  },
+  'weft.timers': {
+    title: `weft ${TIMERS.toLocaleString('en-US')} concurrent Timers of 1–100 ms created on main, each awaited (t.c.recv()): p99 lateness of the fire value`,
+    weft: true, requires: ['Timer'],
+    n0: TIMERS, quickN: TIMERS, step: 1, fixed: true, unit: 'ms',
+    setup: () => ({ main: { role: 'weft.timers' }, workers: [] }),
+    measure: ({ results: [r] }) => {
+      const fireLate = Array.from(r.fired, (f, i) => f - r.due[i]);
+      const recvLate = Array.from(r.got, (g, i) => g - r.due[i]);
+      // Receive lateness once main was free: timers due while it was still creating them count from then.
+      const recvIdle = Array.from(r.got, (g, i) => g - Math.max(r.due[i], r.createdAt));
+      return {
+        value: percentile(fireLate, 99),
+        fireP50: percentile(fireLate, 50), fireMax: Math.max(...fireLate), fireMin: Math.min(...fireLate),
+        recvP99: percentile(recvLate, 99), recvIdleP99: percentile(recvIdle, 99),
+        createMs: r.createdMs, threadsAdded: r.threadsAdded,
+      };
+    },
+    extras: {
+      fireP50: { label: 'p50 fire', unit: 'ms' },
+      fireMax: { label: 'max fire', unit: 'ms' },
+      fireMin: { label: 'min fire (< 0: early)', unit: 'ms', agg: 'min' },
+      recvP99: { label: 'p99 receive', unit: 'ms' },
+      recvIdleP99: { label: 'p99 receive counted from max(due, all created)', unit: 'ms' },
+      createMs: { label: 'creating all', unit: 'ms' },
+      threadsAdded: { label: 'OS threads added while pending', unit: 'count', agg: 'max' },
+    },
+  },
+  'weft.ticker': {
+    title: `weft Ticker(1) received by recvSync in a worker for ${TICK_MS / 1000} s: ticks; then a ${STALL_MS} ms stall and the ticks pending after it`,
+    weft: true, requires: ['Ticker', 'sleepSync', 'Chan#recvSync', 'Chan#tryRecv'],
+    n0: TICK_MS, quickN: TICK_MS, step: 1, fixed: true, maxRuns: 3, timeoutS: 3 * (TICK_MS / 1000 + 5) + 20, unit: 'count',
+    setup: () => ({ workers: [{ role: 'weft.ticker', data: { stallMs: STALL_MS } }] }),
+    measure: ({ results: [r] }) => ({ value: r.ticks, pending: r.pending, gapMs: r.gapMs }),
+    extras: {
+      pending: { label: `ticks pending after a ${STALL_MS} ms stall`, unit: 'count', agg: 'max' },
+      gapMs: { label: 'gap between the next two receives', unit: 'ms' },
+    },
+  },
+  'weft.ctxCancel': {
+    title: `weft cancel() of a withCancel root with ${CTX_SIZE.toLocaleString('en-US')} descendants (4-ary tree of withCancel/withValue), main thread: µs until cancel() returns (median over the trees of a run)`,
+    weft: true, requires: ['background', 'withCancel', 'withValue'],
+    n0: 30, quickN: 5, step: 1, fixed: true, unit: 'µs',
+    setup: () => ({ main: { role: 'weft.ctxCancel', data: { size: CTX_SIZE } }, workers: [] }),
+    measure: ({ results: [r] }) => ({ value: median(r.cancelUs), max: Math.max(...r.cancelUs), checked: median(r.checkedUs) }),
+    extras: {
+      max: { label: 'slowest tree', unit: 'µs' },
+      checked: { label: 'cancel + reading every err()', unit: 'µs' },
+    },
+  },
+
+  // ------------------------------------------------------------ sync primitives and atomics (issue 4)
+  'weft.lock2': lockCase(2, 'weft', 'weft Mutex lockSync; x++; unlock, 2 worker threads contending (ns per critical section)'),
+  'sab.lock2': lockCase(2, 'sab', 'plain-JS SAB futex mutex, lockSync; x++; unlock, 2 worker threads contending (ns per critical section)'),
+  'weft.lock1': lockCase(1, 'weft', 'weft Mutex lockSync; x++; unlock, one thread, uncontended (ns per pair)'),
+  'sab.lock1': lockCase(1, 'sab', 'plain-JS SAB futex mutex, lockSync; x++; unlock, one thread, uncontended (ns per pair)'),
+  'weft.atomic': addCase(1, 'weft', 'weft AtomicInt64.add(1), one thread (ns per add)'),
+  'sab.atomic': addCase(1, 'sab', 'Atomics.add(Int32Array, 0, 1) on a SAB, one thread (ns per add)'),
+  'weft.atomic4': addCase(ATOMIC_THREADS, 'weft',
+    `weft AtomicInt64.add(1), ${ATOMIC_THREADS} threads × ${ATOMIC_PER_THREAD.toLocaleString('en-US')}: final load()`, {
+      n0: ATOMIC_THREADS * ATOMIC_PER_THREAD, quickN: ATOMIC_THREADS * ATOMIC_PER_THREAD, fixed: true, unit: 'count',
+      measure: ({ n, elapsedNs, setup }) => ({ value: setup.shared.ctr.load(), nsPerAdd: elapsedNs / n }),
+      extras: { nsPerAdd: { label: 'ns per add (all threads)', unit: 'ns' } },
+    }),
+  'weft.wg4': {
+    title: `weft WaitGroup add(1); done(), ${WG_THREADS} worker threads (ns per pair, all threads together)`,
+    weft: true, requires: ['WaitGroup', 'share', 'attach', 'WaitGroup#add', 'WaitGroup#done'],
+    n0: 400_000, quickN: 100_000, step: WG_THREADS,
+    setup: ({ n, weft }) => ({ shared: { wg: new weft.WaitGroup() }, workers: many(WG_THREADS, 'wg.addDone', { count: n / WG_THREADS }) }),
+    check: ({ setup }) => {
+      if (setup.shared.wg.count !== 0) throw new Error(`check failed: WaitGroup count = ${setup.shared.wg.count}, expected 0`);
+    },
+  },
+  'weft.lockMain': {
+    title: 'weft Mutex await lock(); x++; unlock() on main while a worker loops lockSync; x++; unlock (ns per main critical section)',
+    weft: true, requires: ['Mutex', 'share', 'attach', 'Mutex#lock', 'Mutex#lockSync', 'Mutex#unlock'],
+    n0: 2_000, quickN: 500, step: 1,
+    setup: ({ weft }) => {
+      const data = { ...counter(), flags: new SharedArrayBuffer(8) };
+      return { shared: { mu: new weft.Mutex() }, main: { role: 'lock.async', data }, workers: [{ role: 'lock.contend', data }], ctr: data.ctr };
+    },
+    check: checkCounter(({ n, byRole }) => n + byRole('lock.contend')[0].acquired),
+    measure: ({ n, byRole }) => {
+      const [main] = byRole('lock.async'), [worker] = byRole('lock.contend');
+      return { value: Number(main.end - main.start) / n, workerPerMain: worker.acquired / n };
+    },
+    extras: { workerPerMain: { label: 'worker critical sections per main one', unit: 'count' } },
   },
 };
 
 // ---------------------------------------------------------------- report rows and targets
 
-// A condition maps (weft ns/op, { baseline label: ns/op }) to true / false / null (not measurable).
+// A condition maps (the row's value, { baseline label: ns/op }, the value's per-run samples)
+// to true / false / null (not measurable).
 const atMost = (label, factor) => ({
   text: `≤ ${factor}× ${label}`,
   eval: (w, b) => (b[label] === undefined ? null : w <= factor * b[label]),
@@ -173,10 +361,22 @@ const faster = (label, factor) => ({
   eval: (w, b) => (b[label] === undefined ? null : b[label] / w >= factor),
   miss: (w, b) => `${fmtRatio(w, b[label])} than ${label}`,
 });
-const withinNs = (ns, text) => ({
+/** value ≤ max (in the row's unit); text is how the limit reads, e.g. '5 µs'. */
+const limit = (max, text, unit = 'ns') => ({
   text: `≤ ${text}`,
-  eval: (w) => w <= ns,
-  miss: (w) => `${fmtNs(w)} ns > ${text}`,
+  eval: (w) => w <= max,
+  miss: (w) => `${fmtVal(w, unit)}${unit === 'ns' ? ' ns' : ''} > ${text}`,
+});
+const atLeast = (min, text, unit = 'count') => ({
+  text: `≥ ${text}`,
+  eval: (w) => w >= min,
+  miss: (w) => `${fmtVal(w, unit)} < ${text}`,
+});
+/** Every run gave exactly `want`. */
+const exactly = (want) => ({
+  text: `= ${want.toLocaleString('en-US')} in every run`,
+  eval: (_, __, samples) => samples.every((x) => x === want),
+  miss: (_, __, samples) => `got ${samples.map((x) => x.toLocaleString('en-US')).join(', ')}`,
 });
 const rateAtLeast = (perSec) => ({
   text: `≥ ${fmtRate(perSec)}`,
@@ -207,18 +407,91 @@ export const ROWS = [
     title: '4. unbuffered i32 ping-pong round trip, worker↔worker Sync',
     weft: 'weft.pp',
     baselines: { postMessage: 'pm.rtt', 'SAB ring': 'sab.rtt', Go: 'go:UnbufferedPingPong' },
-    targets: [withinNs(5_000, '5 µs')],
+    targets: [limit(5_000, '5 µs')],
   },
   {
     title: '5. unbuffered ping-pong round trip, main async ↔ worker Sync',
     weft: 'weft.ppMain',
     baselines: { 'postMessage main↔worker': 'pm.rttMain' },
-    targets: [withinNs(20_000, '20 µs')],
+    targets: [limit(20_000, '20 µs')],
   },
   {
     title: `6. f64 MPMC ${MPMC}×${MPMC} threads, cap ${CAP} (per value)`,
     weft: 'weft.mpmc',
     baselines: { Go: 'go:MPMC4x4' },
     targets: [atMost('Go', 4)],
+  },
+  // ---- issue 3: select, timers, context
+  {
+    title: `3.1 selectSync over 2 f64 chans (cap ${CAP}), 2 producer workers → 1 worker (per value)`,
+    weft: 'weft.select',
+    baselines: { Go: 'go:Select2', 'weft recvSync 1 chan 1→1': 'weft.f64' },
+    targets: [atMost('Go', 2)],
+  },
+  {
+    title: '3.2 await select over 2 chans on main, fed by 2 workers (per value)',
+    weft: 'weft.selectMain',
+    baselines: { 'postMessage fan-in': 'pm.fanIn' },
+    targets: [faster('postMessage fan-in', 10)],
+  },
+  {
+    title: `3.3a ${TIMERS.toLocaleString('en-US')} Timers of 1–100 ms: p99 lateness (fire value − due)`,
+    weft: 'weft.timers', info: ['fireP50', 'fireMax', 'fireMin', 'recvP99', 'recvIdleP99', 'createMs'],
+    targets: [limit(2, '2 ms', 'ms')],
+  },
+  {
+    title: `3.3b ${TIMERS.toLocaleString('en-US')} Timers: OS threads added while pending (max of runs)`,
+    weft: 'weft.timers', metric: 'threadsAdded',
+    targets: [limit(1, '1 (one timer thread)', 'count')],
+  },
+  {
+    title: `3.4a Ticker(1): ticks received in ${TICK_MS / 1000} s`,
+    weft: 'weft.ticker',
+    targets: [atLeast(0.99 * TICK_MS, (0.99 * TICK_MS).toLocaleString('en-US'))],
+  },
+  {
+    title: `3.4b Ticker(1): ticks pending after a ${STALL_MS} ms receiver stall (max of runs)`,
+    weft: 'weft.ticker', metric: 'pending', info: ['gapMs'],
+    targets: [limit(1, '1 (no burst)', 'count')],
+  },
+  {
+    title: `3.5 cancel() of a context with ${CTX_SIZE.toLocaleString('en-US')} descendants, all err() set on return`,
+    weft: 'weft.ctxCancel', info: ['max', 'checked'],
+    targets: [limit(5_000, '5 ms', 'µs')],
+  },
+  // ---- issue 4: sync primitives and atomics
+  {
+    title: '4.6 Mutex lockSync/unlock, 2 workers contending (per critical section; counter checked)',
+    weft: 'weft.lock2',
+    baselines: { Go: 'go:MutexContended', 'SAB futex mutex': 'sab.lock2' },
+    targets: [atMost('Go', 3)],
+  },
+  {
+    title: '4.7 Mutex lockSync+unlock uncontended, one thread (per pair)',
+    weft: 'weft.lock1',
+    baselines: { 'SAB futex mutex': 'sab.lock1' },
+    targets: [limit(60, '60 ns')],
+  },
+  {
+    title: '4.8a AtomicInt64.add, one thread (per add)',
+    weft: 'weft.atomic',
+    baselines: { 'Atomics.add Int32': 'sab.atomic' },
+    targets: [limit(45, '45 ns')],
+  },
+  {
+    title: `4.8b AtomicInt64.add ${ATOMIC_THREADS} threads × ${ATOMIC_PER_THREAD.toLocaleString('en-US')}: final value`,
+    weft: 'weft.atomic4', info: ['nsPerAdd'],
+    targets: [exactly(ATOMIC_THREADS * ATOMIC_PER_THREAD)],
+  },
+  {
+    title: `4.9 WaitGroup add+done, ${WG_THREADS} threads (per pair, all threads together)`,
+    weft: 'weft.wg4',
+    targets: [limit(100, '100 ns')],
+  },
+  {
+    title: '4.10 await lock/unlock on main while a worker contends with lockSync (per main critical section)',
+    weft: 'weft.lockMain', info: ['workerPerMain'],
+    baselines: { 'postMessage lock server': 'pm.lockMain' },
+    targets: [faster('postMessage lock server', 5)],
   },
 ];

@@ -1,5 +1,6 @@
 // Go baselines: runs /work/shared/anchors/go (channels_test.go) in a temporary copy
-// with GOMAXPROCS=2 and reports the median ns/op per benchmark.
+// with GOMAXPROCS=2 and reports the median ns/op per benchmark. (MutexContended uses
+// b.SetParallelism(2) with b.RunParallel: 2 × GOMAXPROCS = 4 goroutines on 2 OS threads.)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,8 @@ import { join } from 'node:path';
 import { median, runChild } from './lib.js';
 
 export const GO_DIR = process.env.BENCH_GO_DIR ?? '/work/shared/anchors/go';
-const BENCHES = ['BufferedSPSC', 'UnbufferedPingPong', 'MPMC4x4'];
+// Benchmarks of channels_test.go that report rows refer to (as go:<name>).
+const BENCHES = ['BufferedSPSC', 'UnbufferedPingPong', 'MPMC4x4', 'Select2', 'MutexContended'];
 
 function findGo() {
   for (const cand of [process.env.GO ?? 'go', '/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go']) {

@@ -61,6 +61,30 @@ export function fmtRate(perSec) {
   return `${perSec.toFixed(0)} /s`;
 }
 
+/** A value in `unit` ('ns' = ns/op, 'µs', 'ms', 'count'), with the unit appended except for ns/op. */
+export function fmtVal(v, unit = 'ns') {
+  if (!Number.isFinite(v)) return '—';
+  if (unit === 'ns') return fmtNs(v);
+  if (unit === 'count') return Math.round(v).toLocaleString('en-US');
+  const num = Math.abs(v) < 1 ? v.toFixed(3) : Math.abs(v) < 100 ? v.toFixed(2) : fmtNs(v);
+  return `${num} ${unit}`;
+}
+
+/** The p-th percentile (0..100) of xs, nearest-rank. */
+export function percentile(xs, p) {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** Aggregates the per-run samples of one metric: 'median' (default), 'max', 'min'. */
+export function aggregate(xs, how = 'median') {
+  if (xs.length === 0) return NaN;
+  if (how === 'max') return Math.max(...xs);
+  if (how === 'min') return Math.min(...xs);
+  return median(xs);
+}
+
 export const fmtX = (r) => (r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)) + '×';
 
 /** "19.6× faster" / "1.23× slower" for weft vs a baseline (both ns/op). */
@@ -86,8 +110,11 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
  * Runs one instance of case `c` with `n` operations:
  * spawns the workers described by `c.setup()`, waits until all of them are ready,
  * releases them together through a SharedArrayBuffer barrier, optionally runs a role
- * on this (main) thread, collects { start, end, count?, sum? } from every participant
- * and returns elapsed = max(end) - min(start) (process.hrtime, same clock in all threads).
+ * on this (main) thread, collects { start, end, count?, sum?, ... } from every participant
+ * and returns elapsed = max(end) - min(start) (process.hrtime, same clock in all threads),
+ * nsPerOp = elapsed / n, and the case's metrics: value (the reported one; default nsPerOp)
+ * and extra ({ name: number }) from `c.measure`. `c.expect` / `c.check` throw when a run
+ * computed something wrong.
  */
 export async function runOnce(c, n, weft) {
   const barrier = new Int32Array(new SharedArrayBuffer(4));
@@ -108,7 +135,7 @@ export async function runOnce(c, n, weft) {
         Atomics.store(barrier, 0, 1);
         Atomics.notify(barrier, 0);
         if (s.main) {
-          const ctx = { n, index: 0, data: s.main.data, chans: s.shared, ready: now };
+          const ctx = { n, index: 0, data: s.main.data ?? {}, chans: s.shared ?? null, weft, ready: now };
           Promise.resolve()
             .then(() => roles[s.main.role](ctx))
             .then((r) => collect({ role: s.main.role, ...r }), reject);
@@ -119,7 +146,7 @@ export async function runOnce(c, n, weft) {
         const worker = new Worker(WORKER_URL, {
           workerData: {
             role: w.role, n, index, barrier, data: w.data ?? {},
-            shared: s.shared ? weft.share(s.shared) : null,
+            shared: s.shared ? weft.share(s.shared) : null, weft: weft !== null,
           },
           transferList: w.transfer ?? [],
         });
@@ -137,6 +164,7 @@ export async function runOnce(c, n, weft) {
           if (!reported) reject(new Error(`worker ${w.role}#${index} exited (code ${code}) without a result`));
         });
       });
+      if (s.workers.length === 0) release();
     });
     failed = false;
   } finally {
@@ -167,7 +195,10 @@ export async function runOnce(c, n, weft) {
       if (got[k] !== want[k]) throw new Error(`check failed: ${k} = ${got[k]}, expected ${want[k]} (n=${n})`);
     }
   }
-  return { n, elapsedNs, nsPerOp: elapsedNs / n };
+  const run = { n, elapsedNs, results, setup: s, byRole: (role) => results.filter((r) => r.role === role) };
+  c.check?.(run);
+  const { value = elapsedNs / n, ...extra } = c.measure?.(run) ?? {};
+  return { n, elapsedNs, nsPerOp: elapsedNs / n, value, extra };
 }
 
 // ---------------------------------------------------------------- child processes

@@ -1,10 +1,19 @@
 // The code each participant of a benchmark runs (in a worker, or on the main thread).
-// A role gets ctx = { n, index, data, chans, ready } and resolves
-// { start, end, count?, sum? }: start = ready() (returns once every participant is ready),
-// end = process.hrtime.bigint() when its part is done; count/sum are checksums of what it received.
+// A role gets ctx = { n, index, data, chans, weft, ready } (weft: the module measured, in cases
+// marked weft) and resolves { start, end, count?, sum?, ... }: start = ready() (returns once
+// every participant is ready), end = process.hrtime.bigint() when its part is done; count/sum
+// are checksums of what it received; other fields are raw data for the case's measure().
+import { readdirSync } from 'node:fs';
 import { openRing } from './ring.js';
+import { SabCounter, SabMutex } from './sabsync.js';
 
 const now = () => process.hrtime.bigint();
+/** Wall-clock ms since the epoch with sub-ms resolution (the clock timer values use). */
+const wallMs = () => performance.timeOrigin + performance.now();
+/** OS threads of this process now (Linux), NaN elsewhere. */
+const threadCount = () => {
+  try { return readdirSync('/proc/self/task').length; } catch { return NaN; }
+};
 
 // ---------------------------------------------------------------- payloads
 
@@ -29,24 +38,65 @@ const sumOf = (a, len) => {
 
 // ---------------------------------------------------------------- postMessage baselines
 
-/** Resolves when the port has received `n` messages; onMsg(v) runs for each. */
-const receiveN = (port, n, onMsg) => new Promise((resolve) => {
+/** Resolves (with the time) when the port(s) have received `n` messages together; onMsg(v) runs for each. */
+const receiveN = (ports, n, onMsg) => new Promise((resolve) => {
+  const list = [].concat(ports);
   let got = 0;
-  port.on('message', (v) => {
-    onMsg(v);
-    if (++got === n) {
-      port.close();
-      resolve(now());
-    }
-  });
+  for (const port of list) {
+    port.on('message', (v) => {
+      onMsg(v);
+      if (++got === n) {
+        for (const p of list) p.close();
+        resolve(now());
+      }
+    });
+  }
 });
 
 const pm = {
-  'pm.send'({ n, data: { port, kind }, ready }) {
-    const { make } = PAYLOADS[kind];
+  /** Posts data.count ?? n values. */
+  'pm.send'({ n, data: { port, kind, count }, ready }) {
+    const { make } = PAYLOADS[kind], m = count ?? n;
     const start = ready();
-    for (let i = 0; i < n; i++) port.postMessage(make(i));
+    for (let i = 0; i < m; i++) port.postMessage(make(i));
     return { start, end: now() };
+  },
+  /** Main thread: counts the n numbers posted to it over data.ports together (fan-in). */
+  async 'pm.fanIn'({ n, data: { ports }, ready }) {
+    let sum = 0;
+    const done = receiveN(ports, n, (v) => { sum += v; });
+    const start = ready();
+    return { start, end: await done, count: n, sum };
+  },
+  /**
+   * A lock owned by this worker, served over messages: 'acquire' is answered 'granted' once the
+   * lock is free, 'release' frees it (and grants it to the next requester, if any).
+   */
+  async 'pm.lockServer'({ n, data: { port }, ready }) {
+    let held = false, queued = 0;
+    const done = receiveN(port, 2 * n, (m) => {
+      if (m === 'acquire' && held) queued++;
+      else if (m === 'acquire' || queued > 0) {
+        if (m !== 'acquire') queued--;
+        held = true;
+        port.postMessage('granted');
+      } else held = false;
+    });
+    const start = ready();
+    return { start, end: await done };
+  },
+  /** Main thread: n critical sections (a plain increment of a SAB counter) under pm.lockServer's lock. */
+  async 'pm.lockClient'({ n, data: { port, ctr }, ready }) {
+    const c = new Int32Array(ctr);
+    let i = 0;
+    const done = receiveN(port, n, () => {
+      c[0]++;
+      port.postMessage('release');
+      if (++i < n) port.postMessage('acquire');
+    });
+    const start = ready();
+    port.postMessage('acquire');
+    return { start, end: await done };
   },
   async 'pm.recv'({ n, data: { port, kind }, ready }) {
     const { value } = PAYLOADS[kind];
@@ -146,11 +196,11 @@ const sab = {
 
 const weft = {
   /**
-   * Sends data.count ?? n values. With data.done (Int32Array on a SAB) and data.senders,
+   * Sends data.count ?? n values on chans[data.chan ?? 'ch']. With data.done (Int32Array on a SAB) and data.senders,
    * the last sender to finish closes the channel (MPMC); receivers then run until closed.
    */
-  'weft.send'({ n, data: { kind, count, done, senders }, chans: { ch }, ready }) {
-    const { make } = PAYLOADS[kind], m = count ?? n;
+  'weft.send'({ n, data: { kind, count, done, senders, chan = 'ch' }, chans, ready }) {
+    const { make } = PAYLOADS[kind], m = count ?? n, ch = chans[chan];
     const start = ready();
     for (let i = 0; i < m; i++) ch.sendSync(make(i));
     const end = now();
@@ -214,6 +264,172 @@ const weft = {
     }
     return { start, end: now(), count: n, sum };
   },
+  /** Receives n values with selectSync over chans a and b (blocking, in a worker). */
+  'weft.selectSync'({ n, weft: { selectSync, recv }, chans: { a, b }, ready }) {
+    let sum = 0;
+    const start = ready();
+    for (let i = 0; i < n; i++) sum += selectSync([recv(a), recv(b)]).value;
+    return { start, end: now(), count: n, sum };
+  },
+  /** Receives n values with await select over chans a and b (main thread). */
+  async 'weft.selectAsync'({ n, weft: { select, recv }, chans: { a, b }, ready }) {
+    let sum = 0;
+    const start = ready();
+    for (let i = 0; i < n; i++) sum += (await select([recv(a), recv(b)])).value;
+    return { start, end: now(), count: n, sum };
+  },
 };
 
-export const roles = { ...pm, ...sab, ...weft };
+// ---------------------------------------------------------------- weft: time and context
+
+const time = {
+  /**
+   * Main thread: n concurrent Timers of 1..100 ms (created longest first, so creating them all
+   * delays no receive), each awaited with t.c.recv(). Returns per timer the due time, the fire
+   * value and the receive time (wall ms), and the OS threads before/while they are pending.
+   */
+  async 'weft.timers'({ n, weft: { Timer }, ready }) {
+    const due = new Float64Array(n), fired = new Float64Array(n), got = new Float64Array(n);
+    const pending = new Array(n);
+    const threadsBefore = threadCount();
+    const start = ready();
+    for (let i = 0; i < n; i++) {
+      const ms = 100 - Math.floor((i * 100) / n);
+      due[i] = wallMs() + ms;
+      pending[i] = new Timer(ms).c.recv().then((v) => {
+        fired[i] = v;
+        got[i] = wallMs();
+      });
+    }
+    const createdMs = Number(now() - start) / 1e6, createdAt = wallMs();
+    const threadsPending = threadCount();
+    await Promise.all(pending);
+    return { start, end: now(), due, fired, got, createdMs, createdAt, threadsAdded: threadsPending - threadsBefore };
+  },
+  /**
+   * Worker: a Ticker(1) received with recvSync for n ms (ticks counted), then the receiver
+   * stalls data.stallMs and drains what is pending at once (Go: at most one tick), then
+   * times the gap between the next two receives (about 1 ms).
+   */
+  'weft.ticker'({ n: durationMs, data: { stallMs }, weft: { Ticker, sleepSync }, ready }) {
+    const start = ready();
+    const t = new Ticker(1);
+    const until = performance.now() + durationMs;
+    let ticks = 0;
+    for (;;) {
+      t.c.recvSync({ timeout: 1000 });
+      if (performance.now() >= until) break;
+      ticks++;
+    }
+    sleepSync(stallMs);
+    let pending = 0;
+    while (t.c.tryRecv().ok) pending++;
+    // Then the ticker should be back to one tick per ms: time between the next two receives.
+    t.c.recvSync({ timeout: 1000 });
+    const t1 = performance.now();
+    t.c.recvSync({ timeout: 1000 });
+    const gapMs = performance.now() - t1;
+    t.stop();
+    return { start, end: now(), ticks, pending, gapMs };
+  },
+  /**
+   * Main thread: n times, a withCancel root with data.size descendants (a 4-ary tree,
+   * alternating withCancel / withValue), canceled; times cancel() and checks every err().
+   */
+  'weft.ctxCancel'({ n, data: { size }, weft: { background, withCancel, withValue }, ready }) {
+    const cancelUs = new Float64Array(n), checkedUs = new Float64Array(n);
+    const start = ready();
+    for (let k = 0; k < n; k++) {
+      const [root, cancel] = withCancel(background());
+      const nodes = [root];
+      for (let i = 1; i <= size; i++) {
+        const parent = nodes[(i - 1) >> 2];
+        nodes.push(i & 1 ? withCancel(parent)[0] : withValue(parent, 'k', i));
+      }
+      const t0 = now();
+      cancel();
+      const t1 = now();
+      const alive = nodes.filter((c) => c.err() === null).length;
+      const t2 = now();
+      if (alive) throw new Error(`${alive} of ${size + 1} contexts still have err() === null after cancel() returned`);
+      cancelUs[k] = Number(t1 - t0) / 1e3;
+      checkedUs[k] = Number(t2 - t0) / 1e3;
+    }
+    return { start, end: now(), cancelUs, checkedUs };
+  },
+};
+
+// ---------------------------------------------------------------- sync primitives and atomics
+// Locks are chans.mu (weft Mutex) or, with data.sab, the plain-JS SabMutex baseline; counters
+// chans.ctr (AtomicInt64) or SabCounter. data.ctr is a SAB whose Int32 [0] the critical
+// sections increment plainly (so a broken lock shows as a wrong count).
+
+const STOP = 0, CONTENDING = 1; // indices of data.flags in lock.contend / lock.async
+const openLock = (data, chans) => (data.sab ? new SabMutex(data.sab) : chans.mu);
+
+const sync = {
+  /** data.count ?? n times: lockSync; ctr++; unlock. */
+  'lock.loop'({ n, data, chans, ready }) {
+    const mu = openLock(data, chans), c = new Int32Array(data.ctr), m = data.count ?? n;
+    const start = ready();
+    for (let i = 0; i < m; i++) {
+      mu.lockSync();
+      c[0]++;
+      mu.unlock();
+    }
+    return { start, end: now() };
+  },
+  /**
+   * lockSync; ctr++; unlock until flags[STOP] is set; sets flags[CONTENDING] after its first
+   * round; reports how often it got the lock. (data.flags: SAB of 2 Int32.)
+   */
+  'lock.contend'({ data, chans, ready }) {
+    const mu = openLock(data, chans), c = new Int32Array(data.ctr), flags = new Int32Array(data.flags);
+    let acquired = 0;
+    const start = ready();
+    while (Atomics.load(flags, STOP) === 0) {
+      mu.lockSync();
+      c[0]++;
+      mu.unlock();
+      if (acquired++ === 0) Atomics.store(flags, CONTENDING, 1);
+    }
+    return { start, end: now(), acquired };
+  },
+  /**
+   * Main thread: once lock.contend is looping, n times await lock; ctr++; unlock (timed);
+   * then sets flags[STOP].
+   */
+  async 'lock.async'({ n, data, chans: { mu }, ready }) {
+    const c = new Int32Array(data.ctr), flags = new Int32Array(data.flags);
+    ready();
+    while (Atomics.load(flags, CONTENDING) === 0) await new Promise((r) => setImmediate(r));
+    const start = now();
+    for (let i = 0; i < n; i++) {
+      await mu.lock();
+      c[0]++;
+      mu.unlock();
+    }
+    const end = now();
+    Atomics.store(flags, STOP, 1);
+    return { start, end };
+  },
+  /** data.count ?? n times ctr.add(1). */
+  'atomic.add'({ n, data, chans, ready }) {
+    const a = data.sab ? new SabCounter(data.sab) : chans.ctr, m = data.count ?? n;
+    const start = ready();
+    for (let i = 0; i < m; i++) a.add(1);
+    return { start, end: now() };
+  },
+  /** data.count ?? n times wg.add(1); wg.done(). */
+  'wg.addDone'({ n, data, chans: { wg }, ready }) {
+    const m = data.count ?? n;
+    const start = ready();
+    for (let i = 0; i < m; i++) {
+      wg.add(1);
+      wg.done();
+    }
+    return { start, end: now() };
+  },
+};
+
+export const roles = { ...pm, ...sab, ...weft, ...time, ...sync };

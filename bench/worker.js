@@ -4,7 +4,8 @@ import { roles } from './roles.js';
 import { WEFT_MODULE } from './lib.js';
 
 const { role, n, index, barrier, data, shared } = workerData;
-const chans = shared ? (await import(WEFT_MODULE)).attach(shared) : null;
+const weft = workerData.weft || shared ? await import(WEFT_MODULE) : null;
+const chans = shared ? weft.attach(shared) : null;
 
 /** Tells the main thread we are ready, blocks until every participant is, returns the start time. */
 const ready = () => {
@@ -13,5 +14,5 @@ const ready = () => {
   return process.hrtime.bigint();
 };
 
-const result = await roles[role]({ n, index, data, chans, ready });
+const result = await roles[role]({ n, index, data, chans, weft, ready });
 parentPort.postMessage({ type: 'result', result });
