@@ -30,6 +30,8 @@ export interface Context {
 }
 
 let adopting: Handle | undefined;
+let canceledErr: CanceledError | undefined;
+let deadlineErr: DeadlineExceededError | undefined;
 let nextToken = 0;
 const tokenPrefix = `${process.pid}:${Math.random().toString(36).slice(2)}:`;
 
@@ -84,7 +86,8 @@ class CtxImpl extends WeftObject implements Context {
     if (this.#err) return this.#err;
     const code = native.ctxErr(this._h);
     if (code === 0) return null;
-    this.#err = code === ERR_DEADLINE ? new DeadlineExceededError() : new CanceledError('context canceled');
+    // Go's sentinels: one error value per kind (per thread), so err() costs no stack trace.
+    this.#err = code === ERR_DEADLINE ? (deadlineErr ??= new DeadlineExceededError()) : (canceledErr ??= new CanceledError('context canceled'));
     return this.#err;
   }
 

@@ -184,7 +184,7 @@ napi_value js_mutex_lock(napi_env env, napi_callback_info info) {
   op->retry = mutex_retry;
   op->srec.w = op;
   op->srec.thread = tc->thread_id;
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (m->lock_or_queue(&op->srec, false)) {
     delete op;
     tc->status[0] = kCodeOk;
@@ -252,7 +252,7 @@ napi_value js_rw_lock(napi_env env, napi_callback_info info) {
   op->srec.w = op;
   op->srec.n = writer ? 1 : 0;
   op->srec.thread = a.tc->thread_id;
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (m->lock_or_queue(&op->srec)) {
     delete op;
     a.tc->status[0] = kCodeOk;
@@ -311,7 +311,7 @@ napi_value js_wg_wait(napi_env env, napi_callback_info info) {
   auto* op = new AsyncOp();
   op->prim = w;
   op->srec.w = op;
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (w->wait_or_queue(&op->srec)) {
     delete op;
     a.tc->status[0] = kCodeOk;
@@ -354,7 +354,7 @@ napi_value js_sem_acquire(napi_env env, napi_callback_info info) {
   op->prim = s;
   op->srec.w = op;
   op->srec.n = int64_t(dbl(env, a.v[1], 1));
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (s->acquire_or_queue(&op->srec)) {
     delete op;
     a.tc->status[0] = kCodeOk;
@@ -422,7 +422,7 @@ napi_value js_cond_wait(napi_env env, napi_callback_info info) {
   auto* op = new AsyncOp();
   op->prim = c;
   op->srec.w = op;
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   c->queue(&op->srec);
   a.tc->status[0] = kCodePending;
   napi_value p = a.tc->start_sync_async(op, "wait");
@@ -497,7 +497,7 @@ napi_value js_once_wait(napi_env env, napi_callback_info info) {
   auto* op = new AsyncOp();
   op->prim = o;
   op->srec.w = op;
-  op->async = true;
+  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (o->enter(a.tc->thread_id, &op->srec) != Once::kRunning) {
     delete op;
     a.tc->status[0] = kCodeRetry;

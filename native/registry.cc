@@ -126,19 +126,18 @@ const char* kind_name(Kind k) {
 void Shared::block_begin(Blocked* b) {
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.blocked_mu);
+  b->pos = r.blocked.size();
   r.blocked.push_back(b);
 }
 
 void Shared::block_end(Blocked* b) {
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.blocked_mu);
-  for (size_t i = 0; i < r.blocked.size(); i++) {
-    if (r.blocked[i] == b) {
-      r.blocked[i] = r.blocked.back();
-      r.blocked.pop_back();
-      return;
-    }
-  }
+  size_t i = b->pos;
+  if (i >= r.blocked.size() || r.blocked[i] != b) return;
+  r.blocked[i] = r.blocked.back();
+  r.blocked[i]->pos = i;
+  r.blocked.pop_back();
 }
 
 std::vector<Shared::BlockedInfo> Shared::blocked() {

@@ -81,6 +81,7 @@ class Shared {
     Shared* obj;      // not owned: the blocked call keeps it alive while registered
     uint64_t since_ns;
     bool sync = false;  // the thread itself is blocked (a *Sync call), not just a promise
+    size_t pos = 0;     // index in the registry's list (O(1) removal), guarded by its lock
   };
   static void block_begin(Blocked* b);
   static void block_end(Blocked* b);

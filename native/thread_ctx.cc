@@ -130,11 +130,15 @@ napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut
 
 }  // namespace
 
-Napi::Value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
+void ThreadCtx::prepare_async(AsyncOp* op) {
   op->async = true;
   op->inbox = inbox_;
   op->srec.w = op;
   op->srec.thread = thread_id;
+}
+
+Napi::Value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
+  prepare_async(op);
   op->prim->retain();
   op->op_id = next_op_++;
   op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};

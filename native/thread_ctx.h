@@ -85,6 +85,8 @@ class ThreadCtx {
 
   // Async operations.
   Napi::Value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  // Makes op completable (inbox, record owner) — call before queueing it anywhere.
+  void prepare_async(AsyncOp* op);
   // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
   Napi::Value start_sync_async(AsyncOp* op, const char* what);
   bool cancel(uint64_t id, int32_t code);
