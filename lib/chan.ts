@@ -291,7 +291,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       if (src !== undefined) {
         const [code, index, v] = withDone(this._h, 0, undefined, undefined, src.done(), o.timeout);
         if (index === 1) throw src.err() ?? abortError(o.signal);
-        if (code === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
+        if (code === Code.Ok) return { value: this._dec(v), ok: true };
         if (code === Code.Closed) return { value: undefined, ok: false };
         return throwForCode(code, o);
       }
@@ -473,12 +473,15 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 }
 
-const OPS_RECV = new Int32Array([0, 0]);
-const OPS_SEND = new Int32Array([1, 0]);
-
-/** A blocking op on h raced against a context's done channel (case 1). */
+/**
+ * A blocking op on h raced against a context's done channel (case 1): [code, index, value]
+ * where a received value is in the sync form (decode with `_dec`).
+ */
 function withDone(h: Handle, op: 0 | 1, v: unknown, refs: Handle[] | undefined, done: Handle, timeout: number): AsyncResult {
-  return native.select([h, done], op === 1 ? OPS_SEND : OPS_RECV, [v, undefined], [refs, undefined], 1, timeout) as AsyncResult;
+  const r = op === 1
+    ? native.select([h, done], 1, [v, undefined], [refs, undefined], 1, timeout)
+    : native.select([h, done], 0, undefined, undefined, 1, timeout);
+  return [status[0]!, status[3]!, r];
 }
 
 function checkMax(max: unknown): void {

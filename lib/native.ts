@@ -37,12 +37,12 @@ export interface Native {
   chanRecvMany(h: Handle, max: number, timeout: number, block: boolean): ArrayBufferView;
   select(
     handles: (Handle | null)[],
-    ops: Int32Array,
-    values: unknown[],
-    refs: (Handle[] | undefined)[],
+    sendMask: number | boolean[],
+    values: unknown[] | undefined,
+    refs: (Handle[] | undefined)[] | undefined,
     mode: number,
     timeout: number,
-  ): AsyncResult | Promise<AsyncResult>;
+  ): unknown;
   cancel(id: number, code: number): boolean;
   weaken(id: number): void;
   timerNew(ticker: boolean): Handle;
@@ -137,7 +137,8 @@ export const Kind = {
 } as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);
-/** status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs. */
+/** status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs;
+ * status[3]: case index chosen by the last select. */
 export const status = new Int32Array(statusAb);
 let scratchU8 = new Uint8Array(scratchAb);
 

@@ -56,38 +56,47 @@ export function send<T>(ch: SendChan<T>, value: T): SendCase<T> {
 }
 
 interface Prepared {
+  cases: Case[];
   handles: (Handle | null)[];
-  ops: Int32Array;
-  values: unknown[];
-  refs: (Handle[] | undefined)[];
-  chans: (Chan<any> | null)[];
+  /** bit i: case i is a send (up to 52 cases), else one boolean per case */
+  mask: number | boolean[];
+  values: unknown[] | undefined;
+  refs: (Handle[] | undefined)[] | undefined;
 }
+
+const MASK_MAX = 52;
 
 function prepare(cases: unknown): Prepared {
   if (!Array.isArray(cases)) throw new TypeError('cases must be an array');
   const n = cases.length;
-  const p: Prepared = { handles: new Array(n), ops: new Int32Array(n), values: new Array(n), refs: new Array(n), chans: new Array(n) };
+  const handles = new Array<Handle | null>(n);
+  let mask: number | boolean[] = n <= MASK_MAX ? 0 : new Array<boolean>(n).fill(false);
+  let values: unknown[] | undefined;
+  let refs: (Handle[] | undefined)[] | undefined;
   for (let i = 0; i < n; i++) {
     const c = cases[i] as Case | undefined;
     if (c === null) {
-      p.ops[i] = -1;
-      p.handles[i] = null;
-      p.chans[i] = null;
+      handles[i] = null;
       continue;
     }
     if (typeof c !== 'object' || c === undefined || (c[CASE] !== 'recv' && c[CASE] !== 'send')) {
       throw new TypeError(`cases[${i}] must be a recv() or send() case or null`);
     }
-    const ch = c.ch as Chan<any>;
-    p.chans[i] = ch;
-    p.handles[i] = ch._h;
+    handles[i] = (c.ch as Chan<any>)._h;
     if (c[CASE] === 'send') {
-      p.ops[i] = 1;
-      p.values[i] = c.payload;
-      p.refs[i] = c.refs;
+      if (typeof mask === 'number') mask += 2 ** i;
+      else mask[i] = true;
+      values ??= new Array(n);
+      refs ??= new Array(n);
+      values[i] = c.payload;
+      refs[i] = c.refs;
     }
   }
-  return p;
+  return { cases: cases as Case[], handles, mask, values, refs };
+}
+
+function isSend(p: Prepared, i: number): boolean {
+  return typeof p.mask === 'number' ? Math.floor(p.mask / 2 ** i) % 2 === 1 : p.mask[i] === true;
 }
 
 function parseSelectOpts(opts: unknown): { o: ReturnType<typeof parseOpts>; dflt: boolean } {
@@ -97,16 +106,30 @@ function parseSelectOpts(opts: unknown): { o: ReturnType<typeof parseOpts>; dflt
   return { o: parseOpts(opts), dflt: d === true };
 }
 
-function result(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts>): Selected {
-  const [code, index, v] = r;
+/** Result of a select that finished synchronously (value in the sync form). */
+function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): Selected {
+  const code = status[0]!;
+  const index = status[3]!;
   if (code === Code.WouldBlock) return { index: -1, ok: false };
   if (code === Code.Closed) {
-    if (p.ops[index] === 1) throw new ClosedChannelError();
+    if (isSend(p, index)) throw new ClosedChannelError();
     return { index, value: undefined, ok: false };
   }
   if (code !== Code.Ok) throwForCode(code, o);
-  if (p.ops[index] === 1) return { index, ok: true };
-  return { index, value: decodeAsync(p.chans[index]!._elemCode, v), ok: true };
+  if (isSend(p, index)) return { index, ok: true };
+  return { index, value: (p.cases[index]!.ch as Chan<any>)._dec(v), ok: true };
+}
+
+/** Result of a select that was pending (value in the async form). */
+function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts>): Selected {
+  const [code, index, v] = r;
+  if (code === Code.Closed) {
+    if (isSend(p, index)) throw new ClosedChannelError();
+    return { index, value: undefined, ok: false };
+  }
+  if (code !== Code.Ok) throwForCode(code, o);
+  if (isSend(p, index)) return { index, ok: true };
+  return { index, value: decodeAsync((p.cases[index]!.ch as Chan<any>)._elemCode, v), ok: true };
 }
 
 /**
@@ -120,9 +143,9 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
   try {
-    const r = native.select(p.handles, p.ops, p.values, p.refs, dflt ? 0 : 2, -1);
-    if (Array.isArray(r)) return Promise.resolve(result(p, r, o));
-    return awaitPending(r, status[1]!, o).then((x) => result(p, x, o));
+    const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 2, -1);
+    if (status[0] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
+    return awaitPending(r as Promise<AsyncResult>, status[1]!, o).then((x) => asyncResult(p, x, o));
   } catch (e) {
     return Promise.reject(e);
   }
@@ -135,14 +158,13 @@ export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
   if (o.signal?.aborted) throw abortError(o.signal);
   const src = o.signal !== undefined && !dflt ? signalSources.get(o.signal) : undefined;
   if (src !== undefined) {
-    // A context's signal: also wait on its done channel (an extra, last case).
+    // A context's signal: also wait on its done channel (an extra, last case: a receive).
     const n = p.handles.length;
-    const ops = new Int32Array(n + 1);
-    ops.set(p.ops);
-    const r = native.select([...p.handles, src.done()], ops, [...p.values, undefined], [...p.refs, undefined], 1, o.timeout) as AsyncResult;
-    if (r[1] === n) throw src.err() ?? abortError(o.signal!);
-    return result(p, r, o);
+    const mask = typeof p.mask === 'number' && n + 1 <= MASK_MAX ? p.mask : Array.from({ length: n + 1 }, (_, i) => i < n && isSend(p, i));
+    const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], 1, o.timeout);
+    if (status[3] === n && status[0] !== Code.Timeout) throw src.err() ?? abortError(o.signal!);
+    return syncResult(p, r, o);
   }
-  const r = native.select(p.handles, p.ops, p.values, p.refs, dflt ? 0 : 1, o.timeout) as AsyncResult;
-  return result(p, r, o);
+  const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 1, o.timeout);
+  return syncResult(p, r, o);
 }

@@ -452,8 +452,11 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   return ta;
 }
 
-// select(handles[], ops Int32Array (0 recv, 1 send, -1 nil), values[], refs[], mode, timeout)
-// mode 0: try once; 1: block; 2: async. Returns [code, index, value] or a Promise of it.
+// select(handles[] (null: nil case), sendMask, values[], refs[], mode, timeout)
+// sendMask: a number whose bit i marks case i as a send (up to 52 cases), or an array of
+// booleans. mode 0: try once; 1: block; 2: async. Modes 0/1 (and mode 2 when a case is ready
+// at once) return the received value as recvSync does, with status[0] = code and status[3] =
+// case index; a pending mode 2 returns a Promise of [code, index, value] (async form).
 napi_value js_select(napi_env env, napi_callback_info info) {
   Args<6> a(env, info);
   ThreadCtx* tc = a.tc;
@@ -461,28 +464,44 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   napi_get_array_length(env, a.v[0], &n);
   int32_t mode = 0;
   napi_get_value_int32(env, a.v[4], &mode);
-  napi_typedarray_type tt;
-  size_t len = 0;
-  void* opsp = nullptr;
-  napi_get_typedarray_info(env, a.v[1], &tt, &len, &opsp, nullptr, nullptr);
-  auto* ops = static_cast<int32_t*>(opsp);
-  std::vector<CaseRec> recs(n);
+  double mask = 0;
+  bool mask_is_num = napi_get_value_double(env, a.v[1], &mask) == napi_ok;
+  uint64_t bits = mask_is_num ? uint64_t(mask) : 0;
+  constexpr uint32_t kSmall = 8;
+  CaseRec small[kSmall];
+  std::unique_ptr<CaseRec[]> big;
+  CaseRec* recs = small;
+  if (n > kSmall) {
+    big.reset(new CaseRec[n]);
+    recs = big.get();
+  }
   auto drop_all = [&]() {
-    for (CaseRec& c : recs)
-      if (c.ch && c.is_send) drop_value(c.ch->elem(), c.val);
+    for (uint32_t i = 0; i < n; i++)
+      if (recs[i].ch && recs[i].is_send) drop_value(recs[i].ch->elem(), recs[i].val);
   };
   for (uint32_t i = 0; i < n; i++) {
-    if (ops[i] < 0) continue;
-    napi_value h, v, refs;
+    napi_value h;
     napi_get_element(env, a.v[0], i, &h);
+    napi_valuetype t;
+    napi_typeof(env, h, &t);
+    if (t == napi_null) continue;  // nil case
     Channel* ch = chan_of(env, h);
     if (!ch) {
       drop_all();
       return nullptr;
     }
+    bool is_send;
+    if (mask_is_num) {
+      is_send = ((bits >> i) & 1) != 0;
+    } else {
+      napi_value e;
+      napi_get_element(env, a.v[1], i, &e);
+      napi_get_value_bool(env, e, &is_send);
+    }
     recs[i].ch = ch;
-    recs[i].is_send = ops[i] == 1;
-    if (recs[i].is_send) {
+    recs[i].is_send = is_send;
+    if (is_send) {
+      napi_value v, refs;
       napi_get_element(env, a.v[2], i, &v);
       napi_get_element(env, a.v[3], i, &refs);
       if (!to_bits_js(env, tc, ch, v, refs, &recs[i].val)) {
@@ -495,11 +514,11 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   SelectOut out;
   int32_t code;
   if (mode == 2) {
-    if (select_try(recs.data(), int32_t(n), &tc->rng, &out)) {
+    if (select_try(recs, int32_t(n), &tc->rng, &out)) {
       code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
     } else {
       auto* op = new AsyncOp();
-      op->recs = std::move(recs);
+      op->recs.assign(recs, recs + n);
       op->is_select = true;
       tc->status[0] = kCodePending;
       return tc->start_async(op);
@@ -507,30 +526,24 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   } else if (mode == 1) {
     Waiter w;
     Shared* first = nullptr;
-    for (CaseRec& c : recs)
-      if (c.ch != nullptr && first == nullptr) first = c.ch;
+    for (uint32_t i = 0; i < n && first == nullptr; i++) first = recs[i].ch;
     ParkInfo info{{tc->thread_id, "select", first, 0, true}};
     ParkHook hook{&ParkInfo::hook, &info};
-    code = code_of(select_block(&w, recs.data(), int32_t(n), true, deadline_after(dbl(env, a.v[5], -1)),
+    code = code_of(select_block(&w, recs, int32_t(n), true, deadline_after(dbl(env, a.v[5], -1)),
                                 &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns,
                                 first != nullptr ? &hook : nullptr),
                    out);
   } else {
-    code = select_try(recs.data(), int32_t(n), &tc->rng, &out)
+    code = select_try(recs, int32_t(n), &tc->rng, &out)
                ? (out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed)
                : kCodeWouldBlock;
   }
   drop_all();
   tc->status[0] = code;
-  if (code == kCodeStopped) return nullptr;  // see js_chan_recv_many
-  napi_value arr;
-  napi_create_array_with_length(env, 3, &arr);
-  napi_set_element(env, arr, 0, i32(env, code));
-  napi_set_element(env, arr, 1, i32(env, out.index));
-  if (code == kCodeOk && out.index >= 0 && !recs[out.index].is_send) {
-    napi_set_element(env, arr, 2, value_to_js(tc, recs[out.index].ch->elem(), out.val, true));
-  }
-  return arr;
+  tc->status[3] = out.index;
+  if (code == kCodeOk && out.index >= 0 && !recs[out.index].is_send)
+    return value_to_js(tc, recs[out.index].ch->elem(), out.val, false);
+  return nullptr;
 }
 
 // cancel(opId, code) -> true if the op was withdrawn (its promise settles with `code`)

@@ -213,6 +213,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
   for (int32_t i = 0; i < n; i++)
     if (recs[i].ch != nullptr && recs[i].ch->buffered()) any_buffered = true;
   if (spin && any_buffered) {
+    if (select_try(recs, n, rng, out)) return WaitStatus::kDone;  // ready now: no clock read
     uint64_t until = now_ns() + kTrySpinNs;
     for (int i = 0;; i++) {
       cpu_relax();
