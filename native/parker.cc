@@ -73,7 +73,8 @@ constexpr uint64_t kSliceNs = 20'000'000;  // re-check the stop probe this often
 bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
           uint64_t* spin_ns) {
   uint64_t budget = spin_ns != nullptr ? *spin_ns : kSpinNs;
-  uint64_t spin_until = now_ns() + budget;
+  uint64_t start = now_ns();
+  uint64_t spin_until = start + budget;
   for (int i = 0;; i++) {
     if (w->word.load(std::memory_order_acquire) == 1) {
       if (spin_ns != nullptr) *spin_ns = std::min(kSpinMaxNs, budget * 2);
@@ -82,9 +83,20 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
     cpu_relax();
     if ((i & 31) == 31 && now_ns() >= spin_until) break;
   }
-  if (spin_ns != nullptr) *spin_ns = std::max(kSpinMinNs, budget / 2);
+  // Not answered while polling. Next time poll about twice as long as this wait turns out
+  // to be, if that stays within kSpinMaxNs (the peer is just slower than the budget); else
+  // halve the budget (the peer is asleep, or shares our core: polling only burns CPU).
+  auto adapt = [&] {
+    if (spin_ns == nullptr) return;
+    uint64_t waited = now_ns() - start;
+    *spin_ns = waited * 2 <= kSpinMaxNs ? std::max(kSpinMinNs, waited * 2)
+                                        : std::max(kSpinMinNs, budget / 2);
+  };
   for (int i = 0; i < kYieldIters; i++) {
-    if (w->word.load(std::memory_order_acquire) == 1) return true;
+    if (w->word.load(std::memory_order_acquire) == 1) {
+      adapt();
+      return true;
+    }
     sched_yield();
   }
   for (;;) {
@@ -93,7 +105,10 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
     // issues the futex wake. If the CAS fails the word is already 1 (completed).
     if (!w->word.compare_exchange_strong(cur, 2, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
-      if (cur == 1) return true;
+      if (cur == 1) {
+        adapt();
+        return true;
+      }
     }
     uint64_t now = now_ns();
     if (deadline_ns != 0 && now >= deadline_ns) {
@@ -102,7 +117,10 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
     uint64_t slice = now + kSliceNs;
     uint64_t until = (deadline_ns != 0 && deadline_ns < slice) ? deadline_ns : slice;
     futex_wait(&w->word, 2, until);
-    if (w->word.load(std::memory_order_acquire) == 1) return true;
+    if (w->word.load(std::memory_order_acquire) == 1) {
+      adapt();
+      return true;
+    }
     if (probe != nullptr && now_ns() >= slice && probe(probe_arg)) return false;
   }
 }

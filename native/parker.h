@@ -98,14 +98,15 @@ void complete(Waiter* w);
 // Sync owner: wait until completed or until the deadline / stop request. Returns true once
 // completed (word == 1, acquire). `should_stop` is polled every slice (thread teardown).
 // `spin_ns` (optional, per thread) is how long to poll before yielding and sleeping; park()
-// adapts it: it doubles after a wake-up that arrived while polling and halves after one that
-// did not, so a thread whose peers answer fast (on another core) polls, and one that shares
-// its core with them (or with other load) yields almost at once.
+// adapts it: it doubles after a wake-up that arrived while polling; after one that did not,
+// it becomes twice the observed wait if that is within kSpinMaxNs, else it halves. A thread
+// whose peer answers within microseconds (on another core, or a main thread's event loop)
+// keeps polling long enough to catch it; one whose peer sleeps or shares its core yields.
 using StopProbe = bool (*)(void* arg);
 bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
           uint64_t* spin_ns = nullptr);
 constexpr uint64_t kSpinMinNs = 500;
-constexpr uint64_t kSpinMaxNs = 50'000;
+constexpr uint64_t kSpinMaxNs = 100'000;
 // Spin only (used after a failed cancel: the completion is known to be coming).
 void await_completion(Waiter* w);
 
