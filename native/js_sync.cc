@@ -132,6 +132,25 @@ Channel* done_arg(napi_env env, napi_value v) {
   return s->kind() == Kind::Channel ? static_cast<Channel*>(s) : nullptr;
 }
 
+// Starts an async wait on prim: take(rec) takes it at once (the call returns kCodeOk) or
+// queues rec (the call returns a Promise; status[0] = pending, status[1] = op id).
+template <class Take>
+napi_value wait_async(napi_env env, ThreadCtx* tc, SyncPrim* prim, int64_t n, const char* what,
+                      bool (*retry)(AsyncOp*), Take take) {
+  auto* op = new AsyncOp();
+  op->prim = prim;
+  op->srec.n = n;
+  op->retry = retry;
+  tc->prepare_async(op);  // before queueing: a peer may complete it at once
+  if (take(&op->srec)) {
+    delete op;
+    tc->status[0] = kCodeOk;
+    return num(env, kCodeOk);
+  }
+  tc->status[0] = kCodePending;
+  return tc->start_sync_async(op, what);
+}
+
 // ---- Mutex -------------------------------------------------------------------------------
 
 napi_value js_mutex_new(napi_env env, napi_callback_info info) {
@@ -178,20 +197,8 @@ napi_value js_mutex_lock(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
   if (!m) return nullptr;
-  ThreadCtx* tc = a.tc;
-  auto* op = new AsyncOp();
-  op->prim = m;
-  op->retry = mutex_retry;
-  op->srec.w = op;
-  op->srec.thread = tc->thread_id;
-  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (m->lock_or_queue(&op->srec, false)) {
-    delete op;
-    tc->status[0] = kCodeOk;
-    return num(env, kCodeOk);
-  }
-  tc->status[0] = kCodePending;
-  return tc->start_sync_async(op, "lock");
+  return wait_async(env, a.tc, m, 1, "lock", mutex_retry,
+                    [m](SyncRec* r) { return m->lock_or_queue(r, false); });
 }
 
 napi_value js_mutex_unlock(napi_env env, napi_callback_info info) {
@@ -247,19 +254,8 @@ napi_value js_rw_lock(napi_env env, napi_callback_info info) {
   if (!m) return nullptr;
   bool writer = false;
   napi_get_value_bool(env, a.v[1], &writer);
-  auto* op = new AsyncOp();
-  op->prim = m;
-  op->srec.w = op;
-  op->srec.n = writer ? 1 : 0;
-  op->srec.thread = a.tc->thread_id;
-  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (m->lock_or_queue(&op->srec)) {
-    delete op;
-    a.tc->status[0] = kCodeOk;
-    return num(env, kCodeOk);
-  }
-  a.tc->status[0] = kCodePending;
-  return a.tc->start_sync_async(op, writer ? "lock" : "rlock");
+  return wait_async(env, a.tc, m, writer ? 1 : 0, writer ? "lock" : "rlock", nullptr,
+                    [m](SyncRec* r) { return m->lock_or_queue(r); });
 }
 
 // rwUnlock(h, writer) -> bool (false: misuse)
@@ -308,17 +304,8 @@ napi_value js_wg_wait(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
-  auto* op = new AsyncOp();
-  op->prim = w;
-  op->srec.w = op;
-  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (w->wait_or_queue(&op->srec)) {
-    delete op;
-    a.tc->status[0] = kCodeOk;
-    return num(env, kCodeOk);
-  }
-  a.tc->status[0] = kCodePending;
-  return a.tc->start_sync_async(op, "wait");
+  return wait_async(env, a.tc, w, 1, "wait", nullptr,
+                    [w](SyncRec* r) { return w->wait_or_queue(r); });
 }
 
 // ---- Semaphore ---------------------------------------------------------------------------
@@ -350,18 +337,8 @@ napi_value js_sem_acquire(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
-  auto* op = new AsyncOp();
-  op->prim = s;
-  op->srec.w = op;
-  op->srec.n = int64_t(dbl(env, a.v[1], 1));
-  a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (s->acquire_or_queue(&op->srec)) {
-    delete op;
-    a.tc->status[0] = kCodeOk;
-    return num(env, kCodeOk);
-  }
-  a.tc->status[0] = kCodePending;
-  return a.tc->start_sync_async(op, "acquire");
+  return wait_async(env, a.tc, s, int64_t(dbl(env, a.v[1], 1)), "acquire", nullptr,
+                    [s](SyncRec* r) { return s->acquire_or_queue(r); });
 }
 
 napi_value js_sem_release(napi_env env, napi_callback_info info) {
