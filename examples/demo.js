@@ -12,10 +12,14 @@ const BATCH = 256;
 const worker = (code, workerData) =>
   new Worker(code, { eval: true, workerData });
 
+// Every worker reports ready and waits for the start signal (a closed channel), so both runs
+// time the transfer itself, not thread start-up.
 const producer = `
 import { workerData } from 'node:worker_threads';
 import { attach } from 'weft';
-const { jobs, from, to, batch } = attach(workerData);
+const { jobs, from, to, batch, ready, start } = attach(workerData);
+ready.sendSync(1);
+start.recvSync();
 const buf = new Float64Array(batch);
 for (let i = from; i < to; i += batch) {
   const n = Math.min(batch, to - i);
@@ -27,7 +31,9 @@ for (let i = from; i < to; i += batch) {
 const consumer = `
 import { workerData } from 'node:worker_threads';
 import { attach } from 'weft';
-const { jobs, results, batch } = attach(workerData);
+const { jobs, results, batch, ready, start } = attach(workerData);
+ready.sendSync(1);
+start.recvSync();
 let count = 0, sum = 0;
 for (;;) {
   const got = jobs.recvManySync(batch);
@@ -41,14 +47,18 @@ results.sendSync({ count, sum });
 async function weftRun() {
   const jobs = new Chan(4096, { elem: 'f64', name: 'jobs' });
   const results = new Chan(CONSUMERS, { name: 'results' });
-  const t0 = performance.now();
+  const ready = new Chan(PRODUCERS + CONSUMERS);
+  const start = new Chan();
   const per = TOTAL / PRODUCERS;
   const ps = [];
   for (let p = 0; p < PRODUCERS; p++) {
-    const w = worker(producer, share({ jobs, from: p * per, to: (p + 1) * per, batch: BATCH }));
+    const w = worker(producer, share({ jobs, from: p * per, to: (p + 1) * per, batch: BATCH, ready, start }));
     ps.push(new Promise((r) => w.once('exit', r)));
   }
-  for (let c = 0; c < CONSUMERS; c++) worker(consumer, share({ jobs, results, batch: BATCH }));
+  for (let c = 0; c < CONSUMERS; c++) worker(consumer, share({ jobs, results, batch: BATCH, ready, start }));
+  for (let i = 0; i < PRODUCERS + CONSUMERS; i++) await ready.recv();
+  const t0 = performance.now();
+  start.close();
   await Promise.all(ps);
   jobs.close();
   let count = 0, sum = 0;
@@ -64,10 +74,11 @@ async function postMessageRun() {
   // One producer worker posts batches of the same size to one consumer worker through a
   // MessageChannel (postMessage cannot fan out to competing consumers).
   const { port1, port2 } = new MessageChannel();
-  const t0 = performance.now();
   const prod = new Worker(`
-    import { workerData } from 'node:worker_threads';
+    import { workerData, parentPort } from 'node:worker_threads';
     const { port, total, batch } = workerData;
+    parentPort.postMessage('ready');
+    await new Promise((r) => parentPort.once('message', r));
     for (let i = 0; i < total; i += batch) {
       const buf = new Float64Array(Math.min(batch, total - i));
       for (let j = 0; j < buf.length; j++) buf[j] = i + j;
@@ -78,12 +89,16 @@ async function postMessageRun() {
   const cons = new Worker(`
     import { workerData, parentPort } from 'node:worker_threads';
     let count = 0, sum = 0;
+    parentPort.postMessage('ready');
     workerData.port.on('message', (m) => {
       if (m === null) { parentPort.postMessage({ count, sum }); workerData.port.close(); return; }
       for (let i = 0; i < m.length; i++) sum += m[i];
       count += m.length;
     });
   `, { eval: true, workerData: { port: port2 }, transferList: [port2] });
+  await Promise.all([prod, cons].map((w) => new Promise((r) => w.once('message', r))));
+  const t0 = performance.now();
+  prod.postMessage('go');
   const r = await new Promise((res) => cons.once('message', res));
   await prod.terminate();
   await cons.terminate();
@@ -98,18 +113,23 @@ const p = await postMessageRun();
 console.log(`  postMessage (Float64Array batches of ${BATCH}, 1 -> 1):        ${p.ms.toFixed(0)} ms, ${(TOTAL / p.ms / 1000).toFixed(1)} M values/s, count ok: ${p.count === TOTAL && p.sum === expectedSum}`);
 const single = await (async () => {
   const ch = new Chan(1024, { elem: 'f64' });
+  const ready = new Chan(1);
+  const start = new Chan();
   const n = 200_000;
-  const t0 = performance.now();
-  const prod = worker(`
+  worker(`
     import { workerData } from 'node:worker_threads';
     import { attach } from 'weft';
-    const { ch, n } = attach(workerData);
+    const { ch, n, ready, start } = attach(workerData);
+    ready.sendSync(1);
+    start.recvSync();
     for (let i = 0; i < n; i++) ch.sendSync(i);
     ch.close();
-  `, share({ ch, n }));
+  `, share({ ch, n, ready, start }));
+  await ready.recv();
+  const t0 = performance.now();
+  start.close();
   let count = 0;
   for await (const v of ch) count++;
-  void prod;
   return { ms: performance.now() - t0, count, n };
 })();
 console.log(`  one value per op, worker -> main (for await):            ${(single.ms * 1e6 / single.n).toFixed(0)} ns/value, count ok: ${single.count === single.n}`);
