@@ -83,14 +83,16 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
     cpu_relax();
     if ((i & 31) == 31 && now_ns() >= spin_until) break;
   }
-  // Not answered while polling. Next time poll about twice as long as this wait turns out
-  // to be, if that stays within kSpinMaxNs (the peer is just slower than the budget); else
-  // halve the budget (the peer is asleep, or shares our core: polling only burns CPU).
+  // Not answered while polling. If the answer still came within kSpinMaxNs, poll about twice
+  // that long next time (capped): the peer is just slower than the budget — and when both
+  // sides of a ping-pong were asleep, this is what gets them polling again instead of taking
+  // turns waking each other through the kernel. A slower answer halves the budget (the peer
+  // is busy elsewhere, or shares our core: polling only burns CPU).
   auto adapt = [&] {
     if (spin_ns == nullptr) return;
     uint64_t waited = now_ns() - start;
-    *spin_ns = waited * 2 <= kSpinMaxNs ? std::max(kSpinMinNs, waited * 2)
-                                        : std::max(kSpinMinNs, budget / 2);
+    *spin_ns = waited <= kSpinMaxNs ? std::min(kSpinMaxNs, std::max(kSpinMinNs, waited * 2))
+                                    : std::max(kSpinMinNs, budget / 2);
   };
   for (int i = 0; i < kYieldIters; i++) {
     if (w->word.load(std::memory_order_acquire) == 1) {

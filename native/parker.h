@@ -99,7 +99,8 @@ void complete(Waiter* w);
 // completed (word == 1, acquire). `should_stop` is polled every slice (thread teardown).
 // `spin_ns` (optional, per thread) is how long to poll before yielding and sleeping; park()
 // adapts it: it doubles after a wake-up that arrived while polling; after one that did not,
-// it becomes twice the observed wait if that is within kSpinMaxNs, else it halves. A thread
+// it becomes twice the observed wait (capped) if that wait was within kSpinMaxNs, else it
+// halves. A thread
 // whose peer answers within microseconds (on another core, or a main thread's event loop)
 // keeps polling long enough to catch it; one whose peer sleeps or shares its core yields.
 using StopProbe = bool (*)(void* arg);
