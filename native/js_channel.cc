@@ -56,22 +56,9 @@ bool to_message(napi_env env, ThreadCtx* tc, napi_value v, napi_value refs, uint
     auto* p = static_cast<uint8_t*>(data);
     m->bytes.assign(p, p + length);
   }
-  napi_typeof(env, refs, &t);
-  if (t == napi_object) {
-    uint32_t count = 0;
-    napi_get_array_length(env, refs, &count);
-    m->refs.reserve(count);
-    for (uint32_t i = 0; i < count; i++) {
-      napi_value e;
-      napi_get_element(env, refs, i, &e);
-      Shared* s = unwrap_handle(env, e, Kind(0), "payload holds a bad weft reference");
-      if (s == nullptr) {
-        delete m;
-        return false;
-      }
-      s->retain();  // the caller's handle keeps s alive during this call
-      m->refs.push_back(s);
-    }
+  if (!add_refs(env, m, refs)) {
+    delete m;
+    return false;
   }
   *out = to_bits(m);
   return true;

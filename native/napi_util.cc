@@ -73,25 +73,29 @@ Message* message_from(napi_env env, napi_value bytes, napi_value refs) {
   auto* m = new Message();
   auto* p = static_cast<uint8_t*>(data);
   m->bytes.assign(p, p + len);
-  napi_valuetype t;
-  napi_typeof(env, refs, &t);
-  if (t == napi_object) {
-    uint32_t n = 0;
-    napi_get_array_length(env, refs, &n);
-    m->refs.reserve(n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value e;
-      napi_get_element(env, refs, i, &e);
-      Shared* s = unwrap_handle(env, e, Kind(0), "payload holds a bad weft reference");
-      if (s == nullptr) {
-        delete m;
-        return nullptr;
-      }
-      s->retain();  // the caller's handle keeps s alive during this call
-      m->refs.push_back(s);
-    }
+  if (!add_refs(env, m, refs)) {
+    delete m;
+    return nullptr;
   }
   return m;
+}
+
+bool add_refs(napi_env env, Message* m, napi_value refs) {
+  napi_valuetype t;
+  napi_typeof(env, refs, &t);
+  if (t != napi_object) return true;
+  uint32_t n = 0;
+  napi_get_array_length(env, refs, &n);
+  m->refs.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, refs, i, &e);
+    Shared* s = unwrap_handle(env, e, Kind(0), "payload holds a bad weft reference");
+    if (s == nullptr) return false;
+    s->retain();  // the caller's handle keeps s alive during this call
+    m->refs.push_back(s);
+  }
+  return true;
 }
 
 napi_value message_to_js(napi_env env, const Message* m) {

@@ -50,6 +50,9 @@ std::string str(napi_env env, napi_value v);  // "" unless v is a string
 // ~100 years: none, it would overflow).
 uint64_t deadline_after(double ms);
 
+// Retains the weft objects of `refs` (handles[] | undefined) into m->refs; false with a
+// TypeError pending if one is not a handle (m keeps what it took; deleting m releases it).
+bool add_refs(napi_env env, Message* m, napi_value refs);
 // A Message from (Uint8Array, handles[] | undefined); null with a TypeError pending if bad.
 Message* message_from(napi_env env, napi_value bytes, napi_value refs);
 // [Uint8Array copy, handles[]] of a message it keeps (each handle takes its own reference).
