@@ -47,6 +47,14 @@ class Channel final : public Shared {
   size_t length() const;
   bool closed() const;
 
+  // Channels weft owns (a timer's or ticker's c, a context's done channel) are receive-only
+  // for users: the JS wrappers refuse send/close on them. Set once by the owner's constructor,
+  // before any handle to the channel exists; every thread learns it through the handle it is
+  // given (the registry's publication of the object orders this plain write before any read).
+  enum class Owner : uint8_t { kNone = 0, kTimer = 1, kTicker = 2, kContext = 3 };
+  void set_owner(Owner o) { owner_ = o; }
+  Owner owner() const { return owner_; }
+
   // Non-blocking operations. try_send moves ownership of v into the channel on kOk only.
   // try_recv reports kClosed only once the channel is closed and drained.
   Res try_send(uint64_t v);
@@ -112,6 +120,7 @@ class Channel final : public Shared {
   // Unbuffered only (buffered channels keep it as the tail's mark bit). Written under mu_;
   // read without it by fast paths, which re-check under the lock before deciding to wait.
   std::atomic<bool> closed_{false};
+  Owner owner_ = Owner::kNone;  // written before publication only (see set_owner)
 };
 
 }  // namespace weft

@@ -25,6 +25,7 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
     return;
   }
   done_ = new Channel(0, Elem::kStructured);
+  done_->set_owner(Channel::Owner::kContext);  // before any handle to it exists
   if (parent_ != nullptr) parent_->add_child(this);
   if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
 }

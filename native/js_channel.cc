@@ -164,10 +164,15 @@ napi_value js_chan_info(napi_env env, napi_callback_info info) {
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
   napi_value arr;
-  napi_create_array_with_length(env, 3, &arr);
+  napi_create_array_with_length(env, 5, &arr);
   napi_set_element(env, arr, 0, num(env, ch->capacity()));
   napi_set_element(env, arr, 1, i32(env, int32_t(ch->elem())));
   napi_set_element(env, arr, 2, num(env, double(ch->id())));
+  // [3]: owner (weft-owned channels are receive-only in every thread); [4]: name ("" if none).
+  napi_set_element(env, arr, 3, i32(env, int32_t(ch->owner())));
+  napi_value name;
+  napi_create_string_utf8(env, ch->name().data(), ch->name().size(), &name);
+  napi_set_element(env, arr, 4, name);
   return arr;
 }
 

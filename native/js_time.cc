@@ -14,7 +14,12 @@ namespace weft {
 
 namespace {
 
-uint64_t ms_to_ns(double ms) { return ms <= 0 ? 0 : ms > 3.0e12 ? uint64_t(3.0e18) : uint64_t(ms * 1e6); }
+// ms <= 0: at once; Infinity: never (Timer::kNever); beyond ~95 years: capped (no overflow).
+uint64_t ms_to_ns(double ms) {
+  if (ms <= 0) return 0;
+  if (ms == INFINITY) return Timer::kNever;
+  return ms > 3.0e12 ? uint64_t(3.0e18) : uint64_t(ms * 1e6);
+}
 
 // A new handle to a channel the caller does not own a reference to (retained here).
 napi_value chan_handle(napi_env env, Channel* ch) {
@@ -44,7 +49,25 @@ napi_value js_timer_reset(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Timer* t = obj<Timer>(env, a.v[0], Kind::Timer, Kind::Ticker);
   if (!t) return nullptr;
-  return boolean(env, t->reset(ms_to_ns(dbl(env, a.v[1], 0)), ms_to_ns(dbl(env, a.v[2], 0))));
+  double period_ms = dbl(env, a.v[2], 0);
+  uint64_t period = ms_to_ns(period_ms);
+  if (period_ms > 0 && period == 0) period = 1;  // a sub-ns ticker period is still a ticker
+  return boolean(env, t->reset(ms_to_ns(dbl(env, a.v[1], 0)), period));
+}
+
+// timerState(h) -> [armed, periodMs (0: a Timer), a value waiting in c]
+napi_value js_timer_state(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Timer* t = obj<Timer>(env, a.v[0], Kind::Timer, Kind::Ticker);
+  if (!t) return nullptr;
+  Timer::State s = t->state();
+  napi_value arr;
+  napi_create_array_with_length(env, 3, &arr);
+  napi_set_element(env, arr, 0, boolean(env, s.armed));
+  napi_set_element(env, arr, 1,
+                   num(env, s.period_ns == Timer::kNever ? INFINITY : double(s.period_ns) / 1e6));
+  napi_set_element(env, arr, 2, boolean(env, s.ready));
+  return arr;
 }
 
 napi_value js_timer_stop(napi_env env, napi_callback_info info) {
@@ -196,6 +219,7 @@ void register_time_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
       {"timerNew", nullptr, js_timer_new, nullptr, nullptr, nullptr, napi_default, tc},
       {"timerChan", nullptr, js_timer_chan, nullptr, nullptr, nullptr, napi_default, tc},
       {"timerReset", nullptr, js_timer_reset, nullptr, nullptr, nullptr, napi_default, tc},
+      {"timerState", nullptr, js_timer_state, nullptr, nullptr, nullptr, napi_default, tc},
       {"timerStop", nullptr, js_timer_stop, nullptr, nullptr, nullptr, napi_default, tc},
       {"timerStats", nullptr, js_timer_stats, nullptr, nullptr, nullptr, napi_default, tc},
       {"ctxNew", nullptr, js_ctx_new, nullptr, nullptr, nullptr, napi_default, tc},

@@ -73,7 +73,9 @@ void TimerService::run() {
 // ---- Timer -----------------------------------------------------------------------------
 
 Timer::Timer(bool ticker)
-    : TimerTarget(ticker ? Kind::Ticker : Kind::Timer), ch_(new Channel(1, Elem::kF64)) {}
+    : TimerTarget(ticker ? Kind::Ticker : Kind::Timer), ch_(new Channel(1, Elem::kF64)) {
+  ch_->set_owner(ticker ? Channel::Owner::kTicker : Channel::Owner::kTimer);  // before publication
+}
 
 Timer::~Timer() { ch_->release(); }
 
@@ -97,17 +99,40 @@ bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
   bool was = disarm_locked();
   armed_ = true;
   period_ = period_ns;
-  next_ = now_ns() + delay_ns;
+  // kNever (ms = Infinity): armed, but no deadline ever comes; stop()/reset() still see it.
+  if (delay_ns == kNever) return was;
+  uint64_t now = now_ns();
+  if (delay_ns == 0) {
+    // Go 1.23: a timer whose duration is <= 0 has expired: its value is receivable as soon as
+    // reset()/the constructor returns, not after a round trip through the timer thread.
+    next_ = now;  // a ticker's period counts from now
+    fire_locked(now);
+    return was;
+  }
+  next_ = now + delay_ns;
   Shared::timers().schedule(this, next_, gen_);
   return was;
+}
+
+Timer::State Timer::state() {
+  std::lock_guard<std::mutex> g(mu_);
+  return State{armed_, period_, ch_->length() > 0};
 }
 
 void Timer::fire(uint64_t gen, uint64_t now) {
   std::lock_guard<std::mutex> g(mu_);
   if (gen != gen_ || !armed_) return;  // stopped or reset since this was scheduled
+  fire_locked(now);
+}
+
+void Timer::fire_locked(uint64_t now) {
   // Capacity 1: a ticker whose last tick is still unreceived drops this one (no burst).
   ch_->try_send(f64_bits(epoch_ms()));
   if (period_ == 0) {
+    armed_ = false;
+    return;
+  }
+  if (period_ == kNever) {  // a ticker of period Infinity (not reachable from JS): one tick
     armed_ = false;
     return;
   }

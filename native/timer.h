@@ -69,9 +69,19 @@ class Timer final : public TimerTarget {
   // Disarms; same return value as reset.
   bool stop();
   void fire(uint64_t gen, uint64_t now_ns) override;
+  // A delay that never comes (ms = Infinity): the timer is armed but never scheduled.
+  static constexpr uint64_t kNever = UINT64_MAX;
+  // For util.inspect: armed, period (ns, 0 for a Timer), a value waiting in the channel.
+  struct State {
+    bool armed;
+    uint64_t period_ns;
+    bool ready;
+  };
+  State state();
 
  private:
   bool disarm_locked();
+  void fire_locked(uint64_t now_ns);  // mu_ held
   std::mutex mu_;
   Channel* const ch_;      // owned reference
   uint64_t gen_ = 0;       // guarded by mu_: bumped by stop/reset, stale heap entries ignored
