@@ -2,12 +2,14 @@
  * Go channels shared by every thread (API.md §1).
  * @module
  */
-import { ClosedChannelError } from './errors.js';
+import type { InspectOptions } from 'node:util';
+import { ClosedChannelError, MisuseError } from './errors.js';
+import { formatWeft, inspectSymbol } from './inspect.js';
 import { decode, encode } from './codec.js';
 import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
-import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
+import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
 
 export type { WaitOpts } from './options.js';
 
@@ -68,8 +70,21 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const RESOLVED = Promise.resolve();
 const NO_OPTS = parseOpts(undefined);
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true }) as never;
+
+// What a wrapper may do with its channel. A view narrows a channel (Go's chan<- T / <-chan T);
+// a channel weft owns (a timer's c, a context's done()) is receive-only for everybody, in every
+// thread (the native channel carries its owner tag, read when a thread wraps it).
+const MODE_BOTH = 0;
+const MODE_SEND = 1;
+const MODE_RECV = 2;
+/** mode = MODE_OWNED + native owner tag (1 timer, 2 ticker, 3 context). */
+const MODE_OWNED = 2;
+const OWNER_TEXT = ['', "a Timer's c", "a Ticker's c", "a Context's done()"];
 
 let adopting: Handle | undefined;
+/** Set with `adopting` to make a view of a wrapper already known here (no native call). */
+let viewOf: { cap: number; code: number; mode: number; name: string | undefined } | undefined;
 /** Weft objects of the value last encoded by `_enc` (see there). */
 let encRefs: Handle[] | undefined;
 
@@ -93,12 +108,20 @@ export function decodeAsync(elem: number, v: unknown): unknown {
   return decode(u8, u8.length, refs);
 }
 
+function notChan(method: string): TypeError {
+  return new TypeError(`Chan.${method} called on an object that is not a Chan`);
+}
+
 /**
  * A Go channel whose values, waiters and state live in native memory, so every thread that
  * holds it (through `share()`/`attach()`, channel payloads or `go()` arguments) uses the same
  * channel. Unbuffered (`capacity` 0) channels are a rendezvous; buffered ones are a lock-free
  * bounded queue. Every blocking operation comes as a Promise (`send`), a thread-blocking
  * `Sync` call for workers (`sendSync`), and a non-blocking `try` call (`trySend`).
+ *
+ * Direction is enforced at run time: `send`/`close` on a `recvOnly()` view or on a channel weft
+ * owns (`timer.c`, `ticker.c`, `ctx.done()`), and `recv` on a `sendOnly()` view, throw
+ * `MisuseError` and change nothing.
  *
  * @example
  * const ch = new Chan<number>(16, { elem: 'f64' });
@@ -110,9 +133,10 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   readonly capacity: number;
   /** The element type. */
   readonly elem: ElemType;
-  /** The diagnostic name given at creation (this thread only). */
+  /** The name given at creation (seen by every thread that holds the channel), if any. */
   readonly name: string | undefined;
   readonly #code: number;
+  readonly #mode: number;
 
   /**
    * @param capacity buffer size, an integer 0..2^30 (default 0 = unbuffered).
@@ -120,9 +144,13 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    */
   constructor(capacity: number = 0, opts?: ChanOptions) {
     let h = adopting;
+    const view = viewOf;
     adopting = undefined;
+    viewOf = undefined;
     let code = 0;
     let cap = 0;
+    let mode = MODE_BOTH;
+    let name = opts?.name;
     if (h === undefined) {
       if (typeof capacity !== 'number') throw new TypeError('capacity must be a number');
       if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CAPACITY) {
@@ -135,21 +163,29 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       if (typeof elem !== 'string' || !Object.hasOwn(ELEM_CODES, elem)) {
         throw new TypeError(`elem must be one of ${ELEM_NAMES.join(', ')}, got ${String(elem)}`);
       }
-      if (opts?.name !== undefined && typeof opts.name !== 'string') {
+      if (name !== undefined && typeof name !== 'string') {
         throw new TypeError('name must be a string');
       }
       code = ELEM_CODES[elem];
       cap = capacity;
       h = native.chanNew(capacity, code);
-      if (opts?.name) native.setName(h, opts.name);
+      if (name) native.setName(h, name);
+      else name = undefined;
+    } else if (view !== undefined) {
+      ({ cap, code, mode, name } = view);
     } else {
-      [cap, code] = native.chanInfo(h);
+      const info = native.chanInfo(h);
+      cap = info[0];
+      code = info[1];
+      mode = info[3] > 0 ? MODE_OWNED + info[3] : MODE_BOTH;
+      name = info[4] || undefined;
     }
     super(h);
     this.capacity = cap;
     this.#code = code;
+    this.#mode = mode;
     this.elem = ELEM_NAMES[code]!;
-    this.name = opts?.name;
+    this.name = name;
   }
 
   /** @internal wraps a native channel handle. */
@@ -158,13 +194,34 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     return new Chan();
   }
 
+  /** @internal whether x is a Chan (or a view of one) made by this class. */
+  static _is(x: unknown): x is Chan<unknown> {
+    return typeof x === 'object' && x !== null && #mode in x;
+  }
+
+  /** @internal throws MisuseError unless this wrapper may send (op 'send') or close. */
+  _checkSend(op: 'send' | 'close'): void {
+    const m = this.#mode;
+    if (m < MODE_RECV) return;
+    const what = op === 'send' ? 'send on' : 'close of';
+    if (m === MODE_RECV) throw new MisuseError(`${what} receive-only channel${label(this.name)}`);
+    throw new MisuseError(`${what} receive-only channel${label(this.name)} (${OWNER_TEXT[m - MODE_OWNED]}, owned by weft)`);
+  }
+
+  /** @internal throws MisuseError unless this wrapper may receive. */
+  _checkRecv(): void {
+    if (this.#mode === MODE_SEND) throw new MisuseError(`recv on send-only channel${label(this.name)}`);
+  }
+
   /** Values buffered right now (always 0 when unbuffered). */
   get length(): number {
+    if (!Chan._is(this)) throw notChan('length');
     return native.chanLen(this._h);
   }
 
   /** Whether the channel has been closed. */
   get closed(): boolean {
+    if (!Chan._is(this)) throw notChan('closed');
     return native.chanClosed(this._h);
   }
 
@@ -210,56 +267,65 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * (unbuffered). Rejects with `ClosedChannelError` if the channel is or gets closed.
    */
   send(value: T, opts?: WaitOpts): Promise<void> {
+    if (!Chan._is(this)) throw notChan('send');
+    this._checkSend('send');
     const o = parseOpts(opts);
     const v = this._enc(value);
     const refs = encRefs;
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
     const r = native.chanSend(this._h, v, refs);
     if (typeof r === 'number') {
-      return r === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError());
+      return r === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError(closedMessage('send', this.name)));
     }
     return awaitPending(r, status[1]!, o).then(([code]) => {
-      if (code !== Code.Ok) throwForCode(code, o);
+      if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
     });
   }
 
   /** Blocking `send` for worker threads. */
   sendSync(value: T, opts?: WaitOpts): void {
+    if (!Chan._is(this)) throw notChan('sendSync');
+    this._checkSend('send');
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     const v = this._enc(value);
     const refs = encRefs;
     if (o.signal !== undefined) {
-      if (o.signal.aborted) throw abortError(o.signal);
+      if (o.signal.aborted) throw abortError(o.signal, 'send', this.name);
       const src = signalSources.get(o.signal);
       if (src !== undefined) {
         const [code, index] = withDone(this._h, 1, v, refs, src.done(), o.timeout);
-        if (index === 1) throw src.err() ?? abortError(o.signal);
-        if (code !== Code.Ok) throwForCode(code, o);
+        if (index === 1) throw src.err() ?? abortError(o.signal, 'send', this.name);
+        if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
         return;
       }
     }
     const code = native.chanSendSync(this._h, v, refs, o.timeout);
-    if (code !== Code.Ok) throwForCode(code, o);
+    if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
   }
 
   /** Sends if that needs no waiting; false otherwise. Throws `ClosedChannelError` if closed. */
   trySend(value: T): boolean {
+    if (!Chan._is(this)) throw notChan('trySend');
+    this._checkSend('send');
     const v = this._enc(value);
     const code = native.chanTrySend(this._h, v, encRefs);
     if (code === Code.Ok) return true;
-    if (code === Code.Closed) throw new ClosedChannelError();
+    if (code === Code.Closed) throw new ClosedChannelError(closedMessage('send', this.name));
     return false;
   }
 
   /** Receives a value; `undefined` once the channel is closed and drained. */
   recv(opts?: WaitOpts): Promise<T | undefined> {
+    if (!Chan._is(this)) throw notChan('recv');
     return this.recvOk(opts).then((r) => r.value);
   }
 
   /** Receives a value and whether it came from an open channel (Go's `v, ok := <-ch`). */
   recvOk(opts?: WaitOpts): Promise<RecvResult<T>> {
+    if (!Chan._is(this)) throw notChan('recvOk');
+    this._checkRecv();
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
     const r = native.chanRecv(this._h);
     const code = status[0];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
@@ -267,44 +333,50 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     return awaitPending(r as Promise<AsyncResult>, status[1]!, o).then(([c, , v]) => {
       if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
       if (c === Code.Closed) return { value: undefined, ok: false };
-      return throwForCode(c, o);
+      return throwForCode(c, o, 'recv', this.name);
     });
   }
 
   /** Blocking `recv` for worker threads. */
   recvSync(opts?: WaitOpts): T | undefined {
+    if (!Chan._is(this)) throw notChan('recvSync');
+    this._checkRecv();
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     if (o.signal !== undefined) return this.recvOkSync(opts).value;
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[0]!;
     if (code === Code.Ok) return this._dec(r);
     if (code === Code.Closed) return undefined;
-    return throwForCode(code, o);
+    return throwForCode(code, o, 'recv', this.name);
   }
 
   /** Blocking `recvOk` for worker threads. */
   recvOkSync(opts?: WaitOpts): RecvResult<T> {
+    if (!Chan._is(this)) throw notChan('recvOkSync');
+    this._checkRecv();
     const o = parseOpts(opts);
     if (o.signal !== undefined) {
-      if (o.signal.aborted) throw abortError(o.signal);
+      if (o.signal.aborted) throw abortError(o.signal, 'recv', this.name);
       const src = signalSources.get(o.signal);
       if (src !== undefined) {
         const [code, index, v] = withDone(this._h, 0, undefined, undefined, src.done(), o.timeout);
-        if (index === 1) throw src.err() ?? abortError(o.signal);
+        if (index === 1) throw src.err() ?? abortError(o.signal, 'recv', this.name);
         if (code === Code.Ok) return { value: this._dec(v), ok: true };
         if (code === Code.Closed) return { value: undefined, ok: false };
-        return throwForCode(code, o);
+        return throwForCode(code, o, 'recv', this.name);
       }
     }
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[0]!;
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
     if (code === Code.Closed) return { value: undefined, ok: false };
-    return throwForCode(code, o);
+    return throwForCode(code, o, 'recv', this.name);
   }
 
   /** Receives if a value is ready; `closed` tells an empty channel from a closed, drained one. */
   tryRecv(): TryRecvResult<T> {
+    if (!Chan._is(this)) throw notChan('tryRecv');
+    this._checkRecv();
     const r = native.chanTryRecv(this._h);
     const code = status[0];
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
@@ -313,7 +385,9 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Closes the channel; throws `ClosedChannelError` if it was already closed. */
   close(): void {
-    if (!native.chanClose(this._h)) throw new ClosedChannelError('close of closed channel');
+    if (!Chan._is(this)) throw notChan('close');
+    this._checkSend('close');
+    if (!native.chanClose(this._h)) throw new ClosedChannelError(closedMessage('close', this.name));
   }
 
   #numeric(what: string): void {
@@ -357,17 +431,19 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * error's `sent` property says how many were sent before it.
    */
   sendMany(values: ArrayLike<T>, opts?: WaitOpts): Promise<number> {
+    if (!Chan._is(this)) throw notChan('sendMany');
+    this._checkSend('send');
     this.#numeric('sendMany');
     const o = parseOpts(opts);
     const ta = this.#toTyped(values);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
     const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
     const loop = async (): Promise<number> => {
       let off = 0;
       while (off < ta.length) {
         off += native.chanSendMany(this._h, ta.subarray(off), -1, false);
         if (off === ta.length) break;
-        if (status[0] === Code.Closed) throw withSent(new ClosedChannelError(), off);
+        if (status[0] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', this.name)), off);
         const rest = deadline < 0 ? undefined : Math.max(0, deadline - Date.now());
         const next = this.#code === 4 ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
         try {
@@ -384,15 +460,17 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Blocking `sendMany` for worker threads. Returns the number sent (all of them). */
   sendManySync(values: ArrayLike<T>, opts?: WaitOpts): number {
+    if (!Chan._is(this)) throw notChan('sendManySync');
+    this._checkSend('send');
     this.#numeric('sendManySync');
     const o = parseOpts(opts);
     const ta = this.#toTyped(values);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
     const n = native.chanSendMany(this._h, ta, o.timeout, true);
     const code = status[0]!;
     if (code !== Code.Ok) {
       try {
-        throwForCode(code, o);
+        throwForCode(code, o, 'send', this.name);
       } catch (e) {
         throw withSent(e, n);
       }
@@ -402,20 +480,23 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /**
    * Waits for at least one value, then returns up to `max` that are ready (numeric channels):
-   * a `Float64Array`, `Int32Array`, `BigInt64Array`, or `boolean[]`. Empty once closed and drained.
+   * a `Float64Array`, `Int32Array`, `BigInt64Array`, or `boolean[]`. Empty once closed and
+   * drained. `max` is any positive safe integer; a huge `max` costs nothing up front.
    */
   recvMany(max: number, opts?: WaitOpts): Promise<T[] | TypedArray> {
+    if (!Chan._is(this)) throw notChan('recvMany');
+    this._checkRecv();
     this.#numeric('recvMany');
-    checkMax(max);
+    const m = this.#batch(max);
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
-    const first = native.chanRecvMany(this._h, max, -1, false);
-    if ((first as Float64Array).length > 0 || status[0] === Code.Closed || max === 0) {
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
+    const first = native.chanRecvMany(this._h, m, -1, false);
+    if ((first as Float64Array).length > 0 || status[0] === Code.Closed) {
       return Promise.resolve(this.#fromTyped(first));
     }
     return this.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
       if (!r.ok) return this.#fromTyped(first);
-      const rest = native.chanRecvMany(this._h, max - 1, -1, false) as any;
+      const rest = native.chanRecvMany(this._h, m - 1, -1, false) as any;
       const out = new (rest.constructor as any)(rest.length + 1);
       out[0] = this.#code === 4 ? (r.value ? 1 : 0) : r.value;
       out.set(rest, 1);
@@ -425,52 +506,138 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** Blocking `recvMany` for worker threads. */
   recvManySync(max: number, opts?: WaitOpts): T[] | TypedArray {
+    if (!Chan._is(this)) throw notChan('recvManySync');
+    this._checkRecv();
     this.#numeric('recvManySync');
-    checkMax(max);
+    const m = this.#batch(max);
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
-    const r = native.chanRecvMany(this._h, max, o.timeout, max > 0);
+    if (o.signal?.aborted) throw abortError(o.signal, 'recv', this.name);
+    const r = native.chanRecvMany(this._h, m, o.timeout, true);
     const code = status[0]!;
-    if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o);
+    if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', this.name);
     return this.#fromTyped(r);
   }
 
-  /** The same channel, typed as send-only (Go's `chan<- T`). */
+  /**
+   * Checks `max` (any positive safe integer) and bounds one batch: a receive returns at most
+   * what is ready, which a batch of max(capacity, 4096) always covers up to the buffer; a
+   * smaller result than `max` is allowed ("returns <= max"), so nothing is allocated for a
+   * huge `max`.
+   */
+  #batch(max: unknown): number {
+    if (typeof max !== 'number') throw new TypeError('max must be a number');
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError(`max must be a positive integer, got ${max}`);
+    }
+    return Math.min(max, Math.max(this.capacity, 4096));
+  }
+
+  /** The same channel, typed and enforced as send-only (Go's `chan<- T`). */
   sendOnly(): SendChan<T> {
-    return this;
+    if (!Chan._is(this)) throw notChan('sendOnly');
+    if (this.#mode === MODE_SEND) return this;
+    this._checkSend('send');
+    return this.#view(MODE_SEND);
   }
 
-  /** The same channel, typed as receive-only (Go's `<-chan T`). */
+  /** The same channel, typed and enforced as receive-only (Go's `<-chan T`). */
   recvOnly(): RecvChan<T> {
-    return this;
+    if (!Chan._is(this)) throw notChan('recvOnly');
+    this._checkRecv();
+    if (this.#mode >= MODE_RECV) return this;
+    return this.#view(MODE_RECV);
   }
 
-  /** `for await (const v of ch)`: ends when the channel is closed and drained. Leaving early consumes nothing more. */
+  #view(mode: number): Chan<T> {
+    adopting = this._h;
+    viewOf = { cap: this.capacity, code: this.#code, mode, name: this.name };
+    return new Chan<T>();
+  }
+
+  /**
+   * `for await (const v of ch)`: ends when the channel is closed and drained. Leaving early
+   * (`break`, a destroyed `Readable.from(ch)`) calls `return()`, which withdraws a receive that
+   * `next()` still waits on: it takes nothing from the channel. If a sender had already handed
+   * its value over when `return()` ran (cancel lost the race), that value resolves the pending
+   * `next()` promise (the consumer that asked for it gets it); it never stays in the channel
+   * for a second receiver and is never dropped by weft. After `return()`, `next()` is done.
+   */
   [Symbol.asyncIterator](): AsyncIterator<T> {
+    if (!Chan._is(this)) throw notChan('[Symbol.asyncIterator]');
+    this._checkRecv();
+    const pending = new Set<number>();
+    let finished = false;
     return {
-      next: async (): Promise<IteratorResult<T>> => {
-        const r = await this.recvOk();
-        return r.ok ? { value: r.value, done: false } : { value: undefined, done: true };
+      next: (): Promise<IteratorResult<T>> => {
+        if (finished) return Promise.resolve(DONE);
+        const r = native.chanRecv(this._h);
+        const code = status[0];
+        if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), done: false });
+        if (code === Code.Closed) {
+          finished = true;
+          return Promise.resolve(DONE);
+        }
+        const id = status[1]!;
+        pending.add(id);
+        return (r as Promise<AsyncResult>).then(([c, , v]): IteratorResult<T> => {
+          pending.delete(id);
+          if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, done: false };
+          if (c === Code.Closed) {
+            finished = true;
+            return DONE;
+          }
+          if (c === Code.Canceled && finished) return DONE; // withdrawn by return()
+          return throwForCode(c, NO_OPTS, 'recv', this.name);
+        });
       },
-      return: async (): Promise<IteratorResult<T>> => ({ value: undefined, done: true }),
+      return: (value?: unknown): Promise<IteratorResult<T>> => {
+        finished = true;
+        // Cancel-or-complete: a canceled receive took nothing; one a sender already completed
+        // delivers its value to the next() promise that waits on it (see above).
+        for (const id of pending) native.cancel(id, Code.Canceled);
+        pending.clear();
+        return Promise.resolve({ value: value as T, done: true });
+      },
     };
   }
 
   /** Blocking iteration for worker threads: `for (const v of ch)`. */
   [Symbol.iterator](): Iterator<T> {
+    if (!Chan._is(this)) throw notChan('[Symbol.iterator]');
+    this._checkRecv();
+    let finished = false;
     return {
       next: (): IteratorResult<T> => {
+        if (finished) return DONE;
         const r = this.recvOkSync();
-        return r.ok ? { value: r.value, done: false } : { value: undefined, done: true };
+        if (r.ok) return { value: r.value, done: false };
+        finished = true;
+        return DONE;
       },
-      return: (): IteratorResult<T> => ({ value: undefined, done: true }),
+      return: (value?: unknown): IteratorResult<T> => {
+        finished = true;
+        return { value: value as T, done: true };
+      },
     };
+  }
+
+  /** `util.inspect` / `console.log`: `Chan<f64> 'jobs' { length: 2, capacity: 8, closed: false }`. */
+  [inspectSymbol](depth: number, options: InspectOptions): string {
+    if (!Chan._is(this)) return 'Chan {}';
+    const kind = this.#mode === MODE_BOTH ? 'Chan' : this.#mode === MODE_SEND ? 'SendChan' : 'RecvChan';
+    const state = { length: native.chanLen(this._h), capacity: this.capacity, closed: native.chanClosed(this._h) };
+    return formatWeft(`${kind}<${this.elem}>`, this.name, state, depth, options);
   }
 
   /** @internal element code for select. */
   get _elemCode(): number {
     return this.#code;
   }
+}
+
+/** `" 'name'"` or `""`. */
+function label(name: string | undefined): string {
+  return name ? ` '${name}'` : '';
 }
 
 /**
@@ -482,13 +649,6 @@ function withDone(h: Handle, op: 0 | 1, v: unknown, refs: Handle[] | undefined, 
     ? native.select([h, done], 1, [v, undefined], [refs, undefined], 1, timeout)
     : native.select([h, done], 0, undefined, undefined, 1, timeout);
   return [status[0]!, status[3]!, r];
-}
-
-function checkMax(max: unknown): void {
-  if (typeof max !== 'number') throw new TypeError('max must be a number');
-  if (!Number.isInteger(max) || max < 1 || max > MAX_CAPACITY) {
-    throw new RangeError(`max must be a positive integer, got ${max}`);
-  }
 }
 
 function withSent(e: unknown, sent: number): unknown {

@@ -11,6 +11,9 @@ import { CanceledError, DataCloneError, DeadlineExceededError } from './errors.j
 import { Code, Kind, native, status, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
+import { formatWeft, inspectSymbol } from './inspect.js';
+import { setMaxListeners } from 'node:events';
+import type { InspectOptions } from 'node:util';
 
 const ERR_CANCELED = 1;
 const ERR_DEADLINE = 2;
@@ -78,11 +81,18 @@ class CtxImpl extends WeftObject implements Context {
     return new CtxImpl(undefined, NaN);
   }
 
+  /** @internal whether x is a Context made by this class. */
+  static _is(x: unknown): x is CtxImpl {
+    return typeof x === 'object' && x !== null && #done in x;
+  }
+
   done(): RecvChan<never> {
+    if (!CtxImpl._is(this)) throw notCtx('done');
     return (this.#done ??= Chan._adopt(native.ctxDone(this._h)) as Chan<never>);
   }
 
   err(): CanceledError | DeadlineExceededError | null {
+    if (!CtxImpl._is(this)) throw notCtx('err');
     if (this.#err) return this.#err;
     const code = native.ctxErr(this._h);
     if (code === 0) return null;
@@ -92,11 +102,13 @@ class CtxImpl extends WeftObject implements Context {
   }
 
   deadline(): number | undefined {
+    if (!CtxImpl._is(this)) throw notCtx('deadline');
     const d = native.ctxDeadline(this._h);
     return Number.isNaN(d) ? undefined : d;
   }
 
   value<V>(key: unknown): V | undefined {
+    if (!CtxImpl._is(this)) throw notCtx('value');
     const text = keyText(key);
     for (const [id, k] of native.ctxChain(this._h)) {
       const local = localValues.get(id);
@@ -114,8 +126,11 @@ class CtxImpl extends WeftObject implements Context {
   }
 
   get signal(): AbortSignal {
+    if (!CtxImpl._is(this)) throw notCtx('signal');
     if (this.#ac) return this.#ac.signal;
     const ac = new AbortController();
+    // One context's signal is shared by any number of waits: no MaxListenersExceededWarning.
+    setMaxListeners(0, ac.signal);
     this.#ac = ac;
     signalSources.set(ac.signal, {
       done: () => (this.done() as Chan<never>)._h,
@@ -139,6 +154,16 @@ class CtxImpl extends WeftObject implements Context {
     return ac.signal;
   }
 
+  /** `util.inspect`: `Context { err: null, deadline: '2026-...' }` (deadline only when set). */
+  [inspectSymbol](depth: number, options: InspectOptions): string {
+    if (!CtxImpl._is(this)) return 'Context {}';
+    const e = this.err();
+    const state: Record<string, unknown> = { err: e === null ? null : e.message };
+    const d = this.deadline();
+    if (d !== undefined) state.deadline = Number.isFinite(d) ? new Date(d).toISOString() : d;
+    return formatWeft(this === bg ? 'Context.background' : 'Context', undefined, state, depth, options);
+  }
+
   /** @internal aborts this wrapper's signal if the context is done. */
   _abortSignal(): void {
     const e = this.err();
@@ -148,9 +173,13 @@ class CtxImpl extends WeftObject implements Context {
 
 registerKind(Kind.Context, (h) => CtxImpl._adopt(h));
 
-function asCtx(parent: unknown): CtxImpl {
-  if (!(parent instanceof CtxImpl)) throw new TypeError('parent must be a Context');
+function asCtx(parent: unknown, name = 'parent'): CtxImpl {
+  if (!CtxImpl._is(parent)) throw new TypeError(`${name} must be a Context`);
   return parent;
+}
+
+function notCtx(method: string): TypeError {
+  return new TypeError(`Context.${method} called on an object that is not a Context`);
 }
 
 let bg: CtxImpl | undefined;
@@ -224,22 +253,29 @@ export function withTimeout(parent: Context, ms: number): [Context, (cause?: unk
 /**
  * A child context carrying `value` under `key`. Keys compare by identity on this thread; on
  * other threads, string keys and registered symbols (`Symbol.for`) find a structured clone of
- * the value.
+ * the value. Since every context can reach another thread, a value stored under such a key
+ * must be cloneable: a function, a symbol or any other non-cloneable value throws
+ * `DataCloneError` here, at `withValue` (never a silent `undefined` in the other thread).
+ * Under any other key (an object, a number, a local `Symbol()`) the value is only reachable on
+ * this thread, so it may be anything and is kept as it is.
  */
 export function withValue(parent: Context, key: unknown, value: unknown): Context {
   const p = asCtx(parent);
   const text = keyText(key);
-  let enc: ReturnType<typeof encodeOwned> | undefined;
+  let enc: ReturnType<typeof encodeOwned>;
   if (text !== '') {
     try {
       enc = encodeOwned(value);
     } catch (e) {
-      if (!(e instanceof DataCloneError)) throw e;
+      if (e instanceof DataCloneError) {
+        throw new DataCloneError(`withValue: the value for key ${String(key)} cannot be shared with other threads: ${e.message}`, { cause: e });
+      }
+      throw e;
     }
+  } else {
+    enc = encodeOwned(undefined);
   }
-  const transferable = enc !== undefined;
-  enc ??= encodeOwned(undefined);
-  const ctx = new CtxImpl(p, NaN, transferable ? text : '', enc.payload, enc.refs);
+  const ctx = new CtxImpl(p, NaN, text, enc.payload, enc.refs);
   const [[id]] = native.ctxChain(ctx._h) as [[number, string]];
   localValues.set(id, { key, value });
   valuesGone.register(ctx, id);
@@ -248,7 +284,7 @@ export function withValue(parent: Context, key: unknown, value: unknown): Contex
 
 /** Go's `context.Cause`: null while active; the cause given to cancel, else `err()`. */
 export function cause(ctx: Context): unknown {
-  const c = asCtx(ctx);
+  const c = asCtx(ctx, 'ctx');
   const e = c.err();
   if (e === null) return null;
   const m = native.ctxCause(c._h);

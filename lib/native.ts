@@ -14,6 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Opaque native handle of a shared object (owns one reference; GC drops it). */
 export type Handle = { readonly __weftHandle: unique symbol };
 
+/** @internal */
 export interface Native {
   init(probe: () => number): [ArrayBuffer, ArrayBuffer];
   getScratch(): ArrayBuffer;
@@ -23,7 +24,7 @@ export interface Native {
   liveObjects(): number;
   takeRefs(): Handle[];
   chanNew(capacity: number, elem: number): Handle;
-  chanInfo(h: Handle): [number, number, number];
+  chanInfo(h: Handle): [number, number, number, number, string];
   chanLen(h: Handle): number;
   chanClosed(h: Handle): boolean;
   chanClose(h: Handle): boolean;
@@ -49,6 +50,7 @@ export interface Native {
   timerChan(h: Handle): Handle;
   timerReset(h: Handle, delayMs: number, periodMs: number): boolean;
   timerStop(h: Handle): boolean;
+  timerState(h: Handle): [boolean, number, boolean];
   timerStats(): [number, boolean];
   ctxNew(parent: Handle | null, deadline: number, key: string | undefined, value: Uint8Array | undefined, refs: Handle[] | undefined): Handle;
   ctxDone(h: Handle): Handle;
@@ -111,12 +113,13 @@ export interface Native {
   setName(h: Handle, name: string): void;
 }
 
-/** [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
+/** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
 export type AsyncResult = [number, number, unknown];
 
+/** @internal */
 export const native: Native = require('node-gyp-build')(root);
 
-/** Result codes shared with native/thread_ctx.h. */
+/** @internal Result codes shared with native/thread_ctx.h. */
 export const Code = {
   Ok: 0,
   WouldBlock: 1,
@@ -130,23 +133,24 @@ export const Code = {
   Retry: 9,
 } as const;
 
-/** Kinds shared with native/registry.h. */
+/** @internal Kinds shared with native/registry.h. */
 export const Kind = {
   Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
   Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14,
 } as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);
-/** status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs;
+/** @internal status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs;
  * status[3]: case index chosen by the last select. */
 export const status = new Int32Array(statusAb);
 let scratchU8 = new Uint8Array(scratchAb);
 
-/** This thread's scratch area (re-read after the native side grew it). */
+/** @internal This thread's scratch area (re-read after the native side grew it). */
 export function scratch(): Uint8Array {
   return scratchU8;
 }
 
+/** @internal */
 export function refreshScratch(): Uint8Array {
   scratchU8 = new Uint8Array(native.getScratch());
   return scratchU8;

@@ -22,6 +22,7 @@ export interface WaitOpts {
   timeout?: number;
 }
 
+/** @internal validated wait options */
 export interface ParsedOpts {
   signal: AbortSignal | undefined;
   /** ms, or -1 for none */
@@ -30,7 +31,7 @@ export interface ParsedOpts {
 
 const NONE: ParsedOpts = { signal: undefined, timeout: -1 };
 
-/** Validates opts; throws TypeError/RangeError naming the bad option. */
+/** @internal Validates opts; throws TypeError/RangeError naming the bad option. */
 export function parseOpts(opts: unknown, name = 'opts'): ParsedOpts {
   if (opts === undefined) return NONE;
   if (typeof opts !== 'object' || opts === null) {
@@ -52,34 +53,66 @@ export function parseOpts(opts: unknown, name = 'opts'): ParsedOpts {
   return { signal, timeout: t };
 }
 
-/** The error an aborted signal turns into (API.md §0). */
-export function abortError(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  if (r instanceof CanceledError || r instanceof DeadlineExceededError) return r;
-  return new CanceledError('operation canceled', { cause: r });
+/**
+ * `" on 'name'"` for a named object, else `""`: the part of a message that names the object.
+ * @internal
+ */
+export function onName(name: string | undefined): string {
+  return name ? ` on ${quote(name)}` : '';
 }
 
-/** Throws for the codes that are failures of a wait. */
-export function throwForCode(code: number, o: ParsedOpts): never {
+function quote(name: string): string {
+  return `'${name}'`;
+}
+
+/**
+ * `"send on closed channel 'jobs'"`-style messages (the name omitted when unset).
+ * @internal
+ */
+export function closedMessage(op: 'send' | 'close', name: string | undefined): string {
+  const base = op === 'send' ? 'send on closed channel' : 'close of closed channel';
+  return name ? `${base} ${quote(name)}` : base;
+}
+
+/**
+ * The error an aborted signal turns into (API.md §0): the reason itself when it is a weft
+ * `CanceledError`/`DeadlineExceededError`, else a `CanceledError` naming the operation
+ * (`"recv on 'jobs' canceled"`) whose `cause` is the reason.
+ * @internal
+ */
+export function abortError(signal: AbortSignal, op = 'operation', name?: string): Error {
+  const r: unknown = signal.reason;
+  if (r instanceof CanceledError || r instanceof DeadlineExceededError) return r;
+  return new CanceledError(`${op}${onName(name)} canceled`, { cause: r });
+}
+
+/**
+ * Throws for the codes that are failures of a wait. `op` (`'recv'`, `'send'`, `'select'`,
+ * `'lock'`, ...) and `name` (the object's name, if any) make the message:
+ * `"recv on 'jobs' timed out after 10 ms"`, `"send on closed channel 'jobs'"`.
+ * @internal
+ */
+export function throwForCode(code: number, o: ParsedOpts, op = 'operation', name?: string): never {
   switch (code) {
     case Code.Timeout:
-      throw new TimeoutError(`operation timed out after ${o.timeout} ms`);
+      throw new TimeoutError(`${op}${onName(name)} timed out after ${o.timeout} ms`);
     case Code.Canceled:
-      throw o.signal ? abortError(o.signal) : new CanceledError();
+      throw o.signal ? abortError(o.signal, op, name) : new CanceledError(`${op}${onName(name)} canceled`);
     case Code.Stopped:
-      throw new CanceledError('thread is shutting down');
+      throw new CanceledError(`${op}${onName(name)} canceled: thread is shutting down`);
     case Code.Closed:
-      throw new ClosedChannelError();
+      throw new ClosedChannelError(closedMessage(op === 'close' ? 'close' : 'send', name));
     case Code.Deadlock:
       throw new DeadlockError(`deadlock: ${native.lastError()}`);
     case Code.Misuse:
-      throw new MisuseError();
+      throw new MisuseError(`${op}${onName(name)}: misuse`);
     default:
       throw new Error(`weft: unexpected result code ${code}`);
   }
 }
 
 /**
+ * @internal
  * Waits for a pending native op, withdrawing it on timeout or abort. A withdrawn op had no
  * effect; if a peer completed it first, the completion wins and is reported.
  */

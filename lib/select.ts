@@ -5,7 +5,7 @@
 import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
 import { ClosedChannelError } from './errors.js';
 import { Code, native, scratch, status, type AsyncResult, type Handle } from './native.js';
-import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
+import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
 
 const CASE = Symbol('weft.case');
@@ -32,22 +32,27 @@ export type Selected = { index: number; value?: unknown; ok: boolean };
 export type SelectOpts = WaitOpts & { default?: boolean };
 
 function asChan(ch: unknown, what: string): Chan<any> {
-  if (!(ch instanceof Chan)) throw new TypeError(`${what}: ch must be a Chan`);
+  if (!Chan._is(ch)) throw new TypeError(`${what}: ch must be a Chan`);
   return ch;
 }
 
-/** A receive case for `select`. */
+/**
+ * A receive case for `select`. Throws `MisuseError` for a `sendOnly()` view (Go's "receive
+ * from send-only channel").
+ */
 export function recv<T>(ch: RecvChan<T>): RecvCase<T> {
-  asChan(ch, 'recv');
+  asChan(ch, 'recv')._checkRecv();
   return { [CASE]: 'recv', ch };
 }
 
 /**
  * A send case for `select`. The value is checked (and encoded) now: a value that cannot be
- * sent throws here (`DataCloneError`, `TypeError`, `RangeError`).
+ * sent throws here (`DataCloneError`, `TypeError`, `RangeError`), and so does a channel that
+ * cannot be sent on (`MisuseError`: a `recvOnly()` view, `timer.c`, `ctx.done()`).
  */
 export function send<T>(ch: SendChan<T>, value: T): SendCase<T> {
   const c = asChan(ch, 'send');
+  c._checkSend('send');
   const payload = c._enc(value);
   const refs = lastEncRefs();
   // Structured payloads are copied out of the scratch area (reused by the next encode).
@@ -106,16 +111,21 @@ function parseSelectOpts(opts: unknown): { o: ReturnType<typeof parseOpts>; dflt
   return { o: parseOpts(opts), dflt: d === true };
 }
 
+/** `send on closed channel 'jobs' (select case 2)`. */
+function closedCase(p: Prepared, index: number): ClosedChannelError {
+  return new ClosedChannelError(`${closedMessage('send', (p.cases[index]!.ch as Chan<any>).name)} (select case ${index})`);
+}
+
 /** Result of a select that finished synchronously (value in the sync form). */
 function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): Selected {
   const code = status[0]!;
   const index = status[3]!;
   if (code === Code.WouldBlock) return { index: -1, ok: false };
   if (code === Code.Closed) {
-    if (isSend(p, index)) throw new ClosedChannelError();
+    if (isSend(p, index)) throw closedCase(p, index);
     return { index, value: undefined, ok: false };
   }
-  if (code !== Code.Ok) throwForCode(code, o);
+  if (code !== Code.Ok) throwForCode(code, o, 'select');
   if (isSend(p, index)) return { index, ok: true };
   return { index, value: (p.cases[index]!.ch as Chan<any>)._dec(v), ok: true };
 }
@@ -124,10 +134,10 @@ function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): S
 function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts>): Selected {
   const [code, index, v] = r;
   if (code === Code.Closed) {
-    if (isSend(p, index)) throw new ClosedChannelError();
+    if (isSend(p, index)) throw closedCase(p, index);
     return { index, value: undefined, ok: false };
   }
-  if (code !== Code.Ok) throwForCode(code, o);
+  if (code !== Code.Ok) throwForCode(code, o, 'select');
   if (isSend(p, index)) return { index, ok: true };
   return { index, value: decodeAsync((p.cases[index]!.ch as Chan<any>)._elemCode, v), ok: true };
 }
@@ -141,7 +151,7 @@ function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts
 export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
-  if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
   try {
     const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 2, -1);
     if (status[0] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
@@ -155,14 +165,14 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
 export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
-  if (o.signal?.aborted) throw abortError(o.signal);
+  if (o.signal?.aborted) throw abortError(o.signal, 'select');
   const src = o.signal !== undefined && !dflt ? signalSources.get(o.signal) : undefined;
   if (src !== undefined) {
     // A context's signal: also wait on its done channel (an extra, last case: a receive).
     const n = p.handles.length;
     const mask = typeof p.mask === 'number' && n + 1 <= MASK_MAX ? p.mask : Array.from({ length: n + 1 }, (_, i) => i < n && isSend(p, i));
     const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], 1, o.timeout);
-    if (status[3] === n && status[0] !== Code.Timeout) throw src.err() ?? abortError(o.signal!);
+    if (status[3] === n && status[0] !== Code.Timeout) throw src.err() ?? abortError(o.signal!, 'select');
     return syncResult(p, r, o);
   }
   const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 1, o.timeout);

@@ -8,6 +8,7 @@
  */
 import type { Handle } from './native.js';
 
+/** @internal */
 export interface SignalSource {
   /** handle of the context's done channel */
   done(): Handle;
@@ -15,4 +16,5 @@ export interface SignalSource {
   err(): Error | null;
 }
 
+/** @internal */
 export const signalSources = new WeakMap<AbortSignal, SignalSource>();

@@ -8,17 +8,25 @@ import { CanceledError } from './errors.js';
 import { Kind, native, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { abortError, parseOpts } from './options.js';
+import { formatWeft, inspectSymbol } from './inspect.js';
+import type { InspectOptions } from 'node:util';
 
+/** ms: any number but NaN; `ms <= 0` fires at once, `Infinity` never (no limit). */
 function checkMs(ms: unknown, name = 'ms'): number {
   if (typeof ms !== 'number') throw new TypeError(`${name} must be a number`);
-  if (Number.isNaN(ms) || ms === Infinity || ms === -Infinity) throw new RangeError(`${name} must be finite, got ${ms}`);
+  if (Number.isNaN(ms)) throw new RangeError(`${name} must not be NaN`);
   return ms;
 }
 
+/** A ticker's period: positive (Infinity: a ticker that never ticks). */
 function checkPeriod(ms: unknown): number {
   checkMs(ms);
   if ((ms as number) <= 0) throw new RangeError(`ms must be positive for a ticker, got ${ms}`);
   return ms as number;
+}
+
+function notA(cls: string, method: string): TypeError {
+  return new TypeError(`${cls}.${method} called on an object that is not a ${cls}`);
 }
 
 let adopting: Handle | undefined;
@@ -36,7 +44,12 @@ let adoptingTicker: Handle | undefined;
 export class Timer extends WeftObject {
   /** Receives the fire time. */
   readonly c: RecvChan<number>;
+  readonly #timer = true;
 
+  /**
+   * @param ms delay in ms: `<= 0` fires at once (the value is receivable when the constructor
+   *   returns), `Infinity` never fires; NaN throws `RangeError`.
+   */
   constructor(ms: number) {
     const h = adopting;
     adopting = undefined;
@@ -53,15 +66,32 @@ export class Timer extends WeftObject {
     return new Timer(0);
   }
 
+  /** @internal whether x is a Timer made by this class. */
+  static _is(x: unknown): x is Timer {
+    return typeof x === 'object' && x !== null && #timer in x;
+  }
+
   /** Stops the timer; true if it had not fired yet or its value was never received (now discarded). */
   stop(): boolean {
+    if (!Timer._is(this)) throw notA('Timer', 'stop');
     return native.timerStop(this._h);
   }
 
-  /** Re-arms the timer for `ms` from now; returns what `stop()` would have. */
+  /**
+   * Re-arms the timer for `ms` from now (`<= 0`: fires at once, `Infinity`: never); returns
+   * what `stop()` would have.
+   */
   reset(ms: number): boolean {
+    if (!Timer._is(this)) throw notA('Timer', 'reset');
     checkMs(ms);
     return native.timerReset(this._h, ms, 0);
+  }
+
+  /** `util.inspect`: `Timer { active: true, ready: false }` (`ready`: a value waits in `c`). */
+  [inspectSymbol](depth: number, options: InspectOptions): string {
+    if (!Timer._is(this)) return 'Timer {}';
+    const [active, , ready] = native.timerState(this._h);
+    return formatWeft('Timer', undefined, { active, ready }, depth, options);
   }
 }
 
@@ -72,7 +102,9 @@ export class Timer extends WeftObject {
 export class Ticker extends WeftObject {
   /** Receives the tick times. */
   readonly c: RecvChan<number>;
+  readonly #ticker = true;
 
+  /** @param ms period in ms, `> 0` (`Infinity`: never ticks); `<= 0` or NaN throws `RangeError`. */
   constructor(ms: number) {
     const adopted = adoptingTicker;
     adoptingTicker = undefined;
@@ -89,19 +121,33 @@ export class Ticker extends WeftObject {
     return new Ticker(1);
   }
 
+  /** @internal whether x is a Ticker made by this class. */
+  static _is(x: unknown): x is Ticker {
+    return typeof x === 'object' && x !== null && #ticker in x;
+  }
+
   /** Stops the ticker; no tick from before it is received afterwards. */
   stop(): void {
+    if (!Ticker._is(this)) throw notA('Ticker', 'stop');
     native.timerStop(this._h);
   }
 
   /** Restarts the ticker (also a stopped one) with period `ms > 0`. */
   reset(ms: number): void {
+    if (!Ticker._is(this)) throw notA('Ticker', 'reset');
     checkPeriod(ms);
     native.timerReset(this._h, ms, ms);
   }
+
+  /** `util.inspect`: `Ticker { active: true, period: 100, ready: false }`. */
+  [inspectSymbol](depth: number, options: InspectOptions): string {
+    if (!Ticker._is(this)) return 'Ticker {}';
+    const [active, period, ready] = native.timerState(this._h);
+    return formatWeft('Ticker', undefined, { active, period, ready }, depth, options);
+  }
 }
 
-/** Go's `time.After`: a channel that receives the time once, `ms` from now. */
+/** Go's `time.After`: a channel that receives the time once, `ms` from now (`Infinity`: never). */
 export function after(ms: number): RecvChan<number> {
   return new Timer(ms).c;
 }
@@ -154,24 +200,27 @@ export function afterFunc(ms: number, fn: () => void): Timer {
   return new FuncTimer(ms, fn);
 }
 
-/** Waits `ms` (on the native timer thread). Rejects like any wait when `signal` aborts. */
+/**
+ * Waits `ms` (on the native timer thread); `Infinity` waits until `signal` aborts. Rejects like
+ * any wait when `signal` aborts.
+ */
 export function sleep(ms: number, opts?: { signal?: AbortSignal }): Promise<void> {
   checkMs(ms);
   const o = parseOpts(opts);
-  if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'sleep'));
   const t = new Timer(ms);
   return t.c.recv({ signal: o.signal }).then(
     () => undefined,
     (e: unknown) => {
       t.stop();
-      throw e;
+      throw o.signal?.aborted ? abortError(o.signal, 'sleep') : e;
     },
   );
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** Blocks the calling thread for `ms`. */
+/** Blocks the calling thread for `ms` (`Infinity`: forever). */
 export function sleepSync(ms: number): void {
   checkMs(ms);
   if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
