@@ -188,10 +188,21 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     this.name = name;
   }
 
-  /** @internal wraps a native channel handle. */
-  static _adopt(h: Handle): Chan<unknown> {
+  /** @internal wraps a native channel handle (`tag`: a view's direction, see `_tag`). */
+  static _adopt(h: Handle, tag = 0): Chan<unknown> {
     adopting = h;
-    return new Chan();
+    const c = new Chan();
+    return tag === MODE_SEND || tag === MODE_RECV ? c.#narrow(tag) : c;
+  }
+
+  /** @internal a view crossing threads keeps its direction (owned channels need no tag). */
+  override _tag(): number {
+    return this.#mode === MODE_SEND || this.#mode === MODE_RECV ? this.#mode : 0;
+  }
+
+  /** This channel narrowed to `mode`, unless it already is (or is owned by weft). */
+  #narrow(mode: number): Chan<T> {
+    return this.#mode === MODE_BOTH ? this.#view(mode) : this;
   }
 
   /** @internal whether x is a Chan (or a view of one) made by this class. */
@@ -656,4 +667,4 @@ function withSent(e: unknown, sent: number): unknown {
   return e;
 }
 
-registerKind(Kind.Channel, (h) => Chan._adopt(h));
+registerKind(Kind.Channel, (h, tag) => Chan._adopt(h, tag));

@@ -233,7 +233,8 @@ function writeObject(v: object): void {
     (refs ??= []).push(v._h);
     ensure(1);
     buf[pos++] = T_REF;
-    writeU32(refs.length - 1);
+    // index * 4 + tag: a channel view keeps its direction in the receiving thread (_tag < 4).
+    writeU32((refs.length - 1) * 4 + v._tag());
     return;
   }
   // Plain objects first, and without Object.getPrototypeOf (a runtime call on megamorphic
@@ -451,7 +452,7 @@ function read(): unknown {
     }
     case T_REF: {
       const i = readU32();
-      return wrapHandle(rrefs![i]!);
+      return wrapHandle(rrefs![i >>> 2]!, i & 3);
     }
     case T_MAP: {
       const n = readU32();

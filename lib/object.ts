@@ -14,9 +14,17 @@ export abstract class WeftObject {
   constructor(h: Handle) {
     this._h = h;
   }
+  /**
+   * @internal what a message carries besides the handle so the other thread rebuilds the
+   * same kind of wrapper: 0, or a channel view's direction (1 send-only, 2 receive-only).
+   */
+  _tag(): number {
+    return 0;
+  }
 }
 
-type Factory = (h: Handle) => WeftObject;
+/** Wraps a handle of one native kind; `tag` is the sender's `_tag()` (0 if none). */
+type Factory = (h: Handle, tag: number) => WeftObject;
 const factories = new Map<number, Factory>();
 
 /** @internal Registers how to wrap a handle of a native kind. */
@@ -24,10 +32,10 @@ export function registerKind(kind: number, f: Factory): void {
   factories.set(kind, f);
 }
 
-/** @internal Wraps a native handle in its JavaScript class. */
-export function wrapHandle(h: Handle | null): WeftObject {
+/** @internal Wraps a native handle in its JavaScript class (`tag`: see `WeftObject._tag`). */
+export function wrapHandle(h: Handle | null, tag = 0): WeftObject {
   if (h === null) throw new GoneError();
   const f = factories.get(native.kindOf(h));
   if (f === undefined) throw new TypeError('unknown weft object kind');
-  return f(h);
+  return f(h, tag);
 }

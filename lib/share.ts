@@ -7,9 +7,12 @@ import { native } from './native.js';
 import { WeftObject, wrapHandle } from './object.js';
 
 const TOKEN = '__weftShared';
+/** A channel view's direction (WeftObject._tag), present only when not 0. */
+const TAG = '__weftTag';
 
 interface Token {
   [TOKEN]: number;
+  [TAG]?: number;
 }
 
 function isPlain(v: object): boolean {
@@ -31,7 +34,10 @@ function isToken(v: unknown): v is Token {
  * new Worker(url, { workerData: share({ jobs, results }) });
  */
 export function share<V>(value: V): V {
-  return walk(value, (o) => ({ [TOKEN]: native.share(o._h) })) as V;
+  return walk(value, (o) => {
+    const tag = o._tag();
+    return tag === 0 ? { [TOKEN]: native.share(o._h) } : { [TOKEN]: native.share(o._h), [TAG]: tag };
+  }) as V;
 }
 
 /**
@@ -42,7 +48,7 @@ export function share<V>(value: V): V {
  * const { jobs, results } = attach(workerData);
  */
 export function attach<V>(value: V): V {
-  if (isToken(value)) return wrapHandle(native.attach(value[TOKEN])) as V;
+  if (isToken(value)) return wrapHandle(native.attach(value[TOKEN]), value[TAG] ?? 0) as V;
   if (Array.isArray(value)) return value.map((x) => attach(x)) as V;
   if (typeof value === 'object' && value !== null && isPlain(value)) {
     const out: Record<string, unknown> = {};
