@@ -30,7 +30,7 @@ export type TypedArray = Float64Array | Int32Array | BigInt64Array;
 export interface ChanOptions {
   /** Element type (default `'structured'`). */
   elem?: ElemType;
-  /** A name shown in diagnostics. */
+  /** A name shown in diagnostics, `util.inspect` and error messages, in every thread. */
   name?: string;
 }
 

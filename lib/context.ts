@@ -224,7 +224,11 @@ function abortLocal(): void {
   }
 }
 
-/** A child context canceled by the returned function (with an optional cause) or with its parent. */
+/**
+ * A child context canceled by the returned function (with an optional cause) or with its parent.
+ * Canceling never throws: a cause that cannot be cloned is seen as is on this thread and as
+ * `err()` by `cause()` on other threads.
+ */
 export function withCancel(parent: Context): [Context, (cause?: unknown) => void] {
   const ctx = new CtxImpl(asCtx(parent), NaN);
   return [ctx, cancelFunc(ctx)];
