@@ -48,9 +48,12 @@ class Channel final : public Shared {
   bool closed() const;
 
   // Channels weft owns (a timer's or ticker's c, a context's done channel) are receive-only
-  // for users: the JS wrappers refuse send/close on them. Set once by the owner's constructor,
-  // before any handle to the channel exists; every thread learns it through the handle it is
-  // given (the registry's publication of the object orders this plain write before any read).
+  // for users: the JS wrappers refuse send/close on them (chanInfo reports the tag when a
+  // thread wraps the channel). A plain field, written once by the owner's constructor before
+  // any pointer to the channel leaves that thread; another thread can only reach the channel
+  // through a hand-off that is itself a release/acquire pair (the registry mutex in
+  // share()/attach(), a channel's slot stamp or lock for a message, the owner's own
+  // publication), so the write happens-before every read of owner().
   enum class Owner : uint8_t { kNone = 0, kTimer = 1, kTicker = 2, kContext = 3 };
   void set_owner(Owner o) { owner_ = o; }
   Owner owner() const { return owner_; }
