@@ -559,10 +559,19 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     return this.#view(MODE_RECV);
   }
 
+  #views: [Chan<T> | undefined, Chan<T> | undefined] | undefined;
+
+  /** The send-only (mode 1) or receive-only (mode 2) view of this wrapper, made once. */
   #view(mode: number): Chan<T> {
-    adopting = this._h;
-    viewOf = { cap: this.capacity, code: this.#code, mode, name: this.name };
-    return new Chan<T>();
+    const views = (this.#views ??= [undefined, undefined]);
+    const i = mode - 1;
+    let v = views[i];
+    if (v === undefined) {
+      adopting = this._h;
+      viewOf = { cap: this.capacity, code: this.#code, mode, name: this.name };
+      v = views[i] = new Chan<T>();
+    }
+    return v;
   }
 
   /**

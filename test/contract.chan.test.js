@@ -122,6 +122,7 @@ describe('sendOnly() / recvOnly() views are enforced at run time', () => {
     expect(ch.closed).toBe(false);
     expect(r.tryRecv()).toEqual({ value: 1, ok: true });
     expect(r.recvOnly()).toBe(r);
+    expect(ch.recvOnly()).toBe(r); // one view per wrapper, not one per call
   });
 
   it('sendOnly(): every receive path throws MisuseError and takes nothing', async () => {
