@@ -52,16 +52,17 @@ napi_value named(napi_env env, T* o, napi_value name) {
 
 struct Probe {
   ThreadCtx* tc;
-  Mutex* deadlock_on;  // lockSync: check for a lock cycle every slice
+  Shared* deadlock_on;  // lockSync/rlockSync: check for a lock cycle every slice
   std::string cycle;
 };
 
-int32_t mutex_owner(Shared* s) { return static_cast<Mutex*>(s)->owner(); }
+// The thread holding a Mutex or an RWMutex's write lock (0: none or unknown), for the cycle check.
+int32_t holder_of(Shared* s) { return int32_t(s->holder_thread()); }
 
 bool probe_fn(void* arg) {
   auto* p = static_cast<Probe*>(arg);
   if (p->deadlock_on != nullptr) {
-    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, mutex_owner);
+    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, holder_of);
     if (!p->cycle.empty()) return true;
   }
   return ThreadCtx::stop_probe(p->tc);
@@ -73,7 +74,7 @@ bool probe_fn(void* arg) {
 // claims it and the wait ends with kCodeCanceled, having taken nothing. Returns a code.
 template <class Take>
 int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
-                 uint64_t deadline, Mutex* deadlock_on, Channel* done, Take take) {
+                 uint64_t deadline, Shared* deadlock_on, Channel* done, Take take) {
   Probe probe{tc, deadlock_on, {}};
   bool first = true;
   for (;;) {
@@ -109,7 +110,7 @@ int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
     Shared::block_begin(&b);
     bool completed = false;
     if (deadlock_on != nullptr) {
-      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, mutex_owner);
+      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, holder_of);
       if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     } else {
       completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
@@ -279,8 +280,10 @@ napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
   }
   SyncRec rec;
   rec.n = writer ? 1 : 0;
+  // A lock cycle through the write lock (the writer waits, in a Sync call, for a lock this
+  // thread holds) fails one waiter with DeadlockError, as for Mutex.
   int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
-                          deadline_after(dbl(env, a.v[2], -1)), nullptr, done_arg(env, a.v[3]),
+                          deadline_after(dbl(env, a.v[2], -1)), m, done_arg(env, a.v[3]),
                           [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
   return num(env, code);
 }

@@ -171,7 +171,8 @@ std::string Shared::find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(S
     Shared* next = nullptr;
     for (Blocked* b : r.blocked) {
       // Only a thread blocked in a *Sync call is stuck; a pending promise is not.
-      if (b->thread == owner && b->sync && b->obj->kind() == Kind::Mutex) {
+      if (b->thread == owner && b->sync &&
+          (b->obj->kind() == Kind::Mutex || b->obj->kind() == Kind::RWMutex)) {
         next = b->obj;
         break;
       }

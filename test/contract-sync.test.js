@@ -374,6 +374,29 @@ describe('RWMutex: blocking on a lock the thread holds itself is a DeadlockError
   });
 });
 
+describe('lock cycles through an RWMutex write lock are detected like Mutex cycles', () => {
+  for (const how of ['lockSync', 'rlockSync']) {
+    it(`worker A holds rw and waits for m; worker B holds m and calls rw.${how}`, async () => {
+      const rw = new RWMutex({ name: 'rw' });
+      const m = new Mutex({ name: 'm' });
+      const fl = flags(2);
+      const a = run('lockPairHow', rw, m, 'lockSync', fl, 0, 1);
+      const b = run('lockPairHow', m, rw, how, fl, 1, 0);
+      const [ra, rb] = await Promise.all([a.done(), b.done()]);
+      const failed = [ra, rb].filter((r) => !r.ok);
+      expect(failed.length).toBe(1); // one waiter fails; the other then gets its lock
+      expect(failed[0]).toMatchObject({ name: 'DeadlockError', code: 'ERR_WEFT_DEADLOCK' });
+      expect(failed[0].message).toMatch(/rwmutex 'rw'/);
+      expect(failed[0].message).toMatch(/mutex 'm'/);
+      expect(failed[0].ms).toBeLessThan(14_000); // not the 15 s timeout
+      expect(rw.tryLock()).toBe(true); // everything released
+      rw.unlock();
+      expect(m.tryLock()).toBe(true);
+      m.unlock();
+    });
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 describe("a wrong `this` gets weft's TypeError", () => {
   const cases = [
