@@ -437,6 +437,12 @@ describe('error messages name the object and the operation', () => {
     const m = new Mutex({ name: 'db' });
     await m.lock();
     expect((await rejection(m.lock({ timeout: 10 }))).message).toBe("lock of mutex 'db' timed out after 10 ms");
+    let ran = false;
+    const wl = await rejection(m.withLock(() => { ran = true; }, { timeout: 10 }));
+    expect(wl).toBeInstanceOf(TimeoutError);
+    expect(wl.message).toBe("lock of mutex 'db' timed out after 10 ms");
+    expect(ran).toBe(false);
+    expect(thrown(() => m.withLock(() => 1, { timeout: 'x' }))).toBeInstanceOf(TypeError);
     m.unlock();
     expect(thrown(() => m.unlock()).message).toBe("unlock of unlocked mutex 'db'");
     expect(thrown(() => new Mutex().unlock()).message).toBe('unlock of unlocked mutex');
