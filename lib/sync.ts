@@ -111,12 +111,14 @@ function checkCount(n: unknown, name: string, min: number): number {
   return n;
 }
 
+/** Whether v has a callable `then` (a `then` getter that throws counts as not: never throws). */
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === 'object' || typeof v === 'function') &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === 'function'
-  );
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return false;
+  try {
+    return typeof (v as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -604,6 +606,7 @@ export class Once extends WeftObject {
           throw e;
         }
         if (isThenable(v)) {
+          // Mark a rejection handled: the caller learns of the mistake from the TypeError.
           Promise.resolve(v).catch(() => {});
           const err = new TypeError(`fn of ${label('once', this._h)} returned a Promise in doSync (use do() for an async fn)`);
           this.#finish(err, true);

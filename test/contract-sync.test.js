@@ -195,6 +195,12 @@ describe('Once: results that cannot cross, and async fns given to doSync', () =>
     // Any thenable counts, not only native promises.
     const once2 = new Once();
     expect(thrown(() => once2.doSync(() => ({ then() {} })))).toBeInstanceOf(TypeError);
+    // A `then` getter that throws: not a thenable, and the Once is not left running.
+    const once3 = new Once();
+    const odd = { get then() { throw new Error('then'); } };
+    expect(once3.doSync(() => odd)).toBe(odd);
+    expect(once3.done).toBe(true);
+    expect(thrown(() => once3.doSync(() => 1))).toBeInstanceOf(DataCloneError);
     await delay(20); // let a (wrongly) unhandled rejection surface inside this test
   });
 });
