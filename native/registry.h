@@ -97,9 +97,9 @@ class Shared {
     uint64_t holder = 0;  // obj->holder_thread() at the time of the copy
   };
   static std::vector<BlockedInfo> blocked();
-  // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows owner -> the lock
-  // that owner waits for -> ... and returns a description of the cycle through `thread`, or
-  // "" if there is none. `owner_of` reads a mutex's owner thread.
+  // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows
+  // holder -> the lock that holder waits for in a Sync call -> ... and returns a description
+  // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.
   static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
  private:
