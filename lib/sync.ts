@@ -6,11 +6,11 @@
  */
 import type { InspectOptions } from 'node:util';
 import { decode, encodeOwned } from './codec.js';
-import { DataCloneError, MisuseError, TimeoutError } from './errors.js';
+import { CanceledError, DataCloneError, DeadlineExceededError, MisuseError, TimeoutError } from './errors.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { Code, Kind, native, status, type AsyncResult, type Handle } from './native.js';
 import { WeftObject, registerKind } from './object.js';
-import { abortError, awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
+import { awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
 
 const RESOLVED = Promise.resolve();
@@ -60,11 +60,23 @@ function quoted(h: Handle): string {
   return n === undefined ? '' : ` '${n}'`;
 }
 
-/** Throws for a wait's failure code; a timeout names the operation and the object. */
+/**
+ * The error of a wait ended by `signal` (API.md §0): its reason when that is a weft
+ * `CanceledError` or `DeadlineExceededError`, otherwise a `CanceledError` naming the operation
+ * and the object, with the reason as `cause`.
+ */
+function canceled(signal: AbortSignal, op: string, kind: string, h: Handle): Error {
+  const r: unknown = signal.reason;
+  if (r instanceof CanceledError || r instanceof DeadlineExceededError) return r;
+  return new CanceledError(`${op} of ${label(kind, h)} canceled`, { cause: r });
+}
+
+/** Throws for a wait's failure code; a timeout or an abort names the operation and the object. */
 function fail(code: number, o: ParsedOpts, op: string, kind: string, h: Handle): never {
   if (code === Code.Timeout) {
     throw new TimeoutError(`${op} of ${label(kind, h)} timed out after ${o.timeout} ms`);
   }
+  if (code === Code.Canceled && o.signal !== undefined) throw canceled(o.signal, op, kind, h);
   throwForCode(code, o);
 }
 
@@ -98,7 +110,7 @@ function doneOf(o: ParsedOpts): Handle | undefined {
 function syncResult(code: number, o: ParsedOpts, op: string, kind: string, h: Handle): void {
   if (code === Code.Ok) return;
   if (code === Code.Canceled && o.signal !== undefined) {
-    throw signalSources.get(o.signal)?.err() ?? abortError(o.signal);
+    throw signalSources.get(o.signal)?.err() ?? canceled(o.signal, op, kind, h);
   }
   fail(code, o, op, kind, h);
 }
@@ -168,7 +180,7 @@ export class Mutex extends WeftObject {
   lock(opts?: WaitOpts): Promise<void> {
     if (!(#w in this)) throw notA('Mutex', 'lock');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'lock', 'mutex', this._h));
     if (this.tryLock()) return RESOLVED;
     return asyncWait(native.mutexLock(this._h), o, 'lock', 'mutex', this._h);
   }
@@ -177,7 +189,7 @@ export class Mutex extends WeftObject {
   lockSync(opts?: WaitOpts): void {
     if (!(#w in this)) throw notA('Mutex', 'lockSync');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'lock', 'mutex', this._h);
     if (this.tryLock()) return;
     syncResult(native.mutexLockSync(this._h, o.timeout, doneOf(o)), o, 'lock', 'mutex', this._h);
   }
@@ -264,14 +276,14 @@ export class RWMutex extends WeftObject {
   lock(opts?: WaitOpts): Promise<void> {
     if (!(#brand in this)) throw notA('RWMutex', 'lock');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'lock', 'rwmutex', this._h));
     return asyncWait(native.rwLock(this._h, true), o, 'lock', 'rwmutex', this._h);
   }
   /** Blocking `lock` for worker threads. */
   lockSync(opts?: WaitOpts): void {
     if (!(#brand in this)) throw notA('RWMutex', 'lockSync');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'lock', 'rwmutex', this._h);
     syncResult(native.rwLockSync(this._h, true, o.timeout, doneOf(o)), o, 'lock', 'rwmutex', this._h);
   }
   /** Unlocks the write lock; `MisuseError` if not write-locked (also when read-locked). */
@@ -290,14 +302,14 @@ export class RWMutex extends WeftObject {
   rlock(opts?: WaitOpts): Promise<void> {
     if (!(#brand in this)) throw notA('RWMutex', 'rlock');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'rlock', 'rwmutex', this._h));
     return asyncWait(native.rwLock(this._h, false), o, 'rlock', 'rwmutex', this._h);
   }
   /** Blocking `rlock` for worker threads. */
   rlockSync(opts?: WaitOpts): void {
     if (!(#brand in this)) throw notA('RWMutex', 'rlockSync');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'rlock', 'rwmutex', this._h);
     syncResult(native.rwLockSync(this._h, false, o.timeout, doneOf(o)), o, 'rlock', 'rwmutex', this._h);
   }
   /** Releases a read lock (from any thread); `MisuseError` if none is held. */
@@ -374,7 +386,7 @@ export class WaitGroup extends WeftObject {
   wait(opts?: WaitOpts): Promise<void> {
     if (!(#w in this)) throw notA('WaitGroup', 'wait');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'wait', 'waitgroup', this._h));
     if (Atomics.load(this.#w, 0) === 0) return RESOLVED;
     return asyncWait(native.wgWait(this._h), o, 'wait', 'waitgroup', this._h);
   }
@@ -383,7 +395,7 @@ export class WaitGroup extends WeftObject {
   waitSync(opts?: WaitOpts): void {
     if (!(#w in this)) throw notA('WaitGroup', 'waitSync');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'wait', 'waitgroup', this._h);
     if (Atomics.load(this.#w, 0) === 0) return;
     syncResult(native.wgWaitSync(this._h, o.timeout, doneOf(o)), o, 'wait', 'waitgroup', this._h);
   }
@@ -436,7 +448,7 @@ export class Cond extends WeftObject {
     if (!(#brand in this)) throw notA('Cond', 'wait');
     const o = parseOpts(opts);
     if (!this.mu._locked) throw this.#unlocked();
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'wait', 'cond', this._h));
     const r = native.condWait(this._h);
     if (typeof r === 'number') throw this.#unlocked();
     return awaitPending(r, status[1]!, o).then(async ([code]) => {
@@ -450,7 +462,7 @@ export class Cond extends WeftObject {
     if (!(#brand in this)) throw notA('Cond', 'waitSync');
     const o = parseOpts(opts);
     if (!this.mu._locked) throw this.#unlocked();
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'wait', 'cond', this._h);
     const code = native.condWaitSync(this._h, o.timeout, doneOf(o));
     if (code === Code.Misuse) throw this.#unlocked();
     syncResult(code, o, 'wait', 'cond', this._h);
@@ -549,7 +561,7 @@ export class Once extends WeftObject {
     if (!(#brand in this)) throw notA('Once', 'do');
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'do', 'once', this._h));
     return this.#do(fn, o);
   }
 
@@ -593,7 +605,7 @@ export class Once extends WeftObject {
     if (!(#brand in this)) throw notA('Once', 'doSync');
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'do', 'once', this._h);
     const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
     for (;;) {
       const st = native.onceEnter(this._h);
@@ -681,7 +693,7 @@ export class Semaphore extends WeftObject {
     if (!(#brand in this)) throw notA('Semaphore', 'acquire');
     const k = this.#n(n);
     const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'acquire', 'semaphore', this._h));
     return asyncWait(native.semAcquire(this._h, k), o, 'acquire', 'semaphore', this._h);
   }
 
@@ -690,7 +702,7 @@ export class Semaphore extends WeftObject {
     if (!(#brand in this)) throw notA('Semaphore', 'acquireSync');
     const k = this.#n(n);
     const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.signal?.aborted) throw canceled(o.signal, 'acquire', 'semaphore', this._h);
     syncResult(native.semAcquireSync(this._h, k, o.timeout, doneOf(o)), o, 'acquire', 'semaphore', this._h);
   }
 

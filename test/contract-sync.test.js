@@ -119,6 +119,7 @@ describe('Once: do/doSync take { signal, timeout } for the wait', () => {
     const e = await rejection(p.promise);
     expect(e).toBeInstanceOf(CanceledError);
     expect(e.cause).toBe('stop');
+    expect(e.message).toBe('do of once canceled');
     setFlag(fl, 1);
     expect(await holder.done()).toBe(1);
     expect(once.doSync(() => 3)).toBe(1);
@@ -470,6 +471,38 @@ describe('error messages name the object and the operation', () => {
     await c.mu.lock();
     expect((await rejection(c.wait({ timeout: 5 }))).message).toBe("wait of cond 'c' timed out after 5 ms");
     expect(c.mu.tryLock()).toBe(false); // re-locked
+    c.mu.unlock();
+
+    // Aborts: a CanceledError naming the operation, the reason as its cause.
+    const ac = new AbortController();
+    ac.abort('why');
+    for (const [f, msg] of [
+      [() => m.lock({ signal: ac.signal }), "lock of mutex 'db' canceled"],
+      [() => rw.rlock({ signal: ac.signal }), "rlock of rwmutex 'rw' canceled"],
+      [() => s.acquire(1, { signal: ac.signal }), "acquire of semaphore 's' canceled"],
+    ]) {
+      const e = await rejection(f());
+      expect(e).toBeInstanceOf(CanceledError);
+      expect(e.message).toBe(msg);
+      expect(e.cause).toBe('why');
+    }
+    const e = thrown(() => wg.waitSync({ signal: ac.signal }));
+    expect(e.message).toBe("wait of waitgroup 'wg' canceled");
+    const ac2 = new AbortController();
+    const p = m.lock();
+    await p;
+    const pending = m.lock({ signal: ac2.signal });
+    ac2.abort(new Error('later'));
+    const e2 = await rejection(pending);
+    expect(e2.message).toBe("lock of mutex 'db' canceled");
+    expect(e2.cause.message).toBe('later');
+    // A context's own error is kept as is.
+    const [ctx, cancel] = withCancel(background());
+    cancel();
+    const e3 = await rejection(m.lock({ signal: ctx.signal }));
+    expect(e3).toBeInstanceOf(CanceledError);
+    expect(e3.message).not.toMatch(/mutex/);
+    m.unlock();
   });
 
   it('a worker sees the names given on main (in messages, name and inspect)', async () => {
