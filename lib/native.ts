@@ -71,6 +71,7 @@ export interface Native {
   rwLockSync(h: Handle, writer: boolean, timeout: number, done?: Handle): number;
   rwLock(h: Handle, writer: boolean): number | Promise<AsyncResult>;
   rwUnlock(h: Handle, writer: boolean): boolean;
+  rwState(h: Handle): [readers: number, writer: number, writerThread: number, queued: number];
   wgNew(name: string | undefined): Handle;
   wgWords(h: Handle): ArrayBuffer;
   wgWake(h: Handle): void;
@@ -78,21 +79,23 @@ export interface Native {
   wgWait(h: Handle): number | Promise<AsyncResult>;
   semNew(size: number, name: string | undefined): Handle;
   semSize(h: Handle): number;
+  semState(h: Handle): [available: number, queued: number];
   semTry(h: Handle, n: number): boolean;
   semAcquireSync(h: Handle, n: number, timeout: number, done?: Handle): number;
   semAcquire(h: Handle, n: number): number | Promise<AsyncResult>;
   semRelease(h: Handle, n: number): boolean;
-  condNew(mu: Handle): Handle;
+  condNew(mu: Handle, name: string | undefined): Handle;
+  condWaiters(h: Handle): number;
   condMutex(h: Handle): Handle;
   condWaitSync(h: Handle, timeout: number, done?: Handle): number;
   condWait(h: Handle): number | Promise<AsyncResult>;
   condSignal(h: Handle, all: boolean): void;
-  onceNew(): Handle;
+  onceNew(name: string | undefined): Handle;
   onceEnter(h: Handle): number;
-  onceWaitSync(h: Handle, timeout: number): number;
+  onceWaitSync(h: Handle, timeout: number, done?: Handle): number;
   onceWait(h: Handle): number | Promise<AsyncResult>;
-  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, isError: boolean): void;
-  onceResult(h: Handle): [Uint8Array, Handle[], boolean] | null;
+  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, outcome: number): void;
+  onceResult(h: Handle): [Uint8Array, Handle[], number] | null;
   onceState(h: Handle): number;
   atomNew(v: bigint, isBool: boolean): Handle;
   atomWords(h: Handle): ArrayBuffer;
@@ -105,12 +108,13 @@ export interface Native {
   valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;
   valueCas(h: Handle, version: number, bytes: Uint8Array, refs: Handle[] | undefined): boolean;
   progNew(): Handle;
-  progAdd(h: Handle, n: number): void;
+  progAdd(h: Handle, n: number): boolean;
   progGet(h: Handle): [number, number];
-  dump(): { thread: number; op: string; object: string; sinceMs: number }[];
+  dump(): { thread: number; op: string; object: string; sinceMs: number; holder?: number; holderExited?: boolean }[];
   lastError(): string;
   threadId(): number;
   setName(h: Handle, name: string): void;
+  objName(h: Handle): string;
 }
 
 /** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */

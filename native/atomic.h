@@ -50,10 +50,13 @@ class AtomicValue final : public Shared {
 class ProgressMeter final : public Shared {
  public:
   ProgressMeter() : Shared(Kind::Progress) {}
-  void progress(double n, double at_ms) {
+  // false (nothing changed): the count would pass 2^53 - 1 (no longer exact as a number).
+  bool progress(double n, double at_ms) {
     std::lock_guard<std::mutex> g(mu_);
+    if (count_ + n > 9007199254740991.0) return false;
     count_ += n;
     at_ = at_ms;
+    return true;
   }
   void get(double* count, double* at) {
     std::lock_guard<std::mutex> g(mu_);

@@ -174,8 +174,8 @@ napi_value js_prog_add(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
   if (!p) return nullptr;
-  p->progress(dbl(env, a.v[1], 1), epoch_ms());
-  return nullptr;
+  // false: the count would leave the safe-integer range (nothing changed)
+  return boolean(env, p->progress(dbl(env, a.v[1], 1), epoch_ms()));
 }
 
 // progGet(h) -> [count, at]
@@ -208,6 +208,11 @@ napi_value js_dump(napi_env env, napi_callback_info) {
     napi_create_string_utf8(env, list[i].object.c_str(), NAPI_AUTO_LENGTH, &s);
     napi_set_named_property(env, o, "object", s);
     napi_set_named_property(env, o, "sinceMs", num(env, double(now - list[i].since_ns) / 1e6));
+    if (list[i].holder != 0) {  // a Mutex or RWMutex write lock: who holds it, and is it alive
+      napi_set_named_property(env, o, "holder", num(env, double(list[i].holder)));
+      napi_set_named_property(env, o, "holderExited",
+                              boolean(env, !thread_alive(list[i].holder)));
+    }
     napi_set_element(env, arr, uint32_t(i), o);
   }
   return arr;
@@ -223,6 +228,16 @@ napi_value js_last_error(napi_env env, napi_callback_info info) {
 napi_value js_thread_id(napi_env env, napi_callback_info info) {
   Args<0> a(env, info);
   return num(env, double(a.tc->thread_id));
+}
+
+// objName(h) -> the name given at creation ("" if none), on any thread
+napi_value js_obj_name(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Shared* s = unwrap_handle(env, a.v[0], Kind(0), "expected a weft object");
+  if (!s) return nullptr;
+  napi_value r;
+  napi_create_string_utf8(env, s->name().c_str(), s->name().size(), &r);
+  return r;
 }
 
 napi_value js_set_name(napi_env env, napi_callback_info info) {
@@ -244,7 +259,7 @@ void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc) 
       FN("valueStore", js_value_store), FN("valueCas", js_value_cas),
       FN("progNew", js_prog_new), FN("progAdd", js_prog_add), FN("progGet", js_prog_get),
       FN("dump", js_dump), FN("lastError", js_last_error), FN("threadId", js_thread_id),
-      FN("setName", js_set_name),
+      FN("setName", js_set_name), FN("objName", js_obj_name),
   };
 #undef FN
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

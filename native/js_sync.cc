@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "channel.h"
 #include "handle.h"
@@ -17,6 +19,28 @@ namespace weft {
 
 namespace {
 
+// Ids of the threads whose weft environment is still alive (dump() marks a lock holder that
+// is gone). Leaked on purpose, like the registry: threads may exit while the process does.
+struct LiveThreads {
+  std::mutex mu;
+  std::unordered_set<uint64_t> ids;  // guarded by mu
+};
+LiveThreads& live_threads() {
+  static LiveThreads* l = new LiveThreads();
+  return *l;
+}
+
+void thread_gone(void* arg) {
+  LiveThreads& l = live_threads();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.ids.erase(uint64_t(reinterpret_cast<uintptr_t>(arg)));
+}
+
+// "mutex 'db'" or "mutex": how messages name an object.
+std::string describe(Shared* o) {
+  return std::string(kind_name(o->kind())) + (o->name().empty() ? "" : " '" + o->name() + "'");
+}
+
 template <class T>
 napi_value named(napi_env env, T* o, napi_value name) {
   o->set_name(str(env, name));
@@ -28,16 +52,17 @@ napi_value named(napi_env env, T* o, napi_value name) {
 
 struct Probe {
   ThreadCtx* tc;
-  Mutex* deadlock_on;  // lockSync: check for a lock cycle every slice
+  Shared* deadlock_on;  // lockSync/rlockSync: check for a lock cycle every slice
   std::string cycle;
 };
 
-int32_t mutex_owner(Shared* s) { return static_cast<Mutex*>(s)->owner(); }
+// The thread holding a Mutex or an RWMutex's write lock (0: none or unknown), for the cycle check.
+int32_t holder_of(Shared* s) { return int32_t(s->holder_thread()); }
 
 bool probe_fn(void* arg) {
   auto* p = static_cast<Probe*>(arg);
   if (p->deadlock_on != nullptr) {
-    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, mutex_owner);
+    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, holder_of);
     if (!p->cycle.empty()) return true;
   }
   return ThreadCtx::stop_probe(p->tc);
@@ -49,7 +74,7 @@ bool probe_fn(void* arg) {
 // claims it and the wait ends with kCodeCanceled, having taken nothing. Returns a code.
 template <class Take>
 int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
-                 uint64_t deadline, Mutex* deadlock_on, Channel* done, Take take) {
+                 uint64_t deadline, Shared* deadlock_on, Channel* done, Take take) {
   Probe probe{tc, deadlock_on, {}};
   bool first = true;
   for (;;) {
@@ -85,7 +110,7 @@ int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
     Shared::block_begin(&b);
     bool completed = false;
     if (deadlock_on != nullptr) {
-      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, mutex_owner);
+      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, holder_of);
       if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     } else {
       completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
@@ -230,7 +255,8 @@ napi_value js_rw_try(napi_env env, napi_callback_info info) {
   if (!m) return nullptr;
   bool writer = false;
   napi_get_value_bool(env, a.v[1], &writer);
-  return boolean(env, writer ? m->try_lock() : m->try_rlock());
+  uint64_t me = a.tc->thread_id;
+  return boolean(env, writer ? m->try_lock(me) : m->try_rlock(me));
 }
 
 // rwLockSync(h, writer, timeout, done?) -> code
@@ -240,10 +266,24 @@ napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
   if (!m) return nullptr;
   bool writer = false;
   napi_get_value_bool(env, a.v[1], &writer);
+  // A blocking lock on a lock this thread holds could only be released by another thread on
+  // its behalf; like Mutex's self-lock, report it instead of hanging (Go deadlocks here too).
+  // Only this thread changes what it holds itself, so the check cannot go stale before we queue.
+  RWMutex::Held held = m->held_by(a.tc->thread_id);
+  if (held != RWMutex::kHoldsNothing) {
+    a.tc->last_error = "thread " + std::to_string(a.tc->thread_id) + " calls " +
+                       (writer ? "lockSync" : "rlockSync") + " on " + describe(m) +
+                       (held == RWMutex::kHoldsWrite
+                            ? " whose write lock it holds"
+                            : " while holding a read lock on it (a read lock cannot be upgraded)");
+    return num(env, kCodeDeadlock);
+  }
   SyncRec rec;
   rec.n = writer ? 1 : 0;
+  // A lock cycle through the write lock (the writer waits, in a Sync call, for a lock this
+  // thread holds) fails one waiter with DeadlockError, as for Mutex.
   int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
-                          deadline_after(dbl(env, a.v[2], -1)), nullptr, done_arg(env, a.v[3]),
+                          deadline_after(dbl(env, a.v[2], -1)), m, done_arg(env, a.v[3]),
                           [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
   return num(env, code);
 }
@@ -265,7 +305,7 @@ napi_value js_rw_unlock(napi_env env, napi_callback_info info) {
   if (!m) return nullptr;
   bool writer = false;
   napi_get_value_bool(env, a.v[1], &writer);
-  return boolean(env, writer ? m->unlock() : m->runlock());
+  return boolean(env, writer ? m->unlock() : m->runlock(a.tc->thread_id));
 }
 
 // ---- WaitGroup ---------------------------------------------------------------------------
@@ -351,10 +391,18 @@ napi_value js_sem_release(napi_env env, napi_callback_info info) {
 // ---- Cond --------------------------------------------------------------------------------
 
 napi_value js_cond_new(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
+  Args<2> a(env, info);
   Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
   if (!m) return nullptr;
-  return make_handle(env, new Cond(m));
+  return named(env, new Cond(m), a.v[1]);
+}
+
+// condWaiters(h) -> number queued
+napi_value js_cond_waiters(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  if (!c) return nullptr;
+  return num(env, double(c->waiters()));
 }
 
 // condWaitSync(h, timeout) -> code; the mutex is held again when it returns (any code) unless
@@ -415,6 +463,36 @@ napi_value js_cond_mutex(napi_env env, napi_callback_info info) {
   return make_handle(env, c->mutex());
 }
 
+// semState(h) -> [available, queued]
+napi_value js_sem_state(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  if (!s) return nullptr;
+  int64_t avail = 0;
+  size_t queued = 0;
+  s->state(&avail, &queued);
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, num(env, double(avail)));
+  napi_set_element(env, arr, 1, num(env, double(queued)));
+  return arr;
+}
+
+// rwState(h) -> [readers, writer (0/1), writer thread (0: none/unknown), queued]
+napi_value js_rw_state(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
+  if (!m) return nullptr;
+  RWMutex::State st = m->state();
+  napi_value arr;
+  napi_create_array_with_length(env, 4, &arr);
+  napi_set_element(env, arr, 0, num(env, double(st.readers)));
+  napi_set_element(env, arr, 1, num(env, st.writer ? 1 : 0));
+  napi_set_element(env, arr, 2, num(env, double(st.writer ? m->holder_thread() : 0)));
+  napi_set_element(env, arr, 3, num(env, double(st.queued)));
+  return arr;
+}
+
 napi_value js_sem_size(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
@@ -434,7 +512,10 @@ napi_value js_cond_signal(napi_env env, napi_callback_info info) {
 
 // ---- Once --------------------------------------------------------------------------------
 
-napi_value js_once_new(napi_env env, napi_callback_info) { return make_handle(env, new Once()); }
+napi_value js_once_new(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  return named(env, new Once(), a.v[0]);
+}
 
 // onceEnter(h) -> 0: run fn now; 2: done (read onceResult)
 napi_value js_once_enter(napi_env env, napi_callback_info info) {
@@ -449,15 +530,26 @@ napi_value js_once_enter(napi_env env, napi_callback_info info) {
   return num(env, st);
 }
 
-// onceWaitSync(h, timeout) -> code (kCodeRetry: the runner exited; call onceEnter again)
+// onceWaitSync(h, timeout, done?) -> code (kCodeRetry: the runner exited; call onceEnter
+// again; kCodeDeadlock: this very thread is running fn, see lastError())
 napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
+  Args<3> a(env, info);
   Once* o = obj<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
+  // fn is running on this thread (a recursive doSync, or a do() whose fn awaits): only this
+  // thread can finish it, and it would be blocked. Only this thread can make it stop being
+  // the runner, so the answer cannot change before we queue.
+  if (o->running_on(a.tc->thread_id)) {
+    a.tc->last_error = "thread " + std::to_string(a.tc->thread_id) + " calls doSync on " +
+                       describe(o) +
+                       " whose fn it is running itself (a recursive doSync, or an unfinished "
+                       "do() on this thread that only its event loop can finish)";
+    return num(env, kCodeDeadlock);
+  }
   SyncRec rec;
   bool retry = false;
   int32_t code = block_on(a.tc, o, "do", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
-                          nullptr, [o, &retry, tc = a.tc](SyncRec* r, bool first) {
+                          done_arg(env, a.v[2]), [o, &retry, tc = a.tc](SyncRec* r, bool first) {
                             if (!first) {
                               retry = true;
                               return true;
@@ -484,16 +576,16 @@ napi_value js_once_wait(napi_env env, napi_callback_info info) {
   return a.tc->start_sync_async(op, "do");
 }
 
-// onceFinish(h, bytes, refs, isError)
+// onceFinish(h, bytes, refs, outcome: Once::Outcome)
 napi_value js_once_finish(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Once* o = obj<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   Message* m = message_from(env, a.v[1], a.v[2]);
   if (!m) return nullptr;
-  bool err = false;
-  napi_get_value_bool(env, a.v[3], &err);
-  o->finish(m, err);
+  int32_t outcome = int32_t(dbl(env, a.v[3]));
+  if (outcome < Once::kValue || outcome > Once::kCloneError) outcome = Once::kError;
+  o->finish(m, Once::Outcome(outcome));
   auto& ro = a.tc->running_onces;
   for (size_t i = 0; i < ro.size(); i++) {
     if (ro[i] == o) {
@@ -505,7 +597,7 @@ napi_value js_once_finish(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// onceResult(h) -> [Uint8Array, refs, isError] | null
+// onceResult(h) -> [Uint8Array, refs, outcome: Once::Outcome] | null
 napi_value js_once_result(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Once* o = obj<Once>(env, a.v[0], Kind::Once);
@@ -516,7 +608,7 @@ napi_value js_once_result(napi_env env, napi_callback_info info) {
     return n;
   }
   napi_value pair = message_to_js(env, o->result());
-  napi_set_element(env, pair, 2, boolean(env, o->is_error()));
+  napi_set_element(env, pair, 2, num(env, o->outcome()));
   return pair;
 }
 
@@ -529,7 +621,19 @@ napi_value js_once_state(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+bool thread_alive(uint64_t id) {
+  LiveThreads& l = live_threads();
+  std::lock_guard<std::mutex> g(l.mu);
+  return l.ids.count(id) != 0;
+}
+
 void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
+  {
+    LiveThreads& l = live_threads();
+    std::lock_guard<std::mutex> g(l.mu);
+    l.ids.insert(tc->thread_id);
+  }
+  napi_add_env_cleanup_hook(env, thread_gone, reinterpret_cast<void*>(uintptr_t(tc->thread_id)));
 #define FN(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, tc}
   napi_property_descriptor props[] = {
       FN("mutexNew", js_mutex_new), FN("mutexWords", js_mutex_words),
@@ -548,7 +652,8 @@ void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
       FN("onceNew", js_once_new), FN("onceEnter", js_once_enter),
       FN("onceWaitSync", js_once_wait_sync), FN("onceWait", js_once_wait),
       FN("onceFinish", js_once_finish), FN("onceResult", js_once_result),
-      FN("onceState", js_once_state),
+      FN("onceState", js_once_state), FN("condWaiters", js_cond_waiters),
+      FN("semState", js_sem_state), FN("rwState", js_rw_state),
   };
 #undef FN
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

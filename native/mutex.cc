@@ -90,17 +90,30 @@ void Mutex::abandon(SyncRec* r) {
 
 RWMutex::RWMutex() : SyncPrim(Kind::RWMutex) {}
 
-bool RWMutex::try_lock() {
+void RWMutex::add_reader_locked(uint64_t thread) {
+  readers_++;
+  if (readers_unknown_) return;
+  for (auto& [t, n] : reader_threads_) {
+    if (t == thread) {
+      n++;
+      return;
+    }
+  }
+  reader_threads_.emplace_back(thread, 1);
+}
+
+bool RWMutex::try_lock(uint64_t thread) {
   std::lock_guard<std::mutex> g(mu_);
   if (writer_ || readers_ > 0 || q_.size > 0) return false;
   writer_ = true;
+  writer_thread_.store(thread, std::memory_order_relaxed);
   return true;
 }
 
-bool RWMutex::try_rlock() {
+bool RWMutex::try_rlock(uint64_t thread) {
   std::lock_guard<std::mutex> g(mu_);
   if (writer_ || waiting_writers_ > 0) return false;
-  readers_++;
+  add_reader_locked(thread);
   return true;
 }
 
@@ -109,11 +122,12 @@ bool RWMutex::lock_or_queue(SyncRec* r) {
   if (r->n == 1) {
     if (!writer_ && readers_ == 0 && q_.size == 0) {
       writer_ = true;
+      writer_thread_.store(r->thread, std::memory_order_relaxed);
       return true;
     }
     waiting_writers_++;
   } else if (!writer_ && waiting_writers_ == 0) {
-    readers_++;
+    add_reader_locked(r->thread);
     return true;
   }
   if (r->since_ns == 0) r->since_ns = now_ns();
@@ -133,13 +147,14 @@ void RWMutex::grant_locked() {
       if (h->w->try_claim_index(0)) {
         h->grant = Grant::kGranted;
         writer_ = true;
+        writer_thread_.store(h->thread, std::memory_order_relaxed);
         complete(h->w);
       }
     } else {
       q_.remove(h);
       if (h->w->try_claim_index(0)) {
         h->grant = Grant::kGranted;
-        readers_++;
+        add_reader_locked(h->thread);
         complete(h->w);
       }
     }
@@ -150,16 +165,51 @@ bool RWMutex::unlock() {
   std::lock_guard<std::mutex> g(mu_);
   if (!writer_) return false;
   writer_ = false;
+  writer_thread_.store(0, std::memory_order_relaxed);
   grant_locked();
   return true;
 }
 
-bool RWMutex::runlock() {
+bool RWMutex::runlock(uint64_t thread) {
   std::lock_guard<std::mutex> g(mu_);
   if (readers_ == 0) return false;
   readers_--;
-  if (readers_ == 0) grant_locked();
+  if (readers_ == 0) {
+    reader_threads_.clear();
+    readers_unknown_ = false;
+    grant_locked();
+    return true;
+  }
+  if (readers_unknown_) return true;
+  // Not owned: any thread may runlock. Take it from the caller's own read locks, else from the
+  // only thread holding any; with several candidates, who still holds what is unknown.
+  size_t pick = reader_threads_.size();
+  for (size_t i = 0; i < reader_threads_.size(); i++) {
+    if (reader_threads_[i].first == thread) pick = i;
+  }
+  if (pick == reader_threads_.size() && reader_threads_.size() == 1) pick = 0;
+  if (pick == reader_threads_.size()) {
+    readers_unknown_ = true;
+    reader_threads_.clear();
+  } else if (--reader_threads_[pick].second == 0) {
+    reader_threads_.erase(reader_threads_.begin() + long(pick));
+  }
   return true;
+}
+
+RWMutex::Held RWMutex::held_by(uint64_t thread) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (writer_ && writer_thread_.load(std::memory_order_relaxed) == thread) return kHoldsWrite;
+  if (readers_unknown_) return kHoldsNothing;
+  for (auto& [t, n] : reader_threads_) {
+    if (t == thread && n > 0) return kHoldsRead;
+  }
+  return kHoldsNothing;
+}
+
+RWMutex::State RWMutex::state() {
+  std::lock_guard<std::mutex> g(mu_);
+  return State{readers_, writer_, q_.size};
 }
 
 void RWMutex::unlink(SyncRec* r) {
@@ -172,7 +222,7 @@ void RWMutex::unlink(SyncRec* r) {
 
 void RWMutex::abandon(SyncRec* r) {
   if (r->grant != Grant::kGranted) return;
-  if (r->n == 1) unlock(); else runlock();
+  if (r->n == 1) unlock(); else runlock(r->thread);
 }
 
 }  // namespace weft

@@ -14,13 +14,21 @@
 // word, so an unlock either sees the waiter (and takes the slow path) or happens before the
 // waiter's own CAS attempt, which then succeeds. No wake-up can be lost.
 //
+// The holder shown by dump() is words[2] (Mutex) or the thread that took the write lock
+// (RWMutex): the thread that locked it, or the waiter it was handed to. Neither is owned by a
+// thread (any thread may unlock), so an unlock by another thread simply clears it.
+//
 // RWMutex: writer-preferring, all under its internal lock (a new reader queues while a writer
-// waits); one native call per operation.
+// waits); one native call per operation. It also remembers which threads hold read locks, as
+// long as that is unambiguous (see runlock()), so a thread blocking on a lock it holds itself
+// is reported as a deadlock instead of hanging.
 #pragma once
 
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "waitq.h"
 
@@ -32,6 +40,10 @@ class Mutex final : public SyncPrim {
   std::atomic<int32_t>* words() { return words_; }
   bool locked() const { return (words_[0].load(std::memory_order_acquire) & 1) != 0; }
   int32_t owner() const { return words_[2].load(std::memory_order_relaxed); }
+  // owner() while locked. JavaScript writes words[2] right after its locking CAS and clears it
+  // right before its unlocking CAS (plain stores: a hint, never used for correctness), so a
+  // locked mutex may briefly show 0 (unknown).
+  uint64_t holder_thread() const override { return locked() ? uint64_t(uint32_t(owner())) : 0; }
   bool try_lock(int32_t thread);
   // Slow path: takes the lock (true) or queues r (false; the caller parks). `front` re-queues
   // a woken waiter ahead of the others, as Go does.
@@ -53,22 +65,44 @@ class Mutex final : public SyncPrim {
 class RWMutex final : public SyncPrim {
  public:
   RWMutex();
-  bool try_lock();
-  bool try_rlock();
-  // Take (true) or queue r (false). r->n: 1 writer, 0 reader.
+  bool try_lock(uint64_t thread);
+  bool try_rlock(uint64_t thread);
+  // Take (true) or queue r (false). r->n: 1 writer, 0 reader; r->thread: the caller.
   bool lock_or_queue(SyncRec* r);
-  bool unlock();   // false: misuse (not write-locked)
-  bool runlock();  // false: misuse (not read-locked)
+  bool unlock();                   // false: misuse (not write-locked)
+  bool runlock(uint64_t thread);   // false: misuse (not read-locked)
   void unlink(SyncRec* r) override;
   void abandon(SyncRec* r) override;
+  // What `thread` holds itself (a blocking lock by it would wait for itself): kHoldsWrite,
+  // kHoldsRead (only reported while the readers are known), or kHoldsNothing.
+  enum Held : int32_t { kHoldsNothing = 0, kHoldsWrite = 1, kHoldsRead = 2 };
+  Held held_by(uint64_t thread);
+  uint64_t holder_thread() const override {
+    // Relaxed: a diagnostic hint; the authoritative state is writer_ under mu_.
+    return writer_thread_.load(std::memory_order_relaxed);
+  }
+  struct State {
+    int64_t readers;
+    bool writer;
+    size_t queued;
+  };
+  State state();
 
  private:
   void grant_locked();
+  void add_reader_locked(uint64_t thread);
   std::mutex mu_;
   SyncQueue q_;          // guarded by mu_
   int64_t readers_ = 0;  // guarded by mu_
   bool writer_ = false;  // guarded by mu_
   int64_t waiting_writers_ = 0;  // guarded by mu_
+  // The write-lock holder: written under mu_, read relaxed by holder_thread().
+  std::atomic<uint64_t> writer_thread_{0};
+  // Read locks per thread (thread, count), while every read lock held can be attributed to a
+  // thread; a runlock by a thread holding none, while several threads hold read locks, makes
+  // that unknowable (readers_unknown_) until the read count drops back to zero.
+  std::vector<std::pair<uint64_t, int64_t>> reader_threads_;  // guarded by mu_
+  bool readers_unknown_ = false;                                // guarded by mu_
 };
 
 }  // namespace weft

@@ -148,7 +148,7 @@ std::vector<Shared::BlockedInfo> Shared::blocked() {
   for (Blocked* b : r.blocked) {
     std::string obj = kind_name(b->obj->kind());
     if (!b->obj->name().empty()) obj += " " + b->obj->name();
-    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns});
+    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns, b->obj->holder_thread()});
   }
   return out;
 }
@@ -171,7 +171,8 @@ std::string Shared::find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(S
     Shared* next = nullptr;
     for (Blocked* b : r.blocked) {
       // Only a thread blocked in a *Sync call is stuck; a pending promise is not.
-      if (b->thread == owner && b->sync && b->obj->kind() == Kind::Mutex) {
+      if (b->thread == owner && b->sync &&
+          (b->obj->kind() == Kind::Mutex || b->obj->kind() == Kind::RWMutex)) {
         next = b->obj;
         break;
       }

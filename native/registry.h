@@ -48,6 +48,9 @@ class Shared {
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
   uint64_t id() const { return id_; }
+  // The thread holding it (a Mutex or an RWMutex's write lock), 0 if none or unknown; a
+  // diagnostic hint for dump(), read without the object's lock.
+  virtual uint64_t holder_thread() const { return 0; }
 
   // Adds a reference unless the count already reached zero (the object is being destroyed);
   // for holders of non-owning pointers (a context's list of children).
@@ -91,11 +94,12 @@ class Shared {
     std::string op;
     std::string object;
     uint64_t since_ns;
+    uint64_t holder = 0;  // obj->holder_thread() at the time of the copy
   };
   static std::vector<BlockedInfo> blocked();
-  // Lock-cycle check for a thread about to wait for `m` (a Mutex): follows owner -> the mutex
-  // that owner waits for -> ... and returns a description of the cycle through `thread`, or
-  // "" if there is none. `owner_of` reads a mutex's owner thread.
+  // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows
+  // holder -> the lock that holder waits for in a Sync call -> ... and returns a description
+  // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.
   static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
  private:

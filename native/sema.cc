@@ -77,6 +77,12 @@ bool Semaphore::release(int64_t n) {
   return true;
 }
 
+void Semaphore::state(int64_t* avail, size_t* queued) {
+  std::lock_guard<std::mutex> g(mu_);
+  *avail = avail_;
+  *queued = q_.size;
+}
+
 void Semaphore::unlink(SyncRec* r) {
   std::lock_guard<std::mutex> g(mu_);
   if (!r->queued) return;
@@ -108,6 +114,11 @@ void Cond::signal() {
 void Cond::broadcast() {
   std::lock_guard<std::mutex> g(mu_);
   while (SyncRec* r = q_.claim_front(Grant::kDone)) complete(r->w);
+}
+
+size_t Cond::waiters() {
+  std::lock_guard<std::mutex> g(mu_);
+  return q_.size;
 }
 
 void Cond::unlink(SyncRec* r) {
@@ -145,14 +156,19 @@ int32_t Once::enter(uint64_t thread, SyncRec* r) {
   return kRunning;
 }
 
-void Once::finish(Message* result, bool is_error) {
+bool Once::running_on(uint64_t thread) {
+  std::lock_guard<std::mutex> g(mu_);
+  return state_ == kRunning && runner_ == thread;
+}
+
+void Once::finish(Message* result, Outcome outcome) {
   std::lock_guard<std::mutex> g(mu_);
   if (state_ != kRunning) {
     delete result;
     return;
   }
   result_ = result;
-  is_error_ = is_error;
+  outcome_ = outcome;
   state_ = kDone;
   while (SyncRec* r = q_.claim_front(Grant::kDone)) complete(r->w);
 }

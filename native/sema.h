@@ -40,6 +40,8 @@ class Semaphore final : public SyncPrim {
   bool try_acquire(int64_t n);
   bool acquire_or_queue(SyncRec* r);  // r->n permits
   bool release(int64_t n);            // false: more than acquired (misuse; nothing changed)
+  // Permits available now and acquires queued (diagnostics).
+  void state(int64_t* avail, size_t* queued);
   void unlink(SyncRec* r) override;
   void abandon(SyncRec* r) override;
 
@@ -62,6 +64,7 @@ class Cond final : public SyncPrim {
   void queue(SyncRec* r);
   void signal();
   void broadcast();
+  size_t waiters();  // queued now (diagnostics)
   void unlink(SyncRec* r) override;
   void abandon(SyncRec* r) override;
 
@@ -77,16 +80,21 @@ class Cond final : public SyncPrim {
 class Once final : public SyncPrim {
  public:
   enum State : int32_t { kIdle = 0, kRunning = 1, kDone = 2 };
+  // What the kept outcome is: fn's value, the error it threw, or the message of the
+  // DataCloneError its value or error raised (so later callers can rethrow one).
+  enum Outcome : int32_t { kValue = 0, kError = 1, kCloneError = 2 };
   Once();
   ~Once() override;
   // kIdle: the caller must run fn now (state became kRunning for `thread`); kDone: read the
   // result; kRunning: someone else runs it — queue r (returns kRunning) and wait.
   int32_t enter(uint64_t thread, SyncRec* r);
-  void finish(Message* result, bool is_error);  // adopts result
+  void finish(Message* result, Outcome outcome);  // adopts result
   void runner_exited(uint64_t thread);          // back to idle, waiters retry
   State state();
+  // Whether `thread` is the one running fn now (a blocking wait by it would never end).
+  bool running_on(uint64_t thread);
   const Message* result() const { return result_; }
-  bool is_error() const { return is_error_; }
+  Outcome outcome() const { return outcome_; }
   void unlink(SyncRec* r) override;
   void abandon(SyncRec* r) override;
 
@@ -95,7 +103,7 @@ class Once final : public SyncPrim {
   State state_ = kIdle;      // guarded by mu_
   uint64_t runner_ = 0;      // guarded by mu_
   Message* result_ = nullptr;  // written once under mu_ before state_ = kDone
-  bool is_error_ = false;
+  Outcome outcome_ = kValue;  // written once under mu_ before state_ = kDone
   SyncQueue q_;  // guarded by mu_
 };
 
