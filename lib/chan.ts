@@ -4,7 +4,7 @@
  */
 import { ClosedChannelError } from './errors.js';
 import { decode, encode } from './codec.js';
-import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle } from './native.js';
+import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle, opId } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type WaitOpts } from './options.js';
@@ -218,7 +218,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     if (typeof r === 'number') {
       return r === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError());
     }
-    return awaitPending(r, status[1]!, o).then(([code]) => {
+    return awaitPending(r, opId(), o).then(([code]) => {
       if (code !== Code.Ok) throwForCode(code, o);
     });
   }
@@ -264,7 +264,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const code = status[0];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
     if (code === Code.Closed) return Promise.resolve({ value: undefined, ok: false });
-    return awaitPending(r as Promise<AsyncResult>, status[1]!, o).then(([c, , v]) => {
+    return awaitPending(r as Promise<AsyncResult>, opId(), o).then(([c, , v]) => {
       if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
       if (c === Code.Closed) return { value: undefined, ok: false };
       return throwForCode(c, o);

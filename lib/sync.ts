@@ -6,7 +6,7 @@
  */
 import { decode, encodeOwned } from './codec.js';
 import { DataCloneError, MisuseError } from './errors.js';
-import { Code, Kind, native, status, type AsyncResult, type Handle } from './native.js';
+import { Code, Kind, native, status, type AsyncResult, type Handle, opId } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { abortError, awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
@@ -38,7 +38,7 @@ function take(): Handle | undefined {
 /** Settles an async wait whose native call returned a code or a pending Promise. */
 function asyncWait(r: number | Promise<AsyncResult>, o: ParsedOpts): Promise<void> {
   if (typeof r === 'number') return r === Code.Ok ? RESOLVED : Promise.reject(codeError(r, o));
-  return awaitPending(r, status[1]!, o).then(([code]) => {
+  return awaitPending(r, opId(), o).then(([code]) => {
     if (code !== Code.Ok) throwForCode(code, o);
   });
 }
@@ -292,7 +292,7 @@ export class Cond extends WeftObject {
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
     const r = native.condWait(this._h);
     if (typeof r === 'number') throw new MisuseError('Cond.wait without the mutex locked');
-    return awaitPending(r, status[1]!, o).then(async ([code]) => {
+    return awaitPending(r, opId(), o).then(async ([code]) => {
       await this.mu.lock();
       if (code !== Code.Ok) throwForCode(code, o);
     });
@@ -381,7 +381,7 @@ export class Once extends WeftObject {
       }
       if (st === 2) return this.#result<R>();
       const r = native.onceWait(this._h);
-      const code = typeof r === 'number' ? r : (await awaitPending(r, status[1]!, NO_OPTS))[0];
+      const code = typeof r === 'number' ? r : (await awaitPending(r, opId(), NO_OPTS))[0];
       if (code === Code.Retry) continue;
       if (code !== Code.Ok) throwForCode(code, NO_OPTS);
       return this.#result<R>();

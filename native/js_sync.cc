@@ -530,7 +530,7 @@ napi_value js_once_state(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
-#define FN(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, tc}
+#define FN(name, fn) WEFT_FN(name, fn, tc)  // guarded: no C++ exception reaches Node
   napi_property_descriptor props[] = {
       FN("mutexNew", js_mutex_new), FN("mutexWords", js_mutex_words),
       FN("mutexLockSync", js_mutex_lock_sync), FN("mutexLock", js_mutex_lock),
