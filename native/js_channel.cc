@@ -254,13 +254,19 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
     tc->status[0] = code_of(r);
     return i32(env, code_of(r));
   }
-  auto* op = new AsyncOp();
-  op->recs.resize(1);
+  std::unique_ptr<AsyncOp> op;
+  try {
+    op = std::make_unique<AsyncOp>();
+    op->recs.resize(1);
+  } catch (...) {
+    drop_value(ch->elem(), bits);  // not sent: the payload is ours to free
+    throw;
+  }
   op->recs[0].ch = ch;
   op->recs[0].is_send = true;
   op->recs[0].val = bits;
   tc->status[0] = kCodePending;
-  return tc->start_async(op);
+  return tc->start_async(op.release());
 }
 
 // tryRecv(h) -> value; status[0] = code
@@ -309,12 +315,12 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
     if (r != Channel::Res::kOk) return nullptr;
     return value_to_js(tc, ch->elem(), v, false);
   }
-  auto* op = new AsyncOp();
+  auto op = std::make_unique<AsyncOp>();
   op->recs.resize(1);
   op->recs[0].ch = ch;
   op->recs[0].is_send = false;
   tc->status[0] = kCodePending;
-  return tc->start_async(op);
+  return tc->start_async(op.release());
 }
 
 // recvMany's staging buffer is kept between calls up to this many values.

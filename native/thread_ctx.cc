@@ -190,6 +190,7 @@ void ThreadCtx::set_next_op_id(uint64_t n) {
 // 2^53, or set by the test hook, is skipped).
 void ThreadCtx::add_pending(AsyncOp* op) {
   op->op_id = take_op_id();
+  // emplace allocates a node: the only step that may throw; nothing has changed if it does.
   while (!pending_.emplace(op->op_id, op).second) op->op_id = take_op_id();
   set_op_id(op->op_id);
   if (strong_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(uv()));
@@ -249,12 +250,25 @@ void ThreadCtx::prepare_async(AsyncOp* op) {
 napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
   prepare_async(op);
   op->prim->retain();
-  op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
-  Shared::block_begin(&op->blocked);
-  op->registered = true;
   napi_value promise;
-  napi_create_promise(env, &op->deferred, &promise);
-  add_pending(op);
+  // The op is already queued on its primitive (by the caller). Taking its pending_ slot may
+  // throw (no memory): then withdraw it before the error goes up.
+  try {
+    add_pending(op);
+  } catch (...) {
+    if (op->try_cancel()) {
+      op->prim->unlink(&op->srec);
+      free_op(op);
+    }
+    // else a grant won the race and is on its way to the inbox: process() settles it (no
+    // promise to resolve) and frees it; a granted lock is then released by nobody (not
+    // recoverable without memory, like the rest of this corner).
+    throw;
+  }
+  if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) promise = nullptr;
+  op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
+  Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
+  op->registered = true;
   return promise;
 }
 
@@ -266,12 +280,28 @@ napi_value ThreadCtx::start_async(AsyncOp* op) {
   op->ncases = int32_t(op->recs.size());
   for (CaseRec& c : op->recs)
     if (c.ch != nullptr) c.ch->retain();  // the op keeps its channels alive while pending
+  // What can fail comes first, before the op is visible to other threads: its pending_ slot
+  // (allocation), then the promise.
+  try {
+    add_pending(op);
+  } catch (...) {
+    free_op(op);  // drops an unsent payload and the channel references
+    throw;
+  }
   napi_value promise;
-  napi_create_promise(e, &op->deferred, &promise);
+  if (napi_create_promise(e, &op->deferred, &promise) != napi_ok) {
+    forget_pending(op);
+    free_op(op);
+    set_op_id(0);
+    return nullptr;  // terminating: nothing to return to
+  }
   SelectOut out;
   if (!select_register(op, op->cases, op->ncases, &rng, &out)) {
+    forget_pending(op);
     int32_t code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
-    napi_resolve_deferred(e, op->deferred, make_result(this, op, code, out));
+    napi_value v = make_result(this, op, code, out);
+    if (v != nullptr) napi_resolve_deferred(e, op->deferred, v);
+    else reject_for_failed_result(op);
     free_op(op);
     set_op_id(0);
     return promise;
@@ -280,34 +310,45 @@ napi_value ThreadCtx::start_async(AsyncOp* op) {
     if (c.ch == nullptr) continue;
     const char* what = op->recs.size() > 1 ? "select" : c.is_send ? "send" : "recv";
     op->blocked = Shared::Blocked{thread_id, what, c.ch, now_ns()};
-    Shared::block_begin(&op->blocked);
+    Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
     op->registered = true;
     break;
   }
-  add_pending(op);
   return promise;
+}
+
+void ThreadCtx::forget_pending(AsyncOp* op) {
+  auto it = pending_.find(op->op_id);
+  if (it == pending_.end() || it->second != op) return;  // never added (see start_sync_async)
+  pending_.erase(it);
+  if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
+}
+
+void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
+  // The result could not be built (a received payload too big to allocate): the value is
+  // lost, and the promise rejects with that RangeError rather than never settling.
+  napi_value err = nullptr, msg;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, &err);
+  if (err == nullptr &&
+      napi_create_string_utf8(env, "weft: cannot allocate a received value", NAPI_AUTO_LENGTH,
+                              &msg) == napi_ok)
+    napi_create_range_error(env, nullptr, msg, &err);
+  if (err == nullptr) napi_get_undefined(env, &err);
+  napi_reject_deferred(env, op->deferred, err);
 }
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
   if (op->registered) Shared::block_end(&op->blocked);
   op->registered = false;
-  pending_.erase(op->op_id);
-  if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
-  if (v != nullptr) {
+  forget_pending(op);
+  // No deferred: the op never got its promise (see start_sync_async); nothing to settle.
+  if (op->deferred == nullptr) {
+  } else if (v != nullptr) {
     napi_resolve_deferred(env, op->deferred, v);
   } else {
-    // The result could not be built (a received payload too big to allocate): the value is
-    // lost, and the promise rejects with that RangeError rather than never settling.
-    napi_value err = nullptr, msg;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &err);
-    if (err == nullptr &&
-        napi_create_string_utf8(env, "weft: cannot allocate a received value", NAPI_AUTO_LENGTH,
-                                &msg) == napi_ok)
-      napi_create_range_error(env, nullptr, msg, &err);
-    if (err == nullptr) napi_get_undefined(env, &err);
-    napi_reject_deferred(env, op->deferred, err);
+    reject_for_failed_result(op);
   }
   free_op(op);
 }

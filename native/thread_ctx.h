@@ -118,7 +118,9 @@ class ThreadCtx {
   void process(AsyncOp* op);
   void settle(AsyncOp* op, napi_value v);
   void free_op(AsyncOp* op);
-  void add_pending(AsyncOp* op);
+  void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
+  void forget_pending(AsyncOp* op);  // undoes add_pending
+  void reject_for_failed_result(AsyncOp* op);
 
   // The uv handle that wakes this thread for completions, with the async cleanup hook that
   // keeps the environment (and so the addon's code, which uv_close's callback is) until the

@@ -19,13 +19,17 @@ double epoch_ms() {
 // ---- TimerService ----------------------------------------------------------------------
 
 void TimerService::schedule(TimerTarget* t, uint64_t deadline_ns, uint64_t gen) {
-  t->retain();
   std::lock_guard<std::mutex> g(mu_);
   bool earliest = heap_.empty() || deadline_ns < heap_.top().deadline;
-  heap_.push(Entry{deadline_ns, seq_++, t, gen});
+  heap_.push(Entry{deadline_ns, seq_, t, gen});  // may throw (no memory): nothing changed then
+  seq_++;
+  t->retain();  // the heap's reference; the timer thread cannot pop it before we unlock
   if (!running_) {
-    running_ = true;
+    // If the thread cannot be created (std::system_error: thread limit, no memory), the
+    // entry stays in the heap and running_ stays false, so the next schedule() tries again;
+    // the error reaches the caller's entry point as a JS error instead of std::terminate.
     std::thread([this] { run(); }).detach();
+    running_ = true;
   } else if (earliest) {
     cv_.notify_one();
   }
@@ -45,7 +49,10 @@ void TimerService::run() {
   // Wake at the deadline, not up to 50 us after it (Linux's default timer slack).
   prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   std::unique_lock<std::mutex> lk(mu_);
-  std::vector<Entry> due;
+  // No allocation on this thread: an exception here would have no one to report to (and would
+  // std::terminate the process). Due entries go through a fixed batch; more wait one round.
+  constexpr size_t kBatch = 64;
+  Entry due[kBatch];
   while (!heap_.empty()) {
     uint64_t now = now_ns();
     uint64_t next = heap_.top().deadline;
@@ -54,17 +61,21 @@ void TimerService::run() {
       cv_.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)));
       continue;
     }
-    while (!heap_.empty() && heap_.top().deadline <= now) {
-      due.push_back(heap_.top());
+    size_t nd = 0;
+    while (nd < kBatch && !heap_.empty() && heap_.top().deadline <= now) {
+      due[nd++] = heap_.top();
       heap_.pop();
     }
     // Fire without the heap lock: targets take their own locks and may schedule again.
     lk.unlock();
-    for (Entry& e : due) {
-      e.target->fire(e.gen, now);
-      e.target->release();
+    for (size_t i = 0; i < nd; i++) {
+      try {
+        due[i].target->fire(due[i].gen, now);
+      } catch (...) {
+        // Only a ticker re-arming itself allocates (heap growth); out of memory it stops.
+      }
+      due[i].target->release();
     }
-    due.clear();
     lk.lock();
   }
   running_ = false;
