@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <new>
 
 namespace weft {
 
@@ -471,8 +472,11 @@ void Channel::give_back(uint64_t v) {
           break;
         }
       }
-      if (wake == nullptr) {
-        auto* ghost = new CaseRec();
+      // nothrow: this runs while a thread exits (cleanup hooks, stopped waits), where an
+      // exception would end the process; out of memory the value is dropped instead.
+      CaseRec* ghost = wake == nullptr ? new (std::nothrow) CaseRec() : nullptr;
+      if (wake == nullptr && ghost == nullptr) drop_value(elem_, v);
+      if (ghost != nullptr) {
         ghost->ch = this;
         ghost->is_send = true;
         ghost->val = v;

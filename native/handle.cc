@@ -1,6 +1,7 @@
 // handle.cc — see handle.h.
 #include "handle.h"
 
+#include "napi_util.h"
 #include "thread_ctx.h"
 
 namespace weft {
@@ -47,7 +48,7 @@ napi_value js_attach(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   double id = 0;
   napi_get_value_double(env, argv[0], &id);
-  Shared* s = Shared::attach(uint64_t(id));
+  Shared* s = Shared::attach(to_u64(id));
   if (!s) {
     napi_value n;
     napi_get_null(env, &n);

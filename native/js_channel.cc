@@ -43,8 +43,7 @@ bool to_message(napi_env env, ThreadCtx* tc, napi_value v, napi_value refs, uint
   if (t == napi_number) {
     double len = 0;
     napi_get_value_double(env, v, &len);
-    size_t n = size_t(len);
-    if (n > tc->scratch_len) n = tc->scratch_len;
+    size_t n = size_t(std::min<uint64_t>(to_u64(len), tc->scratch_len));
     m->bytes.assign(tc->scratch, tc->scratch + n);
   } else {
     napi_typedarray_type tt;
@@ -493,7 +492,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, a.v[4], &mode);
   double mask = 0;
   bool mask_is_num = napi_get_value_double(env, a.v[1], &mask) == napi_ok;
-  uint64_t bits = mask_is_num ? uint64_t(mask) : 0;
+  uint64_t bits = mask_is_num ? to_u64(mask) : 0;
   constexpr uint32_t kSmall = 8;
   CaseRec small[kSmall];
   std::unique_ptr<CaseRec[]> big;
@@ -519,7 +518,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     }
     bool is_send;
     if (mask_is_num) {
-      is_send = ((bits >> i) & 1) != 0;
+      is_send = i < 64 && ((bits >> i) & 1) != 0;  // no shift past the width (UB)
     } else {
       napi_value e;
       napi_get_element(env, a.v[1], i, &e);
@@ -587,7 +586,7 @@ napi_value js_cancel(napi_env env, napi_callback_info info) {
   napi_get_value_double(env, a.v[0], &id);
   napi_get_value_int32(env, a.v[1], &code);
   napi_value r;
-  napi_get_boolean(env, a.tc->cancel(uint64_t(id), code), &r);
+  napi_get_boolean(env, a.tc->cancel(to_u64(id), code), &r);
   return r;
 }
 
@@ -595,7 +594,7 @@ napi_value js_weaken(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   double id = 0;
   napi_get_value_double(env, a.v[0], &id);
-  a.tc->weaken(uint64_t(id));
+  a.tc->weaken(to_u64(id));
   return nullptr;
 }
 

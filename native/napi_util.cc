@@ -65,6 +65,12 @@ double dbl(napi_env env, napi_value v, double dflt) {
   return napi_get_value_double(env, v, &d) == napi_ok ? d : dflt;
 }
 
+uint64_t to_u64(double d) {
+  if (!(d > 0)) return 0;
+  if (d >= 18446744073709551616.0) return UINT64_MAX;
+  return uint64_t(d);
+}
+
 std::string str(napi_env env, napi_value v) {
   napi_valuetype t;
   napi_typeof(env, v, &t);

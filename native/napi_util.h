@@ -82,6 +82,9 @@ napi_value num(napi_env env, double d);
 napi_value i32(napi_env env, int32_t x);
 napi_value boolean(napi_env env, bool b);
 double dbl(napi_env env, napi_value v, double dflt = 0);
+// A double as an unsigned integer without undefined behaviour: NaN and values below 0 give 0,
+// values at or beyond 2^64 give UINT64_MAX, fractions are truncated.
+uint64_t to_u64(double d);
 std::string str(napi_env env, napi_value v);  // "" unless v is a string
 
 // Absolute CLOCK_MONOTONIC deadline for a timeout in ms (negative or NaN: none; beyond

@@ -447,7 +447,9 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   // Cancel every pending op. Those a peer already claimed are completing: wait for them to
   // reach the inbox, then make sure nothing they carried is lost (values go back, notifications
   // are passed on), since this thread will never act on them.
-  std::vector<AsyncOp*> claimed;
+  // Nothing here may throw (Node calls this hook; an exception would end the process), so
+  // it does not allocate: claimed ops are only counted.
+  size_t claimed = 0;
   for (SyncPrim* o : tc->running_onces) {
     static_cast<Once*>(o)->runner_exited(tc->thread_id);
     o->release();
@@ -461,14 +463,19 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
       else select_unlink(op);
       tc->free_op(op);
     } else {
-      claimed.push_back(op);
+      claimed++;
     }
   }
   tc->pending_.clear();
   size_t arrived = 0;
-  std::vector<Waiter*> seen;
-  while (arrived < claimed.size()) {
-    for (Waiter* w : tc->inbox_->drain()) {
+  while (arrived < claimed) {
+    std::vector<Waiter*> items;
+    try {
+      items = tc->inbox_->drain();
+    } catch (...) {
+      // out of memory: the items stay queued; try again after yielding
+    }
+    for (Waiter* w : items) {
       auto* op = static_cast<AsyncOp*>(w);
       if (op->prim != nullptr) {
         op->prim->abandon(&op->srec);
@@ -479,7 +486,7 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
       tc->free_op(op);
       arrived++;
     }
-    if (arrived < claimed.size()) sched_yield();
+    if (arrived < claimed) sched_yield();
   }
   tc->inbox_->close();
   for (Shared* s : tc->last_refs) s->release();

@@ -21,18 +21,19 @@ double epoch_ms() {
 void TimerService::schedule(TimerTarget* t, uint64_t deadline_ns, uint64_t gen) {
   std::lock_guard<std::mutex> g(mu_);
   bool earliest = heap_.empty() || deadline_ns < heap_.top().deadline;
-  heap_.push(Entry{deadline_ns, seq_, t, gen});  // may throw (no memory): nothing changed then
-  seq_++;
-  t->retain();  // the heap's reference; the timer thread cannot pop it before we unlock
+  bool started = false;
   if (!running_) {
-    // If the thread cannot be created (std::system_error: thread limit, no memory), the
-    // entry stays in the heap and running_ stays false, so the next schedule() tries again;
-    // the error reaches the caller's entry point as a JS error instead of std::terminate.
+    // May throw (std::system_error: thread limit, no memory): nothing has changed then, and
+    // the caller's entry point reports it. The new thread first waits for mu_, held here.
     std::thread([this] { run(); }).detach();
     running_ = true;
-  } else if (earliest) {
-    cv_.notify_one();
+    started = true;
   }
+  // May throw (no memory): nothing queued; a thread just started finds the heap empty, exits.
+  heap_.push(Entry{deadline_ns, seq_, t, gen});
+  seq_++;
+  t->retain();  // the heap's reference; the timer thread cannot pop it before we unlock
+  if (!started && earliest) cv_.notify_one();
 }
 
 size_t TimerService::pending() {
@@ -106,10 +107,10 @@ bool Timer::stop() {
 bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
   std::lock_guard<std::mutex> g(mu_);
   bool was = disarm_locked();
-  armed_ = true;
   period_ = period_ns;
   next_ = now_ns() + delay_ns;
-  Shared::timers().schedule(this, next_, gen_);
+  Shared::timers().schedule(this, next_, gen_);  // may throw (no memory): left disarmed
+  armed_ = true;  // fire() checks it under mu_, held here, so after schedule() is fine
   return was;
 }
 
