@@ -57,7 +57,10 @@ Channel::Channel(uint32_t capacity, Elem elem)
   while (p < uint64_t(cap_) + 1) p <<= 1;
   mark_bit_ = p;
   one_lap_ = p << 1;
-  slots_ = std::make_unique<Slot[]>(cap_);
+  // nothrow + our own std::bad_alloc: the same error either way, and it also works where the
+  // throwing operator new aborts on failure instead (AddressSanitizer's).
+  slots_.reset(new (std::nothrow) Slot[cap_]);
+  if (!slots_) throw std::bad_alloc();
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
     slots_[i].val = 0;

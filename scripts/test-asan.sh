@@ -43,6 +43,11 @@ if [ "${ASAN_SKIP_BUILD:-0}" != 1 ]; then
   gyp_args=(rebuild -j "${JOBS:-2}")
   case "$nodedir" in ""|undefined|null) ;; *) gyp_args+=(--nodedir="$nodedir") ;; esac
   (cd "$OUT" && "$ROOT/node_modules/.bin/node-gyp" "${gyp_args[@]}" >/dev/null)
+  # The same file as a prebuild: tests that install the packed tarball and load prebuilds only
+  # (PREBUILDS_ONLY=1) inherit WEFT_PREBUILD too, and get the sanitized addon there as well.
+  plat="$(node -p 'process.platform + "-" + process.arch')"
+  mkdir -p "$OUT/prebuilds/$plat"
+  cp "$OUT/build/Release/weft.node" "$OUT/prebuilds/$plat/weft.napi.node"
   echo "test-asan: built $OUT/build/Release/weft.node"
 fi
 [ -d dist ] || "$ROOT/node_modules/.bin/tsc" -p tsconfig.json
@@ -50,7 +55,9 @@ fi
 ASAN_RT="$("$CXX" -print-file-name=libasan.so)"
 [ -e "$ASAN_RT" ] || { echo "test-asan: no libasan.so for $CXX" >&2; exit 2; }
 export WEFT_PREBUILD="$OUT"
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:print_summary=1:detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# quarantine_size_mb: freed memory ASan holds back to catch use-after-free (default 256 MiB);
+# smaller, so tests that measure RSS growth after churning a million objects stay meaningful.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:print_summary=1:detect_odr_violation=0:quarantine_size_mb=16${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # sanity check: this node really loads the sanitized addon with the runtime preloaded
 LD_PRELOAD="$ASAN_RT" node -e '

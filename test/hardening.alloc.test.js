@@ -39,6 +39,8 @@ describe('allocation failures', () => {
       expect(out[k], k).toBe('ok');
     }
     expect(out['payload:copy']).toMatch(underAsan ? /^(RangeError|skipped)/ : /^RangeError/);
-    expect(out['select:cases']).toMatch(/^RangeError/);
+    // ASan's throwing operator new aborts on failure (it never throws std::bad_alloc): the
+    // steps that need it run only in the normal build
+    if (!underAsan) expect(out['select:cases']).toMatch(/^RangeError/);
   });
 });
