@@ -25,7 +25,7 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++17"],
-      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-O2", "-fno-exceptions"],
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-O2", "-fexceptions"],
       "cflags": ["-Wall", "-Wextra"]
     }
   ]

@@ -6,7 +6,7 @@ import type { InspectOptions } from 'node:util';
 import { ClosedChannelError, MisuseError } from './errors.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { decode, encode } from './codec.js';
-import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle } from './native.js';
+import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle, opId } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
@@ -288,7 +288,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     if (typeof r === 'number') {
       return r === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError(closedMessage('send', this.name)));
     }
-    return awaitPending(r, status[1]!, o).then(([code]) => {
+    return awaitPending(r, opId(), o).then(([code]) => {
       if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
     });
   }
@@ -341,7 +341,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const code = status[0];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
     if (code === Code.Closed) return Promise.resolve({ value: undefined, ok: false });
-    return awaitPending(r as Promise<AsyncResult>, status[1]!, o).then(([c, , v]) => {
+    return awaitPending(r as Promise<AsyncResult>, opId(), o).then(([c, , v]) => {
       if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
       if (c === Code.Closed) return { value: undefined, ok: false };
       return throwForCode(c, o, 'recv', this.name);
@@ -597,7 +597,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
           finished = true;
           return Promise.resolve(DONE);
         }
-        const id = status[1]!;
+        const id = opId();
         pending.add(id);
         return (r as Promise<AsyncResult>).then(([c, , v]): IteratorResult<T> => {
           pending.delete(id);

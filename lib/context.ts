@@ -8,7 +8,7 @@
 import { Chan, type RecvChan } from './chan.js';
 import { decode, encodeOwned } from './codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from './errors.js';
-import { Code, Kind, native, status, type Handle } from './native.js';
+import { Code, Kind, native, status, type Handle, opId } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
@@ -146,7 +146,7 @@ class CtxImpl extends WeftObject implements Context {
     // Wait for done without keeping the event loop alive (a context may never be canceled).
     const ch = this.done() as Chan<never>;
     const p = native.chanRecv(ch._h);
-    if (status[0] === Code.Pending) native.weaken(status[1]!);
+    if (status[0] === Code.Pending) native.weaken(opId());
     Promise.resolve(p).then(() => {
       watched.delete(ref);
       this._abortSignal();

@@ -115,12 +115,18 @@ export interface Native {
   threadId(): number;
   setName(h: Handle, name: string): void;
   objName(h: Handle): string;
+  /** Test hook: the id of this thread's next async op (tests cross 2^31 / 2^32 with it). */
+  __setNextOpId(n: number): void;
 }
 
 /** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
 export type AsyncResult = [number, number, unknown];
 
-/** @internal */
+/**
+ * @internal The addon's exports for this thread. Its init leaves them empty when it could not set this
+ * thread up (a worker terminated while loading weft, or out of memory): that surfaces as a
+ * plain Error at import, never as a crash.
+ */
 export const native: Native = require('node-gyp-build')(root);
 
 /** @internal Result codes shared with native/thread_ctx.h. */
@@ -143,10 +149,25 @@ export const Kind = {
   Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14,
 } as const;
 
-const [scratchAb, statusAb] = native.init(() => 0);
-/** @internal status[0]: code of the last call; status[1]: id of the last pending op; status[2]: refs;
- * status[3]: case index chosen by the last select. */
-export const status = new Int32Array(statusAb);
+const areas = typeof native.init === 'function' ? native.init(() => 0) : undefined;
+if (areas === undefined || areas === null) {
+  throw new Error('weft: the native addon could not initialise this thread (terminating, or out of memory)');
+}
+const [scratchAb, statusAb] = areas;
+/** @internal status[0]: code of the last call; status[2]: refs; status[3]: case index chosen by the last
+ * select. status[1] is unused (op ids are 64-bit: see {@link opId}). */
+export const status = new Int32Array(statusAb, 0, 4);
+const opIdSlot = new Float64Array(statusAb, 16, 1);
+
+/**
+ * Id of the last async op that was left pending (status[0] === Code.Pending), for
+ * `native.cancel` / `native.weaken`. A double holding the native 64-bit id exactly (ids stay
+ * below 2^53), so ids never wrap around or collide however many ops a thread starts.
+ * @internal
+ */
+export function opId(): number {
+  return opIdSlot[0]!;
+}
 let scratchU8 = new Uint8Array(scratchAb);
 
 /** @internal This thread's scratch area (re-read after the native side grew it). */

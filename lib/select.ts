@@ -4,7 +4,7 @@
  */
 import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
 import { ClosedChannelError } from './errors.js';
-import { Code, native, scratch, status, type AsyncResult, type Handle } from './native.js';
+import { Code, native, scratch, status, type AsyncResult, type Handle, opId } from './native.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
 
@@ -155,7 +155,7 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
   try {
     const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 2, -1);
     if (status[0] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
-    return awaitPending(r as Promise<AsyncResult>, status[1]!, o).then((x) => asyncResult(p, x, o));
+    return awaitPending(r as Promise<AsyncResult>, opId(), o).then((x) => asyncResult(p, x, o));
   } catch (e) {
     return Promise.reject(e);
   }

@@ -8,7 +8,7 @@ import type { InspectOptions } from 'node:util';
 import { decode, encodeOwned } from './codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError, MisuseError, TimeoutError } from './errors.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
-import { Code, Kind, native, status, type AsyncResult, type Handle } from './native.js';
+import { Code, Kind, native, status, type AsyncResult, type Handle, opId } from './native.js';
 import { WeftObject, registerKind } from './object.js';
 import { awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
@@ -96,7 +96,7 @@ function asyncWait(
       return Promise.reject(e);
     }
   }
-  return awaitPending(r, status[1]!, o).then(([code]) => {
+  return awaitPending(r, opId(), o).then(([code]) => {
     if (code !== Code.Ok) fail(code, o, op, kind, h);
   });
 }
@@ -451,7 +451,7 @@ export class Cond extends WeftObject {
     if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'wait', 'cond', this._h));
     const r = native.condWait(this._h);
     if (typeof r === 'number') throw this.#unlocked();
-    return awaitPending(r, status[1]!, o).then(async ([code]) => {
+    return awaitPending(r, opId(), o).then(async ([code]) => {
       await this.mu.lock();
       if (code !== Code.Ok) fail(code, o, 'wait', 'cond', this._h);
     });
@@ -587,7 +587,7 @@ export class Once extends WeftObject {
       else {
         // The time left of the caller's timeout (a retry after the runner exited waits again).
         const left = deadline < 0 ? o : { signal: o.signal, timeout: Math.max(0, deadline - Date.now()) };
-        code = (await awaitPending(r, status[1]!, left))[0];
+        code = (await awaitPending(r, opId(), left))[0];
       }
       if (code === Code.Retry) continue;
       if (code !== Code.Ok) fail(code, o, 'do', 'once', this._h);

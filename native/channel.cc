@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <new>
 
 namespace weft {
 
@@ -56,7 +57,10 @@ Channel::Channel(uint32_t capacity, Elem elem)
   while (p < uint64_t(cap_) + 1) p <<= 1;
   mark_bit_ = p;
   one_lap_ = p << 1;
-  slots_ = std::make_unique<Slot[]>(cap_);
+  // nothrow + our own std::bad_alloc: the same error either way, and it also works where the
+  // throwing operator new aborts on failure instead (AddressSanitizer's).
+  slots_.reset(new (std::nothrow) Slot[cap_]);
+  if (!slots_) throw std::bad_alloc();
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
     slots_[i].val = 0;
@@ -471,8 +475,11 @@ void Channel::give_back(uint64_t v) {
           break;
         }
       }
-      if (wake == nullptr) {
-        auto* ghost = new CaseRec();
+      // nothrow: this runs while a thread exits (cleanup hooks, stopped waits), where an
+      // exception would end the process; out of memory the value is dropped instead.
+      CaseRec* ghost = wake == nullptr ? new (std::nothrow) CaseRec() : nullptr;
+      if (wake == nullptr && ghost == nullptr) drop_value(elem_, v);
+      if (ghost != nullptr) {
         ghost->ch = this;
         ghost->is_send = true;
         ghost->val = v;

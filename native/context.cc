@@ -24,10 +24,24 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
     done_->retain();
     return;
   }
-  done_ = new Channel(0, Elem::kStructured);
-  done_->set_owner(Channel::Owner::kContext);  // before any handle to it exists
-  if (parent_ != nullptr) parent_->add_child(this);
-  if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+  // Out of memory, each step may throw; the destructor does not run for an object whose
+  // constructor threw, so undo here what is done (nothing may keep a pointer to this).
+  try {
+    done_ = new Channel(0, Elem::kStructured);
+    done_->set_owner(Channel::Owner::kContext);  // before any handle to it exists
+    if (parent_ != nullptr) parent_->add_child(this);
+    try {
+      if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+    } catch (...) {
+      if (parent_ != nullptr) parent_->remove_child(this);
+      throw;
+    }
+  } catch (...) {
+    if (done_ != nullptr) done_->release();
+    if (parent_ != nullptr) parent_->release();
+    delete value_;
+    throw;
+  }
 }
 
 Context::~Context() {

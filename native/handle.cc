@@ -1,6 +1,7 @@
 // handle.cc — see handle.h.
 #include "handle.h"
 
+#include "napi_util.h"
 #include "thread_ctx.h"
 
 namespace weft {
@@ -11,7 +12,12 @@ void finalize_handle(napi_env, void* data, void*) { static_cast<Shared*>(data)->
 
 napi_value make_handle(napi_env env, Shared* s) {
   napi_value ext;
-  napi_create_external(env, s, finalize_handle, nullptr, &ext);
+  if (napi_create_external(env, s, finalize_handle, nullptr, &ext) != napi_ok) {
+    // No handle (terminating environment, out of memory): the reference it would have
+    // adopted is dropped here, or nobody would ever release it.
+    s->release();
+    return nullptr;
+  }
   return ext;
 }
 
@@ -42,7 +48,7 @@ napi_value js_attach(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   double id = 0;
   napi_get_value_double(env, argv[0], &id);
-  Shared* s = Shared::attach(uint64_t(id));
+  Shared* s = Shared::attach(to_u64(id));
   if (!s) {
     napi_value n;
     napi_get_null(env, &n);
@@ -73,8 +79,9 @@ napi_value js_live_objects(napi_env env, napi_callback_info) {
 
 napi_value js_take_refs(napi_env env, napi_callback_info) {
   ThreadCtx* tc = ThreadCtx::get(env);
+  if (tc == nullptr) return nullptr;
   napi_value arr;
-  napi_create_array_with_length(env, tc->last_refs.size(), &arr);
+  if (napi_create_array_with_length(env, tc->last_refs.size(), &arr) != napi_ok) return nullptr;
   for (size_t i = 0; i < tc->last_refs.size(); i++)
     napi_set_element(env, arr, uint32_t(i), make_handle(env, tc->last_refs[i]));
   tc->last_refs.clear();

@@ -251,7 +251,7 @@ napi_value js_set_name(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
-#define FN(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, tc}
+#define FN(name, fn) WEFT_FN(name, fn, tc)  // guarded: no C++ exception reaches Node
   napi_property_descriptor props[] = {
       FN("atomNew", js_atom_new), FN("atomWords", js_atom_words), FN("atomOp", js_atom_op),
       FN("atomLoadBig", js_atom_load_big), FN("atomAdd", js_atom_add), FN("atomLoad", js_atom_load),

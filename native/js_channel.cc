@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "channel.h"
@@ -35,32 +37,27 @@ Channel* chan_of(napi_env env, napi_value v) {
 // Builds a structured Message from the scratch area (v = length) or a Uint8Array, plus the
 // weft objects in `refs` (each retained for the message).
 bool to_message(napi_env env, ThreadCtx* tc, napi_value v, napi_value refs, uint64_t* out) {
-  auto* m = new Message();
+  auto m = std::make_unique<Message>();  // freed (with the refs it took) on any failure
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t == napi_number) {
     double len = 0;
     napi_get_value_double(env, v, &len);
-    size_t n = size_t(len);
-    if (n > tc->scratch_len) n = tc->scratch_len;
+    size_t n = size_t(std::min<uint64_t>(to_u64(len), tc->scratch_len));
     m->bytes.assign(tc->scratch, tc->scratch + n);
   } else {
     napi_typedarray_type tt;
     size_t length = 0;
     void* data = nullptr;
     if (napi_get_typedarray_info(env, v, &tt, &length, &data, nullptr, nullptr) != napi_ok) {
-      delete m;
       napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad structured payload");
       return false;
     }
     auto* p = static_cast<uint8_t*>(data);
     m->bytes.assign(p, p + length);
   }
-  if (!add_refs(env, m, refs)) {
-    delete m;
-    return false;
-  }
-  *out = to_bits(m);
+  if (!add_refs(env, m.get(), refs)) return false;
+  *out = to_bits(m.release());
   return true;
 }
 
@@ -156,7 +153,20 @@ napi_value js_chan_new(napi_env env, napi_callback_info info) {
   int32_t elem = 0;
   napi_get_value_double(env, a.v[0], &cap);
   napi_get_value_int32(env, a.v[1], &elem);
-  return make_handle(env, new Channel(uint32_t(cap), Elem(elem)));
+  if (!(cap >= 0 && cap <= 4294967295.0) || elem < 0 || elem > int32_t(Elem::kBool)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "capacity or elem out of range");
+    return nullptr;
+  }
+  Channel* ch;
+  try {
+    ch = new Channel(uint32_t(cap), Elem(elem));  // the ring is allocated up front, as Go does
+  } catch (const std::bad_alloc&) {
+    std::string msg = "capacity " + std::to_string(uint64_t(cap)) +
+                      " cannot be allocated (out of memory)";
+    napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED", msg.c_str());
+    return nullptr;
+  }
+  return make_handle(env, ch);
 }
 
 napi_value js_chan_info(napi_env env, napi_callback_info info) {
@@ -248,13 +258,19 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
     tc->status[0] = code_of(r);
     return i32(env, code_of(r));
   }
-  auto* op = new AsyncOp();
-  op->recs.resize(1);
+  std::unique_ptr<AsyncOp> op;
+  try {
+    op = std::make_unique<AsyncOp>();
+    op->recs.resize(1);
+  } catch (...) {
+    drop_value(ch->elem(), bits);  // not sent: the payload is ours to free
+    throw;
+  }
   op->recs[0].ch = ch;
   op->recs[0].is_send = true;
   op->recs[0].val = bits;
   tc->status[0] = kCodePending;
-  return tc->start_async(op);
+  return tc->start_async(op.release());
 }
 
 // tryRecv(h) -> value; status[0] = code
@@ -303,13 +319,16 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
     if (r != Channel::Res::kOk) return nullptr;
     return value_to_js(tc, ch->elem(), v, false);
   }
-  auto* op = new AsyncOp();
+  auto op = std::make_unique<AsyncOp>();
   op->recs.resize(1);
   op->recs[0].ch = ch;
   op->recs[0].is_send = false;
   tc->status[0] = kCodePending;
-  return tc->start_async(op);
+  return tc->start_async(op.release());
 }
+
+// recvMany's staging buffer is kept between calls up to this many values.
+constexpr size_t kKeepBatch = 64 * 1024;
 
 size_t elem_size(Elem e) { return e == Elem::kI32 ? 4 : e == Elem::kBool ? 1 : 8; }
 
@@ -402,22 +421,32 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   napi_get_value_double(env, a.v[1], &maxd);
   bool block = false;
   napi_get_value_bool(env, a.v[3], &block);
-  size_t max = size_t(maxd);
+  // max may be huge (the JS API allows any count): allocate for what actually arrives, never
+  // for max. The staging buffer grows geometrically as values come in.
+  size_t max = maxd >= 1 ? (maxd < 9007199254740992.0 ? size_t(maxd) : size_t(1) << 53) : 0;
   Elem e = ch->elem();
   size_t es = elem_size(e);
   std::vector<uint64_t>& buf = tc->batch;
-  if (buf.size() < max) buf.resize(max);
+  constexpr size_t kFirst = 256;
+  auto room = [&](size_t n) {  // free slots in buf after n values, growing it if full
+    if (n == buf.size()) {
+      size_t want = std::min(max, std::max(kFirst, buf.size() * 2));
+      if (want > buf.size()) buf.resize(want);
+    }
+    return std::min(max, buf.size()) - n;
+  };
   size_t n = 0;
   int32_t code = kCodeOk;
   while (n < max) {
     Channel::Res r;
-    size_t k = ch->try_recv_many(buf.data() + n, max - n, &r);
+    size_t k = ch->try_recv_many(buf.data() + n, room(n), &r);
     n += k;
     if (k > 0) continue;
     if (n > 0 || r == Channel::Res::kClosed || !block) {
       if (n == 0) code = code_of(r);
       break;
     }
+    room(n);  // before blocking: the received value must have a place (no throw after)
     SelectOut out;
     code = code_of(block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[2], -1)), &out), out);
     if (code != kCodeOk) break;
@@ -429,7 +458,15 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   if (code == kCodeStopped) return nullptr;
   napi_value ab, ta;
   void* dst = nullptr;
-  napi_create_arraybuffer(env, n * es, &dst, &ab);
+  if (napi_create_arraybuffer(env, n * es, &dst, &ab) != napi_ok) {
+    if (buf.size() > kKeepBatch) std::vector<uint64_t>().swap(buf);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending)
+      napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED",
+                             "weft: cannot allocate the values received by recvMany");
+    return nullptr;
+  }
   auto* d = static_cast<uint8_t*>(dst);
   if (es == 8) {
     if (n) std::memcpy(d, buf.data(), n * 8);
@@ -441,6 +478,8 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
                             : e == Elem::kI64 ? napi_bigint64_array
                                               : napi_uint8_array;
   napi_create_typedarray(env, tt, n, ab, 0, &ta);
+  // A huge batch does not stay allocated for the thread's lifetime.
+  if (buf.size() > kKeepBatch) std::vector<uint64_t>().swap(buf);
   return ta;
 }
 
@@ -458,7 +497,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, a.v[4], &mode);
   double mask = 0;
   bool mask_is_num = napi_get_value_double(env, a.v[1], &mask) == napi_ok;
-  uint64_t bits = mask_is_num ? uint64_t(mask) : 0;
+  uint64_t bits = mask_is_num ? to_u64(mask) : 0;
   constexpr uint32_t kSmall = 8;
   CaseRec small[kSmall];
   std::unique_ptr<CaseRec[]> big;
@@ -484,7 +523,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     }
     bool is_send;
     if (mask_is_num) {
-      is_send = ((bits >> i) & 1) != 0;
+      is_send = i < 64 && ((bits >> i) & 1) != 0;  // no shift past the width (UB)
     } else {
       napi_value e;
       napi_get_element(env, a.v[1], i, &e);
@@ -509,11 +548,17 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     if (select_try(recs, int32_t(n), &tc->rng, &out)) {
       code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
     } else {
-      auto* op = new AsyncOp();
-      op->recs.assign(recs, recs + n);
+      std::unique_ptr<AsyncOp> op;
+      try {
+        op = std::make_unique<AsyncOp>();
+        op->recs.assign(recs, recs + n);
+      } catch (...) {
+        drop_all();  // the payloads taken for the send cases
+        throw;
+      }
       op->is_select = true;
       tc->status[0] = kCodePending;
-      return tc->start_async(op);
+      return tc->start_async(op.release());
     }
   } else if (mode == 1) {
     Waiter w;
@@ -546,7 +591,7 @@ napi_value js_cancel(napi_env env, napi_callback_info info) {
   napi_get_value_double(env, a.v[0], &id);
   napi_get_value_int32(env, a.v[1], &code);
   napi_value r;
-  napi_get_boolean(env, a.tc->cancel(uint64_t(id), code), &r);
+  napi_get_boolean(env, a.tc->cancel(to_u64(id), code), &r);
   return r;
 }
 
@@ -554,7 +599,7 @@ napi_value js_weaken(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   double id = 0;
   napi_get_value_double(env, a.v[0], &id);
-  a.tc->weaken(uint64_t(id));
+  a.tc->weaken(to_u64(id));
   return nullptr;
 }
 
@@ -562,22 +607,22 @@ napi_value js_weaken(napi_env env, napi_callback_info info) {
 
 void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
   napi_property_descriptor props[] = {
-      {"chanNew", nullptr, js_chan_new, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanInfo", nullptr, js_chan_info, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanLen", nullptr, js_chan_len, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanClosed", nullptr, js_chan_closed, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanClose", nullptr, js_chan_close, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanTrySend", nullptr, js_chan_try_send, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanSendSync", nullptr, js_chan_send_sync, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanSend", nullptr, js_chan_send, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanTryRecv", nullptr, js_chan_try_recv, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanRecvSync", nullptr, js_chan_recv_sync, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanRecv", nullptr, js_chan_recv, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanSendMany", nullptr, js_chan_send_many, nullptr, nullptr, nullptr, napi_default, tc},
-      {"chanRecvMany", nullptr, js_chan_recv_many, nullptr, nullptr, nullptr, napi_default, tc},
-      {"select", nullptr, js_select, nullptr, nullptr, nullptr, napi_default, tc},
-      {"cancel", nullptr, js_cancel, nullptr, nullptr, nullptr, napi_default, tc},
-      {"weaken", nullptr, js_weaken, nullptr, nullptr, nullptr, napi_default, tc},
+      WEFT_FN("chanNew", js_chan_new, tc),
+      WEFT_FN("chanInfo", js_chan_info, tc),
+      WEFT_FN("chanLen", js_chan_len, tc),
+      WEFT_FN("chanClosed", js_chan_closed, tc),
+      WEFT_FN("chanClose", js_chan_close, tc),
+      WEFT_FN("chanTrySend", js_chan_try_send, tc),
+      WEFT_FN("chanSendSync", js_chan_send_sync, tc),
+      WEFT_FN("chanSend", js_chan_send, tc),
+      WEFT_FN("chanTryRecv", js_chan_try_recv, tc),
+      WEFT_FN("chanRecvSync", js_chan_recv_sync, tc),
+      WEFT_FN("chanRecv", js_chan_recv, tc),
+      WEFT_FN("chanSendMany", js_chan_send_many, tc),
+      WEFT_FN("chanRecvMany", js_chan_recv_many, tc),
+      WEFT_FN("select", js_select, tc),
+      WEFT_FN("cancel", js_cancel, tc),
+      WEFT_FN("weaken", js_weaken, tc),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

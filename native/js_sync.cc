@@ -634,7 +634,7 @@ void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
     l.ids.insert(tc->thread_id);
   }
   napi_add_env_cleanup_hook(env, thread_gone, reinterpret_cast<void*>(uintptr_t(tc->thread_id)));
-#define FN(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, tc}
+#define FN(name, fn) WEFT_FN(name, fn, tc)  // guarded: no C++ exception reaches Node
   napi_property_descriptor props[] = {
       FN("mutexNew", js_mutex_new), FN("mutexWords", js_mutex_words),
       FN("mutexLockSync", js_mutex_lock_sync), FN("mutexLock", js_mutex_lock),

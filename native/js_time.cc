@@ -216,20 +216,20 @@ napi_value js_ctx_value(napi_env env, napi_callback_info info) {
 
 void register_time_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
   napi_property_descriptor props[] = {
-      {"timerNew", nullptr, js_timer_new, nullptr, nullptr, nullptr, napi_default, tc},
-      {"timerChan", nullptr, js_timer_chan, nullptr, nullptr, nullptr, napi_default, tc},
-      {"timerReset", nullptr, js_timer_reset, nullptr, nullptr, nullptr, napi_default, tc},
-      {"timerState", nullptr, js_timer_state, nullptr, nullptr, nullptr, napi_default, tc},
-      {"timerStop", nullptr, js_timer_stop, nullptr, nullptr, nullptr, napi_default, tc},
-      {"timerStats", nullptr, js_timer_stats, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxNew", nullptr, js_ctx_new, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxDone", nullptr, js_ctx_done, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxErr", nullptr, js_ctx_err, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxDeadline", nullptr, js_ctx_deadline, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxCancel", nullptr, js_ctx_cancel, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxCause", nullptr, js_ctx_cause, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxChain", nullptr, js_ctx_chain, nullptr, nullptr, nullptr, napi_default, tc},
-      {"ctxValue", nullptr, js_ctx_value, nullptr, nullptr, nullptr, napi_default, tc},
+      WEFT_FN("timerNew", js_timer_new, tc),
+      WEFT_FN("timerChan", js_timer_chan, tc),
+      WEFT_FN("timerReset", js_timer_reset, tc),
+      WEFT_FN("timerState", js_timer_state, tc),
+      WEFT_FN("timerStop", js_timer_stop, tc),
+      WEFT_FN("timerStats", js_timer_stats, tc),
+      WEFT_FN("ctxNew", js_ctx_new, tc),
+      WEFT_FN("ctxDone", js_ctx_done, tc),
+      WEFT_FN("ctxErr", js_ctx_err, tc),
+      WEFT_FN("ctxDeadline", js_ctx_deadline, tc),
+      WEFT_FN("ctxCancel", js_ctx_cancel, tc),
+      WEFT_FN("ctxCause", js_ctx_cause, tc),
+      WEFT_FN("ctxChain", js_ctx_chain, tc),
+      WEFT_FN("ctxValue", js_ctx_value, tc),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

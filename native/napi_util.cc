@@ -2,11 +2,31 @@
 #include "napi_util.h"
 
 #include <cstring>
+#include <memory>
 
 #include "handle.h"
 #include "parker.h"
 
 namespace weft {
+
+void throw_for_exception(napi_env env, std::exception_ptr e) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::bad_alloc&) {
+    napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED",
+                           "weft: out of memory (a size in this call cannot be allocated)");
+  } catch (const std::length_error&) {
+    napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED",
+                           "weft: a size in this call is too large to allocate");
+  } catch (const std::exception& x) {
+    std::string msg = std::string("weft: internal error: ") + x.what();
+    napi_throw_error(env, nullptr, msg.c_str());
+  } catch (...) {
+    napi_throw_error(env, nullptr, "weft: internal error");
+  }
+}
 
 Shared* shared_of(napi_env env, napi_value v, Kind kind, Kind alt) {
   void* data = nullptr;
@@ -45,6 +65,12 @@ double dbl(napi_env env, napi_value v, double dflt) {
   return napi_get_value_double(env, v, &d) == napi_ok ? d : dflt;
 }
 
+uint64_t to_u64(double d) {
+  if (!(d > 0)) return 0;
+  if (d >= 18446744073709551616.0) return UINT64_MAX;
+  return uint64_t(d);
+}
+
 std::string str(napi_env env, napi_value v) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
@@ -70,14 +96,11 @@ Message* message_from(napi_env env, napi_value bytes, napi_value refs) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bad encoded value");
     return nullptr;
   }
-  auto* m = new Message();
+  auto m = std::make_unique<Message>();  // freed (with the refs it took) if a step throws
   auto* p = static_cast<uint8_t*>(data);
   m->bytes.assign(p, p + len);
-  if (!add_refs(env, m, refs)) {
-    delete m;
-    return nullptr;
-  }
-  return m;
+  if (!add_refs(env, m.get(), refs)) return nullptr;
+  return m.release();
 }
 
 bool add_refs(napi_env env, Message* m, napi_value refs) {
@@ -102,7 +125,13 @@ napi_value message_to_js(napi_env env, const Message* m) {
   napi_value ab, u8, pair, refs;
   void* data = nullptr;
   size_t n = m ? m->bytes.size() : 0;
-  napi_create_arraybuffer(env, n, &data, &ab);
+  if (napi_create_arraybuffer(env, n, &data, &ab) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending)
+      napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "weft: cannot allocate a value");
+    return nullptr;
+  }
   if (n) std::memcpy(data, m->bytes.data(), n);
   napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
   napi_create_array_with_length(env, 2, &pair);

@@ -5,6 +5,9 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <exception>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 #include "message.h"
@@ -33,6 +36,41 @@ struct Args {
   }
 };
 
+// ---- no C++ exception leaves the addon ------------------------------------------------------
+//
+// The addon is built with C++ exceptions so that an allocation failure (std::bad_alloc, or
+// std::length_error for an impossible size) unwinds to the Node-API entry point and becomes a
+// JavaScript RangeError there, instead of std::terminate killing the process. Every function
+// the addon registers goes through guarded<> (use WEFT_FN in property tables).
+
+// Throws the JS error for a C++ exception caught at an entry point (nothing if the
+// environment is terminating or an exception is already pending).
+void throw_for_exception(napi_env env, std::exception_ptr e);
+
+template <napi_value (*F)(napi_env, napi_callback_info)>
+napi_value guarded(napi_env env, napi_callback_info info) noexcept {
+  try {
+    return F(env, info);
+  } catch (...) {
+    throw_for_exception(env, std::current_exception());
+    return nullptr;
+  }
+}
+
+// The module's init: an exception (out of memory while setting up) leaves exports empty.
+template <napi_value (*F)(napi_env, napi_value)>
+napi_value guarded_init(napi_env env, napi_value exports) noexcept {
+  try {
+    return F(env, exports);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+// A method entry of a napi_property_descriptor table, guarded.
+#define WEFT_FN(name, fn, data) \
+  napi_property_descriptor { name, nullptr, ::weft::guarded<fn>, nullptr, nullptr, nullptr, napi_default, data }
+
 // The object behind a handle if its kind is `kind` (or `alt`), else null with a TypeError.
 Shared* shared_of(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0));
 template <class T>
@@ -44,6 +82,9 @@ napi_value num(napi_env env, double d);
 napi_value i32(napi_env env, int32_t x);
 napi_value boolean(napi_env env, bool b);
 double dbl(napi_env env, napi_value v, double dflt = 0);
+// A double as an unsigned integer without undefined behaviour: NaN and values below 0 give 0,
+// values at or beyond 2^64 give UINT64_MAX, fractions are truncated.
+uint64_t to_u64(double d);
 std::string str(napi_env env, napi_value v);  // "" unless v is a string
 
 // Absolute CLOCK_MONOTONIC deadline for a timeout in ms (negative or NaN: none; beyond

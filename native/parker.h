@@ -65,6 +65,7 @@ struct Waiter {
   std::atomic<uint32_t> word{0};
   bool async = false;
   std::shared_ptr<Inbox> inbox;  // async waiters: where completion is delivered
+  Waiter* inbox_next = nullptr;  // link in the inbox's list while delivered, guarded by its lock
   CaseRec* cases = nullptr;
   int32_t ncases = 0;
 

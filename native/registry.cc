@@ -3,6 +3,7 @@
 
 #include "timer.h"
 
+#include <cstdint>
 #include <mutex>
 #include <unordered_map>
 
@@ -53,13 +54,13 @@ void Shared::release() {
 uint64_t Shared::share() {
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.mu);
+  if (!in_map_) {
+    r.map.emplace(id_, this);  // first: if it throws (no memory), nothing has changed
+    in_map_ = true;
+  }
   // The caller owns a reference, so refs_ > 0 and this increment cannot race a free.
   refs_.fetch_add(1, std::memory_order_relaxed);
   pending_shares_++;
-  if (!in_map_) {
-    r.map.emplace(id_, this);
-    in_map_ = true;
-  }
   return id_;
 }
 
@@ -127,7 +128,13 @@ void Shared::block_begin(Blocked* b) {
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.blocked_mu);
   b->pos = r.blocked.size();
-  r.blocked.push_back(b);
+  try {
+    r.blocked.push_back(b);
+  } catch (...) {
+    // Out of memory: this wait is just missing from dump(). Never throws: callers register
+    // from inside park() and mid-way through queueing async ops.
+    b->pos = SIZE_MAX;
+  }
 }
 
 void Shared::block_end(Blocked* b) {

@@ -2,7 +2,7 @@
 // thread and each worker), and the completion path of asynchronous (Promise) operations.
 #pragma once
 
-#include <napi.h>
+#include <node_api.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -55,7 +55,10 @@ struct AsyncOp : Waiter {
 
 class ThreadCtx {
  public:
-  explicit ThreadCtx(napi_env env);
+  // The context of a new environment, or nullptr if it could not be set up (out of memory, or
+  // the environment is already terminating). Nothing here throws into JavaScript: this runs in
+  // the addon's init, where an environment that is going away must be left alone.
+  static ThreadCtx* create(napi_env env) noexcept;
   ~ThreadCtx();
 
   static ThreadCtx* get(napi_env env);
@@ -66,13 +69,17 @@ class ThreadCtx {
   // before a send and decoded from it after a receive (no allocation on the hot path).
   uint8_t* scratch = nullptr;
   size_t scratch_len = 0;
-  Napi::Reference<Napi::ArrayBuffer> scratch_ref;
-  // status[0] = result code of the last call, status[1] = id of the last async op,
-  // status[2] = number of weft objects in the last received message (see takeRefs()).
+  napi_ref scratch_ref = nullptr;
+  // status[0] = result code of the last call, status[2] = number of weft objects in the last
+  // received message (see takeRefs()), status[3] = case index of the last select; status[1]
+  // is unused (it held 32-bit op ids). The 64-bit id of the last pending async op is the
+  // double at byte offset kOpIdOffset (exact: ids stay below 2^53), see set_op_id().
+  static constexpr size_t kStatusBytes = 32;
+  static constexpr size_t kOpIdOffset = 16;
   int32_t* status = nullptr;
-  Napi::Reference<Napi::ArrayBuffer> status_ref;
+  napi_ref status_ref = nullptr;
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
-  Napi::FunctionReference probe;   // a no-op JS function: calling it fails once terminating
+  napi_ref probe = nullptr;        // a no-op JS function: calling it fails once terminating
   bool stopping = false;
   uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
@@ -80,36 +87,56 @@ class ThreadCtx {
   std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running
   std::vector<uint64_t> batch;  // recvMany staging area
 
-  void set_scratch(Napi::ArrayBuffer ab);
-  void ensure_scratch(size_t n);
+  // Replaces the scratch area (false, nothing changed, if ab is not an ArrayBuffer).
+  bool set_scratch(napi_value ab);
+  // Grows the scratch area to at least n bytes; false (with a RangeError pending) if it
+  // cannot be allocated — the old area stays in place then.
+  bool ensure_scratch(size_t n);
+  napi_value ref_value(napi_ref r) const;
 
   // Async operations.
-  Napi::Value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  napi_value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
   // Makes op completable (inbox, record owner) — call before queueing it anywhere.
   void prepare_async(AsyncOp* op);
   // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
-  Napi::Value start_sync_async(AsyncOp* op, const char* what);
+  napi_value start_sync_async(AsyncOp* op, const char* what);
   bool cancel(uint64_t id, int32_t code);
   // Lets a pending op wait without keeping the event loop alive (context signals watching a
   // done channel that may never close).
   void weaken(uint64_t id);
   static bool stop_probe(void* arg);
+  // Test hook: the next async op of this thread gets id n (clamped to 1..2^53-1).
+  void set_next_op_id(uint64_t n);
 
  private:
+  explicit ThreadCtx(napi_env env);
+  bool init() noexcept;
+  void set_op_id(uint64_t id);
+  uint64_t take_op_id();
   static void on_async(uv_async_t* h);
-  static void cleanup(void* arg);
+  static void cleanup(napi_async_cleanup_hook_handle hook, void* arg);
   void process(AsyncOp* op);
   void settle(AsyncOp* op, napi_value v);
   void free_op(AsyncOp* op);
-  void add_pending(AsyncOp* op);
+  void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
+  void forget_pending(AsyncOp* op);  // undoes add_pending
+  void reject_for_failed_result(AsyncOp* op);
 
-  uv_async_t* async_ = nullptr;
+  // The uv handle that wakes this thread for completions, with the async cleanup hook that
+  // keeps the environment (and so the addon's code, which uv_close's callback is) until the
+  // handle is closed. Heap-allocated: it outlives the ThreadCtx (closing is asynchronous).
+  struct AsyncHandle {
+    uv_async_t h;
+    napi_async_cleanup_hook_handle hook = nullptr;
+  };
+  AsyncHandle* async_ = nullptr;
+  uv_async_t* uv() { return &async_->h; }
   std::shared_ptr<Inbox> inbox_;
   std::unordered_map<uint64_t, AsyncOp*> pending_;
   size_t strong_ = 0;  // pending ops that keep the loop alive (uv handle ref'd while > 0)
   uint64_t next_op_ = 1;
   napi_async_context async_ctx_ = nullptr;
-  Napi::ObjectReference resource_;
+  napi_ref resource_ = nullptr;
 };
 
 // A received value for JavaScript: numbers inline; a structured message is copied into the

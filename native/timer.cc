@@ -19,16 +19,21 @@ double epoch_ms() {
 // ---- TimerService ----------------------------------------------------------------------
 
 void TimerService::schedule(TimerTarget* t, uint64_t deadline_ns, uint64_t gen) {
-  t->retain();
   std::lock_guard<std::mutex> g(mu_);
   bool earliest = heap_.empty() || deadline_ns < heap_.top().deadline;
-  heap_.push(Entry{deadline_ns, seq_++, t, gen});
+  bool started = false;
   if (!running_) {
-    running_ = true;
+    // May throw (std::system_error: thread limit, no memory): nothing has changed then, and
+    // the caller's entry point reports it. The new thread first waits for mu_, held here.
     std::thread([this] { run(); }).detach();
-  } else if (earliest) {
-    cv_.notify_one();
+    running_ = true;
+    started = true;
   }
+  // May throw (no memory): nothing queued; a thread just started finds the heap empty, exits.
+  heap_.push(Entry{deadline_ns, seq_, t, gen});
+  seq_++;
+  t->retain();  // the heap's reference; the timer thread cannot pop it before we unlock
+  if (!started && earliest) cv_.notify_one();
 }
 
 size_t TimerService::pending() {
@@ -45,7 +50,10 @@ void TimerService::run() {
   // Wake at the deadline, not up to 50 us after it (Linux's default timer slack).
   prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   std::unique_lock<std::mutex> lk(mu_);
-  std::vector<Entry> due;
+  // No allocation on this thread: an exception here would have no one to report to (and would
+  // std::terminate the process). Due entries go through a fixed batch; more wait one round.
+  constexpr size_t kBatch = 64;
+  Entry due[kBatch];
   while (!heap_.empty()) {
     uint64_t now = now_ns();
     uint64_t next = heap_.top().deadline;
@@ -54,17 +62,21 @@ void TimerService::run() {
       cv_.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)));
       continue;
     }
-    while (!heap_.empty() && heap_.top().deadline <= now) {
-      due.push_back(heap_.top());
+    size_t nd = 0;
+    while (nd < kBatch && !heap_.empty() && heap_.top().deadline <= now) {
+      due[nd++] = heap_.top();
       heap_.pop();
     }
     // Fire without the heap lock: targets take their own locks and may schedule again.
     lk.unlock();
-    for (Entry& e : due) {
-      e.target->fire(e.gen, now);
-      e.target->release();
+    for (size_t i = 0; i < nd; i++) {
+      try {
+        due[i].target->fire(due[i].gen, now);
+      } catch (...) {
+        // Only a ticker re-arming itself allocates (heap growth); out of memory it stops.
+      }
+      due[i].target->release();
     }
-    due.clear();
     lk.lock();
   }
   running_ = false;
@@ -97,7 +109,6 @@ bool Timer::stop() {
 bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
   std::lock_guard<std::mutex> g(mu_);
   bool was = disarm_locked();
-  armed_ = true;
   period_ = period_ns;
   // kNever (ms = Infinity): armed, but no deadline ever comes; stop()/reset() still see it.
   if (delay_ns == kNever) return was;
@@ -110,7 +121,12 @@ bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
     return was;
   }
   next_ = now + delay_ns;
-  Shared::timers().schedule(this, next_, gen_);
+  try {
+    Shared::timers().schedule(this, next_, gen_);  // may throw (no memory): left disarmed
+  } catch (...) {
+    armed_ = false;  // fire() reads it under mu_, held here
+    throw;
+  }
   return was;
 }
 
