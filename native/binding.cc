@@ -1,6 +1,7 @@
 // binding.cc — registers the addon's functions; all logic lives in the per-concept files.
 #include <node_api.h>
 
+#include "deadlock.h"
 #include "handle.h"
 #include "js_channel.h"
 #include "js_sync.h"
@@ -45,6 +46,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_time_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
+  register_unreach_functions(env, exports, tc);
   return exports;
 }
 

@@ -1,15 +1,65 @@
 // handle.cc — see handle.h.
 #include "handle.h"
 
+#include <unordered_map>
+
 #include "thread_ctx.h"
 
 namespace weft {
 
 namespace {
-void finalize_handle(napi_env, void* data, void*) { static_cast<Shared*>(data)->release(); }
+
+struct Held {
+  std::unordered_map<Shared*, int64_t> n;
+  bool dead = false;  // the environment ended; freed when the last count goes
+};
+// Per OS thread: a Node environment (main or worker) runs on one thread, and its handles'
+// finalizers run on that thread, also during the environment's teardown (after ThreadCtx's
+// cleanup hook has run, which is why this lives apart from ThreadCtx).
+thread_local Held* t_held = nullptr;
+
+void finalize_handle(napi_env, void* data, void*) {
+  auto* s = static_cast<Shared*>(data);
+  held_drop(s);  // before release(): the key must not outlive the object
+  s->release();
+}
+
 }  // namespace
 
+void held_add(Shared* s) {
+  if (t_held == nullptr) t_held = new Held();
+  t_held->n[s]++;
+}
+
+void held_drop(Shared* s) {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  auto it = h->n.find(s);
+  if (it == h->n.end()) return;
+  if (--it->second == 0) h->n.erase(it);
+  if (h->dead && h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+void held_thread_exit() {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  h->dead = true;
+  if (h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+void held_for_each(void (*fn)(void* arg, Shared* s, int64_t n), void* arg) {
+  if (t_held == nullptr) return;
+  for (auto& [s, n] : t_held->n) fn(arg, s, n);
+}
+
 napi_value make_handle(napi_env env, Shared* s) {
+  held_add(s);
   napi_value ext;
   napi_create_external(env, s, finalize_handle, nullptr, &ext);
   return ext;

@@ -18,6 +18,9 @@ struct Registry {
   TimerService timers;  // the timer thread's heap (see timer.h)
   std::mutex blocked_mu;
   std::vector<Shared::Blocked*> blocked;  // guarded by blocked_mu
+  std::mutex watch_mu;
+  std::vector<std::pair<void*, void (*)(void*)>> watchers;  // guarded by watch_mu
+  std::atomic<int64_t> nwatchers{0};  // == watchers.size(), readable without the lock
 };
 
 Registry& registry() {
@@ -38,7 +41,15 @@ Shared::Shared(Kind kind) : id_(next_id.fetch_add(1, std::memory_order_relaxed))
 Shared::~Shared() { live.fetch_sub(1, std::memory_order_relaxed); }
 
 void Shared::release() {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // seq_cst (a superset of the acq_rel the free needs): the decrement and the loads of
+  // watch_at_ / nwatchers below pair with a watcher's stores of them and its seq_cst re-read
+  // of the count (deadlock.cc, ThreadCtx::check_unreachable): either the watcher sees the new
+  // count, or this thread sees the watch and wakes it.
+  int64_t before = refs_.fetch_sub(1, std::memory_order_seq_cst);
+  if (before != 1) {
+    if (before - 1 <= watch_at_.load(std::memory_order_seq_cst)) notify_watchers();
+    return;
+  }
   // Last reference. attach() only revives an object under the registry lock and only while
   // refs_ > 0 (CAS loop), so once we observe zero here nobody can resurrect it; we still take
   // the lock to unlink it from the map before the memory goes.
@@ -83,6 +94,46 @@ Shared* Shared::attach(uint64_t id) {
       return s;
   }
   return nullptr;
+}
+
+void Shared::watch_below(int64_t n) {
+  // Only raised: several watchers may watch one object; a stale level only costs a spurious
+  // wake-up (the watcher re-checks and finds it still held).
+  int64_t cur = watch_at_.load(std::memory_order_seq_cst);
+  while (cur < n && !watch_at_.compare_exchange_weak(cur, n, std::memory_order_seq_cst)) {
+  }
+}
+
+void Shared::watcher_add(void* key, void (*wake)(void*)) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (auto& w : r.watchers)
+    if (w.first == key) return;
+  r.watchers.emplace_back(key, wake);
+  // seq_cst: before the caller's watch_below and re-read (see release()).
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_seq_cst);
+}
+
+void Shared::watcher_remove(void* key) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (size_t i = 0; i < r.watchers.size(); i++) {
+    if (r.watchers[i].first != key) continue;
+    r.watchers[i] = r.watchers.back();
+    r.watchers.pop_back();
+    break;
+  }
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_seq_cst);
+}
+
+void Shared::notify_watchers() {
+  Registry& r = registry();
+  // Pairs with watcher_add (seq_cst): a watcher that registered before re-reading the count
+  // is seen here, or it saw the decrement itself.
+  if (r.nwatchers.load(std::memory_order_seq_cst) == 0) return;
+  // Under watch_mu: a watcher removes itself (under the lock) before its wake target goes.
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (auto& w : r.watchers) w.second(w.first);
 }
 
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }

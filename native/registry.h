@@ -98,8 +98,23 @@ class Shared {
   // "" if there is none. `owner_of` reads a mutex's owner thread.
   static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
+  // ---- unreachable operations (Go's "all goroutines are asleep"; see deadlock.cc) --------
+  // A thread whose event loop has nothing left but weft operations asks whether another
+  // thread could still complete them. While it waits on objects that others hold, it is a
+  // watcher: release() wakes every watcher once some object's count drops to the level the
+  // watcher asked for (watch_below), since that object may have just become reachable only
+  // from the watcher. The watcher list stays in this Node-free file; `wake` is its callback.
+  void watch_below(int64_t n);
+  // seq_cst: the watcher's re-read after watch_below, paired with release()'s decrement.
+  int64_t refcount_sc() const { return refs_.load(std::memory_order_seq_cst); }
+  static void watcher_add(void* key, void (*wake)(void* key));
+  static void watcher_remove(void* key);
+
  private:
+  static void notify_watchers();
   std::atomic<int64_t> refs_{1};
+  // release() calls notify_watchers() when the count drops to this or below (-1: never).
+  std::atomic<int64_t> watch_at_{-1};
   std::string name_;
   // Protected by the registry mutex (see registry.cc).
   int64_t pending_shares_ = 0;

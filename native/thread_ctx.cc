@@ -42,6 +42,7 @@ ThreadCtx::ThreadCtx(napi_env e) : env(e) {
   resource_ = Napi::Persistent(resource);
   napi_async_init(env, resource, Napi::String::New(nenv, "weft"), &async_ctx_);
   napi_add_env_cleanup_hook(env, &ThreadCtx::cleanup, this);
+  unreach_init();
 }
 
 ThreadCtx::~ThreadCtx() = default;
@@ -98,6 +99,7 @@ void ThreadCtx::weaken(uint64_t id) {
 }
 
 void ThreadCtx::free_op(AsyncOp* op) {
+  if (op->also != nullptr) op->also->release();
   if (op->prim != nullptr) {
     op->prim->release();
     delete op;
@@ -266,6 +268,7 @@ void ThreadCtx::on_async(uv_async_t* h) {
 void ThreadCtx::cleanup(void* arg) {
   auto* tc = static_cast<ThreadCtx*>(arg);
   tc->stopping = true;
+  tc->unreach_cleanup();
   // Cancel every pending op. Those a peer already claimed are completing: wait for them to
   // reach the inbox, then make sure nothing they carried is lost (values go back, notifications
   // are passed on), since this thread will never act on them.

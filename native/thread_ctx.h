@@ -51,6 +51,9 @@ struct AsyncOp : Waiter {
   bool (*retry)(AsyncOp* op) = nullptr;
   Shared::Blocked blocked{};
   bool registered = false;  // `blocked` is in the dump() list
+  // Unreachable-op detection (deadlock.cc): what else can end the op besides its objects.
+  Shared* also = nullptr;   // a context's done channel whose signal aborts it (retained)
+  bool external = false;    // an ordinary AbortSignal: anyone may abort it, never "asleep"
 };
 
 class ThreadCtx {
@@ -94,6 +97,23 @@ class ThreadCtx {
   // done channel that may never close).
   void weaken(uint64_t id);
   static bool stop_probe(void* arg);
+
+  // ---- unreachable operations (Go's "all goroutines are asleep"; deadlock.cc) -----------
+  // When this thread's event loop has nothing left but strong pending ops, those that no
+  // other thread can complete reject with kCodeDeadlock; the others are watched.
+  void unreach_init();
+  void unreach_cleanup();
+  // JS: op `id` also ends when `done` closes (a context's signal), or, with done == null, by
+  // an AbortSignal nobody can reason about (never reported as asleep).
+  void op_depends(uint64_t id, Shared* done);
+
+ private:
+  static void on_prepare(uv_prepare_t* h);
+  static void unreach_wake(void* key);
+  void check_unreachable();
+  void reject_asleep(std::vector<AsyncOp*>& ops);
+  uv_prepare_t* prepare_ = nullptr;
+  bool watching_ = false;  // in the registry's watcher list
 
  private:
   static void on_async(uv_async_t* h);

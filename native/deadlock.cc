@@ -1,0 +1,304 @@
+// deadlock.cc — Go's "all goroutines are asleep" for one thread's pending Promise operations
+// (API.md §9): when a thread's event loop has nothing left but weft operations that only it
+// could complete, they reject with kCodeDeadlock instead of keeping the process alive forever.
+//
+// When. A uv_prepare handle (unref'd, so it never keeps the loop alive) runs before every
+// poll. If strong ops are pending and nothing but them keeps the loop alive (uv_loop_alive
+// with our async handle unref'd for the question), nothing on this thread can run again
+// unless another thread completes one of them: the check below runs. This works the same on
+// the main thread and in workers (which have no 'beforeExit').
+//
+// Who holds what. Each object has one reference count for every holder. This thread knows
+// its own references exactly: its JS handles and word buffers (handle.cc's per-thread counts)
+// and its pending ops' retains. Some objects hold others (a context its parent and done
+// channel, a timer its channel, a Cond its mutex); those references are this thread's too when
+// the holder itself is held only by this thread. Anything else — another thread's handles or
+// ops, a message buffered in a channel, a share() token not yet attached, the timer heap (an
+// armed timer or context deadline) — is "held elsewhere". A trial deletion over that small
+// graph (iterate to a fixed point) gives the objects only this thread can reach ("closed").
+// A strong op waiting only on closed objects, with no ordinary AbortSignal, is asleep forever.
+//
+// Soundness. A closed object can gain another holder only through this thread's JavaScript,
+// which does not run while the loop is idle, so "asleep" is final; the op is withdrawn with
+// the same claim CAS as a cancel (a completion that claimed it first wins and is delivered).
+// An op on an object held elsewhere is watched: the thread registers as a watcher and asks
+// release() to wake it when the object's count falls to this thread's share, then re-checks.
+// Conservative cases (reported as possibly completable, so they wait as before): references
+// inside buffered messages or context values, a Once this thread is running.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "deadlock.h"
+
+#include "channel.h"
+#include "context.h"
+#include "handle.h"
+#include "napi_util.h"
+#include "sema.h"
+#include "thread_ctx.h"
+#include "timer.h"
+
+namespace weft {
+
+namespace {
+
+// The references an object holds on other weft objects, one per entry (see the header).
+template <class F>
+void each_edge(Shared* s, F&& f) {
+  switch (s->kind()) {
+    case Kind::Context: {
+      auto* c = static_cast<Context*>(s);
+      if (c->parent() != nullptr) f(static_cast<Shared*>(c->parent()));
+      f(static_cast<Shared*>(c->done()));
+      break;
+    }
+    case Kind::Timer:
+    case Kind::Ticker:
+      f(static_cast<Shared*>(static_cast<Timer*>(s)->channel()));
+      break;
+    case Kind::Cond:
+      f(static_cast<Shared*>(static_cast<Cond*>(s)->mutex()));
+      break;
+    default:
+      break;
+  }
+}
+
+std::string describe_obj(Shared* s) {
+  std::string k = s->kind() == Kind::Channel ? "channel" : kind_name(s->kind());
+  if (!s->name().empty()) k += " '" + s->name() + "'";
+  return k;
+}
+
+std::string describe_op(AsyncOp* op) {
+  if (op->prim != nullptr) return std::string(op->blocked.op ? op->blocked.op : "wait") + " on " +
+                                   describe_obj(op->prim);
+  std::vector<CaseRec*> live;
+  for (CaseRec& c : op->recs)
+    if (c.ch != nullptr) live.push_back(&c);
+  if (live.empty()) return "select with no cases";
+  if (op->recs.size() == 1) return std::string(live[0]->is_send ? "send" : "recv") + " on " +
+                                   describe_obj(live[0]->ch);
+  std::string d = "select on";
+  for (size_t i = 0; i < live.size(); i++)
+    d += std::string(i ? ", " : " ") + (live[i]->is_send ? "send to " : "recv from ") +
+         describe_obj(live[i]->ch);
+  return d;
+}
+
+struct Node {
+  int64_t local = 0;  // references this thread owns directly
+  int64_t refs = 0;   // snapshot of the count
+  int64_t acc = 0;    // local + references from closed holders
+  bool open = false;  // held (possibly) by someone else
+};
+
+}  // namespace
+
+void ThreadCtx::unreach_init() {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  prepare_ = new uv_prepare_t;
+  uv_prepare_init(loop, prepare_);
+  prepare_->data = this;
+  uv_prepare_start(prepare_, &ThreadCtx::on_prepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(prepare_));  // never keeps the loop alive
+}
+
+void ThreadCtx::unreach_cleanup() {
+  // Before the async handle goes: no release() on another thread may wake us after this.
+  if (watching_) Shared::watcher_remove(this);
+  watching_ = false;
+  held_thread_exit();
+  if (prepare_ != nullptr) {
+    uv_prepare_stop(prepare_);
+    uv_close(reinterpret_cast<uv_handle_t*>(prepare_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
+    prepare_ = nullptr;
+  }
+}
+
+void ThreadCtx::unreach_wake(void* key) {
+  // Called by release() on any thread, under the registry's watcher lock, which this thread
+  // takes to unregister before its async handle is closed.
+  uv_async_send(static_cast<ThreadCtx*>(key)->async_);
+}
+
+void ThreadCtx::op_depends(uint64_t id, Shared* done) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  AsyncOp* op = it->second;
+  if (done == nullptr) {
+    op->external = true;
+    return;
+  }
+  if (op->also != nullptr) return;
+  done->retain();  // released in free_op
+  op->also = done;
+}
+
+void ThreadCtx::on_prepare(uv_prepare_t* h) {
+  auto* tc = static_cast<ThreadCtx*>(h->data);
+  bool idle = false;
+  if (!tc->stopping && tc->strong_ > 0) {
+    // Would the loop still be alive without our pending ops? (Other handles, requests,
+    // timers, workers, sockets: then something else may still run on this thread.)
+    auto* ah = reinterpret_cast<uv_handle_t*>(tc->async_);
+    uv_unref(ah);
+    idle = !uv_loop_alive(h->loop);
+    uv_ref(ah);
+  }
+  if (!idle) {
+    if (tc->watching_) {
+      Shared::watcher_remove(tc);
+      tc->watching_ = false;
+    }
+    return;
+  }
+  tc->check_unreachable();
+}
+
+void ThreadCtx::check_unreachable() {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    // 1. This thread's own references.
+    std::unordered_map<Shared*, Node> g;
+    held_for_each([](void* arg, Shared* s, int64_t n) {
+      (*static_cast<std::unordered_map<Shared*, Node>*>(arg))[s].local += n;
+    }, &g);
+    for (auto& [id, op] : pending_) {
+      if (op->prim != nullptr) g[op->prim].local++;
+      for (CaseRec& c : op->recs)
+        if (c.ch != nullptr) g[c.ch].local++;
+      if (op->also != nullptr) g[op->also].local++;
+    }
+    // 2. What those objects hold. Every object reached is alive: the first ones are held by
+    // this thread, the others by a holder reached before (holders never drop what they hold
+    // while they live, and nothing here runs this thread's JavaScript).
+    std::vector<Shared*> work;
+    work.reserve(g.size());
+    for (auto& [s, n] : g) work.push_back(s);
+    while (!work.empty()) {
+      Shared* s = work.back();
+      work.pop_back();
+      each_edge(s, [&](Shared* e) {
+        if (g.try_emplace(e).second) work.push_back(e);
+      });
+    }
+    // 3. Trial deletion: an object whose count exceeds what this thread and the closed
+    // holders account for is open; repeat until nothing changes.
+    for (auto& [s, n] : g) n.refs = s->refcount_sc();
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto& [s, n] : g) n.acc = n.local;
+      for (auto& [s, n] : g)
+        if (!n.open) each_edge(s, [&](Shared* e) { g[e].acc++; });
+      for (auto& [s, n] : g) {
+        if (!n.open && n.refs > n.acc) {
+          n.open = true;
+          changed = true;
+        }
+      }
+    }
+    auto open = [&](Shared* s) { auto it = g.find(s); return it == g.end() || it->second.open; };
+    // 4. Strong ops that nothing but this (idle) thread could end.
+    std::vector<AsyncOp*> asleep;
+    bool waiting = false;
+    for (auto& [id, op] : pending_) {
+      if (op->weak) continue;
+      bool alive = op->external || (op->also != nullptr && open(op->also)) ||
+                   (op->prim != nullptr && open(op->prim));
+      for (CaseRec& c : op->recs)
+        if (c.ch != nullptr && open(c.ch)) alive = true;
+      if (alive) waiting = true;
+      else asleep.push_back(op);
+    }
+    if (!asleep.empty()) {
+      reject_asleep(asleep);
+      // The rejections ran JavaScript that may have left new ops or work: look again on the
+      // next loop iteration (prepare runs once per iteration, before the poll).
+      uv_async_send(async_);
+      return;
+    }
+    if (!waiting) return;
+    // 5. Watch the open objects: register first, then ask for the wake-up, then re-read the
+    // counts (seq_cst, pairing with release()): a drop we do not see here wakes us.
+    if (!watching_) {
+      Shared::watcher_add(this, &ThreadCtx::unreach_wake);
+      watching_ = true;
+    }
+    for (auto& [s, n] : g)
+      if (n.open) s->watch_below(n.acc);
+    bool stable = true;
+    for (auto& [s, n] : g)
+      if (s->refcount_sc() != n.refs) stable = false;
+    if (stable) return;
+  }
+  uv_async_send(async_);  // counts kept moving: try again on the next iteration
+}
+
+void ThreadCtx::reject_asleep(std::vector<AsyncOp*>& ops) {
+  std::vector<std::string> desc;
+  desc.reserve(ops.size());
+  for (AsyncOp* op : ops) desc.push_back(describe_op(op));
+  for (size_t i = 0; i < ops.size(); i++) {
+    AsyncOp* op = ops[i];
+    // The claim CAS decides against a completion in flight (none is expected: nobody else
+    // holds the objects): if a peer claimed the op first, its completion is delivered.
+    if (!op->try_cancel()) continue;
+    if (op->prim != nullptr) op->prim->unlink(&op->srec);
+    else select_unlink(op);
+    std::string msg = "all threads are asleep: " + desc[i] + " can never complete";
+    if (ops.size() > 1) {
+      msg += " (nor can:";
+      bool first = true;
+      for (size_t j = 0; j < ops.size(); j++) {
+        if (j == i) continue;
+        msg += std::string(first ? " " : ", ") + desc[j];
+        first = false;
+      }
+      msg += ")";
+    }
+    // One callback scope per op: its rejection's reactions (which read lastError()) run
+    // when the scope closes, before the next op's message replaces it.
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_callback_scope cb_scope;
+    napi_open_callback_scope(env, resource_.Value(), async_ctx_, &cb_scope);
+    last_error = std::move(msg);
+    napi_value arr, v;
+    napi_create_array_with_length(env, 2, &arr);
+    napi_create_int32(env, kCodeDeadlock, &v);
+    napi_set_element(env, arr, 0, v);
+    napi_create_int32(env, -1, &v);
+    napi_set_element(env, arr, 1, v);
+    settle(op, arr);
+    napi_close_callback_scope(env, cb_scope);
+    napi_close_handle_scope(env, scope);
+  }
+}
+
+// opDepends(id, doneHandle | null)
+napi_value js_op_depends(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  double id = 0;
+  napi_get_value_double(env, a.v[0], &id);
+  napi_valuetype t;
+  napi_typeof(env, a.v[1], &t);
+  Shared* done = nullptr;
+  if (t != napi_null && t != napi_undefined) {
+    done = obj<Shared>(env, a.v[1], Kind::Channel);
+    if (done == nullptr) return nullptr;
+  }
+  a.tc->op_depends(uint64_t(id), done);
+  return nullptr;
+}
+
+void register_unreach_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
+  napi_property_descriptor props[] = {
+      {"opDepends", nullptr, js_op_depends, nullptr, nullptr, nullptr, napi_default, tc},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
+
+}  // namespace weft
