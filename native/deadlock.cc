@@ -16,7 +16,10 @@
 // ops, a message buffered in a channel, a share() token not yet attached, the timer heap (an
 // armed timer or context deadline) — is "held elsewhere". A trial deletion over that small
 // graph (iterate to a fixed point) gives the objects only this thread can reach ("closed").
-// A strong op waiting only on closed objects, with no ordinary AbortSignal, is asleep forever.
+// When every pending op (the weak context watchers included) waits only on closed objects and
+// none has an ordinary AbortSignal, nothing can ever run on this thread again: the strong ops
+// are asleep forever. If any op can still be ended by someone else, this thread's JavaScript
+// may run again and complete the others itself, so they all wait.
 //
 // Soundness. A closed object can gain another holder only through this thread's JavaScript,
 // which does not run while the loop is idle, so "asleep" is final; the op is withdrawn with
@@ -63,6 +66,11 @@ void each_edge(Shared* s, F&& f) {
     default:
       break;
   }
+}
+
+bool is_holder_kind(Shared* s) {
+  Kind k = s->kind();
+  return k == Kind::Context || k == Kind::Timer || k == Kind::Ticker || k == Kind::Cond;
 }
 
 std::string describe_obj(Shared* s) {
@@ -161,29 +169,36 @@ void ThreadCtx::on_prepare(uv_prepare_t* h) {
 
 void ThreadCtx::check_unreachable() {
   for (int attempt = 0; attempt < 8; attempt++) {
-    // 1. This thread's own references.
+    // 1. The graph: the objects this thread's ops wait on, the holders (contexts, timers,
+    // conds) its JavaScript holds, and what those hold. Every object reached is alive: the
+    // first ones are held by this thread, the others by a holder reached before (holders
+    // never drop what they hold while they live, and no JavaScript runs here).
     std::unordered_map<Shared*, Node> g;
-    held_for_each([](void* arg, Shared* s, int64_t n) {
-      (*static_cast<std::unordered_map<Shared*, Node>*>(arg))[s].local += n;
-    }, &g);
+    std::vector<Shared*> work;
+    auto add = [&](Shared* s) {
+      if (g.try_emplace(s).second) work.push_back(s);
+    };
+    for (auto& [id, op] : pending_) {
+      if (op->prim != nullptr) add(op->prim);
+      for (CaseRec& c : op->recs)
+        if (c.ch != nullptr) add(c.ch);
+      if (op->also != nullptr) add(op->also);
+    }
+    held_holders_for_each([](void* arg, Shared* s) {
+      (*static_cast<decltype(add)*>(arg))(s);
+    }, &add);
+    while (!work.empty()) {
+      Shared* s = work.back();
+      work.pop_back();
+      each_edge(s, add);
+    }
+    // 2. This thread's own references: its JavaScript's, and its pending ops' retains.
+    for (auto& [s, n] : g) n.local = held_count(s);
     for (auto& [id, op] : pending_) {
       if (op->prim != nullptr) g[op->prim].local++;
       for (CaseRec& c : op->recs)
         if (c.ch != nullptr) g[c.ch].local++;
       if (op->also != nullptr) g[op->also].local++;
-    }
-    // 2. What those objects hold. Every object reached is alive: the first ones are held by
-    // this thread, the others by a holder reached before (holders never drop what they hold
-    // while they live, and nothing here runs this thread's JavaScript).
-    std::vector<Shared*> work;
-    work.reserve(g.size());
-    for (auto& [s, n] : g) work.push_back(s);
-    while (!work.empty()) {
-      Shared* s = work.back();
-      work.pop_back();
-      each_edge(s, [&](Shared* e) {
-        if (g.try_emplace(e).second) work.push_back(e);
-      });
     }
     // 3. Trial deletion: an object whose count exceeds what this thread and the closed
     // holders account for is open; repeat until nothing changes.
@@ -201,37 +216,54 @@ void ThreadCtx::check_unreachable() {
       }
     }
     auto open = [&](Shared* s) { auto it = g.find(s); return it == g.end() || it->second.open; };
-    // 4. Strong ops that nothing but this (idle) thread could end.
+    // 4. Asleep only if no pending op at all can be ended by someone else: once any one
+    // completes (or a context watcher fires), this thread's JavaScript runs again and may
+    // complete the others itself (Go: "all goroutines are asleep", per thread here).
     std::vector<AsyncOp*> asleep;
-    bool waiting = false;
+    std::vector<Shared*> watch;  // the open objects of one op that can still be ended
     for (auto& [id, op] : pending_) {
-      if (op->weak) continue;
-      bool alive = op->external || (op->also != nullptr && open(op->also)) ||
-                   (op->prim != nullptr && open(op->prim));
+      if (op->external) {
+        // An ordinary AbortSignal: whoever aborts it wakes this thread; nothing to watch.
+        if (watch.empty()) watch.push_back(nullptr);
+        continue;
+      }
+      std::vector<Shared*> mine;
+      if (op->also != nullptr && open(op->also)) mine.push_back(op->also);
+      if (op->prim != nullptr && open(op->prim)) mine.push_back(op->prim);
       for (CaseRec& c : op->recs)
-        if (c.ch != nullptr && open(c.ch)) alive = true;
-      if (alive) waiting = true;
-      else asleep.push_back(op);
+        if (c.ch != nullptr && open(c.ch)) mine.push_back(c.ch);
+      if (!mine.empty()) {
+        if (watch.empty()) watch = std::move(mine);
+      } else if (!op->weak) {
+        asleep.push_back(op);
+      }
     }
-    if (!asleep.empty()) {
+    if (watch.empty()) {
+      if (asleep.empty()) return;
       reject_asleep(asleep);
       // The rejections ran JavaScript that may have left new ops or work: look again on the
       // next loop iteration (prepare runs once per iteration, before the poll).
       uv_async_send(async_);
       return;
     }
-    if (!waiting) return;
-    // 5. Watch the open objects: register first, then ask for the wake-up, then re-read the
-    // counts (seq_cst, pairing with release()): a drop we do not see here wakes us.
+    if (watch[0] == nullptr) return;
+    // 5. Watch: this thread can be all asleep only once every object of that op is closed.
+    // Such an object closes when its count falls to `acc`, or when `acc` grows because one of
+    // its holders closed: so watch that op's objects and every open holder in the graph.
+    // Register first, then ask for the wake-up, then re-read the counts (seq_cst, pairing with
+    // release()): a drop not seen here wakes us.
+    for (auto& [s, n] : g)
+      if (n.open && is_holder_kind(s)) watch.push_back(s);
     if (!watching_) {
       Shared::watcher_add(this, &ThreadCtx::unreach_wake);
       watching_ = true;
     }
-    for (auto& [s, n] : g)
-      if (n.open) s->watch_below(n.acc);
     bool stable = true;
-    for (auto& [s, n] : g)
+    for (Shared* s : watch) {
+      Node& n = g[s];
+      s->watch_below(n.acc);
       if (s->refcount_sc() != n.refs) stable = false;
+    }
     if (stable) return;
   }
   uv_async_send(async_);  // counts kept moving: try again on the next iteration

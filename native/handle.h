@@ -24,8 +24,11 @@ void held_add(Shared* s);
 void held_drop(Shared* s);
 // The thread's environment is going away: its counts are freed once its last finalizer ran.
 void held_thread_exit();
-// Visits (object, count) for every object the calling thread's JavaScript holds.
-void held_for_each(void (*fn)(void* arg, Shared* s, int64_t n), void* arg);
+// References the calling thread's JavaScript holds on s.
+int64_t held_count(Shared* s);
+// Visits every object of a kind that holds others (context, timer, ticker, cond) that the
+// calling thread's JavaScript holds.
+void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg);
 
 // Module functions: share(h) -> id, attach(id) -> handle | null, kindOf(h), liveObjects().
 napi_value js_share(napi_env env, napi_callback_info info);

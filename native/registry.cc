@@ -30,6 +30,9 @@ Registry& registry() {
 }
 
 std::atomic<uint64_t> next_id{1};
+// The watcher key this OS thread registered (its own releases never need to wake it: it is
+// running, and re-checks before its loop sleeps again).
+thread_local void* t_self_watcher = nullptr;
 std::atomic<int64_t> live{0};
 
 }  // namespace
@@ -110,6 +113,7 @@ void Shared::watcher_add(void* key, void (*wake)(void*)) {
   for (auto& w : r.watchers)
     if (w.first == key) return;
   r.watchers.emplace_back(key, wake);
+  t_self_watcher = key;
   // seq_cst: before the caller's watch_below and re-read (see release()).
   r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_seq_cst);
 }
@@ -133,7 +137,8 @@ void Shared::notify_watchers() {
   if (r.nwatchers.load(std::memory_order_seq_cst) == 0) return;
   // Under watch_mu: a watcher removes itself (under the lock) before its wake target goes.
   std::lock_guard<std::mutex> g(r.watch_mu);
-  for (auto& w : r.watchers) w.second(w.first);
+  for (auto& w : r.watchers)
+    if (w.first != t_self_watcher) w.second(w.first);
 }
 
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
