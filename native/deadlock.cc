@@ -73,13 +73,23 @@ bool is_holder_kind(Shared* s) {
   return k == Kind::Context || k == Kind::Timer || k == Kind::Ticker || k == Kind::Cond;
 }
 
-std::string describe_obj(Shared* s) {
+// Which context or timer owns a channel (its done / fire channel), for the messages.
+using Owners = std::unordered_map<Shared*, Shared*>;
+
+std::string describe_obj(Shared* s, const Owners& owners) {
+  auto it = owners.find(s);
+  if (it != owners.end()) {
+    Kind k = it->second->kind();
+    return k == Kind::Context ? "the done channel of a context"
+                              : std::string("the channel of a ") + kind_name(k);
+  }
   std::string k = s->kind() == Kind::Channel ? "channel" : kind_name(s->kind());
   if (!s->name().empty()) k += " '" + s->name() + "'";
   return k;
 }
 
-std::string describe_op(AsyncOp* op) {
+std::string describe_op(AsyncOp* op, const Owners& owners) {
+  auto describe_obj = [&](Shared* s) { return weft::describe_obj(s, owners); };
   if (op->prim != nullptr) return std::string(op->blocked.op ? op->blocked.op : "wait") + " on " +
                                    describe_obj(op->prim);
   std::vector<CaseRec*> live;
@@ -240,7 +250,15 @@ void ThreadCtx::check_unreachable() {
     }
     if (watch.empty()) {
       if (asleep.empty()) return;
-      reject_asleep(asleep);
+      Owners owners;
+      for (auto& [o, n] : g)
+        if (o->kind() != Kind::Cond)
+          each_edge(o, [&](Shared* e) {
+            if (e->kind() == Kind::Channel) owners[e] = o;
+          });
+      std::vector<std::string> desc;
+      for (AsyncOp* op : asleep) desc.push_back(describe_op(op, owners));
+      reject_asleep(asleep, desc);
       // The rejections ran JavaScript that may have left new ops or work: look again on the
       // next loop iteration (prepare runs once per iteration, before the poll).
       uv_async_send(async_);
@@ -269,10 +287,8 @@ void ThreadCtx::check_unreachable() {
   uv_async_send(async_);  // counts kept moving: try again on the next iteration
 }
 
-void ThreadCtx::reject_asleep(std::vector<AsyncOp*>& ops) {
-  std::vector<std::string> desc;
-  desc.reserve(ops.size());
-  for (AsyncOp* op : ops) desc.push_back(describe_op(op));
+void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,
+                              const std::vector<std::string>& desc) {
   for (size_t i = 0; i < ops.size(); i++) {
     AsyncOp* op = ops[i];
     // The claim CAS decides against a completion in flight (none is expected: nobody else

@@ -111,7 +111,7 @@ class ThreadCtx {
   static void on_prepare(uv_prepare_t* h);
   static void unreach_wake(void* key);
   void check_unreachable();
-  void reject_asleep(std::vector<AsyncOp*>& ops);
+  void reject_asleep(const std::vector<AsyncOp*>& ops, const std::vector<std::string>& desc);
   uv_prepare_t* prepare_ = nullptr;
   bool watching_ = false;  // in the registry's watcher list
 
