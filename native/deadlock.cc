@@ -6,7 +6,9 @@
 // poll. If strong ops are pending and nothing but them keeps the loop alive (uv_loop_alive
 // with our async handle unref'd for the question), nothing on this thread can run again
 // unless another thread completes one of them: the check below runs. This works the same on
-// the main thread and in workers (which have no 'beforeExit').
+// the main thread and in workers (which have no 'beforeExit'). As for Node's own exit, unref'd
+// handles and timers do not count (an unref'd setTimeout that would complete the op does not
+// save it; an AbortSignal, AbortSignal.timeout() included, does: see `external`).
 //
 // Who holds what. Each object has one reference count for every holder. This thread knows
 // its own references exactly: its JS handles and word buffers (handle.cc's per-thread counts)
@@ -289,8 +291,14 @@ void ThreadCtx::check_unreachable() {
 
 void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,
                               const std::vector<std::string>& desc) {
-  for (size_t i = 0; i < ops.size(); i++) {
-    AsyncOp* op = ops[i];
+  std::vector<uint64_t> ids;
+  for (AsyncOp* op : ops) ids.push_back(op->op_id);
+  for (size_t i = 0; i < ids.size(); i++) {
+    // Looked up again: the reactions to an earlier rejection ran JavaScript, which may have
+    // settled (and freed) this op already, e.g. through an abort listener.
+    auto it = pending_.find(ids[i]);
+    if (it == pending_.end()) continue;
+    AsyncOp* op = it->second;
     // The claim CAS decides against a completion in flight (none is expected: nobody else
     // holds the objects): if a peer claimed the op first, its completion is delivered.
     if (!op->try_cancel()) continue;
