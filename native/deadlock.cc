@@ -214,7 +214,7 @@ void ThreadCtx::check_unreachable() {
     }
     // 3. Trial deletion: an object whose count exceeds what this thread and the closed
     // holders account for is open; repeat until nothing changes.
-    for (auto& [s, n] : g) n.refs = s->refcount_sc();
+    for (auto& [s, n] : g) n.refs = s->refcount();
     for (bool changed = true; changed;) {
       changed = false;
       for (auto& [s, n] : g) n.acc = n.local;
@@ -270,8 +270,8 @@ void ThreadCtx::check_unreachable() {
     // 5. Watch: this thread can be all asleep only once every object of that op is closed.
     // Such an object closes when its count falls to `acc`, or when `acc` grows because one of
     // its holders closed: so watch that op's objects and every open holder in the graph.
-    // Register first, then ask for the wake-up, then re-read the counts (seq_cst, pairing with
-    // release()): a drop not seen here wakes us.
+    // Register first, then set the levels, each with a CAS that also reads the count (see
+    // Shared::watch_below): a drop not seen here is a release() that sees the level.
     for (auto& [s, n] : g)
       if (n.open && is_holder_kind(s)) watch.push_back(s);
     if (!watching_) {
@@ -281,8 +281,7 @@ void ThreadCtx::check_unreachable() {
     bool stable = true;
     for (Shared* s : watch) {
       Node& n = g[s];
-      s->watch_below(n.acc);
-      if (s->refcount_sc() != n.refs) stable = false;
+      if (s->watch_below(n.acc) != n.refs) stable = false;
     }
     if (stable) return;
   }

@@ -44,13 +44,15 @@ Shared::Shared(Kind kind) : id_(next_id.fetch_add(1, std::memory_order_relaxed))
 Shared::~Shared() { live.fetch_sub(1, std::memory_order_relaxed); }
 
 void Shared::release() {
-  // seq_cst (a superset of the acq_rel the free needs): the decrement and the loads of
-  // watch_at_ / nwatchers below pair with a watcher's stores of them and its seq_cst re-read
-  // of the count (deadlock.cc, ThreadCtx::check_unreachable): either the watcher sees the new
-  // count, or this thread sees the watch and wakes it.
-  int64_t before = refs_.fetch_sub(1, std::memory_order_seq_cst);
-  if (before != 1) {
-    if (before - 1 <= watch_at_.load(std::memory_order_seq_cst)) notify_watchers();
+  // acq_rel: the thread that frees the object sees every write made by threads that dropped
+  // their references before it; and a watcher's level, set by a CAS on this same word after
+  // it registered (watcher_add), is read by this very decrement (see watch_below).
+  int64_t before = refs_.fetch_sub(1, std::memory_order_acq_rel);
+  if ((before & kCountMask) != 1) {
+    // Nothing of *this may be read from here on (another thread may free it): the level comes
+    // from `before`.
+    int64_t level = before >> kWatchShift;
+    if (level != 0 && (before & kCountMask) - 1 <= level - 1) notify_watchers();
     return;
   }
   // Last reference. attach() only revives an object under the registry lock and only while
@@ -91,7 +93,7 @@ Shared* Shared::attach(uint64_t id) {
   // Revive only if still alive: a concurrent release() may have dropped the count to zero
   // and be waiting for this lock to unlink and free the object.
   int64_t n = s->refs_.load(std::memory_order_relaxed);
-  while (n > 0) {
+  while ((n & kCountMask) > 0) {
     if (s->refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
                                        std::memory_order_relaxed))
       return s;
@@ -99,11 +101,20 @@ Shared* Shared::attach(uint64_t id) {
   return nullptr;
 }
 
-void Shared::watch_below(int64_t n) {
+int64_t Shared::watch_below(int64_t n) {
   // Only raised: several watchers may watch one object; a stale level only costs a spurious
-  // wake-up (the watcher re-checks and finds it still held).
-  int64_t cur = watch_at_.load(std::memory_order_seq_cst);
-  while (cur < n && !watch_at_.compare_exchange_weak(cur, n, std::memory_order_seq_cst)) {
+  // wake-up (the watcher re-checks and finds it still held). A level too large for its bits
+  // becomes the largest one, which wakes on more releases than needed, never on fewer.
+  int64_t want = n + 1 > kWatchMax || n < 0 ? kWatchMax : n + 1;
+  int64_t cur = refs_.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((cur >> kWatchShift) >= want) return cur & kCountMask;
+    int64_t next = (cur & kCountMask) | (want << kWatchShift);
+    // acq_rel: orders the caller's watcher_add before this (release() reads the watcher list
+    // after its decrement reads this value) and returns the count current at this instant.
+    if (refs_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed))
+      return cur & kCountMask;
   }
 }
 
@@ -114,8 +125,7 @@ void Shared::watcher_add(void* key, void (*wake)(void*)) {
     if (w.first == key) return;
   r.watchers.emplace_back(key, wake);
   t_self_watcher = key;
-  // seq_cst: before the caller's watch_below and re-read (see release()).
-  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_seq_cst);
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_relaxed);
 }
 
 void Shared::watcher_remove(void* key) {
@@ -127,14 +137,15 @@ void Shared::watcher_remove(void* key) {
     r.watchers.pop_back();
     break;
   }
-  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_seq_cst);
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_relaxed);
 }
 
 void Shared::notify_watchers() {
   Registry& r = registry();
-  // Pairs with watcher_add (seq_cst): a watcher that registered before re-reading the count
-  // is seen here, or it saw the decrement itself.
-  if (r.nwatchers.load(std::memory_order_seq_cst) == 0) return;
+  // Acquire, pairing with the watcher's watch_below CAS (acq_rel) that our decrement read:
+  // its earlier watcher_add store of nwatchers (under watch_mu) is visible here. (A level
+  // left by a watcher that has since gone only leads here to find no one to wake.)
+  if (r.nwatchers.load(std::memory_order_acquire) == 0) return;
   // Under watch_mu: a watcher removes itself (under the lock) before its wake target goes.
   std::lock_guard<std::mutex> g(r.watch_mu);
   for (auto& w : r.watchers)
@@ -147,7 +158,7 @@ TimerService& Shared::timers() { return registry().timers; }
 
 bool Shared::try_retain() {
   int64_t n = refs_.load(std::memory_order_relaxed);
-  while (n > 0) {
+  while ((n & kCountMask) > 0) {
     if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
                                     std::memory_order_relaxed))
       return true;
