@@ -46,6 +46,8 @@ export interface Native {
   ): unknown;
   cancel(id: number, code: number): boolean;
   weaken(id: number): void;
+  /** Marks what else can end pending op `id`: a context's done channel, or null for an ordinary AbortSignal. */
+  opDepends(id: number, done: Handle | null): void;
   timerNew(ticker: boolean): Handle;
   timerChan(h: Handle): Handle;
   timerReset(h: Handle, delayMs: number, periodMs: number): boolean;

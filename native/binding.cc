@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "deadlock.h"
 #include "handle.h"
 #include "js_channel.h"
 #include "js_sync.h"
@@ -93,6 +94,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_time_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
+  register_unreach_functions(env, exports, tc);
   return exports;
 }
 

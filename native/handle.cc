@@ -2,15 +2,84 @@
 #include "handle.h"
 
 #include "napi_util.h"
+#include <unordered_map>
+
 #include "thread_ctx.h"
 
 namespace weft {
 
 namespace {
-void finalize_handle(napi_env, void* data, void*) { static_cast<Shared*>(data)->release(); }
+
+struct Held {
+  std::unordered_map<Shared*, int64_t> n;
+  // The same counts for the kinds that hold other objects (contexts, timers, conds): the
+  // deadlock check walks these, never the whole map (a thread may hold millions of objects).
+  std::unordered_map<Shared*, int64_t> holders;
+  bool dead = false;  // the environment ended; freed when the last count goes
+};
+
+bool is_holder(Shared* s) {
+  Kind k = s->kind();
+  return k == Kind::Context || k == Kind::Timer || k == Kind::Ticker || k == Kind::Cond;
+}
+// Per OS thread: a Node environment (main or worker) runs on one thread, and its handles'
+// finalizers run on that thread, also during the environment's teardown (after ThreadCtx's
+// cleanup hook has run, which is why this lives apart from ThreadCtx).
+thread_local Held* t_held = nullptr;
+
+void finalize_handle(napi_env, void* data, void*) {
+  auto* s = static_cast<Shared*>(data);
+  held_drop(s);  // before release(): the key must not outlive the object
+  s->release();
+}
+
 }  // namespace
 
+void held_add(Shared* s) {
+  if (t_held == nullptr) t_held = new Held();
+  t_held->n[s]++;
+  if (is_holder(s)) t_held->holders[s]++;
+}
+
+void held_drop(Shared* s) {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  auto it = h->n.find(s);
+  if (it == h->n.end()) return;
+  if (--it->second == 0) h->n.erase(it);
+  if (is_holder(s)) {
+    auto hit = h->holders.find(s);
+    if (hit != h->holders.end() && --hit->second == 0) h->holders.erase(hit);
+  }
+  if (h->dead && h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+void held_thread_exit() {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  h->dead = true;
+  if (h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+int64_t held_count(Shared* s) {
+  if (t_held == nullptr) return 0;
+  auto it = t_held->n.find(s);
+  return it == t_held->n.end() ? 0 : it->second;
+}
+
+void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg) {
+  if (t_held == nullptr) return;
+  for (auto& [s, n] : t_held->holders) fn(arg, s);
+}
+
 napi_value make_handle(napi_env env, Shared* s) {
+  held_add(s);
   napi_value ext;
   if (napi_create_external(env, s, finalize_handle, nullptr, &ext) != napi_ok) {
     // No handle (terminating environment, out of memory): the reference it would have

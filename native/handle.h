@@ -16,6 +16,20 @@ napi_value make_handle(napi_env env, Shared* s);
 // the given kind.
 Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what);
 
+// ---- references held by this thread's JavaScript (see deadlock.cc) ----------------------
+// Every JS handle and every external ArrayBuffer that owns a reference is counted per thread,
+// so the thread can tell its own references from other holders'. Only the owning thread
+// touches its counts (creation and finalizers both run there), so they need no lock.
+void held_add(Shared* s);
+void held_drop(Shared* s);
+// The thread's environment is going away: its counts are freed once its last finalizer ran.
+void held_thread_exit();
+// References the calling thread's JavaScript holds on s.
+int64_t held_count(Shared* s);
+// Visits every object of a kind that holds others (context, timer, ticker, cond) that the
+// calling thread's JavaScript holds.
+void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg);
+
 // Module functions: share(h) -> id, attach(id) -> handle | null, kindOf(h), liveObjects().
 napi_value js_share(napi_env env, napi_callback_info info);
 napi_value js_attach(napi_env env, napi_callback_info info);

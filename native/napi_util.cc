@@ -149,11 +149,17 @@ napi_value message_to_js(napi_env env, const Message* m) {
 // An external ArrayBuffer over an object's words; keeps the object alive while it lives.
 napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len) {
   o->retain();
+  held_add(o);  // this thread's reference (deadlock.cc tells it from other holders')
   napi_value ab;
   napi_status s = napi_create_external_arraybuffer(
-      env, data, len, [](napi_env, void*, void* hint) { static_cast<Shared*>(hint)->release(); },
+      env, data, len,
+      [](napi_env, void*, void* hint) {
+        held_drop(static_cast<Shared*>(hint));
+        static_cast<Shared*>(hint)->release();
+      },
       o, &ab);
   if (s != napi_ok) {
+    held_drop(o);
     o->release();
     napi_throw_error(env, nullptr, "weft: external ArrayBuffers are not available");
     return nullptr;

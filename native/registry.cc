@@ -19,6 +19,9 @@ struct Registry {
   TimerService timers;  // the timer thread's heap (see timer.h)
   std::mutex blocked_mu;
   std::vector<Shared::Blocked*> blocked;  // guarded by blocked_mu
+  std::mutex watch_mu;
+  std::vector<std::pair<void*, void (*)(void*)>> watchers;  // guarded by watch_mu
+  std::atomic<int64_t> nwatchers{0};  // == watchers.size(), readable without the lock
 };
 
 Registry& registry() {
@@ -28,6 +31,9 @@ Registry& registry() {
 }
 
 std::atomic<uint64_t> next_id{1};
+// The watcher key this OS thread registered (its own releases never need to wake it: it is
+// running, and re-checks before its loop sleeps again).
+thread_local void* t_self_watcher = nullptr;
 std::atomic<int64_t> live{0};
 
 }  // namespace
@@ -39,7 +45,17 @@ Shared::Shared(Kind kind) : id_(next_id.fetch_add(1, std::memory_order_relaxed))
 Shared::~Shared() { live.fetch_sub(1, std::memory_order_relaxed); }
 
 void Shared::release() {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // acq_rel: the thread that frees the object sees every write made by threads that dropped
+  // their references before it; and a watcher's level, set by a CAS on this same word after
+  // it registered (watcher_add), is read by this very decrement (see watch_below).
+  int64_t before = refs_.fetch_sub(1, std::memory_order_acq_rel);
+  if ((before & kCountMask) != 1) {
+    // Nothing of *this may be read from here on (another thread may free it): the level comes
+    // from `before`.
+    int64_t level = before >> kWatchShift;
+    if (level != 0 && (before & kCountMask) - 1 <= level - 1) notify_watchers();
+    return;
+  }
   // Last reference. attach() only revives an object under the registry lock and only while
   // refs_ > 0 (CAS loop), so once we observe zero here nobody can resurrect it; we still take
   // the lock to unlink it from the map before the memory goes.
@@ -78,12 +94,63 @@ Shared* Shared::attach(uint64_t id) {
   // Revive only if still alive: a concurrent release() may have dropped the count to zero
   // and be waiting for this lock to unlink and free the object.
   int64_t n = s->refs_.load(std::memory_order_relaxed);
-  while (n > 0) {
+  while ((n & kCountMask) > 0) {
     if (s->refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
                                        std::memory_order_relaxed))
       return s;
   }
   return nullptr;
+}
+
+int64_t Shared::watch_below(int64_t n) {
+  // Only raised: several watchers may watch one object; a stale level only costs a spurious
+  // wake-up (the watcher re-checks and finds it still held). A level too large for its bits
+  // becomes the largest one, which wakes on more releases than needed, never on fewer.
+  int64_t want = n + 1 > kWatchMax || n < 0 ? kWatchMax : n + 1;
+  int64_t cur = refs_.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((cur >> kWatchShift) >= want) return cur & kCountMask;
+    int64_t next = (cur & kCountMask) | (want << kWatchShift);
+    // acq_rel: orders the caller's watcher_add before this (release() reads the watcher list
+    // after its decrement reads this value) and returns the count current at this instant.
+    if (refs_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed))
+      return cur & kCountMask;
+  }
+}
+
+void Shared::watcher_add(void* key, void (*wake)(void*)) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (auto& w : r.watchers)
+    if (w.first == key) return;
+  r.watchers.emplace_back(key, wake);
+  t_self_watcher = key;
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_relaxed);
+}
+
+void Shared::watcher_remove(void* key) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (size_t i = 0; i < r.watchers.size(); i++) {
+    if (r.watchers[i].first != key) continue;
+    r.watchers[i] = r.watchers.back();
+    r.watchers.pop_back();
+    break;
+  }
+  r.nwatchers.store(int64_t(r.watchers.size()), std::memory_order_relaxed);
+}
+
+void Shared::notify_watchers() {
+  Registry& r = registry();
+  // Acquire, pairing with the watcher's watch_below CAS (acq_rel) that our decrement read:
+  // its earlier watcher_add store of nwatchers (under watch_mu) is visible here. (A level
+  // left by a watcher that has since gone only leads here to find no one to wake.)
+  if (r.nwatchers.load(std::memory_order_acquire) == 0) return;
+  // Under watch_mu: a watcher removes itself (under the lock) before its wake target goes.
+  std::lock_guard<std::mutex> g(r.watch_mu);
+  for (auto& w : r.watchers)
+    if (w.first != t_self_watcher) w.second(w.first);
 }
 
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
@@ -92,7 +159,7 @@ TimerService& Shared::timers() { return registry().timers; }
 
 bool Shared::try_retain() {
   int64_t n = refs_.load(std::memory_order_relaxed);
-  while (n > 0) {
+  while ((n & kCountMask) > 0) {
     if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
                                     std::memory_order_relaxed))
       return true;

@@ -63,7 +63,7 @@ class Shared {
   // object must see every write made by threads that dropped their references before it.
   void release();
 
-  int64_t refcount() const { return refs_.load(std::memory_order_relaxed); }
+  int64_t refcount() const { return refs_.load(std::memory_order_relaxed) & kCountMask; }
 
   // share(): one more reference, parked in the registry until the first attach() adopts it.
   uint64_t share();
@@ -102,7 +102,29 @@ class Shared {
   // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.
   static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
+  // ---- unreachable operations (Go's "all goroutines are asleep"; see deadlock.cc) --------
+  // A thread whose event loop has nothing left but weft operations asks whether another
+  // thread could still complete them. While it waits on objects that others hold, it is a
+  // watcher: release() wakes every watcher once some object's count drops to the level a
+  // watcher asked for (watch_below), since that object may have just become reachable only
+  // from the watcher. The watcher list stays in this Node-free file; `wake` is its callback.
+  //
+  // The level lives in the high bits of the reference count word itself: release() learns it
+  // from its own decrement (it must not read the object after that: another thread may free
+  // it), and a watcher's CAS that sets it reads the count in the same step, so either the
+  // watcher sees a decrement or the decrement sees the level.
+  // Sets the level to at least n (only raised: a stale level costs a spurious wake-up, never a
+  // missed one); returns the count at that moment. Needs a reference (or a holder's) held.
+  int64_t watch_below(int64_t n);
+  static void watcher_add(void* key, void (*wake)(void* key));
+  static void watcher_remove(void* key);
+
  private:
+  static void notify_watchers();
+  // Bits 0..39: the count. Bits 40..62: 0, or 1 + the level of watch_below.
+  static constexpr int kWatchShift = 40;
+  static constexpr int64_t kCountMask = (int64_t(1) << kWatchShift) - 1;
+  static constexpr int64_t kWatchMax = (int64_t(1) << 23) - 1;
   std::atomic<int64_t> refs_{1};
   std::string name_;
   // Protected by the registry mutex (see registry.cc).

@@ -88,7 +88,12 @@ bool ThreadCtx::init() noexcept {
     drop_handle();
     return false;
   }
+  if (!unreach_init()) {
+    drop_handle();
+    return false;
+  }
   if (napi_add_async_cleanup_hook(env, &ThreadCtx::cleanup, this, &async_->hook) != napi_ok) {
+    unreach_cleanup();
     drop_handle();
     return false;
   }
@@ -207,6 +212,7 @@ void ThreadCtx::weaken(uint64_t id) {
 }
 
 void ThreadCtx::free_op(AsyncOp* op) {
+  if (op->also != nullptr) op->also->release();
   if (op->prim != nullptr) {
     op->prim->release();
     delete op;
@@ -444,6 +450,7 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* tc = static_cast<ThreadCtx*>(arg);
   (void)hook;  // the same handle is in tc->async_->hook
   tc->stopping = true;
+  tc->unreach_cleanup();
   // Cancel every pending op. Those a peer already claimed are completing: wait for them to
   // reach the inbox, then make sure nothing they carried is lost (values go back, notifications
   // are passed on), since this thread will never act on them.

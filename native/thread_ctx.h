@@ -51,6 +51,9 @@ struct AsyncOp : Waiter {
   bool (*retry)(AsyncOp* op) = nullptr;
   Shared::Blocked blocked{};
   bool registered = false;  // `blocked` is in the dump() list
+  // Unreachable-op detection (deadlock.cc): what else can end the op besides its objects.
+  Shared* also = nullptr;   // a context's done channel whose signal aborts it (retained)
+  bool external = false;    // an ordinary AbortSignal: anyone may abort it, never "asleep"
 };
 
 class ThreadCtx {
@@ -107,6 +110,23 @@ class ThreadCtx {
   static bool stop_probe(void* arg);
   // Test hook: the next async op of this thread gets id n (clamped to 1..2^53-1).
   void set_next_op_id(uint64_t n);
+
+  // ---- unreachable operations (Go's "all goroutines are asleep"; deadlock.cc) -----------
+  // When this thread's event loop has nothing left but strong pending ops, those that no
+  // other thread can complete reject with kCodeDeadlock; the others are watched.
+  bool unreach_init() noexcept;  // false: could not start the check (init fails quietly)
+  void unreach_cleanup();
+  // JS: op `id` also ends when `done` closes (a context's signal), or, with done == null, by
+  // an AbortSignal nobody can reason about (never reported as asleep).
+  void op_depends(uint64_t id, Shared* done);
+
+ private:
+  static void on_prepare(uv_prepare_t* h);
+  static void unreach_wake(void* key);
+  void check_unreachable();
+  void reject_asleep(const std::vector<AsyncOp*>& ops, const std::vector<std::string>& desc);
+  uv_prepare_t* prepare_ = nullptr;
+  bool watching_ = false;  // in the registry's watcher list
 
  private:
   explicit ThreadCtx(napi_env env);
