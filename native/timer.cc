@@ -109,6 +109,7 @@ bool Timer::stop() {
 bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
   std::lock_guard<std::mutex> g(mu_);
   bool was = disarm_locked();
+  armed_ = true;  // fire() reads it under mu_, held here
   period_ = period_ns;
   // kNever (ms = Infinity): armed, but no deadline ever comes; stop()/reset() still see it.
   if (delay_ns == kNever) return was;
