@@ -578,9 +578,9 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * `for await (const v of ch)`: ends when the channel is closed and drained. Leaving early
    * (`break`, a destroyed `Readable.from(ch)`) calls `return()`, which withdraws a receive that
    * `next()` still waits on: it takes nothing from the channel. If a sender had already handed
-   * its value over when `return()` ran (cancel lost the race), that value resolves the pending
-   * `next()` promise (the consumer that asked for it gets it); it never stays in the channel
-   * for a second receiver and is never dropped by weft. After `return()`, `next()` is done.
+   * its value over when `return()` ran (the cancel lost the race), the value goes back to the
+   * front of the channel for the next receiver, and the pending `next()` resolves as done: no
+   * value is ever taken for a consumer that left. After `return()`, `next()` is done.
    */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     if (!Chan._is(this)) throw notChan('[Symbol.asyncIterator]');
@@ -612,9 +612,9 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       },
       return: (value?: unknown): Promise<IteratorResult<T>> => {
         finished = true;
-        // Cancel-or-complete: a canceled receive took nothing; one a sender already completed
-        // delivers its value to the next() promise that waits on it (see above).
-        for (const id of pending) native.cancel(id, Code.Canceled);
+        // Withdraw: a canceled receive took nothing; a value a sender already handed over goes
+        // back to the channel (native cancel with withdraw = true).
+        for (const id of pending) native.cancel(id, Code.Canceled, true);
         pending.clear();
         return Promise.resolve({ value: value as T, done: true });
       },

@@ -44,7 +44,7 @@ export interface Native {
     mode: number,
     timeout: number,
   ): unknown;
-  cancel(id: number, code: number): boolean;
+  cancel(id: number, code: number, withdraw?: boolean): boolean;
   weaken(id: number): void;
   /** Marks what else can end pending op `id`: a context's done channel, or null for an ordinary AbortSignal. */
   opDepends(id: number, done: Handle | null): void;

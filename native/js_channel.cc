@@ -584,14 +584,17 @@ napi_value js_select(napi_env env, napi_callback_info info) {
 }
 
 // cancel(opId, code) -> true if the op was withdrawn (its promise settles with `code`)
+// cancel(id, code, withdraw?)
 napi_value js_cancel(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
+  Args<3> a(env, info);
   double id = 0;
   int32_t code = kCodeCanceled;
+  bool withdraw = false;
   napi_get_value_double(env, a.v[0], &id);
   napi_get_value_int32(env, a.v[1], &code);
+  napi_get_value_bool(env, a.v[2], &withdraw);  // undefined: stays false
   napi_value r;
-  napi_get_boolean(env, a.tc->cancel(to_u64(id), code), &r);
+  napi_get_boolean(env, a.tc->cancel(to_u64(id), code, withdraw), &r);
   return r;
 }
 

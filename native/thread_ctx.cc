@@ -359,7 +359,7 @@ void ThreadCtx::settle(AsyncOp* op, napi_value v) {
   free_op(op);
 }
 
-bool ThreadCtx::cancel(uint64_t id, int32_t code) {
+bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
   AsyncOp* op = it->second;
@@ -371,8 +371,10 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code) {
     return true;
   }
   // A peer claimed it first; the completion (already in, or on its way to, the inbox) decides.
+  // Both fields are read by process() on this same thread, so plain writes suffice.
   op->cancel_code = code;
-  return false;
+  op->withdraw = withdraw;
+  return withdraw && op->prim == nullptr;  // withdrawn: process() gives back what it carries
 }
 
 void ThreadCtx::process(AsyncOp* op) {
@@ -398,8 +400,11 @@ void ThreadCtx::process(AsyncOp* op) {
   }
   if (op->cancel_code != 0) {
     int32_t k = op->state.load(std::memory_order_acquire);
-    if (op->recs[k].outcome == Outcome::kNotify) {
-      // Gave up before acting on the notification: pass it on, report the cancel.
+    const CaseRec& rec = op->recs[k];
+    if (rec.outcome == Outcome::kNotify || (op->withdraw && !rec.is_send && rec.outcome == Outcome::kHandoff)) {
+      // Gave up before acting on the notification: pass it on, report the cancel. A withdrawn
+      // receive that was handed a value gives it back the same way: select_abandon_claim()
+      // puts it at the front of the channel (Channel::give_back), so no receiver loses it.
       select_unlink(op);
       select_abandon_claim(op);
       settle(op, make_result(this, op, op->cancel_code, out));

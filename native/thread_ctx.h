@@ -41,7 +41,10 @@ struct AsyncOp : Waiter {
   napi_deferred deferred = nullptr;
   std::vector<CaseRec> recs;
   bool is_select = false;
-  int32_t cancel_code = 0;  // set by cancel() when a claim won the race
+  int32_t cancel_code = 0;
+  // cancel(withdraw): a value a peer already handed to this receive goes back to the channel
+  // instead of settling the Promise (an async iterator whose consumer left). Owner thread only.
+  bool withdraw = false;  // set by cancel() when a claim won the race
   bool weak = false;        // does not keep the event loop alive (see ThreadCtx::weaken)
   // Sync-primitive waits (mutex, semaphore, ...): the primitive (retained) and the record.
   SyncPrim* prim = nullptr;
@@ -103,7 +106,8 @@ class ThreadCtx {
   void prepare_async(AsyncOp* op);
   // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
   napi_value start_sync_async(AsyncOp* op, const char* what);
-  bool cancel(uint64_t id, int32_t code);
+  // withdraw: if a peer already completed a receive, give its value back (see AsyncOp).
+  bool cancel(uint64_t id, int32_t code, bool withdraw = false);
   // Lets a pending op wait without keeping the event loop alive (context signals watching a
   // done channel that may never close).
   void weaken(uint64_t id);

@@ -205,6 +205,22 @@ describe("an async iterator's return() withdraws its pending receive", () => {
     expect(await w.done()).toBe(1);
   });
 
+  it('return() after a sender already handed its value to the pending next(): the value goes back to the channel', async () => {
+    const ch = new Chan(0, { name: 'race' });
+    const fl = flags(2);
+    const w = run('sendThenFlag', fl, ch, 'handed');
+    const it = ch[Symbol.asyncIterator]();
+    const p = it.next(); // pending receive, registered in the channel
+    setFlag(fl, 0);
+    // Block this thread until the worker's sendSync has returned: the value now sits in our
+    // pending receive, which this thread's event loop has not processed yet.
+    expect(Atomics.wait(fl, 1, 0, 20_000)).not.toBe('timed-out');
+    await it.return();
+    expect(await within(p, 10_000, 'withdrawn next()')).toEqual({ value: undefined, done: true });
+    expect(await ch.recv({ timeout: 10_000 })).toBe('handed');
+    expect(await w.done()).toBe(1);
+  });
+
   it('return() while next() waits: next() resolves done, nothing is taken, and the iterator stays done', async () => {
     const ch = new Chan(1, { elem: 'f64' });
     const it = ch[Symbol.asyncIterator]();
