@@ -19,6 +19,7 @@
         "native/sema.cc",
         "native/atomic.cc",
         "native/js_sync.cc",
+        "native/sab.cc",
         "native/js_atomic.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

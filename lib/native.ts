@@ -109,6 +109,10 @@ export interface Native {
   lastError(): string;
   threadId(): number;
   setName(h: Handle, name: string): void;
+  payloadWrap(v: SharedArrayBuffer | object): Handle;
+  payloadUnwrap(h: Handle): SharedArrayBuffer | object;
+  arrayExtraKeys(a: unknown[]): string[];
+  wasmMemory(bytes: Uint8Array, sab: SharedArrayBuffer): object;
 }
 
 /** [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
@@ -133,7 +137,7 @@ export const Code = {
 /** Kinds shared with native/registry.h. */
 export const Kind = {
   Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
-  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14,
+  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14, Payload: 15,
 } as const;
 
 const [scratchAb, statusAb] = native.init(() => 0);

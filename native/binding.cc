@@ -8,6 +8,10 @@
 #include "thread_ctx.h"
 
 namespace weft {
+
+// sab.cc: SharedArrayBuffer / WebAssembly.Module payloads of structured messages.
+void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+
 namespace {
 
 // init(probe) -> [scratch ArrayBuffer, status ArrayBuffer]
@@ -45,6 +49,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_time_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
+  register_payload_functions(env, exports, tc);
   return exports;
 }
 
