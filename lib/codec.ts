@@ -14,15 +14,14 @@
 import { types } from 'node:util';
 import { DataCloneError } from './errors.js';
 import { native, scratch } from './native.js';
-import { WeftObject, wrapHandle } from './object.js';
+import { WeftObject } from './object.js';
 import type { Handle } from './native.js';
-import { hostDecode, hostEncode, isLengthTracking, wasm, wasmMemoryDecode, wasmMemoryEncode } from './codec-host.js';
-
-const T_UNDEF = 0, T_NULL = 1, T_TRUE = 2, T_FALSE = 3, T_I32 = 4, T_F64 = 5;
-const T_ASCII = 6, T_UTF16 = 7, T_ARRAY = 8, T_OBJECT = 9, T_BIGINT = 10, T_REF = 11;
-const T_OBJECT_EAGER = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_VIEW = 16, T_AB = 17;
-const T_BACK = 18, T_HOLE = 19, T_ARRAY_X = 20, T_SPARSE = 21, T_REGEXP = 22, T_BOXED = 23;
-const T_ERROR = 24, T_RAB = 25, T_SAB = 26, T_HOST = 27, T_WASM_MEM = 28, T_WASM_MOD = 29;
+import { hostEncode, isLengthTracking, wasm, wasmMemoryEncode } from './codec-host.js';
+import {
+  T_UNDEF, T_NULL, T_TRUE, T_FALSE, T_I32, T_F64, T_ASCII, T_UTF16, T_ARRAY, T_OBJECT, T_BIGINT, T_REF,
+  T_OBJECT_EAGER, T_MAP, T_SET, T_DATE, T_VIEW, T_AB, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_REGEXP,
+  T_BOXED, T_ERROR, T_RAB, T_SAB, T_HOST, T_WASM_MEM, T_WASM_MOD, errorCtors, viewTypes,
+} from './codec-wire.js';
 
 const { isProxy, isDate, isRegExp, isMap, isSet, isArrayBuffer, isSharedArrayBuffer, isArrayBufferView,
   isNativeError, isNumberObject, isStringObject, isBooleanObject, isBigIntObject, isDataView } = types;
@@ -31,11 +30,6 @@ const ObjectProto = Object.prototype;
 const ArrayProto = Array.prototype;
 const isArray = Array.isArray;
 
-// View types in wire order (Buffer travels as Uint8Array, as structured clone does).
-const viewTypes = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, DataView, BigInt64Array, BigUint64Array,
-] as const;
 const viewNames = viewTypes.map((C) => C.name);
 const taTag = Object.getOwnPropertyDescriptor(getProto(Uint8Array.prototype), Symbol.toStringTag)!.get!;
 const getter = (C: { prototype: object }, k: string) => Object.getOwnPropertyDescriptor(C.prototype, k)!.get!;
@@ -50,8 +44,6 @@ const abByteLength = getter(ArrayBuffer, 'byteLength');
 const dateTime = Date.prototype.getTime;
 const numValue = Number.prototype.valueOf, strValue = String.prototype.valueOf;
 const boolValue = Boolean.prototype.valueOf, bigValue = BigInt.prototype.valueOf;
-// Error prototypes structured clone keeps (by the error's `name`); anything else is Error.
-const errorCtors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 const errorNames = errorCtors.map((C) => C.name);
 const hasOwn = Object.hasOwn;
 const getOwnDesc = Object.getOwnPropertyDescriptor;
@@ -71,7 +63,7 @@ let nObj = 0;
 // Position of each object's tag (to turn a plain object's tag into T_OBJECT_EAGER when it is
 // referenced again), or -1 while an Error is being written (a reference back to it cannot be
 // read: the Error is only built after its cause, as in V8).
-const objPos: number[] = [];
+let objPos = new Int32Array(64);
 // Whether Object.prototype has enumerable properties (for-in would see them).
 let protoPolluted = false;
 
@@ -192,6 +184,11 @@ function seen(o: object): number {
   const id = objMap.get(o);
   if (id !== undefined) return id;
   objMap.set(o, nObj);
+  if (nObj === objPos.length) {
+    const np = new Int32Array(nObj * 2);
+    np.set(objPos);
+    objPos = np;
+  }
   objPos[nObj++] = pos;
   return -1;
 }
@@ -530,7 +527,8 @@ function resetObjects(): void {
 // A getter that sends on a channel while a value is being encoded: encode that value into a
 // buffer of its own and put the outer encoder's state back afterwards.
 function encodeNested(v: unknown): Encoded {
-  const saved = { buf, dv, pos, refs, nObj, objMap, list: objList.slice(0, LINEAR), objPos: objPos.slice(), protoPolluted };
+  const saved = { buf, dv, pos, refs, nObj, objMap, list: objList.slice(0, LINEAR), objPos, protoPolluted };
+  objPos = new Int32Array(64);
   buf = new Uint8Array(256);
   dv = new DataView(buf.buffer);
   pos = 0;
@@ -542,9 +540,8 @@ function encodeNested(v: unknown): Encoded {
     return { payload: buf.subarray(0, pos), refs };
   } finally {
     resetObjects();
-    ({ buf, dv, pos, refs, nObj, objMap, protoPolluted } = saved);
+    ({ buf, dv, pos, refs, nObj, objMap, objPos, protoPolluted } = saved);
     for (let i = 0; i < saved.list.length; i++) objList[i] = saved.list[i]!;
-    for (let i = 0; i < saved.objPos.length; i++) objPos[i] = saved.objPos[i]!;
   }
 }
 
@@ -555,375 +552,4 @@ export function encodeOwned(v: unknown): { payload: Uint8Array; refs: Handle[] |
   return { payload, refs: e.refs };
 }
 
-// ---- decoding ---------------------------------------------------------------------------
-
-let rb: Uint8Array = buf;
-let rdv = dv;
-let rpos = 0;
-let rrefs: Handle[] | undefined;
-// Objects read so far, by id (a slot is reserved when an object starts, filled when built).
-let robjs: unknown[] = [];
-
-const td = new TextDecoder();
-
-function readU32(): number {
-  const x = rdv.getUint32(rpos, true);
-  rpos += 4;
-  return x;
-}
-
-// Short ASCII strings (object keys above all) come from a small cache: a hit costs a hash
-// and a compare, and reuses a string V8 has already internalized as a property key.
-const KEY_CACHE_SIZE = 4096;
-const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
-const charBuf: number[] = [];
-
-function shortAscii(start: number, n: number): string {
-  let h = n;
-  for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + rb[i]!) | 0;
-  const slot = (h ^ (h >>> 12)) & (KEY_CACHE_SIZE - 1);
-  const c = keyCache[slot];
-  if (c !== undefined && c.length === n) {
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (c.charCodeAt(i) !== rb[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return c;
-  }
-  charBuf.length = n;
-  for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
-  const s = String.fromCharCode.apply(null, charBuf);
-  keyCache[slot] = s;
-  return s;
-}
-
-function readStringBody(tag: number): string {
-  const n = readU32();
-  if (tag === T_ASCII) {
-    const start = rpos;
-    rpos += n;
-    if (n <= 24) return shortAscii(start, n);
-    if (n > 64) return td.decode(rb.subarray(start, rpos));
-    charBuf.length = n;
-    for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
-    return String.fromCharCode.apply(null, charBuf);
-  }
-  let s = '';
-  for (let i = 0; i < n; i += 4096) {
-    const m = Math.min(4096, n - i);
-    const codes = new Array<number>(m);
-    for (let j = 0; j < m; j++) codes[j] = rdv.getUint16(rpos + (i + j) * 2, true);
-    s += String.fromCharCode.apply(null, codes);
-  }
-  rpos += n * 2;
-  return s;
-}
-
-function readString(): string {
-  return readStringBody(rb[rpos++]!);
-}
-
-/** Reserves the next object id; the caller stores the object there once built. */
-function reserve(): number {
-  robjs.push(undefined);
-  return robjs.length - 1;
-}
-
-function setProp(o: Record<string, unknown>, k: string, x: unknown): void {
-  // An own "__proto__" key stays a property, as structured clone keeps it.
-  if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
-  else o[k] = x;
-}
-
-function readProps(o: Record<string, unknown>): void {
-  const n = readU32();
-  for (let i = 0; i < n; i++) {
-    const k = readString();
-    setProp(o, k, read());
-  }
-}
-
-function read(): unknown {
-  const tag = rb[rpos++]!;
-  switch (tag) {
-    case T_UNDEF: return undefined;
-    case T_NULL: return null;
-    case T_TRUE: return true;
-    case T_FALSE: return false;
-    case T_I32: {
-      const x = rdv.getInt32(rpos, true);
-      rpos += 4;
-      return x;
-    }
-    case T_F64: {
-      const x = rdv.getFloat64(rpos, true);
-      rpos += 8;
-      return x;
-    }
-    case T_ASCII:
-    case T_UTF16:
-      return readStringBody(tag);
-    case T_ARRAY:
-    case T_ARRAY_X: {
-      const n = readU32();
-      const a = new Array(n);
-      robjs.push(a);
-      for (let i = 0; i < n; i++) {
-        if (rb[rpos] === T_HOLE) rpos++;
-        else a[i] = read();
-      }
-      if (tag === T_ARRAY_X) {
-        rpos++; // T_OBJECT
-        readProps(a as unknown as Record<string, unknown>);
-      }
-      return a;
-    }
-    case T_SPARSE: {
-      const a = new Array(readU32());
-      robjs.push(a);
-      rpos++; // T_OBJECT
-      readProps(a as unknown as Record<string, unknown>);
-      return a;
-    }
-    case T_OBJECT:
-      return readPlain();
-    case T_OBJECT_EAGER: {
-      const o: Record<string, unknown> = {};
-      robjs.push(o);
-      readProps(o);
-      return o;
-    }
-    case T_BACK:
-      return robjs[readU32()];
-    case T_BIGINT: {
-      const s = readString();
-      return s.startsWith('-') ? -BigInt('0x' + s.slice(1)) : BigInt('0x' + s);
-    }
-    case T_REF: {
-      const o = wrapHandle(rrefs![readU32()]!);
-      robjs.push(o);
-      return o;
-    }
-    case T_MAP: {
-      const n = readU32();
-      const m = new Map();
-      robjs.push(m);
-      for (let i = 0; i < n; i++) {
-        const k = read();
-        m.set(k, read());
-      }
-      return m;
-    }
-    case T_SET: {
-      const n = readU32();
-      const s = new Set();
-      robjs.push(s);
-      for (let i = 0; i < n; i++) s.add(read());
-      return s;
-    }
-    case T_DATE: {
-      const d = new Date(rdv.getFloat64(rpos, true));
-      rpos += 8;
-      robjs.push(d);
-      return d;
-    }
-    case T_VIEW: {
-      const id = reserve();
-      const C = viewTypes[rb[rpos]!]!;
-      const tracking = rb[rpos + 1] === 1;
-      rpos += 2;
-      const off = readU32();
-      const len = readU32();
-      const b = read() as ArrayBuffer;
-      let view: ArrayBufferView;
-      if (C === DataView) view = tracking ? new DataView(b, off) : new DataView(b, off, len);
-      else {
-        const T = C as typeof Uint8Array;
-        view = tracking ? new T(b, off) : new T(b, off, len / T.BYTES_PER_ELEMENT);
-      }
-      robjs[id] = view;
-      return view;
-    }
-    case T_AB:
-    case T_RAB: {
-      const n = readU32();
-      let ab: ArrayBuffer;
-      if (tag === T_AB) ab = rb.slice(rpos, rpos + n).buffer;
-      else {
-        const max = readU32();
-        ab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(n, { maxByteLength: max });
-        new Uint8Array(ab).set(rb.subarray(rpos, rpos + n));
-      }
-      rpos += n;
-      robjs.push(ab);
-      return ab;
-    }
-    case T_SAB:
-    case T_WASM_MOD: {
-      const x = native.payloadUnwrap(rrefs![readU32()]!);
-      robjs.push(x);
-      return x;
-    }
-    case T_WASM_MEM: {
-      const sab = native.payloadUnwrap(rrefs![readU32()]!) as SharedArrayBuffer;
-      const n = readU32();
-      const m = wasmMemoryDecode(rb.slice(rpos, rpos + n), sab);
-      rpos += n;
-      robjs.push(m);
-      return m;
-    }
-    case T_REGEXP: {
-      const src = readString();
-      const re = new RegExp(src, readString());
-      robjs.push(re);
-      return re;
-    }
-    case T_BOXED: {
-      const kind = rb[rpos++]!;
-      let x: unknown;
-      if (kind === 0) {
-        x = new Number(rdv.getFloat64(rpos, true));
-        rpos += 8;
-      } else {
-        x = Object(read());
-      }
-      robjs.push(x);
-      return x;
-    }
-    case T_ERROR:
-      return readError();
-    case T_HOST: {
-      const id = reserve();
-      const kind = rb[rpos++]!;
-      const o = hostDecode(kind, read());
-      robjs[id] = o;
-      return o;
-    }
-    default:
-      throw new Error(`weft: corrupt message (tag ${tag})`);
-  }
-}
-
-function readError(): Error {
-  const id = reserve();
-  const C = errorCtors[rb[rpos]!] ?? Error;
-  const flags = rb[rpos + 1]!;
-  rpos += 2;
-  const message = flags & 1 ? readString() : undefined;
-  const stack = flags & 2 ? readString() : undefined;
-  const cause = flags & 4 ? read() : undefined;
-  // No stack trace is captured here: the sender's stack (if any) replaces it.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let e: Error;
-  try {
-    e = flags & 4 ? new C(message, { cause }) : new C(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  if (stack !== undefined) Object.defineProperty(e, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
-  else delete e.stack;
-  robjs[id] = e;
-  return e;
-}
-
-// ---- plain objects: shapes ----------------------------------------------------------------
-
-// For each distinct key list (up to MAX_SHAPES of them) a constructor built once from an
-// object literal, so every decoded object of that shape gets the same hidden class with one
-// monomorphic allocation instead of a run of megamorphic keyed stores.
-type Make = (vals: unknown[], base: number) => Record<string, unknown>;
-interface Shape {
-  keys: string[];
-  make: Make | null;
-}
-const MAX_SHAPES = 512;
-const MAX_SHAPE_KEYS = 32;
-const shapes = new Map<string, Shape[]>();
-let shapeCount = 0;
-const keyStack: string[] = [];
-const valStack: unknown[] = [];
-let sp = 0;
-
-function shapeFor(keys: string[], base: number, n: number): Shape | undefined {
-  const first = keys[base]!;
-  let list = shapes.get(first);
-  if (list !== undefined) {
-    outer: for (const sh of list) {
-      if (sh.keys.length !== n) continue;
-      for (let i = 1; i < n; i++) if (sh.keys[i] !== keys[base + i]) continue outer;
-      return sh;
-    }
-  }
-  if (shapeCount >= MAX_SHAPES) return undefined;
-  const own = keys.slice(base, base + n);
-  let make: Make | null = null;
-  if (!own.includes('__proto__') && new Set(own).size === n) {
-    try {
-      const body = own.map((k, i) => `${JSON.stringify(k)}: v[b + ${i}]`).join(', ');
-      make = new Function('v', 'b', `return { ${body} };`) as Make;
-    } catch {
-      make = null; // code generation disallowed: generic path
-    }
-  }
-  const sh: Shape = { keys: own, make };
-  if (list === undefined) shapes.set(first, (list = []));
-  list.push(sh);
-  shapeCount++;
-  return sh;
-}
-
-// A plain object nothing inside refers back to: built after its values, in one allocation.
-function readPlain(): Record<string, unknown> {
-  const id = reserve();
-  const n = readU32();
-  const base = sp;
-  sp += n;
-  try {
-    for (let i = 0; i < n; i++) {
-      keyStack[base + i] = readString();
-      valStack[base + i] = read();
-    }
-    const sh = n > 0 && n <= MAX_SHAPE_KEYS ? shapeFor(keyStack, base, n) : undefined;
-    let o: Record<string, unknown>;
-    if (sh?.make) {
-      o = sh.make(valStack, base);
-    } else {
-      o = {};
-      for (let i = 0; i < n; i++) setProp(o, keyStack[base + i]!, valStack[base + i]);
-    }
-    for (let i = 0; i < n; i++) valStack[base + i] = undefined; // do not retain values
-    robjs[id] = o;
-    return o;
-  } finally {
-    sp = base;
-  }
-}
-
-let decBytes: Uint8Array | undefined;
-let decDv = dv;
-
-/** Decodes `len` bytes (scratch or a received copy) with the given weft objects. */
-export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undefined): unknown {
-  if (bytes !== decBytes) {
-    decBytes = bytes;
-    decDv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  // Decoding can nest (a weft object's wrapper may decode something): keep the outer state.
-  const saved = [rb, rdv, rpos, rrefs, robjs] as const;
-  rb = bytes;
-  rdv = decDv;
-  rpos = 0;
-  rrefs = handles;
-  robjs = [];
-  try {
-    const v = read();
-    if (rpos !== len) throw new Error('weft: corrupt message (length)');
-    return v;
-  } finally {
-    [rb, rdv, rpos, rrefs, robjs] = saved;
-  }
-}
+export { decode } from './codec-read.js';
