@@ -281,8 +281,8 @@ function readError(): Error {
   } finally {
     Error.stackTraceLimit = limit;
   }
-  if (stack !== undefined) Object.defineProperty(e, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
-  else delete e.stack;
+  // As V8's deserializer: an own `stack`, undefined when the sender had no string stack.
+  Object.defineProperty(e, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
   robjs[id] = e;
   return e;
 }
