@@ -187,7 +187,8 @@ function blobBytes(b: Blob): Uint8Array {
   const { wt } = nodeClasses();
   if (helperPort === undefined) {
     const { port1, port2 } = new wt.MessageChannel();
-    const w = new wt.Worker(HELPER, { eval: true, workerData: { port: port2 }, transferList: [port2] });
+    // execArgv: [] — no loader hooks: they could need this thread, which will be waiting.
+    const w = new wt.Worker(HELPER, { eval: true, execArgv: [], workerData: { port: port2 }, transferList: [port2] });
     w.unref();
     w.on('error', () => {
       helperPort = undefined;
