@@ -119,7 +119,11 @@ function keyObject(k: import('node:crypto').KeyObject): [number, unknown] {
   }
 }
 
-/** Rebuilds a host object from its kind and decoded description. */
+/**
+ * Rebuilds a host object from its kind and decoded description. SocketAddress, BlockList and
+ * X509Certificate come out of postMessage as instances of Node's internal subclasses; a local
+ * structuredClone of the rebuilt object gives exactly that class.
+ */
 export function hostDecode(kind: number, d: unknown): object {
   const a = d as unknown[];
   switch (kind) {
@@ -132,17 +136,17 @@ export function hostDecode(kind: number, d: unknown): object {
     case H_PRIVATE:
       return nodeClasses().crypto.createPrivateKey({ key: Buffer.from(d as Uint8Array), format: 'der', type: 'pkcs8' });
     case H_SOCKADDR:
-      return new (nodeClasses().net.SocketAddress)({
+      return structuredClone(new (nodeClasses().net.SocketAddress)({
         address: a[0] as string, port: a[1] as number, family: a[2] as 'ipv4', flowlabel: a[3] as number,
-      });
+      }));
     case H_BLOCKLIST: {
       const bl = new (nodeClasses().net.BlockList)();
       // `rules` lists the newest rule first: add them oldest first.
       for (let i = a.length - 1; i >= 0; i--) addRule(bl, a[i] as string);
-      return bl;
+      return structuredClone(bl);
     }
     case H_X509:
-      return new (nodeClasses().crypto.X509Certificate)(Buffer.from(d as Uint8Array));
+      return structuredClone(new (nodeClasses().crypto.X509Certificate)(Buffer.from(d as Uint8Array)));
     default:
       throw new Error(`weft: corrupt message (host kind ${kind})`);
   }
