@@ -95,7 +95,12 @@ export function hostEncode(v: object): [number, unknown] | undefined {
     const C = (globalThis as Record<string, unknown>)[S];
     if (typeof C === 'function' && v instanceof C) refuse(S, 'must be transferred, which a weft channel cannot do');
   }
-  const tag = Object.prototype.toString.call(v).slice(8, -1);
+  let tag = '';
+  try {
+    tag = Object.prototype.toString.call(v).slice(8, -1);
+  } catch {
+    // a throwing Symbol.toStringTag getter: an ordinary object for all we know
+  }
   if (refusedTags.test(tag)) refuse(`#<${tag}>`);
   return undefined;
 }

@@ -214,6 +214,25 @@ describe('codec: identity, holes, properties', () => {
     expect(ch.length).toBe(0);
   });
 
+  it('a getter that sends on another channel while the value is being encoded does not disturb it', async () => {
+    const side = new Chan(1);
+    const shared = { s: 1 };
+    const value = {
+      a: shared,
+      get g() {
+        side.trySend({ inner: [shared, shared], n: 2 });
+        return 'g';
+      },
+      b: shared,
+    };
+    const [got] = await roundTrip(value);
+    expect(got.g).toBe('g');
+    expect(got.a).toBe(got.b);
+    const inner = side.tryRecv().value;
+    expect(inner.inner[0]).toBe(inner.inner[1]);
+    expect(inner.n).toBe(2);
+  });
+
   it('boxed primitives, RegExp (lastIndex reset), -0, NaN, bigint, lone surrogates', async () => {
     const re = /a+/giy;
     re.lastIndex = 3;
