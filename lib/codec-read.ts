@@ -400,6 +400,6 @@ export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undef
   } finally {
     decoding = false;
     rrefs = undefined;
-    robjs = [];
+    if (robjs.length !== 0) robjs = []; // do not retain the objects
   }
 }
