@@ -26,7 +26,7 @@ interface Wasm {
 /** globalThis.WebAssembly, when the runtime has it. */
 export const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
 
-/** Host object kinds on the wire. */
+/** Host object kinds on the wire (T_HOST): Blob, KeyObject secret/public/private, SocketAddress, BlockList, X509Certificate. */
 export const H_BLOB = 0, H_SECRET = 1, H_PUBLIC = 2, H_PRIVATE = 3, H_SOCKADDR = 4, H_BLOCKLIST = 5, H_X509 = 6;
 
 interface NodeClasses {
