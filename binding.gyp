@@ -20,7 +20,8 @@
         "native/atomic.cc",
         "native/js_sync.cc",
         "native/js_atomic.cc",
-        "native/deadlock.cc"
+        "native/deadlock.cc",
+        "native/sab.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -1,103 +1,71 @@
 /**
- * The structured-value codec of weft channels: a compact binary form for plain data
- * (primitives, strings, arrays, plain objects, Map, Set, Date, typed arrays, bigint) written
- * straight into the thread's scratch area, with weft objects carried by reference and
- * `node:v8`'s serializer as the fallback for the rest of the structured clone algorithm.
+ * The structured-value codec of weft channels: the structured clone algorithm (what
+ * `postMessage` gives, in every detail) written as a compact binary straight into the
+ * thread's scratch area, with weft objects, SharedArrayBuffers and WebAssembly modules
+ * carried by reference beside the bytes. Node's host objects live in codec-host.ts.
+ *
+ * Identity: every object gets an id in the order it is first met (as V8's serializer does);
+ * meeting it again writes a back-reference, so shared references and cycles survive, across
+ * Map/Set entries, views of one buffer and weft objects alike. The table is a short linear
+ * list for small values and a Map beyond; primitives never touch it.
  * @internal
  * @module
  */
-import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
+import { types } from 'node:util';
 import { DataCloneError } from './errors.js';
-import { scratch } from './native.js';
-import { WeftObject, wrapHandle } from './object.js';
+import { native, scratch } from './native.js';
+import { WeftObject } from './object.js';
 import type { Handle } from './native.js';
+import { hostEncode, isLengthTracking, wasm, wasmMemoryEncode } from './codec-host.js';
+import {
+  T_UNDEF, T_NULL, T_TRUE, T_FALSE, T_I32, T_F64, T_ASCII, T_UTF16, T_ARRAY, T_OBJECT, T_BIGINT, T_REF,
+  T_OBJECT_EAGER, T_MAP, T_SET, T_DATE, T_VIEW, T_AB, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_REGEXP,
+  T_BOXED, T_ERROR, T_RAB, T_SAB, T_HOST, T_WASM_MEM, T_WASM_MOD, errorCtors, viewTypes,
+} from './codec-wire.js';
 
-const T_UNDEF = 0, T_NULL = 1, T_TRUE = 2, T_FALSE = 3, T_I32 = 4, T_F64 = 5;
-const T_ASCII = 6, T_UTF16 = 7, T_ARRAY = 8, T_OBJECT = 9, T_BIGINT = 10, T_REF = 11;
-const T_V8 = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_TYPED = 16, T_AB = 17, T_BUFREF = 18;
+const { isProxy, isDate, isRegExp, isMap, isSet, isArrayBuffer, isSharedArrayBuffer, isArrayBufferView,
+  isNativeError, isNumberObject, isStringObject, isBooleanObject, isBigIntObject, isDataView } = types;
+const getProto = Object.getPrototypeOf;
+const ObjectProto = Object.prototype;
+const ArrayProto = Array.prototype;
+const isArray = Array.isArray;
 
-const MAX_DEPTH = 100;
+const viewNames = viewTypes.map((C) => C.name);
+const taTag = Object.getOwnPropertyDescriptor(getProto(Uint8Array.prototype), Symbol.toStringTag)!.get!;
+const getter = (C: { prototype: object }, k: string) => Object.getOwnPropertyDescriptor(C.prototype, k)!.get!;
+const reSource = getter(RegExp, 'source');
+const reFlags = ['hasIndices', 'global', 'ignoreCase', 'multiline', 'dotAll', 'unicode', 'unicodeSets', 'sticky']
+  .filter((k) => Object.getOwnPropertyDescriptor(RegExp.prototype, k) !== undefined)
+  .map((k) => [getter(RegExp, k), ({ hasIndices: 'd', global: 'g', ignoreCase: 'i', multiline: 'm', dotAll: 's', unicode: 'u', unicodeSets: 'v', sticky: 'y' } as Record<string, string>)[k]!] as const);
+const abResizable = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+const abMax = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'maxByteLength')?.get;
+const sabGrowable = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get;
+const abByteLength = getter(ArrayBuffer, 'byteLength');
+const dateTime = Date.prototype.getTime;
+const numValue = Number.prototype.valueOf, strValue = String.prototype.valueOf;
+const boolValue = Boolean.prototype.valueOf, bigValue = BigInt.prototype.valueOf;
+const errorNames = errorCtors.map((C) => C.name);
+const hasOwn = Object.hasOwn;
+const getOwnDesc = Object.getOwnPropertyDescriptor;
 
-
-class Bail extends Error {}
-
-// Node's view types in the order its serializer numbers them (lib/v8.js; 10 is Buffer, which
-// structured clone turns into a Uint8Array).
-const hostViewTypes = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, DataView, Uint8Array, BigInt64Array, BigUint64Array,
-] as const;
-
-/**
- * node:v8's default (de)serializer copies only the bytes a view covers and, when reading,
- * makes views *into its input* (here: the scratch area the next message overwrites). This
- * pair does what structured clone (postMessage) does instead: a view carries its whole
- * buffer, byte offset and length, and every received view owns a fresh buffer.
- */
-class ViewSerializer extends DefaultSerializer {
-  _writeHostObject(v: ArrayBufferView): void {
-    const t = hostViewTypes.findIndex((C) => v instanceof C && !(C === Uint8Array && Buffer.isBuffer(v)));
-    const whole = new Uint8Array(v.buffer as ArrayBuffer);
-    this.writeUint32(t < 0 ? 1 : t);
-    this.writeUint32(v.byteOffset);
-    this.writeUint32(v.byteLength);
-    this.writeUint32(whole.byteLength);
-    this.writeRawBytes(whole);
-  }
-}
-
-class OwningDeserializer extends DefaultDeserializer {
-  _readHostObject(): unknown {
-    const C = hostViewTypes[this.readUint32()];
-    const byteOffset = this.readUint32();
-    const byteLength = this.readUint32();
-    const total = this.readUint32();
-    const copy = new Uint8Array(this.readRawBytes(total));
-    if (C === undefined) throw new Error('weft: corrupt message (host object)');
-    return makeView(C, copy.buffer, byteOffset, byteLength);
-  }
-}
-
-function makeView(C: (typeof hostViewTypes)[number], ab: ArrayBuffer, off: number, len: number): ArrayBufferView {
-  if (C === DataView) return new DataView(ab, off, len);
-  const T = C as typeof Uint8Array;
-  return new T(ab, off, len / T.BYTES_PER_ELEMENT);
-}
-
-function serialize(v: unknown): Uint8Array {
-  const ser = new ViewSerializer();
-  ser.writeHeader();
-  ser.writeValue(v);
-  return ser.releaseBuffer();
-}
+// ---- writer state --------------------------------------------------------------------------
 
 let buf: Uint8Array = scratch();
 let dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 let pos = 0;
 let refs: Handle[] | undefined;
-let depth = 0;
-// ArrayBuffers already written in this message: views of one buffer stay views of one buffer.
-let seenBufs: Map<ArrayBuffer, number> | undefined;
-
-/** Writes buffer ab (whole), or a back-reference if this message already carries it. */
-function writeBuffer(ab: ArrayBuffer): void {
-  const seen = (seenBufs ??= new Map()).get(ab);
-  if (seen !== undefined) {
-    ensure(5);
-    buf[pos] = T_BUFREF;
-    dv.setUint32(pos + 1, seen, true);
-    pos += 5;
-    return;
-  }
-  seenBufs.set(ab, seenBufs.size);
-  const whole = new Uint8Array(ab);
-  ensure(5 + whole.length);
-  buf[pos] = T_AB;
-  dv.setUint32(pos + 1, whole.length, true);
-  pos += 5;
-  buf.set(whole, pos);
-  pos += whole.length;
-}
+// Objects met so far: ids 0..nObj-1. objList holds the first LINEAR of them (searched
+// linearly: cheaper than a Map for small values); objMap takes over past that.
+const LINEAR = 8;
+const objList: object[] = [];
+let objMap: Map<object, number> | undefined;
+let nObj = 0;
+// Position of each object's tag (to turn a plain object's tag into T_OBJECT_EAGER when it is
+// referenced again), or -1 while an Error is being written (a reference back to it cannot be
+// read: the Error is only built after its cause, as in V8).
+let objPos = new Int32Array(64);
+// Whether Object.prototype has enumerable properties (for-in would see them).
+let protoPolluted = false;
 
 function grow(n: number): void {
   let size = buf.length * 2;
@@ -116,6 +84,13 @@ function writeU32(x: number): void {
   ensure(4);
   dv.setUint32(pos, x, true);
   pos += 4;
+}
+
+function writeTagU32(tag: number, x: number): void {
+  ensure(5);
+  buf[pos] = tag;
+  dv.setUint32(pos + 1, x, true);
+  pos += 5;
 }
 
 function writeString(s: string): void {
@@ -143,19 +118,10 @@ function writeString(s: string): void {
   }
 }
 
-function writeV8(v: unknown): void {
-  let bytes: Uint8Array;
-  try {
-    bytes = serialize(v);
-  } catch (e) {
-    throw new DataCloneError(`value could not be cloned: ${(e as Error).message}`, { cause: e });
-  }
-  ensure(5 + bytes.length);
-  buf[pos] = T_V8;
-  dv.setUint32(pos + 1, bytes.length, true);
-  pos += 5;
-  buf.set(bytes, pos);
-  pos += bytes.length;
+function writeBytes(b: Uint8Array): void {
+  ensure(b.length);
+  buf.set(b, pos);
+  pos += b.length;
 }
 
 function write(v: unknown): void {
@@ -183,18 +149,16 @@ function write(v: unknown): void {
       ensure(1);
       buf[pos++] = T_UNDEF;
       return;
-    case 'bigint': {
-      const s = v.toString(16);
+    case 'bigint':
       ensure(1);
       buf[pos++] = T_BIGINT;
-      writeString(s);
+      writeString(v.toString(16));
       return;
-    }
     case 'function':
       throw new DataCloneError(`${String(v.name || 'function')} could not be cloned`);
     case 'symbol':
       throw new DataCloneError(`${String(v)} could not be cloned`);
-    case 'object':
+    default:
       break;
   }
   if (v === null) {
@@ -202,19 +166,62 @@ function write(v: unknown): void {
     buf[pos++] = T_NULL;
     return;
   }
-  if (++depth > MAX_DEPTH) throw new Bail();
-  try {
-    writeObject(v as object);
-  } finally {
-    depth--;
+  writeObject(v as object);
+}
+
+/** The id of o if this message already holds it, else -1 after giving it the next id. */
+function seen(o: object): number {
+  if (objMap === undefined) {
+    for (let i = 0; i < nObj; i++) if (objList[i] === o) return i;
+    if (nObj < LINEAR) {
+      objList[nObj] = o;
+      objPos[nObj++] = pos;
+      return -1;
+    }
+    objMap = new Map();
+    for (let i = 0; i < nObj; i++) objMap.set(objList[i]!, i);
+  }
+  const id = objMap.get(o);
+  if (id !== undefined) return id;
+  objMap.set(o, nObj);
+  if (nObj === objPos.length) {
+    const np = new Int32Array(nObj * 2);
+    np.set(objPos);
+    objPos = np;
+  }
+  objPos[nObj++] = pos;
+  return -1;
+}
+
+function writeBack(id: number): void {
+  const at = objPos[id]!;
+  if (at < 0) throw new DataCloneError('an Error that refers back to itself (through its cause) could not be cloned');
+  if (buf[at] === T_OBJECT) buf[at] = T_OBJECT_EAGER; // the reader must create it before its values
+  writeTagU32(T_BACK, id);
+}
+
+function writeObject(v: object): void {
+  const id = seen(v);
+  if (id >= 0) {
+    writeBack(id);
+    return;
+  }
+  if (isProxy(v)) throw new DataCloneError('#<Object> could not be cloned (a Proxy)');
+  const proto = getProto(v);
+  if (proto === ObjectProto) {
+    if (protoPolluted) writeKeyed(v, Object.keys(v));
+    else writePlain(v as Record<string, unknown>);
+  } else if (proto === ArrayProto && isArray(v)) {
+    writeArray(v);
+  } else {
+    writeOther(v, proto);
   }
 }
 
-// Plain object: the keys first, then the values, so the reader can pick an object shape
-// (and a monomorphic constructor for it) before it reads the values.
+// Plain object: key/value pairs; the reader picks a shape (and a monomorphic constructor)
+// from the keys. for-in reads through V8's enum cache; with no enumerable properties on
+// Object.prototype it visits exactly the own enumerable string keys, in order.
 function writePlain(v: Record<string, unknown>): void {
-  // for-in over a plain object reads through V8's enum cache (fast keyed loads), unlike
-  // Object.keys + v[k]. Plain objects inherit nothing enumerable from Object.prototype.
   ensure(5);
   buf[pos] = T_OBJECT;
   const countAt = pos + 1;
@@ -222,86 +229,247 @@ function writePlain(v: Record<string, unknown>): void {
   let n = 0;
   for (const k in v) {
     writeString(k);
+    write(v[k]);
     n++;
   }
   dv.setUint32(countAt, n, true);
-  for (const k in v) write(v[k]);
 }
 
-function writeObject(v: object): void {
+// Any other ordinary object (class instance, null prototype, ...): own enumerable string keys,
+// read with [[Get]] (getters run), as structured clone does.
+function writeKeyed(v: object, keys: string[]): void {
+  ensure(5);
+  buf[pos] = T_OBJECT;
+  const countAt = pos + 1;
+  pos += 5;
+  let n = 0;
+  for (const k of keys) {
+    // A getter may have deleted a later key; V8 skips those.
+    if (!hasOwn(v, k)) continue;
+    writeString(k);
+    write((v as Record<string, unknown>)[k]);
+    n++;
+  }
+  dv.setUint32(countAt, n, true);
+}
+
+const SPARSE_MIN = 1 << 16;
+
+function writeArray(v: unknown[]): void {
+  const n = v.length;
+  if (n >= SPARSE_MIN) {
+    const keys = Object.keys(v);
+    if (keys.length < n / 2) {
+      // Mostly holes: only the properties travel.
+      writeTagU32(T_SPARSE, n);
+      writeKeyed(v, keys);
+      return;
+    }
+  }
+  const at = pos;
+  writeTagU32(T_ARRAY, n);
+  let holes = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x === undefined && !(i in v)) {
+      ensure(1);
+      buf[pos++] = T_HOLE;
+      holes++;
+    } else {
+      write(x);
+    }
+  }
+  // Named (non-index) properties: rare, but they travel too.
+  let extra: string[] | undefined;
+  if (n <= 16) {
+    const keys = Object.keys(v);
+    if (keys.length !== n - holes) extra = keys.slice(n - holes);
+  } else {
+    extra = native.arrayExtraKeys(v);
+    if (extra.length === 0) extra = undefined;
+  }
+  if (extra !== undefined) {
+    buf[at] = T_ARRAY_X;
+    writeKeyed(v, extra);
+  }
+}
+
+function writeOther(v: object, proto: object | null): void {
+  if (proto === null) {
+    if (isArray(v)) writeArray(v);
+    else writePlain(v as Record<string, unknown>);
+    return;
+  }
   if (v instanceof WeftObject) {
     (refs ??= []).push(v._h);
-    ensure(1);
-    buf[pos++] = T_REF;
     // index * 4 + tag: a channel view keeps its direction in the receiving thread (_tag < 4).
-    writeU32((refs.length - 1) * 4 + v._tag());
+    writeTagU32(T_REF, (refs.length - 1) * 4 + v._tag());
     return;
   }
-  // Plain objects first, and without Object.getPrototypeOf (a runtime call on megamorphic
-  // sites): an object whose constructor is Object is treated as plain.
-  if ((v as { constructor?: unknown }).constructor === Object) {
-    writePlain(v as Record<string, unknown>);
+  if (isArray(v)) {
+    writeArray(v);
     return;
   }
-  const proto = Object.getPrototypeOf(v);
-  if (Array.isArray(v) && proto === Array.prototype) {
-    const n = v.length;
-    ensure(1);
-    buf[pos++] = T_ARRAY;
-    writeU32(n);
-    for (let i = 0; i < n; i++) write(v[i]);
+  if (isArrayBufferView(v)) {
+    writeView(v);
     return;
   }
-  if (proto === Object.prototype || proto === null) {
-    writePlain(v as Record<string, unknown>);
+  if (isDate(v)) {
+    ensure(9);
+    buf[pos] = T_DATE;
+    dv.setFloat64(pos + 1, dateTime.call(v), true);
+    pos += 9;
     return;
   }
-  if (v instanceof Map && proto === Map.prototype) {
-    ensure(1);
-    buf[pos++] = T_MAP;
-    writeU32(v.size);
-    for (const [k, x] of v) {
+  if (isMap(v)) {
+    // Entries are copied first: getters met while writing them cannot change the count.
+    const entries = [...Map.prototype.entries.call(v)];
+    writeTagU32(T_MAP, entries.length);
+    for (const [k, x] of entries) {
       write(k);
       write(x);
     }
     return;
   }
-  if (v instanceof Set && proto === Set.prototype) {
+  if (isSet(v)) {
+    const values = [...Set.prototype.values.call(v)];
+    writeTagU32(T_SET, values.length);
+    for (const x of values) write(x);
+    return;
+  }
+  if (isArrayBuffer(v)) {
+    writeArrayBuffer(v);
+    return;
+  }
+  if (isSharedArrayBuffer(v)) {
+    writeShared(T_SAB, v);
+    return;
+  }
+  if (isRegExp(v)) {
+    let flags = '';
+    for (const [g, f] of reFlags) if (g.call(v)) flags += f;
     ensure(1);
-    buf[pos++] = T_SET;
-    writeU32(v.size);
-    for (const x of v) write(x);
+    buf[pos++] = T_REGEXP;
+    writeString(reSource.call(v) as string);
+    writeString(flags);
     return;
   }
-  if (v instanceof Date && proto === Date.prototype) {
-    ensure(9);
-    buf[pos] = T_DATE;
-    dv.setFloat64(pos + 1, v.getTime(), true);
-    pos += 9;
+  if (isNativeError(v)) {
+    writeError(v as Error);
     return;
   }
-  if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) {
-    // As structured clone does: the whole buffer travels, with the view's offset and length.
-    const t = hostViewTypes.findIndex((C) => proto === C.prototype);
-    if (t >= 0) {
-      ensure(10);
-      buf[pos] = T_TYPED;
-      buf[pos + 1] = t;
-      dv.setUint32(pos + 2, v.byteOffset, true);
-      dv.setUint32(pos + 6, v.byteLength, true);
-      pos += 10;
-      writeBuffer(v.buffer);
+  if (isNumberObject(v) || isStringObject(v) || isBooleanObject(v) || isBigIntObject(v)) {
+    ensure(2);
+    buf[pos] = T_BOXED;
+    if (isNumberObject(v)) {
+      buf[pos + 1] = 0;
+      pos += 2;
+      ensure(8);
+      dv.setFloat64(pos, numValue.call(v), true);
+      pos += 8;
+    } else {
+      buf[pos + 1] = isStringObject(v) ? 1 : isBooleanObject(v) ? 2 : 3;
+      pos += 2;
+      write(isStringObject(v) ? strValue.call(v) : isBooleanObject(v) ? boolValue.call(v) : bigValue.call(v));
+    }
+    return;
+  }
+  if (wasm !== undefined) {
+    if (v instanceof wasm.Module) {
+      writeShared(T_WASM_MOD, v);
+      return;
+    }
+    if (v instanceof wasm.Memory && isSharedArrayBuffer(v.buffer)) {
+      const [bytes, sab] = wasmMemoryEncode(v);
+      writeShared(T_WASM_MEM, sab);
+      writeU32(bytes.length);
+      writeBytes(bytes);
       return;
     }
   }
-  if (v instanceof ArrayBuffer) {
-    writeBuffer(v);
+  const host = hostEncode(v);
+  if (host !== undefined) {
+    ensure(2);
+    buf[pos] = T_HOST;
+    buf[pos + 1] = host[0];
+    pos += 2;
+    write(host[1]);
     return;
   }
-  // Everything else (RegExp, Error, boxed primitives, class instances, SharedArrayBuffer,
-  // ...) takes the full structured clone algorithm.
-  writeV8(v);
+  // An ordinary object of some class: its own enumerable properties, as a plain object.
+  writeKeyed(v, Object.keys(v));
 }
+
+/** SharedArrayBuffer / WebAssembly.Module: its memory or code travels beside the bytes. */
+function writeShared(tag: number, v: SharedArrayBuffer | object): void {
+  (refs ??= []).push(native.payloadWrap(v));
+  writeTagU32(tag, refs.length - 1);
+}
+
+function writeArrayBuffer(ab: ArrayBuffer): void {
+  const n = abByteLength.call(ab) as number;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(ab, 0, n);
+  } catch {
+    throw new DataCloneError('a detached ArrayBuffer could not be cloned');
+  }
+  if (abResizable?.call(ab)) {
+    writeTagU32(T_RAB, n);
+    writeU32(abMax!.call(ab) as number);
+  } else {
+    writeTagU32(T_AB, n);
+  }
+  writeBytes(bytes);
+}
+
+function writeView(v: ArrayBufferView): void {
+  const t = isDataView(v) ? 9 : viewNames.indexOf(taTag.call(v) as string);
+  if (t < 0) throw new DataCloneError(`${String(taTag.call(v))} could not be cloned`);
+  const b = v.buffer;
+  let tracking = false;
+  if (isSharedArrayBuffer(b) ? sabGrowable?.call(b) : abResizable?.call(b)) tracking = isLengthTracking(v);
+  else if (!isSharedArrayBuffer(b) && v.byteLength === 0 && v.byteOffset === 0) {
+    try {
+      new Uint8Array(b); // throws if the buffer was detached
+    } catch {
+      throw new DataCloneError('a view of a detached ArrayBuffer could not be cloned');
+    }
+  }
+  ensure(11);
+  buf[pos] = T_VIEW;
+  buf[pos + 1] = t;
+  buf[pos + 2] = tracking ? 1 : 0;
+  dv.setUint32(pos + 3, v.byteOffset, true);
+  dv.setUint32(pos + 7, v.byteLength, true);
+  pos += 11;
+  write(b);
+}
+
+function writeError(e: Error): void {
+  const id = nObj - 1; // seen() just registered it
+  objPos[id] = -1; // open: see writeBack
+  const msg = getOwnDesc(e, 'message');
+  const cause = getOwnDesc(e, 'cause');
+  const name = String(e.name);
+  const proto = Math.max(0, errorNames.indexOf(name));
+  const hasMsg = msg !== undefined && 'value' in msg;
+  const message = hasMsg ? String(msg.value) : '';
+  const stack: unknown = e.stack;
+  const hasCause = cause !== undefined && 'value' in cause;
+  ensure(3);
+  const at = pos;
+  buf[pos] = T_ERROR;
+  buf[pos + 1] = proto;
+  buf[pos + 2] = (hasMsg ? 1 : 0) | (typeof stack === 'string' ? 2 : 0) | (hasCause ? 4 : 0);
+  pos += 3;
+  if (hasMsg) writeString(message);
+  if (typeof stack === 'string') writeString(stack);
+  if (hasCause) write(cause.value);
+  objPos[id] = at;
+}
+
+// ---- encode entry points ---------------------------------------------------------------------
 
 /** Encoded form of a value: `payload` is a byte length in the scratch area or a copy. */
 export interface Encoded {
@@ -309,15 +477,17 @@ export interface Encoded {
   refs: Handle[] | undefined;
 }
 
+let encScratch: Uint8Array | undefined;
+let encDv = dv;
+let encoding = false;
+
 /**
  * Encodes v for a structured channel. Returns the byte length when the encoding sits in the
  * thread's scratch area (valid until the next encode/decode), else an owned Uint8Array.
  * Throws DataCloneError (nothing is sent) for values structured clone refuses.
  */
-let encScratch: Uint8Array | undefined;
-let encDv = dv;
-
 export function encode(v: unknown): Encoded {
+  if (encoding) return encodeNested(v);
   const s = scratch();
   if (s !== encScratch) {
     encScratch = s;
@@ -327,22 +497,53 @@ export function encode(v: unknown): Encoded {
   dv = encDv;
   pos = 0;
   refs = undefined;
-  depth = 0;
-  seenBufs = undefined;
+  protoPolluted = false;
+  for (const _ in ObjectProto) {
+    protoPolluted = true;
+    break;
+  }
+  encoding = true;
   try {
     write(v);
   } catch (e) {
-    if (!(e instanceof Bail)) throw e;
-    // Too deep, or cyclic: the full algorithm handles shared and cyclic references.
-    buf = s;
-    dv = encDv;
-    pos = 0;
-    refs = undefined;
-    writeV8(v);
+    if (e instanceof RangeError && !(e instanceof DataCloneError)) {
+      throw new DataCloneError(`value could not be cloned: ${e.message}`, { cause: e });
+    }
+    throw e;
+  } finally {
+    encoding = false;
+    resetObjects();
   }
   const r: Encoded = { payload: buf === s ? pos : buf.subarray(0, pos), refs };
   refs = undefined;
   return r;
+}
+
+function resetObjects(): void {
+  for (let i = 0; i < nObj && i < LINEAR; i++) objList[i] = undefined as unknown as object;
+  nObj = 0;
+  if (objMap !== undefined) objMap = undefined;
+}
+
+// A getter that sends on a channel while a value is being encoded: encode that value into a
+// buffer of its own and put the outer encoder's state back afterwards.
+function encodeNested(v: unknown): Encoded {
+  const saved = { buf, dv, pos, refs, nObj, objMap, list: objList.slice(0, LINEAR), objPos, protoPolluted };
+  objPos = new Int32Array(64);
+  buf = new Uint8Array(256);
+  dv = new DataView(buf.buffer);
+  pos = 0;
+  refs = undefined;
+  nObj = 0;
+  objMap = undefined;
+  try {
+    write(v);
+    return { payload: buf.subarray(0, pos), refs };
+  } finally {
+    resetObjects();
+    ({ buf, dv, pos, refs, nObj, objMap, objPos, protoPolluted } = saved);
+    for (let i = 0; i < saved.list.length; i++) objList[i] = saved.list[i]!;
+  }
 }
 
 /** Encodes into an owned copy (for values that must outlive the next encode). */
@@ -352,249 +553,4 @@ export function encodeOwned(v: unknown): { payload: Uint8Array; refs: Handle[] |
   return { payload, refs: e.refs };
 }
 
-// ---- decoding ---------------------------------------------------------------------------
-
-let rb: Uint8Array = buf;
-let rdv = dv;
-let rpos = 0;
-let rrefs: Handle[] | undefined;
-let rbufs: ArrayBuffer[] = [];
-
-const td = new TextDecoder();
-
-function readU32(): number {
-  const x = rdv.getUint32(rpos, true);
-  rpos += 4;
-  return x;
-}
-
-// Short ASCII strings (object keys above all) come from a small cache: a hit costs a hash
-// and a compare, and reuses a string V8 has already internalized as a property key.
-const KEY_CACHE_SIZE = 4096;
-const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
-const charBuf: number[] = [];
-
-function shortAscii(start: number, n: number): string {
-  let h = n;
-  for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + rb[i]!) | 0;
-  const slot = (h ^ (h >>> 12)) & (KEY_CACHE_SIZE - 1);
-  const c = keyCache[slot];
-  if (c !== undefined && c.length === n) {
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (c.charCodeAt(i) !== rb[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return c;
-  }
-  charBuf.length = n;
-  for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
-  const s = String.fromCharCode.apply(null, charBuf);
-  keyCache[slot] = s;
-  return s;
-}
-
-function readStringBody(tag: number): string {
-  const n = readU32();
-  if (tag === T_ASCII) {
-    const start = rpos;
-    rpos += n;
-    if (n <= 24) return shortAscii(start, n);
-    if (n > 64) return td.decode(rb.subarray(start, rpos));
-    charBuf.length = n;
-    for (let i = 0; i < n; i++) charBuf[i] = rb[start + i]!;
-    return String.fromCharCode.apply(null, charBuf);
-  }
-  let s = '';
-  for (let i = 0; i < n; i += 4096) {
-    const m = Math.min(4096, n - i);
-    const codes = new Array<number>(m);
-    for (let j = 0; j < m; j++) codes[j] = rdv.getUint16(rpos + (i + j) * 2, true);
-    s += String.fromCharCode.apply(null, codes);
-  }
-  rpos += n * 2;
-  return s;
-}
-
-function read(): unknown {
-  const tag = rb[rpos++]!;
-  switch (tag) {
-    case T_UNDEF: return undefined;
-    case T_NULL: return null;
-    case T_TRUE: return true;
-    case T_FALSE: return false;
-    case T_I32: {
-      const x = rdv.getInt32(rpos, true);
-      rpos += 4;
-      return x;
-    }
-    case T_F64: {
-      const x = rdv.getFloat64(rpos, true);
-      rpos += 8;
-      return x;
-    }
-    case T_ASCII:
-    case T_UTF16:
-      return readStringBody(tag);
-    case T_ARRAY: {
-      const n = readU32();
-      const a = new Array(n);
-      for (let i = 0; i < n; i++) a[i] = read();
-      return a;
-    }
-    case T_OBJECT:
-      return readPlain();
-    case T_BIGINT: {
-      const s = readStringBody(rb[rpos++]!);
-      return s.startsWith('-') ? -BigInt('0x' + s.slice(1)) : BigInt('0x' + s);
-    }
-    case T_REF: {
-      const i = readU32();
-      return wrapHandle(rrefs![i >>> 2]!, i & 3);
-    }
-    case T_MAP: {
-      const n = readU32();
-      const m = new Map();
-      for (let i = 0; i < n; i++) {
-        const k = read();
-        m.set(k, read());
-      }
-      return m;
-    }
-    case T_SET: {
-      const n = readU32();
-      const s = new Set();
-      for (let i = 0; i < n; i++) s.add(read());
-      return s;
-    }
-    case T_DATE: {
-      const t = rdv.getFloat64(rpos, true);
-      rpos += 8;
-      return new Date(t);
-    }
-    case T_TYPED: {
-      const C = hostViewTypes[rb[rpos]!]!;
-      rpos++;
-      const off = readU32();
-      const len = readU32();
-      return makeView(C, read() as ArrayBuffer, off, len);
-    }
-    case T_AB: {
-      const n = readU32();
-      const copy = rb.slice(rpos, rpos + n);
-      rpos += n;
-      rbufs.push(copy.buffer);
-      return copy.buffer;
-    }
-    case T_BUFREF:
-      return rbufs[readU32()];
-    case T_V8: {
-      const n = readU32();
-      const d = new OwningDeserializer(rb.subarray(rpos, rpos + n));
-      d.readHeader();
-      const v = d.readValue();
-      rpos += n;
-      return v;
-    }
-    default:
-      throw new Error(`weft: corrupt message (tag ${tag})`);
-  }
-}
-
-/** Decodes `len` bytes of bytes (scratch or a received copy) with the given weft objects. */
-// ---- plain objects: shapes ----------------------------------------------------------------
-
-// For each distinct key list (up to MAX_SHAPES of them) a constructor built once from an
-// object literal, so every decoded object of that shape gets the same hidden class with one
-// monomorphic allocation instead of a run of megamorphic keyed stores.
-type Make = (vals: unknown[], base: number) => Record<string, unknown>;
-interface Shape {
-  keys: string[];
-  make: Make | null;
-}
-const MAX_SHAPES = 512;
-const MAX_SHAPE_KEYS = 32;
-const shapes = new Map<string, Shape[]>();
-let shapeCount = 0;
-const keyStack: string[] = [];
-const valStack: unknown[] = [];
-let sp = 0;
-
-function shapeFor(keys: string[], base: number, n: number): Shape | undefined {
-  const first = keys[base]!;
-  let list = shapes.get(first);
-  if (list !== undefined) {
-    outer: for (const sh of list) {
-      if (sh.keys.length !== n) continue;
-      for (let i = 1; i < n; i++) if (sh.keys[i] !== keys[base + i]) continue outer;
-      return sh;
-    }
-  }
-  if (shapeCount >= MAX_SHAPES) return undefined;
-  const own = keys.slice(base, base + n);
-  let make: Make | null = null;
-  if (!own.includes('__proto__') && new Set(own).size === n) {
-    try {
-      const body = own.map((k, i) => `${JSON.stringify(k)}: v[b + ${i}]`).join(', ');
-      make = new Function('v', 'b', `return { ${body} };`) as Make;
-    } catch {
-      make = null; // code generation disallowed: generic path
-    }
-  }
-  const sh: Shape = { keys: own, make };
-  if (list === undefined) shapes.set(first, (list = []));
-  list.push(sh);
-  shapeCount++;
-  return sh;
-}
-
-function readPlain(): Record<string, unknown> {
-  const n = readU32();
-  const base = sp;
-  sp += n;
-  try {
-    for (let i = 0; i < n; i++) keyStack[base + i] = readStringBody(rb[rpos++]!);
-    const sh = n > 0 && n <= MAX_SHAPE_KEYS ? shapeFor(keyStack, base, n) : undefined;
-    for (let i = 0; i < n; i++) valStack[base + i] = read();
-    let o: Record<string, unknown>;
-    if (sh?.make) {
-      o = sh.make(valStack, base);
-    } else {
-      o = {};
-      for (let i = 0; i < n; i++) {
-        const k = keyStack[base + i]!;
-        // An own "__proto__" key stays a property, as structured clone keeps it.
-        if (k === '__proto__') Object.defineProperty(o, k, { value: valStack[base + i], enumerable: true, writable: true, configurable: true });
-        else o[k] = valStack[base + i];
-      }
-    }
-    for (let i = 0; i < n; i++) valStack[base + i] = undefined; // do not retain values
-    return o;
-  } finally {
-    sp = base;
-  }
-}
-
-let decBytes: Uint8Array | undefined;
-let decDv = dv;
-
-export function decode(bytes: Uint8Array, len: number, handles: Handle[] | undefined): unknown {
-  if (bytes !== decBytes) {
-    decBytes = bytes;
-    decDv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  rb = bytes;
-  rdv = decDv;
-  rpos = 0;
-  rrefs = handles;
-  rbufs = [];
-  try {
-    const v = read();
-    if (rpos !== len) throw new Error('weft: corrupt message (length)');
-    return v;
-  } finally {
-    rrefs = undefined;
-  }
-}
+export { decode } from './codec-read.js';

@@ -119,6 +119,10 @@ export interface Native {
   objName(h: Handle): string;
   /** Test hook: the id of this thread's next async op (tests cross 2^31 / 2^32 with it). */
   __setNextOpId(n: number): void;
+  payloadWrap(v: SharedArrayBuffer | object): Handle;
+  payloadUnwrap(h: Handle): SharedArrayBuffer | object;
+  arrayExtraKeys(a: unknown[]): string[];
+  wasmMemory(bytes: Uint8Array, sab: SharedArrayBuffer): object;
 }
 
 /** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
@@ -148,7 +152,7 @@ export const Code = {
 /** @internal Kinds shared with native/registry.h. */
 export const Kind = {
   Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
-  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14,
+  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14, Payload: 15,
 } as const;
 
 const areas = typeof native.init === 'function' ? native.init(() => 0) : undefined;

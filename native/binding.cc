@@ -13,6 +13,10 @@
 #include "thread_ctx.h"
 
 namespace weft {
+
+// sab.cc: SharedArrayBuffer / WebAssembly.Module payloads of structured messages.
+void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+
 namespace {
 
 // init(probe) -> [scratch ArrayBuffer, status ArrayBuffer] (undefined if this thread's context
@@ -95,6 +99,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_sync_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
   register_unreach_functions(env, exports, tc);
+  register_payload_functions(env, exports, tc);
   return exports;
 }
 

@@ -5,6 +5,8 @@
 // to. A Message owns one reference on each of those objects from the moment the sender builds
 // it until a receiver adopts them into handles (or the message is dropped), so an object sent
 // through a channel stays alive while it is in flight even if every thread dropped it.
+// The same refs carry the memory of SharedArrayBuffers and compiled WebAssembly modules in
+// the value (Kind::Payload, sab.cc): shared while buffered, released when the message is.
 #pragma once
 
 #include <cstdint>

@@ -187,6 +187,7 @@ const char* kind_name(Kind k) {
     case Kind::Progress: return "progressmeter";
     case Kind::AtomicBool: return "atomicbool";
     case Kind::Ticker: return "ticker";
+    case Kind::Payload: return "payload";
   }
   return "object";
 }

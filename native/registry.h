@@ -30,6 +30,7 @@ enum class Kind : uint8_t {
   Progress = 12,
   AtomicBool = 13,
   Ticker = 14,
+  Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (sab.cc)
 };
 
 const char* kind_name(Kind k);
