@@ -345,6 +345,21 @@ void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
   napi_reject_deferred(env, op->deferred, err);
 }
 
+void ThreadCtx::abandon(AsyncOp* op) {
+  if (op->registered) Shared::block_end(&op->blocked);
+  op->registered = false;
+  forget_pending(op);
+  // The op was claimed by a peer (that is how it reached the inbox): values handed to a
+  // receive go back to their channel, a wake-up (notify/grant) passes on to another waiter.
+  if (op->prim != nullptr) {
+    op->prim->abandon(&op->srec);
+  } else {
+    select_unlink(op);
+    select_abandon_claim(op);
+  }
+  free_op(op);
+}
+
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
   if (op->registered) Shared::block_end(&op->blocked);
   op->registered = false;
@@ -439,6 +454,16 @@ void ThreadCtx::on_async(uv_async_t* h) {
   if (resource == nullptr ||
       napi_open_callback_scope(tc->env, resource, tc->async_ctx_, &cb_scope) != napi_ok)
     cb_scope = nullptr;
+  // Worker.terminate() may have begun: this thread will run no more JavaScript, so a value a
+  // peer handed to one of these ops could never reach a receiver here (building its result
+  // fails). Give everything back instead (DESIGN fact 6: a value is never lost because its
+  // receiver died). Probed once per batch; the stop flag is sticky.
+  if (stop_probe(tc)) {
+    for (Waiter* w : items) tc->abandon(static_cast<AsyncOp*>(w));
+    if (cb_scope != nullptr) napi_close_callback_scope(tc->env, cb_scope);
+    napi_close_handle_scope(tc->env, scope);
+    return;
+  }
   for (Waiter* w : items) {
     // No C++ exception may leave a libuv callback (std::terminate). process() allocates only
     // in low-memory corners (dump() registration): such an op stays pending, unsettled.

@@ -140,6 +140,7 @@ class ThreadCtx {
   static void on_async(uv_async_t* h);
   static void cleanup(napi_async_cleanup_hook_handle hook, void* arg);
   void process(AsyncOp* op);
+  void abandon(AsyncOp* op);  // torn down: give back what a peer handed op, settle nothing
   void settle(AsyncOp* op, napi_value v);
   void free_op(AsyncOp* op);
   void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
