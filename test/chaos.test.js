@@ -3,8 +3,9 @@
 // send/recvOk, trySend/tryRecv, and selectSync/select with several cases, timer cases, timeouts,
 // nil cases and default, while the main thread of a child process terminates random workers at
 // random moments (aimed at threads inside *Sync calls, selects and async operations) and starts
-// replacements that continue their work. 20 rounds of 10 000 values (200 000 in all); more with
-// WEFT_CHAOS_ROUNDS. The bookkeeping and the accounting rules are described in
+// replacements that continue their work. 20 rounds of 10 000 values (200 000 in all) and 6
+// kills; more rounds with WEFT_CHAOS_ROUNDS (WEFT_CHAOS_VALUES and WEFT_CHAOS_KILLS set the
+// values and kills per round). The bookkeeping and the accounting rules are described in
 // fixtures/chaos-worker.js and fixtures/chaos-driver.js. In short, per round:
 //  - nothing comes out twice (acknowledged by a consumer, or left in a channel at the end);
 //  - nothing comes out that was never sent, and every value comes out of the channel it went in;
@@ -87,7 +88,7 @@ describe('a value handed to a receiver whose worker is being terminated', () => 
   for (const op of ['recvSync', 'selectSync', 'recv', 'select']) {
     for (const elem of ['structured', 'i32']) {
       it(`${op}, ${elem}: the value stays in the channel (or was delivered); no crash`, async () => {
-        const r = await run('chaos-repro.js', [op, elem, '4'], 30_000);
+        const r = await run('chaos-repro.js', [op, elem, '3'], 30_000);
         const where = `exit code ${r.code}, signal ${r.signal}; stderr: ${r.stderr.slice(-2000)}`;
         expect(r.signal, where).toBeNull();
         expect(r.code, where).toBe(0);
