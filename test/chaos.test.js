@@ -100,3 +100,15 @@ describe('a value handed to a receiver whose worker is being terminated', () => 
     }
   }
 });
+
+// A worker terminated while it calls into weft (here: starting async receives, each of which
+// creates a promise) must not crash the process.
+describe('terminate() while a worker is starting async operations', () => {
+  it('30 terminations at random moments of a worker starting pending recv() calls: no crash', async () => {
+    const r = await run('chaos-repro.js', ['churn', 'structured', '30'], 60_000);
+    const where = `exit code ${r.code}, signal ${r.signal}; stderr: ${r.stderr.slice(-2000)}`;
+    expect(r.signal, where).toBeNull();
+    expect(r.code, where).toBe(0);
+    expect(lines(r.stdout, 'RESULT')).toEqual([{ terminated: 30 }]);
+  }, 70_000);
+});
