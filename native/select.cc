@@ -228,8 +228,21 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
   for (;;) {
     if (!select_register(w, recs, n, rng, out)) return WaitStatus::kDone;
     if (hook != nullptr) hook->fn(hook->arg, true);
+    uint64_t parked_at = now_ns();
     bool completed = park(w, deadline_ns, probe, probe_arg, spin_ns);
     if (hook != nullptr) hook->fn(hook->arg, false);
+    // A thread asleep in park() notices Worker.terminate() only at its next probe slice (20 ms),
+    // so a peer may complete it in between: a value handed to it would reach JavaScript that
+    // can no longer run, and vanish (DESIGN.md fact 6). After a wait long enough to have slept,
+    // ask once more; a thread being torn down gives the value back and the notification on.
+    // (After a short, spinning wait the probe, a JS call, would cost more than the wait.) The
+    // claimed case is ours alone: complete() published it with release, park() read the word
+    // with acquire, so select_abandon_claim sees the claimer's writes.
+    if (completed && probe != nullptr && now_ns() - parked_at > kSpinMaxNs && probe(probe_arg)) {
+      select_unlink(w);
+      select_abandon_claim(w);
+      return WaitStatus::kStopped;
+    }
     if (!completed) {
       bool stopped = deadline_ns == 0 || now_ns() < deadline_ns;
       if (w->try_cancel()) {
