@@ -1,6 +1,8 @@
 // channel.cc — see channel.h.
 #include "channel.h"
 
+#include <unistd.h>
+
 #include <sched.h>
 
 #include <algorithm>
@@ -50,6 +52,19 @@ CaseRec* RecQueue::pop_front() {
 
 // ---- construction --------------------------------------------------------------------------
 
+namespace {
+// Half the physical memory (read once; 2^62 where the system does not say).
+uint64_t max_ring_bytes() {
+  static const uint64_t limit = [] {
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || size <= 0) return uint64_t(1) << 62;
+    return uint64_t(pages) * uint64_t(size) / 2;
+  }();
+  return limit;
+}
+}  // namespace
+
 Channel::Channel(uint32_t capacity, Elem elem)
     : Shared(Kind::Channel), cap_(capacity), elem_(elem) {
   if (cap_ == 0) return;
@@ -57,6 +72,11 @@ Channel::Channel(uint32_t capacity, Elem elem)
   while (p < uint64_t(cap_) + 1) p <<= 1;
   mark_bit_ = p;
   one_lap_ = p << 1;
+  // A ring larger than half the machine's physical memory is refused up front: Linux's
+  // overcommit would grant it, and initialising every stamp would then touch all of it (minutes
+  // of page faults, and the OOM killer for whoever is unlucky) for a capacity no program can
+  // use. Refused the same way as a failed allocation (RangeError naming the capacity).
+  if (uint64_t(cap_) * sizeof(Slot) > max_ring_bytes()) throw std::bad_alloc();
   // nothrow + our own std::bad_alloc: the same error either way, and it also works where the
   // throwing operator new aborts on failure instead (AddressSanitizer's).
   slots_.reset(new (std::nothrow) Slot[cap_]);

@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/hardening-alloc.js', import.meta.url));
@@ -42,5 +43,20 @@ describe('allocation failures', () => {
     // ASan's throwing operator new aborts on failure (it never throws std::bad_alloc): the
     // steps that need it run only in the normal build
     if (!underAsan) expect(out['select:cases']).toMatch(/^RangeError/);
+  });
+});
+
+describe('a ring too large for the machine', () => {
+  // No address-space limit here: Linux would grant 16 GiB for 2^30 slots, and touching every
+  // stamp would take minutes and most of the memory. More than half the physical memory is
+  // refused at once as "cannot be allocated".
+  it.skipIf(os.totalmem() >= 2 ** 35 || underAsan)('new Chan(2 ** 30) throws RangeError at once, without touching memory', () => {
+    const code = `import('weft').then(({ Chan }) => {
+      const t0 = Date.now();
+      try { new Chan(2 ** 30); console.log('allocated'); }
+      catch (e) { console.log(e.name, Date.now() - t0 < 5000, process.memoryUsage().rss < 2 ** 31); }
+    });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: here, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim(), r.stderr).toBe('RangeError true true');
   });
 });
