@@ -5,6 +5,7 @@
 // and the worker does `attach(workerData)`, so weft objects arrive by reference.
 // The scenario gets a context object `t` as its first argument (t.emit(name, data)
 // to signal the main thread, t.sleep(ms) to block the worker thread).
+import { spawn as spawnProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { share } from 'weft';
 
@@ -169,4 +170,29 @@ export async function failure(fn) {
     return e;
   }
   return rejection(Promise.resolve(p));
+}
+
+/**
+ * Runs `node ...args` in a child process (cwd: the package root); resolves with its exit code,
+ * signal, output (also split into `lines`), whether the watchdog killed it, and how long it ran.
+ */
+export function runNode(args, timeoutMs) {
+  const cwd = new URL('..', import.meta.url);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawnProcess(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, ms: Date.now() - t0, lines: stdout.trim().split('\n') });
+    });
+  });
 }

@@ -3,31 +3,11 @@
 //   worker that drops them) and dropped: resident memory grows less than 50 MB after gc.
 // - a script that used channels and stopped exits by itself.
 import { describe, it, expect } from 'vitest';
-import { spawn as spawnProcess } from 'node:child_process';
+import { runNode } from './helpers.js';
 import { fileURLToPath } from 'node:url';
 
 const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const cwd = fileURLToPath(new URL('..', import.meta.url));
 
-function runNode(args, timeoutMs) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawnProcess(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, ms: Date.now() - t0 });
-    });
-  });
-}
 
 describe('memory', () => {
   it('1 000 000 channels shared with a worker and dropped: rss grows < 50 MB after gc', async () => {

@@ -7,32 +7,14 @@
 // Each scenario runs in a child process (test/fixtures/unreachable-scenarios.js) under a
 // watchdog; workers are on the other side where it matters.
 import { describe, it, expect } from 'vitest';
-import { spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runNode } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/unreachable-scenarios.js', import.meta.url));
-const cwd = fileURLToPath(new URL('..', import.meta.url));
 const WATCHDOG_MS = 20_000;
 
 /** Runs one scenario; resolves with its exit status and output (killed after the watchdog). */
-function scenario(name) {
-  return new Promise((resolve) => {
-    const child = spawnProcess(process.execPath, [FIXTURE, name], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, WATCHDOG_MS);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, lines: stdout.trim().split('\n') });
-    });
-  });
-}
+const scenario = (name) => runNode([FIXTURE, name], WATCHDOG_MS);
 
 /** The line of stdout that starts with `label `. */
 const line = (r, label) => r.lines.find((l) => l.startsWith(`${label} `)) ?? `(no ${label} line in: ${r.stdout}${r.stderr})`;
