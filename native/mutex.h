@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "abi.h"
 #include "waitq.h"
 
 namespace weft {
@@ -38,8 +39,8 @@ class Mutex final : public SyncPrim {
  public:
   Mutex();
   std::atomic<int32_t>* words() { return words_; }
-  bool locked() const { return (words_[0].load(std::memory_order_acquire) & 1) != 0; }
-  int32_t owner() const { return words_[2].load(std::memory_order_relaxed); }
+  bool locked() const { return (words_[abi::ix(abi::MutexWord::State)].load(std::memory_order_acquire) & 1) != 0; }
+  int32_t owner() const { return words_[abi::ix(abi::MutexWord::Owner)].load(std::memory_order_relaxed); }
   // owner() while locked. JavaScript writes words[2] right after its locking CAS and clears it
   // right before its unlocking CAS (plain stores: a hint, never used for correctness), so a
   // locked mutex may briefly show 0 (unknown).
@@ -56,8 +57,10 @@ class Mutex final : public SyncPrim {
   void abandon(SyncRec* r) override;
 
  private:
-  void set_queued(size_t before);  // mirror a change of q_.size into words_[0]
-  alignas(64) std::atomic<int32_t> words_[4];
+  void set_queued(size_t before);  // mirror a change of q_.size into the State word
+  // Mapped into JavaScript (mutexWords()): the layout is abi::MutexWord (native/abi.h).
+  alignas(64) std::atomic<int32_t> words_[abi::kMutexWordsBytes / sizeof(std::atomic<int32_t>)];
+  static_assert(sizeof(words_) == abi::kMutexWordsBytes);
   std::mutex mu_;
   SyncQueue q_;  // guarded by mu_
 };

@@ -26,7 +26,9 @@ class WaitGroup final : public SyncPrim {
   void abandon(SyncRec*) override {}
 
  private:
-  alignas(64) std::atomic<int32_t> words_[4];
+  // Mapped into JavaScript (wgWords()): the layout is abi::WaitGroupWord (native/abi.h).
+  alignas(64) std::atomic<int32_t> words_[abi::kWaitGroupWordsBytes / sizeof(std::atomic<int32_t>)];
+  static_assert(sizeof(words_) == abi::kWaitGroupWordsBytes);
   std::mutex mu_;
   SyncQueue q_;  // guarded by mu_
 };
@@ -79,10 +81,18 @@ class Cond final : public SyncPrim {
 // waiters are told to retry and the next caller runs it.
 class Once final : public SyncPrim {
  public:
-  enum State : int32_t { kIdle = 0, kRunning = 1, kDone = 2 };
+  enum State : int32_t {  // abi::OnceState
+    kIdle = abi::ix(abi::OnceState::Idle),
+    kRunning = abi::ix(abi::OnceState::Running),
+    kDone = abi::ix(abi::OnceState::Done),
+  };
   // What the kept outcome is: fn's value, the error it threw, or the message of the
   // DataCloneError its value or error raised (so later callers can rethrow one).
-  enum Outcome : int32_t { kValue = 0, kError = 1, kCloneError = 2 };
+  enum Outcome : int32_t {  // abi::OnceOutcome
+    kValue = abi::ix(abi::OnceOutcome::Value),
+    kError = abi::ix(abi::OnceOutcome::Error),
+    kCloneError = abi::ix(abi::OnceOutcome::CloneError),
+  };
   Once();
   ~Once() override;
   // kIdle: the caller must run fn now (state became kRunning for `thread`); kDone: read the
