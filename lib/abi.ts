@@ -146,7 +146,7 @@ export const WaitGroupWord = Object.freeze({
 /** Byte length of a WaitGroup's word buffer (four Int32 words). @internal */
 export const kWaitGroupWordsBytes = 16;
 
-/** Int32 word of an AtomicBool's buffer (atomWords(); the low half of the int64 cell, little-endian). @internal */
+/** Int32 word of an AtomicBool (atomWords(): the low half of the int64 cell, little-endian). @internal */
 export const AtomicBoolWord = Object.freeze({
   Value: 0,
 } as const);

@@ -156,7 +156,7 @@ enum class WaitGroupWord : uint32_t {
 /// Byte length of a WaitGroup's word buffer (four Int32 words).
 inline constexpr uint32_t kWaitGroupWordsBytes = 16;
 
-/// Int32 word of an AtomicBool's buffer (atomWords(); the low half of the int64 cell, little-endian).
+/// Int32 word of an AtomicBool (atomWords(): the low half of the int64 cell, little-endian).
 enum class AtomicBoolWord : uint32_t {
   Value = 0,
 };

@@ -244,7 +244,8 @@ napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
   return i32(env, code);
 }
 
-// send(h, v, refs) -> code, or a Promise of [code] (status.Code == pending, its op id in the status area)
+// send(h, v, refs) -> code, or a Promise of [code] (status.Code == pending, its op id in the
+// status area)
 napi_value js_chan_send(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);

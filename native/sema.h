@@ -11,10 +11,11 @@
 
 namespace weft {
 
-// The counter is words[0] (int32), mapped into JavaScript like a Mutex's words, so add/done
-// are a CAS loop in JavaScript; words[1] counts queued waiters. A waiter publishes itself
-// (words[1], seq_cst) then re-reads the counter; add() changes the counter (seq_cst) then reads
-// words[1]: whoever comes second sees the other, so reaching zero never misses a waiter.
+// The counter is the Counter word (int32; layout abi::WaitGroupWord), mapped into JavaScript
+// like a Mutex's words, so add/done are a CAS loop in JavaScript; the Waiters word counts
+// queued waiters. A waiter publishes itself (Waiters, seq_cst) then re-reads the counter;
+// add() changes the counter (seq_cst) then reads Waiters: whoever comes second sees the
+// other, so reaching zero never misses a waiter.
 class WaitGroup final : public SyncPrim {
  public:
   WaitGroup();
@@ -27,6 +28,8 @@ class WaitGroup final : public SyncPrim {
 
  private:
   // Mapped into JavaScript (wgWords()): the layout is abi::WaitGroupWord (native/abi.h).
+  static constexpr uint32_t kCounter = abi::ix(abi::WaitGroupWord::Counter);
+  static constexpr uint32_t kWaiters = abi::ix(abi::WaitGroupWord::Waiters);
   alignas(64) std::atomic<int32_t> words_[abi::kWaitGroupWordsBytes / sizeof(std::atomic<int32_t>)];
   static_assert(sizeof(words_) == abi::kWaitGroupWordsBytes);
   std::mutex mu_;
