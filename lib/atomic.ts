@@ -6,6 +6,7 @@ import type { InspectOptions } from 'node:util';
 import { decode, encodeOwned } from './codec.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { Kind, native, type Handle } from './native.js';
+import { AtomicBoolWord, AtomOp, kAtomicWordsBytes } from './abi.js';
 import { WeftObject, registerKind } from './object.js';
 
 let adopting: Handle | undefined;
@@ -71,7 +72,7 @@ export class AtomicInt64 extends WeftObject {
   /** Stores `v` (a safe integer). */
   store(v: number): void {
     if (!(#brand in this)) throw notA('AtomicInt64', 'store');
-    native.atomOp(this._h, 1, safeInt(v, 'v'), 0);
+    native.atomOp(this._h, AtomOp.Store, safeInt(v, 'v'), 0);
   }
   /** Adds `d` and returns the new value. */
   add(d: number): number {
@@ -84,14 +85,14 @@ export class AtomicInt64 extends WeftObject {
   /** Stores `v` and returns the old value. */
   swap(v: number): number {
     if (!(#brand in this)) throw notA('AtomicInt64', 'swap');
-    const r = native.atomOp(this._h, 3, safeInt(v, 'v'), 0);
+    const r = native.atomOp(this._h, AtomOp.Swap, safeInt(v, 'v'), 0);
     if (Number.isNaN(r)) throw new RangeError(OUT_OF_RANGE);
     return r;
   }
   /** Stores `next` if the value is `expected`; whether it did. */
   compareAndSwap(expected: number, next: number): boolean {
     if (!(#brand in this)) throw notA('AtomicInt64', 'compareAndSwap');
-    return native.atomOp(this._h, 4, safeInt(expected, 'expected'), safeInt(next, 'next')) === 1;
+    return native.atomOp(this._h, AtomOp.Cas, safeInt(expected, 'expected'), safeInt(next, 'next')) === 1;
   }
   /** The value as a bigint (any int64). */
   loadBig(): bigint {
@@ -118,7 +119,7 @@ export class AtomicBool extends WeftObject {
     if (h0 === undefined && typeof v !== 'boolean') throw new TypeError('v must be a boolean');
     const h = h0 ?? native.atomNew(v ? 1n : 0n, true);
     super(h);
-    this.#w = new Int32Array(native.atomWords(h), 0, 1);
+    this.#w = new Int32Array(native.atomWords(h), 0, kAtomicWordsBytes / 4);
   }
 
   /** @internal */
@@ -130,19 +131,19 @@ export class AtomicBool extends WeftObject {
   /** The value now. */
   load(): boolean {
     if (!(#w in this)) throw notA('AtomicBool', 'load');
-    return Atomics.load(this.#w, 0) !== 0;
+    return Atomics.load(this.#w, AtomicBoolWord.Value) !== 0;
   }
   /** Stores `v`. */
   store(v: boolean): void {
     if (!(#w in this)) throw notA('AtomicBool', 'store');
     if (typeof v !== 'boolean') throw new TypeError('v must be a boolean');
-    Atomics.store(this.#w, 0, v ? 1 : 0);
+    Atomics.store(this.#w, AtomicBoolWord.Value, v ? 1 : 0);
   }
   /** Stores `v` and returns the old value. */
   swap(v: boolean): boolean {
     if (!(#w in this)) throw notA('AtomicBool', 'swap');
     if (typeof v !== 'boolean') throw new TypeError('v must be a boolean');
-    return Atomics.exchange(this.#w, 0, v ? 1 : 0) !== 0;
+    return Atomics.exchange(this.#w, AtomicBoolWord.Value, v ? 1 : 0) !== 0;
   }
   /** Stores `next` if the value is `expected`; whether it did. */
   compareAndSwap(expected: boolean, next: boolean): boolean {
@@ -150,13 +151,13 @@ export class AtomicBool extends WeftObject {
     if (typeof expected !== 'boolean') throw new TypeError('expected must be a boolean');
     if (typeof next !== 'boolean') throw new TypeError('next must be a boolean');
     const e = expected ? 1 : 0;
-    return Atomics.compareExchange(this.#w, 0, e, next ? 1 : 0) === e;
+    return Atomics.compareExchange(this.#w, AtomicBoolWord.Value, e, next ? 1 : 0) === e;
   }
 
   /** @internal `util.inspect`: the value. */
   [inspectSymbol](depth: number, options: InspectOptions): string {
     if (!(#w in this)) return 'AtomicBool';
-    return formatWeft('AtomicBool', undefined, { value: Atomics.load(this.#w, 0) !== 0 }, depth, options);
+    return formatWeft('AtomicBool', undefined, { value: Atomics.load(this.#w, AtomicBoolWord.Value) !== 0 }, depth, options);
   }
 }
 

@@ -7,6 +7,7 @@ import { ClosedChannelError, MisuseError } from './errors.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { decode, encode } from './codec.js';
 import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle, opId } from './native.js';
+import { Elem, Owner, SelectMode, StatusSlot, ViewTag } from './abi.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
@@ -63,8 +64,9 @@ export interface RecvChan<T> {
   [Symbol.iterator](): Iterator<T>;
 }
 
-const ELEM_CODES: Record<ElemType, number> = { structured: 0, f64: 1, i32: 2, i64: 3, bool: 4 };
-const ELEM_NAMES: ElemType[] = ['structured', 'f64', 'i32', 'i64', 'bool'];
+const ELEM_CODES: Record<ElemType, number> = { structured: Elem.Structured, f64: Elem.F64, i32: Elem.I32, i64: Elem.I64, bool: Elem.Bool };
+const ELEM_NAMES: ElemType[] = [];
+for (const [name, code] of Object.entries(ELEM_CODES)) ELEM_NAMES[code] = name as ElemType;
 const MAX_CAPACITY = 2 ** 30;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -75,12 +77,16 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
 // What a wrapper may do with its channel. A view narrows a channel (Go's chan<- T / <-chan T);
 // a channel weft owns (a timer's c, a context's done()) is receive-only for everybody, in every
 // thread (the native channel carries its owner tag, read when a thread wraps it).
-const MODE_BOTH = 0;
-const MODE_SEND = 1;
-const MODE_RECV = 2;
-/** mode = MODE_OWNED + native owner tag (1 timer, 2 ticker, 3 context). */
-const MODE_OWNED = 2;
-const OWNER_TEXT = ['', "a Timer's c", "a Ticker's c", "a Context's done()"];
+// A view's mode is its direction tag (ViewTag), so `_tag()` can send it as is.
+const MODE_BOTH = ViewTag.None;
+const MODE_SEND = ViewTag.Send;
+const MODE_RECV = ViewTag.Recv;
+/** mode = MODE_OWNED + native owner tag (Owner.Timer, Owner.Ticker, Owner.Context). */
+const MODE_OWNED = MODE_RECV;
+const OWNER_TEXT: string[] = [];
+OWNER_TEXT[Owner.Timer] = "a Timer's c";
+OWNER_TEXT[Owner.Ticker] = "a Ticker's c";
+OWNER_TEXT[Owner.Context] = "a Context's done()";
 
 let adopting: Handle | undefined;
 /** Set with `adopting` to make a view of a wrapper already known here (no native call). */
@@ -97,13 +103,13 @@ export function lastEncRefs(): Handle[] | undefined {
 export function decodeScratch(len: number): unknown {
   let u8 = scratch();
   if (len > u8.length) u8 = refreshScratch();
-  const refs = status[2]! > 0 ? native.takeRefs() : undefined;
+  const refs = status[StatusSlot.Refs]! > 0 ? native.takeRefs() : undefined;
   return decode(u8, len, refs);
 }
 
 /** @internal decodes an async/select result value. */
 export function decodeAsync(elem: number, v: unknown): unknown {
-  if (elem !== 0) return v;
+  if (elem !== Elem.Structured) return v;
   const [u8, refs] = v as [Uint8Array, Handle[] | undefined];
   return decode(u8, u8.length, refs);
 }
@@ -149,7 +155,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     viewOf = undefined;
     let code = 0;
     let cap = 0;
-    let mode = MODE_BOTH;
+    let mode: number = MODE_BOTH;
     let name = opts?.name;
     if (h === undefined) {
       if (typeof capacity !== 'number') throw new TypeError('capacity must be a number');
@@ -197,7 +203,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** @internal a view crossing threads keeps its direction (owned channels need no tag). */
   override _tag(): number {
-    return this.#mode === MODE_SEND || this.#mode === MODE_RECV ? this.#mode : 0;
+    return this.#mode === MODE_SEND || this.#mode === MODE_RECV ? this.#mode : MODE_BOTH;
   }
 
   /** This channel narrowed to `mode`, unless it already is (or is owned by weft). */
@@ -243,21 +249,21 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    */
   _enc(value: unknown): unknown {
     switch (this.#code) {
-      case 0: {
+      case Elem.Structured: {
         const e = encode(value);
         encRefs = e.refs;
         return e.payload;
       }
-      case 1:
+      case Elem.F64:
         if (typeof value !== 'number') throw new TypeError(`value must be a number for an f64 channel, got ${typeof value}`);
         break;
-      case 2:
+      case Elem.I32:
         if (typeof value !== 'number') throw new TypeError(`value must be a number for an i32 channel, got ${typeof value}`);
         if ((value | 0) !== value) {
           throw new RangeError(`value must be an int32 for an i32 channel, got ${value}`);
         }
         break;
-      case 3:
+      case Elem.I64:
         if (typeof value !== 'bigint') throw new TypeError(`value must be a bigint for an i64 channel, got ${typeof value}`);
         if (value < I64_MIN || value > I64_MAX) throw new RangeError(`value must fit in int64, got ${value}`);
         break;
@@ -270,7 +276,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
 
   /** @internal decodes a value returned by a sync/try native receive. */
   _dec(v: unknown): T {
-    return (this.#code === 0 ? decodeScratch(v as number) : v) as T;
+    return (this.#code === Elem.Structured ? decodeScratch(v as number) : v) as T;
   }
 
   /**
@@ -338,7 +344,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const o = parseOpts(opts);
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
     const r = native.chanRecv(this._h);
-    const code = status[0];
+    const code = status[StatusSlot.Code];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
     if (code === Code.Closed) return Promise.resolve({ value: undefined, ok: false });
     return awaitPending(r as Promise<AsyncResult>, opId(), o).then(([c, , v]) => {
@@ -355,7 +361,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     if (o.signal !== undefined) return this.recvOkSync(opts).value;
     const r = native.chanRecvSync(this._h, o.timeout);
-    const code = status[0]!;
+    const code = status[StatusSlot.Code]!;
     if (code === Code.Ok) return this._dec(r);
     if (code === Code.Closed) return undefined;
     return throwForCode(code, o, 'recv', this.name);
@@ -378,7 +384,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       }
     }
     const r = native.chanRecvSync(this._h, o.timeout);
-    const code = status[0]!;
+    const code = status[StatusSlot.Code]!;
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
     if (code === Code.Closed) return { value: undefined, ok: false };
     return throwForCode(code, o, 'recv', this.name);
@@ -389,7 +395,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     if (!Chan._is(this)) throw notChan('tryRecv');
     this._checkRecv();
     const r = native.chanTryRecv(this._h);
-    const code = status[0];
+    const code = status[StatusSlot.Code];
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
     return { value: undefined, ok: false, closed: code === Code.Closed };
   }
@@ -402,7 +408,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   #numeric(what: string): void {
-    if (this.#code === 0) throw new TypeError(`${what} needs a numeric channel (elem f64, i32, i64 or bool)`);
+    if (this.#code === Elem.Structured) throw new TypeError(`${what} needs a numeric channel (elem f64, i32, i64 or bool)`);
   }
 
   /** Checks every element and converts to the channel's typed array (nothing sent on error). */
@@ -411,28 +417,28 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       throw new TypeError('values must be an array or typed array');
     }
     switch (this.#code) {
-      case 1:
+      case Elem.F64:
         if (values instanceof Float64Array) return values;
         break;
-      case 2:
+      case Elem.I32:
         if (values instanceof Int32Array) return values;
         break;
-      case 3:
+      case Elem.I64:
         if (values instanceof BigInt64Array) return values;
         break;
     }
     const n = values.length;
     for (let i = 0; i < n; i++) this._enc(values[i]);
     switch (this.#code) {
-      case 1: return Float64Array.from(values as ArrayLike<number>);
-      case 2: return Int32Array.from(values as ArrayLike<number>);
-      case 3: return BigInt64Array.from(values as ArrayLike<bigint>);
+      case Elem.F64: return Float64Array.from(values as ArrayLike<number>);
+      case Elem.I32: return Int32Array.from(values as ArrayLike<number>);
+      case Elem.I64: return BigInt64Array.from(values as ArrayLike<bigint>);
       default: return Uint8Array.from(values as ArrayLike<boolean>, (b) => (b ? 1 : 0));
     }
   }
 
   #fromTyped(ta: ArrayBufferView): T[] | TypedArray {
-    if (this.#code === 4) return Array.from(ta as Uint8Array, (b) => b !== 0) as T[];
+    if (this.#code === Elem.Bool) return Array.from(ta as Uint8Array, (b) => b !== 0) as T[];
     return ta as TypedArray;
   }
 
@@ -454,9 +460,9 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       while (off < ta.length) {
         off += native.chanSendMany(this._h, ta.subarray(off), -1, false);
         if (off === ta.length) break;
-        if (status[0] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', this.name)), off);
+        if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', this.name)), off);
         const rest = deadline < 0 ? undefined : Math.max(0, deadline - Date.now());
-        const next = this.#code === 4 ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
+        const next = this.#code === Elem.Bool ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
         try {
           await this.send(next as T, { signal: o.signal, timeout: rest });
         } catch (e) {
@@ -478,7 +484,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const ta = this.#toTyped(values);
     if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
     const n = native.chanSendMany(this._h, ta, o.timeout, true);
-    const code = status[0]!;
+    const code = status[StatusSlot.Code]!;
     if (code !== Code.Ok) {
       try {
         throwForCode(code, o, 'send', this.name);
@@ -502,14 +508,14 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const o = parseOpts(opts);
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
     const first = native.chanRecvMany(this._h, m, -1, false);
-    if ((first as Float64Array).length > 0 || status[0] === Code.Closed) {
+    if ((first as Float64Array).length > 0 || status[StatusSlot.Code] === Code.Closed) {
       return Promise.resolve(this.#fromTyped(first));
     }
     return this.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
       if (!r.ok) return this.#fromTyped(first);
       const rest = native.chanRecvMany(this._h, m - 1, -1, false) as any;
       const out = new (rest.constructor as any)(rest.length + 1);
-      out[0] = this.#code === 4 ? (r.value ? 1 : 0) : r.value;
+      out[0] = this.#code === Elem.Bool ? (r.value ? 1 : 0) : r.value;
       out.set(rest, 1);
       return this.#fromTyped(out);
     });
@@ -524,7 +530,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal, 'recv', this.name);
     const r = native.chanRecvMany(this._h, m, o.timeout, true);
-    const code = status[0]!;
+    const code = status[StatusSlot.Code]!;
     if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', this.name);
     return this.#fromTyped(r);
   }
@@ -591,7 +597,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
       next: (): Promise<IteratorResult<T>> => {
         if (finished) return Promise.resolve(DONE);
         const r = native.chanRecv(this._h);
-        const code = status[0];
+        const code = status[StatusSlot.Code];
         if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), done: false });
         if (code === Code.Closed) {
           finished = true;
@@ -666,9 +672,9 @@ function label(name: string | undefined): string {
  */
 function withDone(h: Handle, op: 0 | 1, v: unknown, refs: Handle[] | undefined, done: Handle, timeout: number): AsyncResult {
   const r = op === 1
-    ? native.select([h, done], 1, [v, undefined], [refs, undefined], 1, timeout)
-    : native.select([h, done], 0, undefined, undefined, 1, timeout);
-  return [status[0]!, status[3]!, r];
+    ? native.select([h, done], 1, [v, undefined], [refs, undefined], SelectMode.Block, timeout)
+    : native.select([h, done], 0, undefined, undefined, SelectMode.Block, timeout);
+  return [status[StatusSlot.Code]!, status[StatusSlot.SelectIndex]!, r];
 }
 
 function withSent(e: unknown, sent: number): unknown {

@@ -9,14 +9,15 @@ import { Chan, type RecvChan } from './chan.js';
 import { decode, encodeOwned } from './codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from './errors.js';
 import { Code, Kind, native, status, type Handle, opId } from './native.js';
+import { CtxErr, StatusSlot } from './abi.js';
 import { WeftObject, registerKind } from './object.js';
 import { signalSources } from './signals.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { setMaxListeners } from 'node:events';
 import type { InspectOptions } from 'node:util';
 
-const ERR_CANCELED = 1;
-const ERR_DEADLINE = 2;
+const ERR_CANCELED = CtxErr.Canceled;
+const ERR_DEADLINE = CtxErr.Deadline;
 
 /** A Go context: cancellation, deadline and request-scoped values, shared across threads. */
 export interface Context {
@@ -146,7 +147,7 @@ class CtxImpl extends WeftObject implements Context {
     // Wait for done without keeping the event loop alive (a context may never be canceled).
     const ch = this.done() as Chan<never>;
     const p = native.chanRecv(ch._h);
-    if (status[0] === Code.Pending) native.weaken(opId());
+    if (status[StatusSlot.Code] === Code.Pending) native.weaken(opId());
     Promise.resolve(p).then(() => {
       watched.delete(ref);
       this._abortSignal();
@@ -191,7 +192,7 @@ export function background(): Context {
 
 function cancelFunc(ctx: CtxImpl): (cause?: unknown) => void {
   return (cause?: unknown) => {
-    if (native.ctxErr(ctx._h) !== 0) return; // idempotent: the first cause stays
+    if (native.ctxErr(ctx._h) !== CtxErr.None) return; // idempotent: the first cause stays
     const token = tokenPrefix + nextToken++;
     let enc: ReturnType<typeof encodeOwned>;
     try {
@@ -217,7 +218,7 @@ function abortLocal(): void {
       watched.delete(ref);
       continue;
     }
-    if (native.ctxErr(c._h) !== 0) {
+    if (native.ctxErr(c._h) !== CtxErr.None) {
       watched.delete(ref);
       c._abortSignal();
     }

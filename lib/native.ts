@@ -7,6 +7,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import * as abi from './abi.js';
+
+export { Code, Kind, StatusSlot } from './abi.js';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +19,8 @@ export type Handle = { readonly __weftHandle: unique symbol };
 
 /** @internal */
 export interface Native {
+  /** The layout the addon was built with (see {@link checkAbi}). */
+  abi(): Record<string, number>;
   init(probe: () => number): [ArrayBuffer, ArrayBuffer];
   getScratch(): ArrayBuffer;
   share(h: Handle): number;
@@ -135,38 +140,51 @@ export type AsyncResult = [number, number, unknown];
  */
 export const native: Native = require('node-gyp-build')(root);
 
-/** @internal Result codes shared with native/thread_ctx.h. */
-export const Code = {
-  Ok: 0,
-  WouldBlock: 1,
-  Closed: 2,
-  Timeout: 3,
-  Stopped: 4,
-  Pending: 5,
-  Canceled: 6,
-  Deadlock: 7,
-  Misuse: 8,
-  Retry: 9,
-} as const;
+/**
+ * @internal Compares the layout the addon reports (`native.abi()`: `{ name: value }`, names as
+ * in lib/abi.ts, e.g. `kAbiVersion`, `StatusSlot.Refs`) with lib/abi.ts, and throws an Error
+ * naming both ABI versions and every differing entry if they disagree (a stale build/ or
+ * prebuild next to newer JavaScript, or the reverse) — before any shared memory is touched.
+ */
+export function checkAbi(reported: Record<string, number> | undefined): void {
+  const expected = abi as unknown as Record<string, number | Record<string, number>>;
+  const lookup = (name: string): number | undefined => {
+    const [head, member] = name.split('.', 2) as [string, string | undefined];
+    const v = expected[head];
+    return member === undefined ? (typeof v === 'number' ? v : undefined) : typeof v === 'object' ? v[member] : undefined;
+  };
+  const got = reported?.['kAbiVersion'];
+  const diffs: string[] = [];
+  if (reported === undefined || got === undefined) {
+    diffs.push('the addon reports no layout');
+  } else {
+    for (const [name, value] of Object.entries(reported)) {
+      const want = lookup(name);
+      if (want !== value) diffs.push(`${name}: addon ${value}, lib/abi.ts ${want ?? 'missing'}`);
+    }
+  }
+  if (diffs.length > 0) {
+    throw new Error(
+      `weft: the native addon's ABI version ${got ?? 'unknown'} does not match lib/abi.ts ABI version ` +
+        `${abi.kAbiVersion} (${diffs.join('; ')}); rebuild the addon (npx node-gyp rebuild) and the ` +
+        'JavaScript (npm run gen:abi && tsc) from the same sources',
+    );
+  }
+}
 
-/** @internal Kinds shared with native/registry.h. */
-export const Kind = {
-  Channel: 1, Timer: 2, Context: 3, Mutex: 4, RWMutex: 5, WaitGroup: 6, Semaphore: 7, Cond: 8,
-  Once: 9, Atomic: 10, Value: 11, Progress: 12, AtomicBool: 13, Ticker: 14, Payload: 15,
-} as const;
+if (typeof native.init === 'function') checkAbi(typeof native.abi === 'function' ? native.abi() : undefined);
 
 const areas = typeof native.init === 'function' ? native.init(() => 0) : undefined;
 if (areas === undefined || areas === null) {
   throw new Error('weft: the native addon could not initialise this thread (terminating, or out of memory)');
 }
 const [scratchAb, statusAb] = areas;
-/** @internal status[0]: code of the last call; status[2]: refs; status[3]: case index chosen by the last
- * select. status[1] is unused (op ids are 64-bit: see {@link opId}). */
-export const status = new Int32Array(statusAb, 0, 4);
-const opIdSlot = new Float64Array(statusAb, 16, 1);
+/** @internal This thread's status area: index it with `StatusSlot` (lib/abi.ts); op ids are 64-bit (see {@link opId}). */
+export const status = new Int32Array(statusAb, 0, abi.kStatusSlots);
+const opIdSlot = new Float64Array(statusAb, abi.kStatusOpIdByteOffset, 1);
 
 /**
- * Id of the last async op that was left pending (status[0] === Code.Pending), for
+ * Id of the last async op that was left pending (`status[StatusSlot.Code] === Code.Pending`), for
  * `native.cancel` / `native.weaken`. A double holding the native 64-bit id exactly (ids stay
  * below 2^53), so ids never wrap around or collide however many ops a thread starts.
  * @internal

@@ -5,6 +5,7 @@
  */
 import { GoneError } from './errors.js';
 import { native, type Handle } from './native.js';
+import { ViewTag } from './abi.js';
 
 /** Base class of weft's shared objects (Chan, and the sync primitives). */
 export abstract class WeftObject {
@@ -16,10 +17,10 @@ export abstract class WeftObject {
   }
   /**
    * @internal what a message carries besides the handle so the other thread rebuilds the
-   * same kind of wrapper: 0, or a channel view's direction (1 send-only, 2 receive-only).
+   * same kind of wrapper: a `ViewTag` (lib/abi.ts) — `None`, or a channel view's direction.
    */
   _tag(): number {
-    return 0;
+    return ViewTag.None;
   }
 }
 

@@ -5,6 +5,7 @@
 import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
 import { ClosedChannelError } from './errors.js';
 import { Code, native, scratch, status, type AsyncResult, type Handle, opId } from './native.js';
+import { SelectMode, StatusSlot } from './abi.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
 
@@ -118,8 +119,8 @@ function closedCase(p: Prepared, index: number): ClosedChannelError {
 
 /** Result of a select that finished synchronously (value in the sync form). */
 function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): Selected {
-  const code = status[0]!;
-  const index = status[3]!;
+  const code = status[StatusSlot.Code]!;
+  const index = status[StatusSlot.SelectIndex]!;
   if (code === Code.WouldBlock) return { index: -1, ok: false };
   if (code === Code.Closed) {
     if (isSend(p, index)) throw closedCase(p, index);
@@ -153,8 +154,8 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
   try {
-    const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 2, -1);
-    if (status[0] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
+    const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Async, -1);
+    if (status[StatusSlot.Code] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
     return awaitPending(r as Promise<AsyncResult>, opId(), o).then((x) => asyncResult(p, x, o));
   } catch (e) {
     return Promise.reject(e);
@@ -171,10 +172,10 @@ export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
     // A context's signal: also wait on its done channel (an extra, last case: a receive).
     const n = p.handles.length;
     const mask = typeof p.mask === 'number' && n + 1 <= MASK_MAX ? p.mask : Array.from({ length: n + 1 }, (_, i) => i < n && isSend(p, i));
-    const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], 1, o.timeout);
-    if (status[3] === n && status[0] !== Code.Timeout) throw src.err() ?? abortError(o.signal!, 'select');
+    const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], SelectMode.Block, o.timeout);
+    if (status[StatusSlot.SelectIndex] === n && status[StatusSlot.Code] !== Code.Timeout) throw src.err() ?? abortError(o.signal!, 'select');
     return syncResult(p, r, o);
   }
-  const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? 0 : 1, o.timeout);
+  const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Block, o.timeout);
   return syncResult(p, r, o);
 }

@@ -9,6 +9,7 @@ import { decode, encodeOwned } from './codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError, MisuseError, TimeoutError } from './errors.js';
 import { formatWeft, inspectSymbol } from './inspect.js';
 import { Code, Kind, native, status, type AsyncResult, type Handle, opId } from './native.js';
+import { kMutexLocked, kMutexWordsBytes, kWaitGroupWordsBytes, MutexWord, OnceOutcome, OnceState, WaitGroupWord } from './abi.js';
 import { WeftObject, registerKind } from './object.js';
 import { awaitPending, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from './options.js';
 import { signalSources } from './signals.js';
@@ -147,7 +148,7 @@ export class Mutex extends WeftObject {
   constructor(opts?: SyncOptions) {
     const h = take() ?? native.mutexNew(nameOf(opts));
     super(h);
-    this.#w = new Int32Array(native.mutexWords(h));
+    this.#w = new Int32Array(native.mutexWords(h), 0, kMutexWordsBytes / 4);
   }
 
   /** @internal */
@@ -166,13 +167,13 @@ export class Mutex extends WeftObject {
   tryLock(): boolean {
     if (!(#w in this)) throw notA('Mutex', 'tryLock');
     const w = this.#w;
-    let c = Atomics.compareExchange(w, 0, 0, 1);
+    let c = Atomics.compareExchange(w, MutexWord.State, 0, kMutexLocked);
     // Free but with waiters queued (one is being woken to retry): barging is allowed, as in Go.
-    if (c !== 0 && (c & 1) === 0) c = Atomics.compareExchange(w, 0, c, c | 1) === c ? 0 : 1;
+    if (c !== 0 && (c & kMutexLocked) === 0) c = Atomics.compareExchange(w, MutexWord.State, c, c | kMutexLocked) === c ? 0 : 1;
     if (c !== 0) return false;
     // Holder hint (dump(), deadlock detection): a plain store after the locking CAS, read
     // relaxed by the native side (Mutex::owner); never used for correctness.
-    w[2] = tid;
+    w[MutexWord.Owner] = tid;
     return true;
   }
 
@@ -198,14 +199,14 @@ export class Mutex extends WeftObject {
   unlock(): void {
     if (!(#w in this)) throw notA('Mutex', 'unlock');
     const w = this.#w;
-    const owner = w[2]!;
+    const owner = w[MutexWord.Owner]!;
     // Not owned: whoever unlocks clears the holder hint, before the unlocking CAS (a plain
     // store, see tryLock).
-    w[2] = 0;
-    const c = Atomics.compareExchange(w, 0, 1, 0);
-    if (c === 1) return; // nobody queued
-    if ((c & 1) === 0) {
-      w[2] = owner;
+    w[MutexWord.Owner] = 0;
+    const c = Atomics.compareExchange(w, MutexWord.State, kMutexLocked, 0);
+    if (c === kMutexLocked) return; // nobody queued
+    if ((c & kMutexLocked) === 0) {
+      w[MutexWord.Owner] = owner;
       throw new MisuseError(`unlock of unlocked mutex${quoted(this._h)}`);
     }
     // Waiters are queued: the native side wakes or hands over.
@@ -227,14 +228,14 @@ export class Mutex extends WeftObject {
 
   /** @internal whether it is locked now */
   get _locked(): boolean {
-    return (Atomics.load(this.#w, 0) & 1) === 1;
+    return (Atomics.load(this.#w, MutexWord.State) & kMutexLocked) !== 0;
   }
 
   /** @internal `util.inspect`: name, whether it is locked, how many wait. */
   [inspectSymbol](depth: number, options: InspectOptions): string {
     if (!(#w in this)) return 'Mutex';
-    const c = Atomics.load(this.#w, 0);
-    return formatWeft('Mutex', this.name, { locked: (c & 1) === 1, waiters: c >>> 1 }, depth, options);
+    const c = Atomics.load(this.#w, MutexWord.State);
+    return formatWeft('Mutex', this.name, { locked: (c & kMutexLocked) !== 0, waiters: c >>> 1 /* 2 per waiter above the locked bit */ }, depth, options);
   }
 }
 
@@ -336,7 +337,7 @@ export class WaitGroup extends WeftObject {
   constructor(opts?: SyncOptions) {
     const h = take() ?? native.wgNew(nameOf(opts));
     super(h);
-    this.#w = new Int32Array(native.wgWords(h));
+    this.#w = new Int32Array(native.wgWords(h), 0, kWaitGroupWordsBytes / 4);
   }
 
   /** @internal */
@@ -359,15 +360,15 @@ export class WaitGroup extends WeftObject {
     const w = this.#w;
     let next: number;
     for (;;) {
-      const cur = w[0]!; // plain read; the CAS below validates it
+      const cur = w[WaitGroupWord.Counter]!; // plain read; the CAS below validates it
       next = cur + n;
       if (next < 0) throw new MisuseError(`negative WaitGroup counter${quoted(this._h)}`);
       if (next > 0x7fffffff) {
         throw new RangeError(`n = ${n} would take WaitGroup counter${quoted(this._h)} past 2147483647`);
       }
-      if (Atomics.compareExchange(w, 0, cur, next) === cur) break;
+      if (Atomics.compareExchange(w, WaitGroupWord.Counter, cur, next) === cur) break;
     }
-    if (next === 0 && Atomics.load(w, 1) !== 0) native.wgWake(this._h);
+    if (next === 0 && Atomics.load(w, WaitGroupWord.Waiters) !== 0) native.wgWake(this._h);
   }
 
   /** `add(-1)`. */
@@ -379,7 +380,7 @@ export class WaitGroup extends WeftObject {
   /** The counter now. */
   get count(): number {
     if (!(#w in this)) throw notA('WaitGroup', 'count');
-    return Atomics.load(this.#w, 0);
+    return Atomics.load(this.#w, WaitGroupWord.Counter);
   }
 
   /** Resolves when the counter is zero. */
@@ -387,7 +388,7 @@ export class WaitGroup extends WeftObject {
     if (!(#w in this)) throw notA('WaitGroup', 'wait');
     const o = parseOpts(opts);
     if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'wait', 'waitgroup', this._h));
-    if (Atomics.load(this.#w, 0) === 0) return RESOLVED;
+    if (Atomics.load(this.#w, WaitGroupWord.Counter) === 0) return RESOLVED;
     return asyncWait(native.wgWait(this._h), o, 'wait', 'waitgroup', this._h);
   }
 
@@ -396,15 +397,15 @@ export class WaitGroup extends WeftObject {
     if (!(#w in this)) throw notA('WaitGroup', 'waitSync');
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw canceled(o.signal, 'wait', 'waitgroup', this._h);
-    if (Atomics.load(this.#w, 0) === 0) return;
+    if (Atomics.load(this.#w, WaitGroupWord.Counter) === 0) return;
     syncResult(native.wgWaitSync(this._h, o.timeout, doneOf(o)), o, 'wait', 'waitgroup', this._h);
   }
 
   /** @internal `util.inspect`: name, counter, how many wait. */
   [inspectSymbol](depth: number, options: InspectOptions): string {
     if (!(#w in this)) return 'WaitGroup';
-    const count = Atomics.load(this.#w, 0);
-    const waiters = Atomics.load(this.#w, 1);
+    const count = Atomics.load(this.#w, WaitGroupWord.Counter);
+    const waiters = Atomics.load(this.#w, WaitGroupWord.Waiters);
     return formatWeft('WaitGroup', this.name, { count, waiters }, depth, options);
   }
 }
@@ -487,10 +488,10 @@ export class Cond extends WeftObject {
   }
 }
 
-// Once outcomes (native Once::Outcome).
-const VALUE = 0;
-const ERROR = 1;
-const CLONE_ERROR = 2;
+// Once outcomes (abi OnceOutcome).
+const VALUE = OnceOutcome.Value;
+const ERROR = OnceOutcome.Error;
+const CLONE_ERROR = OnceOutcome.CloneError;
 
 /**
  * Go's `sync.OnceValue` across threads: `fn` runs once; concurrent and later callers (on any
@@ -530,13 +531,13 @@ export class Once extends WeftObject {
   /** True once `fn` has returned or thrown. */
   get done(): boolean {
     if (!(#brand in this)) throw notA('Once', 'done');
-    return native.onceState(this._h) === 2;
+    return native.onceState(this._h) === OnceState.Done;
   }
 
   /** Keeps fn's outcome for every other caller; never throws (the Once must not stay running). */
   #finish(value: unknown, isError: boolean): void {
     let enc;
-    let outcome = isError ? ERROR : VALUE;
+    let outcome: number = isError ? ERROR : VALUE;
     try {
       enc = encodeOwned(value);
     } catch (e) {
@@ -569,7 +570,7 @@ export class Once extends WeftObject {
     const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
     for (;;) {
       const st = native.onceEnter(this._h);
-      if (st === 0) {
+      if (st === OnceState.Idle) {
         let v: R;
         try {
           v = await fn();
@@ -580,7 +581,7 @@ export class Once extends WeftObject {
         this.#finish(v, false);
         return v;
       }
-      if (st === 2) return this.#result<R>();
+      if (st === OnceState.Done) return this.#result<R>();
       const r = native.onceWait(this._h);
       let code: number;
       if (typeof r === 'number') code = r;
@@ -609,7 +610,7 @@ export class Once extends WeftObject {
     const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
     for (;;) {
       const st = native.onceEnter(this._h);
-      if (st === 0) {
+      if (st === OnceState.Idle) {
         let v: R;
         try {
           v = fn();
@@ -627,7 +628,7 @@ export class Once extends WeftObject {
         this.#finish(v, false);
         return v;
       }
-      if (st === 2) return this.#result<R>();
+      if (st === OnceState.Done) return this.#result<R>();
       const left = deadline < 0 ? -1 : Math.max(0, deadline - Date.now());
       const code = native.onceWaitSync(this._h, left, doneOf(o));
       if (code === Code.Retry) continue;
@@ -639,7 +640,7 @@ export class Once extends WeftObject {
   /** @internal `util.inspect`: name, whether fn has finished. */
   [inspectSymbol](depth: number, options: InspectOptions): string {
     if (!(#brand in this)) return 'Once';
-    return formatWeft('Once', this.name, { done: native.onceState(this._h) === 2 }, depth, options);
+    return formatWeft('Once', this.name, { done: native.onceState(this._h) === OnceState.Done }, depth, options);
   }
 }
 

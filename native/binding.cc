@@ -3,7 +3,9 @@
 #include <node_api.h>
 
 #include <atomic>
+#include <utility>
 
+#include "abi.h"
 #include "deadlock.h"
 #include "handle.h"
 #include "js_channel.h"
@@ -34,6 +36,45 @@ napi_value js_init(napi_env env, napi_callback_info info) {
   napi_set_element(env, arr, 0, sc);
   napi_set_element(env, arr, 1, st);
   return arr;
+}
+
+// abi() -> { name: value } of the layout this addon was built with (native/abi.h), named as in
+// lib/abi.ts ("kAbiVersion", "StatusSlot.Refs", ...): lib/native.ts compares every entry with
+// its generated copy at import and refuses a mismatched build before touching shared memory.
+napi_value js_abi(napi_env env, napi_callback_info) {
+  using namespace abi;
+  const std::pair<const char*, double> entries[] = {
+      {"kAbiVersion", kAbiVersion},
+      {"kStatusSlots", kStatusSlots},
+      {"kStatusOpIdByteOffset", kStatusOpIdByteOffset},
+      {"kStatusBytes", kStatusBytes},
+      {"StatusSlot.Code", ix(StatusSlot::Code)},
+      {"StatusSlot.Refs", ix(StatusSlot::Refs)},
+      {"StatusSlot.SelectIndex", ix(StatusSlot::SelectIndex)},
+      {"kMutexWordsBytes", kMutexWordsBytes},
+      {"MutexWord.State", ix(MutexWord::State)},
+      {"MutexWord.Owner", ix(MutexWord::Owner)},
+      {"kMutexLocked", kMutexLocked},
+      {"kWaitGroupWordsBytes", kWaitGroupWordsBytes},
+      {"WaitGroupWord.Counter", ix(WaitGroupWord::Counter)},
+      {"WaitGroupWord.Waiters", ix(WaitGroupWord::Waiters)},
+      {"kAtomicWordsBytes", kAtomicWordsBytes},
+      {"AtomicBoolWord.Value", ix(AtomicBoolWord::Value)},
+      {"Code.Pending", ix(abi::Code::Pending)},
+      {"Code.Retry", ix(abi::Code::Retry)},
+      {"Kind.Payload", ix(Kind::Payload)},
+      {"Elem.Bool", ix(Elem::Bool)},
+      {"SelectMode.Async", ix(SelectMode::Async)},
+      {"AtomOp.Cas", ix(AtomOp::Cas)},
+  };
+  napi_value o;
+  if (napi_create_object(env, &o) != napi_ok) return nullptr;
+  for (const auto& [name, value] : entries) {
+    napi_value v;
+    if (napi_create_double(env, value, &v) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, o, name, v) != napi_ok) return nullptr;
+  }
+  return o;
 }
 
 napi_value js_get_scratch(napi_env env, napi_callback_info) {
@@ -83,6 +124,7 @@ napi_value Init(napi_env env, napi_value exports) {
     return nullptr;  // tc's cleanup hook is registered: it frees tc with the environment
   }
   napi_property_descriptor props[] = {
+      WEFT_FN("abi", js_abi, nullptr),
       WEFT_FN("init", js_init, nullptr),
       WEFT_FN("getScratch", js_get_scratch, nullptr),
       WEFT_FN("share", js_share, nullptr),

@@ -54,7 +54,7 @@ class Channel final : public Shared {
   // through a hand-off that is itself a release/acquire pair (the registry mutex in
   // share()/attach(), a channel's slot stamp or lock for a message, the owner's own
   // publication), so the write happens-before every read of owner().
-  enum class Owner : uint8_t { kNone = 0, kTimer = 1, kTicker = 2, kContext = 3 };
+  using Owner = abi::Owner;  // native/abi.h
   void set_owner(Owner o) { owner_ = o; }
   Owner owner() const { return owner_; }
 
@@ -123,7 +123,7 @@ class Channel final : public Shared {
   // Unbuffered only (buffered channels keep it as the tail's mark bit). Written under mu_;
   // read without it by fast paths, which re-check under the lock before deciding to wait.
   std::atomic<bool> closed_{false};
-  Owner owner_ = Owner::kNone;  // written before publication only (see set_owner)
+  Owner owner_ = Owner::None;  // written before publication only (see set_owner)
 };
 
 }  // namespace weft

@@ -27,8 +27,8 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
   // Out of memory, each step may throw; the destructor does not run for an object whose
   // constructor threw, so undo here what is done (nothing may keep a pointer to this).
   try {
-    done_ = new Channel(0, Elem::kStructured);
-    done_->set_owner(Channel::Owner::kContext);  // before any handle to it exists
+    done_ = new Channel(0, Elem::Structured);
+    done_->set_owner(Channel::Owner::Context);  // before any handle to it exists
     if (parent_ != nullptr) parent_->add_child(this);
     try {
       if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);

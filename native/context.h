@@ -12,13 +12,19 @@
 #include <string>
 #include <vector>
 
+#include "abi.h"
 #include "channel.h"
 #include "message.h"
 #include "timer.h"
 
 namespace weft {
 
-enum CtxErr : int32_t { kCtxNone = 0, kCtxCanceled = 1, kCtxDeadline = 2 };
+// The values of abi::CtxErr (native/abi.h) under the names native code uses.
+enum CtxErr : int32_t {
+  kCtxNone = abi::ix(abi::CtxErr::None),
+  kCtxCanceled = abi::ix(abi::CtxErr::Canceled),
+  kCtxDeadline = abi::ix(abi::CtxErr::Deadline),
+};
 
 class Context final : public TimerTarget {
  public:

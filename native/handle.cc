@@ -154,7 +154,7 @@ napi_value js_take_refs(napi_env env, napi_callback_info) {
   for (size_t i = 0; i < tc->last_refs.size(); i++)
     napi_set_element(env, arr, uint32_t(i), make_handle(env, tc->last_refs[i]));
   tc->last_refs.clear();
-  tc->status[2] = 0;
+  tc->status[abi::ix(abi::StatusSlot::Refs)] = 0;
   return arr;
 }
 

@@ -40,11 +40,11 @@ napi_value js_atom_words(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   AtomicCell* c = cell(env, a.v[0]);
   if (!c) return nullptr;
-  return words_buffer(env, c, c->data(), 8);
+  return words_buffer(env, c, c->data(), abi::kAtomicWordsBytes);
 }
 
 // atomOp(h, op, x, y) -> number (NaN: the result or the old value is not a safe integer;
-// nothing changed). ops: 0 load, 1 store, 2 add, 3 swap, 4 cas (returns 1/0)
+// nothing changed). ops: abi::AtomOp (cas returns 1/0)
 napi_value js_atom_op(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   AtomicCell* c = cell(env, a.v[0]);
@@ -53,14 +53,14 @@ napi_value js_atom_op(napi_env env, napi_callback_info info) {
   int64_t x = int64_t(dbl(env, a.v[2]));
   std::atomic<int64_t>& w = c->word();
   switch (op) {
-    case 0: {
+    case abi::ix(abi::AtomOp::Load): {
       int64_t v = w.load(std::memory_order_seq_cst);
       return num(env, safe(v) ? double(v) : NAN);
     }
-    case 1:
+    case abi::ix(abi::AtomOp::Store):
       w.store(x, std::memory_order_seq_cst);
       return num(env, double(x));
-    case 2: {
+    case abi::ix(abi::AtomOp::Add): {
       int64_t old = w.load(std::memory_order_relaxed);
       for (;;) {
         int64_t next = old + x;
@@ -68,14 +68,14 @@ napi_value js_atom_op(napi_env env, napi_callback_info info) {
         if (w.compare_exchange_weak(old, next, std::memory_order_seq_cst)) return num(env, double(next));
       }
     }
-    case 3: {
+    case abi::ix(abi::AtomOp::Swap): {
       int64_t old = w.load(std::memory_order_relaxed);
       for (;;) {
         if (!safe(old)) return num(env, NAN);
         if (w.compare_exchange_weak(old, x, std::memory_order_seq_cst)) return num(env, double(old));
       }
     }
-    default: {
+    default: {  // abi::AtomOp::Cas
       int64_t e = x;
       int64_t next = int64_t(dbl(env, a.v[3]));
       return num(env, w.compare_exchange_strong(e, next, std::memory_order_seq_cst) ? 1 : 0);

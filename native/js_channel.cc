@@ -2,7 +2,7 @@
 //
 // Calling convention shared with lib/native.ts: results that can fail report a code
 // (thread_ctx.h: Code) either as the return value or, when the return value is the received
-// value itself, in status[0] of the thread's status area. Structured payloads travel through
+// value itself, in status.Code of the thread's status area. Structured payloads travel through
 // the thread's scratch area (the JS codec writes/reads it); their weft objects travel as
 // arrays of handles.
 #include "js_channel.h"
@@ -65,32 +65,32 @@ bool to_message(napi_env env, ThreadCtx* tc, napi_value v, napi_value refs, uint
 bool to_bits_js(napi_env env, ThreadCtx* tc, Channel* ch, napi_value v, napi_value refs,
                 uint64_t* out) {
   switch (ch->elem()) {
-    case Elem::kF64: {
+    case Elem::F64: {
       double d = 0;
       napi_get_value_double(env, v, &d);
       *out = f64_bits(d);
       return true;
     }
-    case Elem::kI32: {
+    case Elem::I32: {
       int32_t x = 0;
       napi_get_value_int32(env, v, &x);
       *out = uint32_t(x);
       return true;
     }
-    case Elem::kI64: {
+    case Elem::I64: {
       int64_t x = 0;
       bool lossless;
       napi_get_value_bigint_int64(env, v, &x, &lossless);
       *out = uint64_t(x);
       return true;
     }
-    case Elem::kBool: {
+    case Elem::Bool: {
       bool b = false;
       napi_get_value_bool(env, v, &b);
       *out = b ? 1 : 0;
       return true;
     }
-    case Elem::kStructured:
+    case Elem::Structured:
       return to_message(env, tc, v, refs, out);
   }
   return false;
@@ -153,7 +153,7 @@ napi_value js_chan_new(napi_env env, napi_callback_info info) {
   int32_t elem = 0;
   napi_get_value_double(env, a.v[0], &cap);
   napi_get_value_int32(env, a.v[1], &elem);
-  if (!(cap >= 0 && cap <= 4294967295.0) || elem < 0 || elem > int32_t(Elem::kBool)) {
+  if (!(cap >= 0 && cap <= 4294967295.0) || elem < 0 || elem > int32_t(Elem::Bool)) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "capacity or elem out of range");
     return nullptr;
   }
@@ -244,7 +244,8 @@ napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
   return i32(env, code);
 }
 
-// send(h, v, refs) -> code, or a Promise of [code] (status[0] == pending, status[1] = op id)
+// send(h, v, refs) -> code, or a Promise of [code] (status.Code == pending, its op id in the
+// status area)
 napi_value js_chan_send(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -255,7 +256,7 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
   Channel::Res r = ch->try_send(bits);
   if (r != Channel::Res::kWouldBlock) {
     if (r != Channel::Res::kOk) drop_value(ch->elem(), bits);
-    tc->status[0] = code_of(r);
+    tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
     return i32(env, code_of(r));
   }
   std::unique_ptr<AsyncOp> op;
@@ -269,11 +270,11 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
   op->recs[0].ch = ch;
   op->recs[0].is_send = true;
   op->recs[0].val = bits;
-  tc->status[0] = kCodePending;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
   return tc->start_async(op.release());
 }
 
-// tryRecv(h) -> value; status[0] = code
+// tryRecv(h) -> value; status.Code = code
 napi_value js_chan_try_recv(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -281,12 +282,12 @@ napi_value js_chan_try_recv(napi_env env, napi_callback_info info) {
   ThreadCtx* tc = a.tc;
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
-  tc->status[0] = code_of(r);
+  tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
   if (r != Channel::Res::kOk) return nullptr;
   return value_to_js(tc, ch->elem(), v, false);
 }
 
-// recvSync(h, timeoutMs) -> value; status[0] = code
+// recvSync(h, timeoutMs) -> value; status.Code = code
 napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -297,16 +298,16 @@ napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
   if (r == Channel::Res::kWouldBlock) {
     SelectOut out;
     WaitStatus st = block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[1], -1)), &out);
-    tc->status[0] = code_of(st, out);
-    if (tc->status[0] != kCodeOk) return nullptr;
+    tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(st, out);
+    if (tc->status[abi::ix(abi::StatusSlot::Code)] != kCodeOk) return nullptr;
     return value_to_js(tc, ch->elem(), out.val, false);
   }
-  tc->status[0] = code_of(r);
+  tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
   if (r != Channel::Res::kOk) return nullptr;
   return value_to_js(tc, ch->elem(), v, false);
 }
 
-// recv(h) -> value (status[0] ok/closed), or a Promise of [code, index, value] (pending)
+// recv(h) -> value (status.Code ok/closed), or a Promise of [code, index, value] (pending)
 napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -315,7 +316,7 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
   if (r != Channel::Res::kWouldBlock) {
-    tc->status[0] = code_of(r);
+    tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
     if (r != Channel::Res::kOk) return nullptr;
     return value_to_js(tc, ch->elem(), v, false);
   }
@@ -323,23 +324,23 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   op->recs.resize(1);
   op->recs[0].ch = ch;
   op->recs[0].is_send = false;
-  tc->status[0] = kCodePending;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
   return tc->start_async(op.release());
 }
 
 // recvMany's staging buffer is kept between calls up to this many values.
 constexpr size_t kKeepBatch = 64 * 1024;
 
-size_t elem_size(Elem e) { return e == Elem::kI32 ? 4 : e == Elem::kBool ? 1 : 8; }
+size_t elem_size(Elem e) { return e == Elem::I32 ? 4 : e == Elem::Bool ? 1 : 8; }
 
 uint64_t load_elem(Elem e, const uint8_t* p, size_t i) {
   switch (e) {
-    case Elem::kI32: {
+    case Elem::I32: {
       int32_t x;
       std::memcpy(&x, p + i * 4, 4);
       return uint32_t(x);
     }
-    case Elem::kBool:
+    case Elem::Bool:
       return p[i] ? 1 : 0;
     default: {
       uint64_t x;
@@ -351,12 +352,12 @@ uint64_t load_elem(Elem e, const uint8_t* p, size_t i) {
 
 void store_elem(Elem e, uint8_t* p, size_t i, uint64_t bits) {
   switch (e) {
-    case Elem::kI32: {
+    case Elem::I32: {
       uint32_t x = uint32_t(bits);
       std::memcpy(p + i * 4, &x, 4);
       return;
     }
-    case Elem::kBool:
+    case Elem::Bool:
       p[i] = bits ? 1 : 0;
       return;
     default:
@@ -364,7 +365,7 @@ void store_elem(Elem e, uint8_t* p, size_t i, uint64_t bits) {
   }
 }
 
-// sendMany(h, typedArray, timeoutMs, block) -> number sent; status[0] = code of the stop
+// sendMany(h, typedArray, timeoutMs, block) -> number sent; status.Code = code of the stop
 napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -407,11 +408,11 @@ napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
     i += off;
     if (code != kCodeOk) break;
   }
-  tc->status[0] = code;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = code;
   return num(env, double(i));
 }
 
-// recvMany(h, max, timeoutMs, block) -> typed array (maybe empty); status[0] = code
+// recvMany(h, max, timeoutMs, block) -> typed array (maybe empty); status.Code = code
 napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -452,7 +453,7 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
     if (code != kCodeOk) break;
     buf[n++] = out.val;
   }
-  tc->status[0] = code;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = code;
   // A thread being torn down cannot create JS values any more (the calls would fail and
   // leave their outputs unset): return nothing.
   if (code == kCodeStopped) return nullptr;
@@ -473,9 +474,9 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   } else {
     for (size_t j = 0; j < n; j++) store_elem(e, d, j, buf[j]);
   }
-  napi_typedarray_type tt = e == Elem::kF64   ? napi_float64_array
-                            : e == Elem::kI32 ? napi_int32_array
-                            : e == Elem::kI64 ? napi_bigint64_array
+  napi_typedarray_type tt = e == Elem::F64   ? napi_float64_array
+                            : e == Elem::I32 ? napi_int32_array
+                            : e == Elem::I64 ? napi_bigint64_array
                                               : napi_uint8_array;
   napi_create_typedarray(env, tt, n, ab, 0, &ta);
   // A huge batch does not stay allocated for the thread's lifetime.
@@ -485,9 +486,10 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
 
 // select(handles[] (null: nil case), sendMask, values[], refs[], mode, timeout)
 // sendMask: a number whose bit i marks case i as a send (up to 52 cases), or an array of
-// booleans. mode 0: try once; 1: block; 2: async. Modes 0/1 (and mode 2 when a case is ready
-// at once) return the received value as recvSync does, with status[0] = code and status[3] =
-// case index; a pending mode 2 returns a Promise of [code, index, value] (async form).
+// booleans. mode: abi::SelectMode (Try once, Block, Async). Try and Block (and Async when a
+// case is ready at once) return the received value as recvSync does, with status.Code = code
+// and status.SelectIndex = case index; a pending Async returns a Promise of [code, index,
+// value] (async form).
 napi_value js_select(napi_env env, napi_callback_info info) {
   Args<6> a(env, info);
   ThreadCtx* tc = a.tc;
@@ -544,7 +546,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   }
   SelectOut out;
   int32_t code;
-  if (mode == 2) {
+  if (mode == abi::ix(abi::SelectMode::Async)) {
     if (select_try(recs, int32_t(n), &tc->rng, &out)) {
       code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
     } else {
@@ -557,10 +559,10 @@ napi_value js_select(napi_env env, napi_callback_info info) {
         throw;
       }
       op->is_select = true;
-      tc->status[0] = kCodePending;
+      tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
       return tc->start_async(op.release());
     }
-  } else if (mode == 1) {
+  } else if (mode == abi::ix(abi::SelectMode::Block)) {
     Waiter w;
     Shared* first = nullptr;
     for (uint32_t i = 0; i < n && first == nullptr; i++) first = recs[i].ch;
@@ -576,8 +578,8 @@ napi_value js_select(napi_env env, napi_callback_info info) {
                : kCodeWouldBlock;
   }
   drop_all();
-  tc->status[0] = code;
-  tc->status[3] = out.index;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = code;
+  tc->status[abi::ix(abi::StatusSlot::SelectIndex)] = out.index;
   if (code == kCodeOk && out.index >= 0 && !recs[out.index].is_send)
     return value_to_js(tc, recs[out.index].ch->elem(), out.val, false);
   return nullptr;

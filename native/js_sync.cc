@@ -158,7 +158,7 @@ Channel* done_arg(napi_env env, napi_value v) {
 }
 
 // Starts an async wait on prim: take(rec) takes it at once (the call returns kCodeOk) or
-// queues rec (the call returns a Promise; status[0] = pending, status[1] = op id).
+// queues rec (the call returns a Promise; status.Code = pending, its op id in the status area).
 template <class Take>
 napi_value wait_async(napi_env env, ThreadCtx* tc, SyncPrim* prim, int64_t n, const char* what,
                       bool (*retry)(AsyncOp*), Take take) {
@@ -169,10 +169,10 @@ napi_value wait_async(napi_env env, ThreadCtx* tc, SyncPrim* prim, int64_t n, co
   tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (take(&op->srec)) {
     delete op;
-    tc->status[0] = kCodeOk;
+    tc->status[abi::ix(abi::StatusSlot::Code)] = kCodeOk;
     return num(env, kCodeOk);
   }
-  tc->status[0] = kCodePending;
+  tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
   return tc->start_sync_async(op, what);
 }
 
@@ -187,7 +187,7 @@ napi_value js_mutex_words(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
   if (!m) return nullptr;
-  return words_buffer(env, m, m->words(), 16);
+  return words_buffer(env, m, m->words(), abi::kMutexWordsBytes);
 }
 
 // lockSync(h, timeout, done?) -> code (kCodeDeadlock: description via lastError())
@@ -319,7 +319,7 @@ napi_value js_wg_words(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
-  return words_buffer(env, w, w->words(), 16);
+  return words_buffer(env, w, w->words(), abi::kWaitGroupWordsBytes);
 }
 
 napi_value js_wg_wake(napi_env env, napi_callback_info info) {
@@ -441,7 +441,7 @@ napi_value js_cond_wait(napi_env env, napi_callback_info info) {
   if (!c) return nullptr;
   Mutex* m = c->mutex();
   if (!m->locked()) {
-    a.tc->status[0] = kCodeMisuse;
+    a.tc->status[abi::ix(abi::StatusSlot::Code)] = kCodeMisuse;
     return num(env, kCodeMisuse);
   }
   auto* op = new AsyncOp();
@@ -449,7 +449,7 @@ napi_value js_cond_wait(napi_env env, napi_callback_info info) {
   op->srec.w = op;
   a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   c->queue(&op->srec);
-  a.tc->status[0] = kCodePending;
+  a.tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
   napi_value p = a.tc->start_sync_async(op, "wait");
   m->unlock();
   return p;
@@ -569,10 +569,10 @@ napi_value js_once_wait(napi_env env, napi_callback_info info) {
   a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
   if (o->enter(a.tc->thread_id, &op->srec) != Once::kRunning) {
     delete op;
-    a.tc->status[0] = kCodeRetry;
+    a.tc->status[abi::ix(abi::StatusSlot::Code)] = kCodeRetry;
     return num(env, kCodeRetry);
   }
-  a.tc->status[0] = kCodePending;
+  a.tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
   return a.tc->start_sync_async(op, "do");
 }
 

@@ -17,7 +17,7 @@
 
 namespace weft {
 
-enum class Elem : uint8_t { kStructured = 0, kF64 = 1, kI32 = 2, kI64 = 3, kBool = 4 };
+using Elem = abi::Elem;  // native/abi.h
 
 struct Message {
   std::vector<uint8_t> bytes;
@@ -38,7 +38,7 @@ inline Message* to_message(uint64_t bits) {
 
 // Frees whatever a slot value owns (a structured message); numeric values own nothing.
 inline void drop_value(Elem e, uint64_t bits) {
-  if (e == Elem::kStructured && bits != 0) delete to_message(bits);
+  if (e == Elem::Structured && bits != 0) delete to_message(bits);
 }
 
 inline uint64_t f64_bits(double d) {

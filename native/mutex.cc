@@ -14,10 +14,10 @@ Mutex::Mutex() : SyncPrim(Kind::Mutex) {
 }
 
 bool Mutex::try_lock(int32_t thread) {
-  int32_t c = words_[0].load(std::memory_order_relaxed);
-  while ((c & 1) == 0) {
-    if (words_[0].compare_exchange_weak(c, c | 1, std::memory_order_seq_cst)) {
-      words_[2].store(thread, std::memory_order_relaxed);
+  int32_t c = words_[kState].load(std::memory_order_relaxed);
+  while ((c & abi::kMutexLocked) == 0) {
+    if (words_[kState].compare_exchange_weak(c, c | abi::kMutexLocked, std::memory_order_seq_cst)) {
+      words_[kOwner].store(thread, std::memory_order_relaxed);
       return true;
     }
   }
@@ -26,7 +26,7 @@ bool Mutex::try_lock(int32_t thread) {
 
 void Mutex::set_queued(size_t before) {
   int32_t delta = 2 * (int32_t(q_.size) - int32_t(before));
-  if (delta != 0) words_[0].fetch_add(delta, std::memory_order_seq_cst);
+  if (delta != 0) words_[kState].fetch_add(delta, std::memory_order_seq_cst);
 }
 
 bool Mutex::lock_or_queue(SyncRec* r, bool front) {
@@ -46,20 +46,20 @@ bool Mutex::lock_or_queue(SyncRec* r, bool front) {
 
 bool Mutex::unlock() {
   std::lock_guard<std::mutex> g(mu_);
-  if ((words_[0].load(std::memory_order_acquire) & 1) == 0) return false;
+  if ((words_[kState].load(std::memory_order_acquire) & abi::kMutexLocked) == 0) return false;
   size_t before = q_.size;
   SyncRec* head = q_.head;
   if (head != nullptr && now_ns() - head->since_ns > kStarvationNs) {
     // Starvation mode: the lock stays taken and passes straight to the longest waiter.
     if (SyncRec* r = q_.claim_front(Grant::kGranted)) {
-      words_[2].store(int32_t(r->thread), std::memory_order_relaxed);
+      words_[kOwner].store(int32_t(r->thread), std::memory_order_relaxed);
       set_queued(before);
       complete(r->w);
       return true;
     }
   }
-  words_[2].store(0, std::memory_order_relaxed);
-  words_[0].fetch_and(~1, std::memory_order_seq_cst);
+  words_[kOwner].store(0, std::memory_order_relaxed);
+  words_[kState].fetch_and(~abi::kMutexLocked, std::memory_order_seq_cst);
   SyncRec* r = q_.claim_front(Grant::kRetry);
   set_queued(before);
   if (r != nullptr) complete(r->w);

@@ -2,19 +2,20 @@
 //
 // Mutex: the lock word lives in native memory and is also mapped into every thread's
 // JavaScript as an Int32Array (external ArrayBuffer), so the uncontended lock and unlock are
-// one Atomics.compareExchange each in JavaScript, with no native call. words[0] packs the
-// state like Go's: bit 0 = locked, the rest = 2 x the number of queued waiters; words[2] is
-// the id of the thread that locked it last (deadlock detection only, a plain hint).
+// one Atomics.compareExchange each in JavaScript, with no native call. Layout: abi::MutexWord
+// (native/abi.h). The State word packs the state like Go's: bit 0 = locked, the rest = 2 x
+// the number of queued waiters; the Owner word is the id of the thread that locked it last
+// (deadlock detection only, a plain hint).
 // JavaScript only ever CASes 0 -> 1 (lock) and 1 -> 0 (unlock with nobody queued); with
 // waiters queued the unlock comes here. Waiters queue FIFO; unlock wakes the head to retry
 // (normal mode), or, once the head has waited over 1 ms, hands the lock straight to it
 // (Go's starvation mode), so no waiter starves.
 //
-// Ordering: queueing adds to words[0] and an unlock CASes words[0]: both are RMWs on the same
+// Ordering: queueing adds to the State word and an unlock CASes it: both are RMWs on the same
 // word, so an unlock either sees the waiter (and takes the slow path) or happens before the
 // waiter's own CAS attempt, which then succeeds. No wake-up can be lost.
 //
-// The holder shown by dump() is words[2] (Mutex) or the thread that took the write lock
+// The holder shown by dump() is the Owner word (Mutex) or the thread that took the write lock
 // (RWMutex): the thread that locked it, or the waiter it was handed to. Neither is owned by a
 // thread (any thread may unlock), so an unlock by another thread simply clears it.
 //
@@ -30,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "abi.h"
 #include "waitq.h"
 
 namespace weft {
@@ -38,11 +40,13 @@ class Mutex final : public SyncPrim {
  public:
   Mutex();
   std::atomic<int32_t>* words() { return words_; }
-  bool locked() const { return (words_[0].load(std::memory_order_acquire) & 1) != 0; }
-  int32_t owner() const { return words_[2].load(std::memory_order_relaxed); }
-  // owner() while locked. JavaScript writes words[2] right after its locking CAS and clears it
-  // right before its unlocking CAS (plain stores: a hint, never used for correctness), so a
-  // locked mutex may briefly show 0 (unknown).
+  bool locked() const {
+    return (words_[kState].load(std::memory_order_acquire) & abi::kMutexLocked) != 0;
+  }
+  int32_t owner() const { return words_[kOwner].load(std::memory_order_relaxed); }
+  // owner() while locked. JavaScript writes the Owner word right after its locking CAS and
+  // clears it right before its unlocking CAS (plain stores: a hint, never used for
+  // correctness), so a locked mutex may briefly show 0 (unknown).
   uint64_t holder_thread() const override { return locked() ? uint64_t(uint32_t(owner())) : 0; }
   bool try_lock(int32_t thread);
   // Slow path: takes the lock (true) or queues r (false; the caller parks). `front` re-queues
@@ -56,8 +60,12 @@ class Mutex final : public SyncPrim {
   void abandon(SyncRec* r) override;
 
  private:
-  void set_queued(size_t before);  // mirror a change of q_.size into words_[0]
-  alignas(64) std::atomic<int32_t> words_[4];
+  void set_queued(size_t before);  // mirror a change of q_.size into the State word
+  // Mapped into JavaScript (mutexWords()): the layout is abi::MutexWord (native/abi.h).
+  static constexpr uint32_t kState = abi::ix(abi::MutexWord::State);
+  static constexpr uint32_t kOwner = abi::ix(abi::MutexWord::Owner);
+  alignas(64) std::atomic<int32_t> words_[abi::kMutexWordsBytes / sizeof(std::atomic<int32_t>)];
+  static_assert(sizeof(words_) == abi::kMutexWordsBytes);
   std::mutex mu_;
   SyncQueue q_;  // guarded by mu_
 };

@@ -13,25 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "abi.h"
+
 namespace weft {
 
-enum class Kind : uint8_t {
-  Channel = 1,
-  Timer = 2,
-  Context = 3,
-  Mutex = 4,
-  RWMutex = 5,
-  WaitGroup = 6,
-  Semaphore = 7,
-  Cond = 8,
-  Once = 9,
-  Atomic = 10,
-  Value = 11,
-  Progress = 12,
-  AtomicBool = 13,
-  Ticker = 14,
-  Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (sab.cc)
-};
+using Kind = abi::Kind;  // native/abi.h
 
 const char* kind_name(Kind k);
 

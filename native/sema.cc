@@ -11,19 +11,19 @@ WaitGroup::WaitGroup() : SyncPrim(Kind::WaitGroup) {
 
 void WaitGroup::wake_if_zero() {
   std::lock_guard<std::mutex> g(mu_);
-  if (words_[0].load(std::memory_order_seq_cst) != 0) return;
+  if (words_[kCounter].load(std::memory_order_seq_cst) != 0) return;
   while (SyncRec* r = q_.claim_front(Grant::kDone)) complete(r->w);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  words_[kWaiters].store(int32_t(q_.size), std::memory_order_seq_cst);
 }
 
 bool WaitGroup::wait_or_queue(SyncRec* r) {
   std::lock_guard<std::mutex> g(mu_);
   if (r->since_ns == 0) r->since_ns = now_ns();
   q_.push_back(r);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
-  if (words_[0].load(std::memory_order_seq_cst) == 0) {
+  words_[kWaiters].store(int32_t(q_.size), std::memory_order_seq_cst);
+  if (words_[kCounter].load(std::memory_order_seq_cst) == 0) {
     q_.remove(r);
-    words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+    words_[kWaiters].store(int32_t(q_.size), std::memory_order_seq_cst);
     return true;
   }
   return false;
@@ -32,7 +32,7 @@ bool WaitGroup::wait_or_queue(SyncRec* r) {
 void WaitGroup::unlink(SyncRec* r) {
   std::lock_guard<std::mutex> g(mu_);
   q_.remove(r);
-  words_[1].store(int32_t(q_.size), std::memory_order_seq_cst);
+  words_[kWaiters].store(int32_t(q_.size), std::memory_order_seq_cst);
 }
 
 // ---- Semaphore ---------------------------------------------------------------------------

@@ -11,10 +11,11 @@
 
 namespace weft {
 
-// The counter is words[0] (int32), mapped into JavaScript like a Mutex's words, so add/done
-// are a CAS loop in JavaScript; words[1] counts queued waiters. A waiter publishes itself
-// (words[1], seq_cst) then re-reads the counter; add() changes the counter (seq_cst) then reads
-// words[1]: whoever comes second sees the other, so reaching zero never misses a waiter.
+// The counter is the Counter word (int32; layout abi::WaitGroupWord), mapped into JavaScript
+// like a Mutex's words, so add/done are a CAS loop in JavaScript; the Waiters word counts
+// queued waiters. A waiter publishes itself (Waiters, seq_cst) then re-reads the counter;
+// add() changes the counter (seq_cst) then reads Waiters: whoever comes second sees the
+// other, so reaching zero never misses a waiter.
 class WaitGroup final : public SyncPrim {
  public:
   WaitGroup();
@@ -26,7 +27,11 @@ class WaitGroup final : public SyncPrim {
   void abandon(SyncRec*) override {}
 
  private:
-  alignas(64) std::atomic<int32_t> words_[4];
+  // Mapped into JavaScript (wgWords()): the layout is abi::WaitGroupWord (native/abi.h).
+  static constexpr uint32_t kCounter = abi::ix(abi::WaitGroupWord::Counter);
+  static constexpr uint32_t kWaiters = abi::ix(abi::WaitGroupWord::Waiters);
+  alignas(64) std::atomic<int32_t> words_[abi::kWaitGroupWordsBytes / sizeof(std::atomic<int32_t>)];
+  static_assert(sizeof(words_) == abi::kWaitGroupWordsBytes);
   std::mutex mu_;
   SyncQueue q_;  // guarded by mu_
 };
@@ -79,10 +84,18 @@ class Cond final : public SyncPrim {
 // waiters are told to retry and the next caller runs it.
 class Once final : public SyncPrim {
  public:
-  enum State : int32_t { kIdle = 0, kRunning = 1, kDone = 2 };
+  enum State : int32_t {  // abi::OnceState
+    kIdle = abi::ix(abi::OnceState::Idle),
+    kRunning = abi::ix(abi::OnceState::Running),
+    kDone = abi::ix(abi::OnceState::Done),
+  };
   // What the kept outcome is: fn's value, the error it threw, or the message of the
   // DataCloneError its value or error raised (so later callers can rethrow one).
-  enum Outcome : int32_t { kValue = 0, kError = 1, kCloneError = 2 };
+  enum Outcome : int32_t {  // abi::OnceOutcome
+    kValue = abi::ix(abi::OnceOutcome::Value),
+    kError = abi::ix(abi::OnceOutcome::Error),
+    kCloneError = abi::ix(abi::OnceOutcome::CloneError),
+  };
   Once();
   ~Once() override;
   // kIdle: the caller must run fn now (state became kRunning for `thread`); kDone: read the

@@ -549,19 +549,19 @@ napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) 
   napi_env env = tc->env;
   napi_value v;
   switch (elem) {
-    case Elem::kF64:
+    case Elem::F64:
       napi_create_double(env, bits_f64(bits), &v);
       return v;
-    case Elem::kI32:
+    case Elem::I32:
       napi_create_int32(env, int32_t(uint32_t(bits)), &v);
       return v;
-    case Elem::kI64:
+    case Elem::I64:
       napi_create_bigint_int64(env, int64_t(bits), &v);
       return v;
-    case Elem::kBool:
+    case Elem::Bool:
       napi_get_boolean(env, bits != 0, &v);
       return v;
-    case Elem::kStructured:
+    case Elem::Structured:
       break;
   }
   Message* m = to_message(bits);
@@ -575,7 +575,7 @@ napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) 
     for (Shared* s : tc->last_refs) s->release();  // refs nobody took (should not happen)
     tc->last_refs.swap(m->refs);
     m->refs.clear();
-    tc->status[2] = int32_t(tc->last_refs.size());
+    tc->status[abi::ix(abi::StatusSlot::Refs)] = int32_t(tc->last_refs.size());
     delete m;
     napi_create_double(env, double(n), &v);
     return v;

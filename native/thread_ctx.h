@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "abi.h"
 #include "inbox.h"
 #include "parker.h"
 #include "select.h"
@@ -19,17 +20,18 @@
 
 namespace weft {
 
+// Result codes: the values of abi::Code (native/abi.h) under the names native code uses.
 enum Code : int32_t {
-  kCodeOk = 0,
-  kCodeWouldBlock = 1,
-  kCodeClosed = 2,
-  kCodeTimeout = 3,
-  kCodeStopped = 4,
-  kCodePending = 5,
-  kCodeCanceled = 6,
-  kCodeDeadlock = 7,
-  kCodeMisuse = 8,
-  kCodeRetry = 9,
+  kCodeOk = abi::ix(abi::Code::Ok),
+  kCodeWouldBlock = abi::ix(abi::Code::WouldBlock),
+  kCodeClosed = abi::ix(abi::Code::Closed),
+  kCodeTimeout = abi::ix(abi::Code::Timeout),
+  kCodeStopped = abi::ix(abi::Code::Stopped),
+  kCodePending = abi::ix(abi::Code::Pending),
+  kCodeCanceled = abi::ix(abi::Code::Canceled),
+  kCodeDeadlock = abi::ix(abi::Code::Deadlock),
+  kCodeMisuse = abi::ix(abi::Code::Misuse),
+  kCodeRetry = abi::ix(abi::Code::Retry),
 };
 
 class ThreadCtx;
@@ -76,12 +78,12 @@ class ThreadCtx {
   uint8_t* scratch = nullptr;
   size_t scratch_len = 0;
   napi_ref scratch_ref = nullptr;
-  // status[0] = result code of the last call, status[2] = number of weft objects in the last
-  // received message (see takeRefs()), status[3] = case index of the last select; status[1]
-  // is unused (it held 32-bit op ids). The 64-bit id of the last pending async op is the
+  // Int32 slots abi::StatusSlot (native/abi.h): Code = result code of the last call, Refs =
+  // number of weft objects in the last received message (see takeRefs()), SelectIndex = case
+  // index of the last select; Unused held 32-bit op ids once. The 64-bit id of the last pending async op is the
   // double at byte offset kOpIdOffset (exact: ids stay below 2^53), see set_op_id().
-  static constexpr size_t kStatusBytes = 32;
-  static constexpr size_t kOpIdOffset = 16;
+  static constexpr size_t kStatusBytes = abi::kStatusBytes;
+  static constexpr size_t kOpIdOffset = abi::kStatusOpIdByteOffset;
   int32_t* status = nullptr;
   napi_ref status_ref = nullptr;
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()

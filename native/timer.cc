@@ -85,8 +85,8 @@ void TimerService::run() {
 // ---- Timer -----------------------------------------------------------------------------
 
 Timer::Timer(bool ticker)
-    : TimerTarget(ticker ? Kind::Ticker : Kind::Timer), ch_(new Channel(1, Elem::kF64)) {
-  ch_->set_owner(ticker ? Channel::Owner::kTicker : Channel::Owner::kTimer);  // before publication
+    : TimerTarget(ticker ? Kind::Ticker : Kind::Timer), ch_(new Channel(1, Elem::F64)) {
+  ch_->set_owner(ticker ? Channel::Owner::Ticker : Channel::Owner::Timer);  // before publication
 }
 
 Timer::~Timer() { ch_->release(); }

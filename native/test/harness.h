@@ -175,13 +175,13 @@ inline uint64_t msg_id(uint64_t bits) {
 
 // Payload bits for `id` on a channel of element type e.
 inline uint64_t payload(Elem e, uint64_t id, Shared* ref = nullptr) {
-  if (e == Elem::kStructured) return make_msg(id, ref, size_t(id % 23));
+  if (e == Elem::Structured) return make_msg(id, ref, size_t(id % 23));
   return id;
 }
 
 // The id carried by a received payload; frees a structured one.
 inline uint64_t take_id(Elem e, uint64_t bits) {
-  if (e != Elem::kStructured) return bits;
+  if (e != Elem::Structured) return bits;
   uint64_t id = msg_id(bits);
   weft::drop_value(e, bits);
   return id;

@@ -211,10 +211,10 @@ struct Owner {
 TEST(async_inbox_with_cancels) {
   const int64_t live0 = Shared::live_count();
   const size_t per_producer = scaled(8000), n_out = scaled(10000);
-  auto* U = new Channel(0, Elem::kStructured);
-  auto* B = new Channel(2, Elem::kI64);
-  auto* S = new Channel(0, Elem::kStructured);
-  auto* S2 = new Channel(1, Elem::kI64);
+  auto* U = new Channel(0, Elem::Structured);
+  auto* B = new Channel(2, Elem::I64);
+  auto* S = new Channel(0, Elem::Structured);
+  auto* S2 = new Channel(1, Elem::I64);
   const int P = 2;
   const size_t total_in = size_t(P) * 2 * per_producer;  // ids [0, P*per) on U, the rest on B
   Ledger in(total_in), out(n_out);
@@ -234,7 +234,7 @@ TEST(async_inbox_with_cancels) {
       for (size_t i = 0; i < per_producer; i++) {
         uint64_t idu = uint64_t(p) * per_producer + i;
         uint64_t idb = uint64_t(P) * per_producer + idu;
-        CHECK(send_blocking(U, payload(Elem::kStructured, idu), &rng.s, rng.chance(50)) ==
+        CHECK(send_blocking(U, payload(Elem::Structured, idu), &rng.s, rng.chance(50)) ==
               Res::kOk);
         CHECK(send_blocking(B, idb, &rng.s, rng.chance(50)) == Res::kOk);
       }
@@ -312,8 +312,8 @@ TEST(async_inbox_with_cancels) {
 void sync_cancel_race(bool close_early) {
   const int64_t live0 = Shared::live_count();
   const size_t n = scaled(close_early ? 5000 : 15000);
-  auto* R = new Channel(0, Elem::kStructured);  // a sender thread -> the cancelers
-  auto* T = new Channel(0, Elem::kI64);         // the cancelers -> a receiver thread
+  auto* R = new Channel(0, Elem::Structured);  // a sender thread -> the cancelers
+  auto* T = new Channel(0, Elem::I64);         // the cancelers -> a receiver thread
   const int C = 2;
   Ledger got(n);                        // values of R
   Ledger sent(size_t(C) * n);           // values of T
@@ -322,11 +322,11 @@ void sync_cancel_race(bool close_early) {
   std::thread sender([&] {
     Rng rng(seed_for(1900));
     for (size_t i = 0; i < n; i++) {
-      uint64_t v = payload(Elem::kStructured, i);
+      uint64_t v = payload(Elem::Structured, i);
       Res r = send_blocking(R, v, &rng.s, rng.chance(50));
       if (r == Res::kClosed) {
         CHECK(close_early);
-        weft::drop_value(Elem::kStructured, v);
+        weft::drop_value(Elem::Structured, v);
         break;
       }
       CHECK(r == Res::kOk);
@@ -366,7 +366,7 @@ void sync_cancel_race(bool close_early) {
           } else if (o.res == Res::kClosed) {
             r_open = false;
           } else {
-            got.got(take_id(Elem::kStructured, o.val));
+            got.got(take_id(Elem::Structured, o.val));
           }
           progress();
           continue;
@@ -445,8 +445,8 @@ TEST(sync_cancel_race_close_early) { sync_cancel_race(true); }
 // senders pause now and then to let receivers fall asleep.
 TEST(select_stop_probe_gives_back) {
   const int64_t live0 = Shared::live_count();
-  auto* U = new Channel(0, Elem::kStructured);
-  auto* B = new Channel(1, Elem::kI64);
+  auto* U = new Channel(0, Elem::Structured);
+  auto* B = new Channel(1, Elem::I64);
   const int S = 2, R = 3;
   const size_t per = scaled(400);
   Ledger got(size_t(S) * per);

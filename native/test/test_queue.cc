@@ -12,7 +12,7 @@ void mpmc(uint32_t cap, Elem elem, int P, int C, size_t per_producer, bool batch
   const int64_t live0 = Shared::live_count();
   auto* ch = new Channel(cap, elem);
   // A structured payload also carries a reference to `extra`, to check refs in flight.
-  auto* extra = elem == Elem::kStructured ? new Channel(1, Elem::kF64) : nullptr;
+  auto* extra = elem == Elem::Structured ? new Channel(1, Elem::F64) : nullptr;
   const size_t total = size_t(P) * per_producer;
   Ledger ledger(total);
   std::atomic<size_t> blocked_sends{0}, blocked_recvs{0};
@@ -108,20 +108,20 @@ void mpmc(uint32_t cap, Elem elem, int P, int C, size_t per_producer, bool batch
               int(elem), total, blocked_sends.load(), blocked_recvs.load());
 }
 
-TEST(queue_mpmc_cap8) { mpmc(8, Elem::kI64, 4, 4, scaled(40000), false); }
-TEST(queue_mpmc_cap1024) { mpmc(1024, Elem::kF64, 4, 4, scaled(80000), false); }
-TEST(queue_mpmc_cap1) { mpmc(1, Elem::kI64, 4, 4, scaled(10000), false); }
-TEST(queue_mpmc_structured) { mpmc(8, Elem::kStructured, 4, 4, scaled(15000), false); }
+TEST(queue_mpmc_cap8) { mpmc(8, Elem::I64, 4, 4, scaled(40000), false); }
+TEST(queue_mpmc_cap1024) { mpmc(1024, Elem::F64, 4, 4, scaled(80000), false); }
+TEST(queue_mpmc_cap1) { mpmc(1, Elem::I64, 4, 4, scaled(10000), false); }
+TEST(queue_mpmc_structured) { mpmc(8, Elem::Structured, 4, 4, scaled(15000), false); }
 TEST(queue_mpmc_batch) {
-  mpmc(8, Elem::kI64, 4, 4, scaled(20000), true);
-  mpmc(100, Elem::kI64, 3, 3, scaled(40000), true);
+  mpmc(8, Elem::I64, 4, 4, scaled(20000), true);
+  mpmc(100, Elem::I64, 3, 3, scaled(40000), true);
 }
 
 // Wrap-around and length(): a single thread cycles the ring through many laps at every fill
 // level and checks length() against a model.
 TEST(queue_ring_laps_single_thread) {
   for (uint32_t cap : {1u, 2u, 3u, 7u, 8u, 9u}) {
-    auto* ch = new Channel(cap, Elem::kI64);
+    auto* ch = new Channel(cap, Elem::I64);
     uint64_t next_in = 0, next_out = 0;
     Rng rng(seed_for(cap));
     for (int step = 0; step < 20000; step++) {
@@ -167,9 +167,9 @@ TEST(queue_ring_laps_single_thread) {
 TEST(queue_destroy_frees_payloads) {
   const int64_t live0 = Shared::live_count();
   for (int round = 0; round < 200; round++) {
-    auto* target = new Channel(0, Elem::kF64);
-    auto* b = new Channel(1 + uint32_t(round % 5), Elem::kStructured);
-    auto* u = new Channel(0, Elem::kStructured);
+    auto* target = new Channel(0, Elem::F64);
+    auto* b = new Channel(1 + uint32_t(round % 5), Elem::Structured);
+    auto* u = new Channel(0, Elem::Structured);
     for (uint32_t i = 0; i < b->capacity(); i++)
       CHECK(b->try_send(make_msg(i, target, i)) == Res::kOk);
     // Ghosts: values given back to an unbuffered channel with no receiver waiting.
@@ -183,7 +183,7 @@ TEST(queue_destroy_frees_payloads) {
       uint64_t v = 0;
       CHECK(u->try_recv(&v) == Res::kOk);
       CHECK(msg_id(v) == 0 || msg_id(v) == 1 || msg_id(v) == 2);
-      weft::drop_value(Elem::kStructured, v);
+      weft::drop_value(Elem::Structured, v);
     }
     b->release();
     u->release();

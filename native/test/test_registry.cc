@@ -9,7 +9,7 @@ namespace {
 
 TEST(registry_basics) {
   const int64_t live0 = Shared::live_count();
-  auto* ch = new Channel(2, Elem::kI64);
+  auto* ch = new Channel(2, Elem::I64);
   CHECK(Shared::live_count() == live0 + 1);
   CHECK(ch->refcount() == 1);
   uint64_t id = ch->share();
@@ -24,7 +24,7 @@ TEST(registry_basics) {
   CHECK(Shared::live_count() == live0);
   CHECK(Shared::attach(id) == nullptr);
   // Never shared: attach cannot find it.
-  auto* c2 = new Channel(0, Elem::kI64);
+  auto* c2 = new Channel(0, Elem::I64);
   CHECK(Shared::attach(c2->id()) == nullptr);
   c2->release();
   CHECK(Shared::attach(0) == nullptr);
@@ -41,7 +41,7 @@ TEST(registry_concurrent_churn) {
   std::vector<Channel*> objs;
   std::vector<uint64_t> ids;
   for (int i = 0; i < kObjects; i++) {
-    objs.push_back(new Channel(uint32_t(i % 3), i % 2 ? Elem::kStructured : Elem::kI64));
+    objs.push_back(new Channel(uint32_t(i % 3), i % 2 ? Elem::Structured : Elem::I64));
     // One token each, kept for the final sweep (a plain attach of the id may adopt it first;
     // then the sweep's attach finds the object alive or freed, either way nothing leaks).
     ids.push_back(objs.back()->share());
@@ -173,7 +173,7 @@ TEST(registry_release_vs_attach) {
     });
   }
   for (size_t r = 0; r < rounds; r++) {
-    auto* ch = new Channel(1, Elem::kI64);
+    auto* ch = new Channel(1, Elem::I64);
     uint64_t id = ch->share();
     Shared* adopted = Shared::attach(id);  // consume the token: only our reference + attaches
     CHECK(adopted == ch);
@@ -196,14 +196,14 @@ TEST(registry_release_vs_attach) {
 TEST(registry_refs_in_flight) {
   const int64_t live0 = Shared::live_count();
   const size_t n = scaled(8000);
-  auto* carrier = new Channel(4, Elem::kStructured);
-  auto* rendez = new Channel(0, Elem::kStructured);
+  auto* carrier = new Channel(4, Elem::Structured);
+  auto* rendez = new Channel(0, Elem::Structured);
   std::vector<std::thread> ts;
   for (int p = 0; p < 2; p++) {
     ts.emplace_back([&, p] {
       Rng rng(seed_for(1200 + p));
       for (size_t i = 0; i < n; i++) {
-        auto* obj = new Channel(1, Elem::kI64);
+        auto* obj = new Channel(1, Elem::I64);
         CHECK(obj->try_send(i) == Res::kOk);
         uint64_t id = obj->share();
         uint64_t m = make_msg(id, obj, 0);  // the message owns a reference
@@ -236,7 +236,7 @@ TEST(registry_refs_in_flight) {
         auto* obj = static_cast<Channel*>(s);
         uint64_t v = ~0ull;
         CHECK(obj->try_recv(&v) == Res::kOk);
-        weft::drop_value(Elem::kStructured, m);  // drops the message's reference
+        weft::drop_value(Elem::Structured, m);  // drops the message's reference
         s->release();
       }
     });

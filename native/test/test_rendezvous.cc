@@ -63,8 +63,8 @@ void rendezvous_mpmc(Elem elem, int P, int C, size_t per_producer) {
   CHECK(Shared::live_count() == live0);
 }
 
-TEST(rendezvous_mpmc_4x4) { rendezvous_mpmc(Elem::kI64, 4, 4, scaled(15000)); }
-TEST(rendezvous_mpmc_structured) { rendezvous_mpmc(Elem::kStructured, 4, 4, scaled(8000)); }
+TEST(rendezvous_mpmc_4x4) { rendezvous_mpmc(Elem::I64, 4, 4, scaled(15000)); }
+TEST(rendezvous_mpmc_structured) { rendezvous_mpmc(Elem::Structured, 4, 4, scaled(8000)); }
 
 // Two threads bounce a counter: A sends n on `ab`, B receives it and sends n + 1 on `ba`.
 // Both sides block every round, so any lost wake-up is a hang (the watchdog reports it).
@@ -99,13 +99,13 @@ void ping_pong(uint32_t cap, Elem elem, size_t rounds, bool spin) {
 }
 
 TEST(rendezvous_ping_pong) {
-  ping_pong(0, Elem::kI64, scaled(30000), true);
-  ping_pong(0, Elem::kStructured, scaled(8000), false);
+  ping_pong(0, Elem::I64, scaled(30000), true);
+  ping_pong(0, Elem::Structured, scaled(8000), false);
 }
 TEST(buffered_ping_pong_parked) {
   // spin=false: straight to register + park, maximizing the register/notify race.
-  ping_pong(1, Elem::kI64, scaled(30000), false);
-  ping_pong(1, Elem::kStructured, scaled(8000), true);
+  ping_pong(1, Elem::I64, scaled(30000), false);
+  ping_pong(1, Elem::Structured, scaled(8000), true);
 }
 
 // ---- close while blocked -----------------------------------------------------------------
@@ -165,7 +165,7 @@ TEST(close_wakes_blocked) {
   Rng rng(seed_for(600));
   size_t rounds = scaled(300);
   for (size_t i = 0; i < rounds; i++) {
-    Elem elem = rng.chance(50) ? Elem::kStructured : Elem::kI64;
+    Elem elem = rng.chance(50) ? Elem::Structured : Elem::I64;
     int n = 1 + int(rng.below(4));
     close_round(rng, 0, elem, false, n);  // unbuffered receivers
     close_round(rng, 0, elem, true, n);   // unbuffered senders
@@ -182,8 +182,8 @@ TEST(close_wakes_select) {
   Rng rng(seed_for(700));
   size_t rounds = scaled(600);
   for (size_t round = 0; round < rounds; round++) {
-    Channel* chans[3] = {new Channel(0, Elem::kStructured), new Channel(2, Elem::kI64),
-                         new Channel(0, Elem::kI64)};
+    Channel* chans[3] = {new Channel(0, Elem::Structured), new Channel(2, Elem::I64),
+                         new Channel(0, Elem::I64)};
     // chans[1] is full, so a send case on it blocks.
     CHECK(chans[1]->try_send(7) == Res::kOk && chans[1]->try_send(8) == Res::kOk);
     int victim = int(rng.below(3));
@@ -239,9 +239,9 @@ TEST(close_during_traffic) {
   for (size_t round = 0; round < rounds; round++) {
     const uint32_t caps[] = {0, 1, 4};
     uint32_t cap = caps[rng.below(3)];
-    Elem elem = rng.chance(50) ? Elem::kStructured : Elem::kI64;
+    Elem elem = rng.chance(50) ? Elem::Structured : Elem::I64;
     auto* ch = new Channel(cap, elem);
-    auto* idle = new Channel(0, Elem::kI64);  // never ready: a second case for some selects
+    auto* idle = new Channel(0, Elem::I64);  // never ready: a second case for some selects
     Ledger ledger(size_t(P) * per);
     std::vector<std::thread> ts;
     for (int p = 0; p < P; p++) {

@@ -17,9 +17,9 @@ struct World {
   Ledger ledger;
   std::atomic<uint64_t> ops{0};
   World(int threads)
-      : chans{new Channel(0, Elem::kI64), new Channel(0, Elem::kStructured),
-              new Channel(1, Elem::kI64), new Channel(3, Elem::kStructured)},
-        quit(new Channel(0, Elem::kI64)),
+      : chans{new Channel(0, Elem::I64), new Channel(0, Elem::Structured),
+              new Channel(1, Elem::I64), new Channel(3, Elem::Structured)},
+        quit(new Channel(0, Elem::I64)),
         nthreads(threads),
         ledger(size_t(threads) * kPerThread) {}
   ~World() {
@@ -88,7 +88,7 @@ void actor(World& W, int t, int kind) {
     for (int i = 0; i < op.n(); i++) {
       CaseRec& c = op[i];
       if (c.ch == nullptr || !c.is_send || (done && i == out.index)) continue;
-      CHECKF(c.val != 0 || c.ch->elem() != Elem::kStructured, "unchosen send lost its payload");
+      CHECKF(c.val != 0 || c.ch->elem() != Elem::Structured, "unchosen send lost its payload");
       weft::drop_value(c.ch->elem(), c.val);
     }
     if (kind == 2 && W.quit->closed()) quit_seen = true;
@@ -150,7 +150,7 @@ TEST(select_multi_exactly_once) {
 void timeout_race(uint32_t cap, Elem elem, size_t per_sender) {
   const int64_t live0 = Shared::live_count();
   auto* ch = new Channel(cap, elem);
-  auto* other = new Channel(0, Elem::kI64);  // never ready: widens the multi-case path
+  auto* other = new Channel(0, Elem::I64);  // never ready: widens the multi-case path
   const int S = 2, R = 3;
   Ledger ledger(S * per_sender);
   std::atomic<size_t> timeouts{0}, send_timeouts{0};
@@ -208,12 +208,12 @@ void timeout_race(uint32_t cap, Elem elem, size_t per_sender) {
               send_timeouts.load());
 }
 
-TEST(select_timeouts_rendezvous) { timeout_race(0, Elem::kStructured, scaled(10000)); }
-TEST(select_timeouts_buffered) { timeout_race(2, Elem::kI64, scaled(15000)); }
+TEST(select_timeouts_rendezvous) { timeout_race(0, Elem::Structured, scaled(10000)); }
+TEST(select_timeouts_buffered) { timeout_race(2, Elem::I64, scaled(15000)); }
 
 // A deadline on an idle channel expires no earlier than asked, and not absurdly late.
 TEST(select_timeout_accuracy) {
-  auto* ch = new Channel(0, Elem::kI64);
+  auto* ch = new Channel(0, Elem::I64);
   Rng rng(seed_for(990));
   for (int i = 0; i < 20; i++) {
     uint64_t wait = 1000000 + rng.below(4000000);  // 1-5 ms
