@@ -88,7 +88,7 @@ class CtxImpl extends WeftObject implements Context {
 
   done(): RecvChan<never> {
     if (!CtxImpl._is(this)) throw notCtx('done');
-    return (this.#done ??= Chan._adopt(native.ctxDone(this._h)) as Chan<never>);
+    return (this.#done ??= Chan._adopt<never>(native.ctxDone(this._h)));
   }
 
   err(): CanceledError | DeadlineExceededError | null {

@@ -20,7 +20,7 @@ let adopting: Handle | undefined;
 /** Options of the sync primitives' constructors. */
 export interface SyncOptions {
   /** A name shown by `dump()`, `util.inspect` and in error messages. */
-  name?: string;
+  name?: string | undefined;
 }
 
 function nameOf(opts: unknown): string | undefined {
