@@ -29,7 +29,35 @@ export type Case = RecvCase<any> | SendCase<any> | null;
 /** What `select` chose: the case index (-1 for default), the value received, and `ok`. */
 export type Selected = { index: number; value?: unknown; ok: boolean };
 /** Options of `select`: wait options plus `default`. */
-export type SelectOpts = WaitOpts & { default?: boolean };
+export type SelectOpts = WaitOpts & {
+  /** Never wait: `{ index: -1, ok: false }` when no case is ready (Go's `default:`). */
+  default?: boolean | undefined;
+};
+
+/**
+ * What case `I` of a select returns when chosen: for `recv(ch)` on a `RecvChan<T>`,
+ * `{ index: I, value: T, ok: true }` or, once the channel is closed and drained,
+ * `{ index: I, value: undefined, ok: false }`; for a send case `{ index: I, ok: true }`; a nil
+ * (`null`) case is never chosen.
+ */
+export type CaseResult<C, I extends number> = C extends RecvCase<infer T>
+  ? { index: I; value: T; ok: true } | { index: I; value: undefined; ok: false }
+  : C extends SendCase<any>
+    ? { index: I; value?: undefined; ok: true }
+    : never;
+
+/** The result of the `default` of a select that has one: `{ index: -1, ok: false }`. */
+export type DefaultResult = { index: -1; value?: undefined; ok: false };
+
+/**
+ * What `select(cases, opts)` resolves to: a union of the cases' {@link CaseResult}s,
+ * discriminated by `index` (with a tuple of cases, each `index` is a literal and its `value`
+ * has that case's type), plus {@link DefaultResult} when `opts.default` may be true. Always
+ * assignable to {@link Selected}.
+ */
+export type SelectResult<C extends readonly Case[], O = undefined> =
+  | { [K in keyof C]: CaseResult<C[K], K extends `${infer I extends number}` ? I : number> }[number]
+  | (O extends object ? ('default' extends keyof O ? (true extends O['default' & keyof O] ? DefaultResult : never) : never) : never);
 
 function asChan(ch: unknown, what: string): Chan<any> {
   if (!Chan._is(ch)) throw new TypeError(`${what}: ch must be a Chan`);
@@ -148,7 +176,11 @@ function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts
  * (`{ index: -1, ok: false }` when nothing is ready). A recv case on a closed channel
  * proceeds with `ok: false`; a send case on a closed channel rejects with `ClosedChannelError`.
  */
-export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
+export function select<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): Promise<SelectResult<C, O>>;
+export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selected> {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
@@ -162,7 +194,11 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
 }
 
 /** Blocking `select` for worker threads. */
-export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
+export function selectSync<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): SelectResult<C, O>;
+export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'select');
