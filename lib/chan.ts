@@ -33,11 +33,35 @@ export type ElemTypeFor<T> = unknown extends T
       | ([T] extends [boolean] ? 'bool' : never);
 
 /** Result of a receive that reports whether the channel was open (Go's `v, ok := <-ch`). */
-export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: false };
+export type RecvResult<T> =
+  | {
+      /** The value received. */
+      value: T;
+      /** The channel was open: `value` was sent by a sender. */
+      ok: true;
+    }
+  | {
+      /** Nothing was received. */
+      value: undefined;
+      /** The channel is closed and drained. */
+      ok: false;
+    };
 /** Result of `tryRecv`: `closed` tells an empty open channel from a closed, drained one. */
 export type TryRecvResult<T> =
-  | { value: T; ok: true }
-  | { value: undefined; ok: false; closed: boolean };
+  | {
+      /** The value received. */
+      value: T;
+      /** A value was ready. */
+      ok: true;
+    }
+  | {
+      /** Nothing was received. */
+      value: undefined;
+      /** No value was ready. */
+      ok: false;
+      /** true: the channel is closed and drained; false: it is open and empty (a receive would wait). */
+      closed: boolean;
+    };
 
 /** The typed array `recvMany` returns for a numeric channel (booleans come back as `boolean[]`). */
 export type TypedArray = Float64Array | Int32Array | BigInt64Array;

@@ -12,12 +12,16 @@ const CASE = Symbol('weft.case');
 
 /** A receive case: `recv(ch)`. */
 export interface RecvCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
   readonly [CASE]: 'recv';
+  /** The channel to receive from. */
   readonly ch: RecvChan<T>;
 }
 /** A send case: `send(ch, value)`. */
 export interface SendCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
   readonly [CASE]: 'send';
+  /** The channel to send on. */
   readonly ch: SendChan<T>;
   /** @internal encoded payload */
   readonly payload: unknown;
@@ -27,7 +31,14 @@ export interface SendCase<T> {
 /** A select case, or `null` for a nil case that never proceeds. */
 export type Case = RecvCase<any> | SendCase<any> | null;
 /** What `select` chose: the case index (-1 for default), the value received, and `ok`. */
-export type Selected = { index: number; value?: unknown; ok: boolean };
+export type Selected = {
+  /** Index of the case that proceeded in the cases array; -1 when `default` was taken. */
+  index: number;
+  /** The value received by a recv case (`undefined` for a send case, a closed channel or default). */
+  value?: unknown;
+  /** true: the chosen case sent, or received from an open channel; false: closed channel or default. */
+  ok: boolean;
+};
 /** Options of `select`: wait options plus `default`. */
 export type SelectOpts = WaitOpts & {
   /** Never wait: `{ index: -1, ok: false }` when no case is ready (Go's `default:`). */
@@ -41,13 +52,43 @@ export type SelectOpts = WaitOpts & {
  * (`null`) case is never chosen.
  */
 export type CaseResult<C, I extends number> = C extends RecvCase<infer T>
-  ? { index: I; value: T; ok: true } | { index: I; value: undefined; ok: false }
+  ?
+      | {
+          /** The index of this case. */
+          index: I;
+          /** The value received. */
+          value: T;
+          /** The channel was open. */
+          ok: true;
+        }
+      | {
+          /** The index of this case. */
+          index: I;
+          /** Nothing was received. */
+          value: undefined;
+          /** The channel is closed and drained. */
+          ok: false;
+        }
   : C extends SendCase<any>
-    ? { index: I; value?: undefined; ok: true }
+    ? {
+        /** The index of this case. */
+        index: I;
+        /** A send case receives nothing. */
+        value?: undefined;
+        /** The value was sent. */
+        ok: true;
+      }
     : never;
 
 /** The result of the `default` of a select that has one: `{ index: -1, ok: false }`. */
-export type DefaultResult = { index: -1; value?: undefined; ok: false };
+export type DefaultResult = {
+  /** -1: no case was ready. */
+  index: -1;
+  /** Nothing was received. */
+  value?: undefined;
+  /** Always false. */
+  ok: false;
+};
 
 /**
  * What `select(cases, opts)` resolves to: a union of the cases' {@link CaseResult}s,
@@ -175,6 +216,16 @@ function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts
  * uniformly at random among the ready ones. With `{ default: true }` it never waits
  * (`{ index: -1, ok: false }` when nothing is ready). A recv case on a closed channel
  * proceeds with `ok: false`; a send case on a closed channel rejects with `ClosedChannelError`.
+ * The result is typed per case: narrowing on `index` gives that case's value type.
+ *
+ * @example
+ * const jobs = new Chan<string>(8);
+ * const quit = new Chan<void>();
+ * const results = new Chan<number>(1);
+ * const r = await select([recv(jobs), recv(quit), send(results, 42)], { timeout: 1000 });
+ * if (r.index === 0 && r.ok) console.log('job', r.value); // r.value: string
+ * else if (r.index === 1) console.log('quit');
+ * else console.log('sent 42');
  */
 export function select<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
   cases: C,
