@@ -7,5 +7,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: true,
+    // Type tests (test/types/*.test-d.ts) run with every `vitest run`: tsc checks them against
+    // the built public declarations (dist/index.d.ts).
+    typecheck: {
+      enabled: true,
+      include: ['test/types/**/*.test-d.ts'],
+      tsconfig: 'test/types/tsconfig.json',
+      ignoreSourceErrors: false,
+    },
   },
 });

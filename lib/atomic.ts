@@ -185,7 +185,12 @@ export class AtomicValue<T> extends WeftObject {
   }
 
   /** A copy of the value now, and its version (advanced by every store). */
-  load(): { value: T; version: number } {
+  load(): {
+    /** A copy of the stored value. */
+    value: T;
+    /** The version of that value (advanced by every store). */
+    version: number;
+  } {
     if (!(#brand in this)) throw notA('AtomicValue', 'load');
     const [u8, refs, version] = native.valueLoad(this._h);
     return { value: decode(u8, u8.length, refs) as T, version };
@@ -247,7 +252,12 @@ export class ProgressMeter extends WeftObject {
     }
   }
   /** `at`: ms since the epoch of the last progress, 0 if none. */
-  get(): { count: number; at: number } {
+  get(): {
+    /** The count now. */
+    count: number;
+    /** ms since the epoch of the last progress, 0 if none. */
+    at: number;
+  } {
     if (!(#brand in this)) throw notA('ProgressMeter', 'get');
     const [count, at] = native.progGet(this._h);
     return { count, at };
@@ -271,6 +281,7 @@ export interface WaitInfo {
   object: string;
   /** How long it has been blocked. */
   sinceMs: number;
+  /** Where the wait started (a JavaScript stack), when it was captured. */
   stack?: string;
   /**
    * Waiting on a Mutex or on an RWMutex's write lock: the thread holding it (set when known).

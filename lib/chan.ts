@@ -17,50 +17,143 @@ export type { WaitOpts } from './options.js';
 /** Element type of a channel: `'structured'` carries any cloneable value; the others are stored inline. */
 export type ElemType = 'structured' | 'f64' | 'i32' | 'i64' | 'bool';
 
+/** The numeric element types, the ones `sendMany`/`recvMany` work on. */
+export type NumericElemType = Exclude<ElemType, 'structured'>;
+
+/**
+ * The element types a channel of `T` may have: `'structured'` always; `'f64'`/`'i32'` when
+ * `T` is `number`, `'i64'` when it is `bigint`, `'bool'` when it is `boolean`; every one when
+ * `T` is `unknown` or `any`.
+ */
+export type ElemTypeFor<T> = unknown extends T
+  ? ElemType
+  :
+      | 'structured'
+      | ([T] extends [number] ? 'f64' | 'i32' : never)
+      | ([T] extends [bigint] ? 'i64' : never)
+      | ([T] extends [boolean] ? 'bool' : never);
+
 /** Result of a receive that reports whether the channel was open (Go's `v, ok := <-ch`). */
-export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: false };
+export type RecvResult<T> =
+  | {
+      /** The value received. */
+      value: T;
+      /** The channel was open: `value` was sent by a sender. */
+      ok: true;
+    }
+  | {
+      /** Nothing was received. */
+      value: undefined;
+      /** The channel is closed and drained. */
+      ok: false;
+    };
 /** Result of `tryRecv`: `closed` tells an empty open channel from a closed, drained one. */
 export type TryRecvResult<T> =
-  | { value: T; ok: true }
-  | { value: undefined; ok: false; closed: boolean };
+  | {
+      /** The value received. */
+      value: T;
+      /** A value was ready. */
+      ok: true;
+    }
+  | {
+      /** Nothing was received. */
+      value: undefined;
+      /** No value was ready. */
+      ok: false;
+      /** true: the channel is closed and drained; false: it is open and empty (a receive would wait). */
+      closed: boolean;
+    };
 
 /** The typed array `recvMany` returns for a numeric channel (booleans come back as `boolean[]`). */
 export type TypedArray = Float64Array | Int32Array | BigInt64Array;
 
+/**
+ * What `recvMany` returns on a channel of element type `E`: `Float64Array` for `'f64'`,
+ * `Int32Array` for `'i32'`, `BigInt64Array` for `'i64'`, `boolean[]` for `'bool'` (a union when
+ * `E` is one of several).
+ */
+export type RecvManyResult<E extends ElemType> = E extends 'f64'
+  ? Float64Array
+  : E extends 'i32'
+    ? Int32Array
+    : E extends 'i64'
+      ? BigInt64Array
+      : E extends 'bool'
+        ? boolean[]
+        : never;
+
+/**
+ * What `sendMany` takes on a channel of element type `E` carrying `T`: any `ArrayLike<T>`
+ * (typed arrays included) on a channel that may be numeric; `never` (a compile error) on a
+ * `'structured'` one, which has no batch transfer.
+ */
+export type SendManyValues<T, E extends ElemType> = [E] extends ['structured'] ? never : ArrayLike<T>;
+
 /** Options of `new Chan()`. */
-export interface ChanOptions {
-  /** Element type (default `'structured'`). */
-  elem?: ElemType;
+export interface ChanOptions<E extends ElemType = ElemType> {
+  /** Element type (default `'structured'`); it must fit the channel's value type `T`. */
+  elem?: E | undefined;
   /** A name shown in diagnostics, `util.inspect` and error messages, in every thread. */
-  name?: string;
+  name?: string | undefined;
 }
 
-/** The sending half of a channel (Go's `chan<- T`). */
-export interface SendChan<T> {
+/**
+ * The sending half of a channel (Go's `chan<- T`). `T` is contravariant: a `SendChan<string>`
+ * is not a `SendChan<string | number>` (it cannot take numbers), while a
+ * `SendChan<string | number>` may be used where a `SendChan<string>` is expected.
+ */
+export interface SendChan<in T, E extends ElemType = ElemTypeFor<T>> {
+  /** Number of values the channel buffers (0: unbuffered). */
   readonly capacity: number;
+  /** Values buffered right now (always 0 when unbuffered). */
   readonly length: number;
+  /** Whether the channel has been closed. */
   readonly closed: boolean;
-  send(value: T, opts?: WaitOpts): Promise<void>;
-  sendSync(value: T, opts?: WaitOpts): void;
-  trySend(value: T): boolean;
-  sendMany(values: ArrayLike<T>, opts?: WaitOpts): Promise<number>;
-  sendManySync(values: ArrayLike<T>, opts?: WaitOpts): number;
+  // The senders are function-typed properties, not methods, so that their parameter is
+  // checked contravariantly (methods are bivariant): a Chan<string> is not a
+  // SendChan<string | number> either.
+  /** Sends a value, waiting for a receiver or for room; `ClosedChannelError` if closed. */
+  readonly send: (value: T, opts?: WaitOpts) => Promise<void>;
+  /** Blocking `send` for worker threads. */
+  readonly sendSync: (value: T, opts?: WaitOpts) => void;
+  /** Sends if that needs no waiting; false otherwise. Throws `ClosedChannelError` if closed. */
+  readonly trySend: (value: T) => boolean;
+  /** Sends every value in order (numeric channels only); resolves to the number sent. */
+  readonly sendMany: (values: SendManyValues<T, E>, opts?: WaitOpts) => Promise<number>;
+  /** Blocking `sendMany` for worker threads. */
+  readonly sendManySync: (values: SendManyValues<T, E>, opts?: WaitOpts) => number;
+  /** Closes the channel; throws `ClosedChannelError` if it was already closed. */
   close(): void;
 }
 
-/** The receiving half of a channel (Go's `<-chan T`). */
-export interface RecvChan<T> {
+/**
+ * The receiving half of a channel (Go's `<-chan T`). `T` is covariant: a `RecvChan<string>`
+ * is a `RecvChan<string | number>`.
+ */
+export interface RecvChan<out T, E extends ElemType = ElemTypeFor<T>> {
+  /** Number of values the channel buffers (0: unbuffered). */
   readonly capacity: number;
+  /** Values buffered right now (always 0 when unbuffered). */
   readonly length: number;
+  /** Whether the channel has been closed. */
   readonly closed: boolean;
+  /** Receives a value; `undefined` once the channel is closed and drained. */
   recv(opts?: WaitOpts): Promise<T | undefined>;
+  /** Receives a value and whether it came from an open channel (Go's `v, ok := <-ch`). */
   recvOk(opts?: WaitOpts): Promise<RecvResult<T>>;
+  /** Blocking `recv` for worker threads. */
   recvSync(opts?: WaitOpts): T | undefined;
+  /** Blocking `recvOk` for worker threads. */
   recvOkSync(opts?: WaitOpts): RecvResult<T>;
+  /** Receives if a value is ready; `closed` tells an empty channel from a closed, drained one. */
   tryRecv(): TryRecvResult<T>;
-  recvMany(max: number, opts?: WaitOpts): Promise<T[] | TypedArray>;
-  recvManySync(max: number, opts?: WaitOpts): T[] | TypedArray;
+  /** Waits for at least one value, then returns up to `max` that are ready (numeric channels only). */
+  recvMany(max: number, opts?: WaitOpts): Promise<RecvManyResult<E>>;
+  /** Blocking `recvMany` for worker threads. */
+  recvManySync(max: number, opts?: WaitOpts): RecvManyResult<E>;
+  /** `for await (const v of ch)`: ends when the channel is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T>;
+  /** Blocking iteration for worker threads: `for (const v of ch)`. */
   [Symbol.iterator](): Iterator<T>;
 }
 
@@ -134,11 +227,14 @@ function notChan(method: string): TypeError {
  * await ch.send(1.5);
  * const v = await ch.recv(); // 1.5
  */
-export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvChan<T> {
+export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
+  extends WeftObject
+  implements SendChan<T, E>, RecvChan<T, E>
+{
   /** Number of values the channel buffers (0: unbuffered). */
   readonly capacity: number;
   /** The element type. */
-  readonly elem: ElemType;
+  readonly elem: E;
   /** The name given at creation (seen by every thread that holds the channel), if any. */
   readonly name: string | undefined;
   readonly #code: number;
@@ -148,7 +244,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * @param capacity buffer size, an integer 0..2^30 (default 0 = unbuffered).
    * @param opts `elem` (element type, default `'structured'`), `name`.
    */
-  constructor(capacity: number = 0, opts?: ChanOptions) {
+  constructor(capacity: number = 0, opts?: ChanOptions<E>) {
     let h = adopting;
     const view = viewOf;
     adopting = undefined;
@@ -190,14 +286,14 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     this.capacity = cap;
     this.#code = code;
     this.#mode = mode;
-    this.elem = ELEM_NAMES[code]!;
+    this.elem = ELEM_NAMES[code]! as E;
     this.name = name;
   }
 
   /** @internal wraps a native channel handle (`tag`: a view's direction, see `_tag`). */
-  static _adopt(h: Handle, tag = 0): Chan<unknown> {
+  static _adopt<U = unknown>(h: Handle, tag = 0): Chan<U> {
     adopting = h;
-    const c = new Chan();
+    const c = new Chan<U>();
     return tag === MODE_SEND || tag === MODE_RECV ? c.#narrow(tag) : c;
   }
 
@@ -207,7 +303,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   /** This channel narrowed to `mode`, unless it already is (or is owned by weft). */
-  #narrow(mode: number): Chan<T> {
+  #narrow(mode: number): Chan<T, E> {
     return this.#mode === MODE_BOTH ? this.#view(mode) : this;
   }
 
@@ -437,9 +533,9 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
     }
   }
 
-  #fromTyped(ta: ArrayBufferView): T[] | TypedArray {
-    if (this.#code === Elem.Bool) return Array.from(ta as Uint8Array, (b) => b !== 0) as T[];
-    return ta as TypedArray;
+  #fromTyped(ta: ArrayBufferView): RecvManyResult<E> {
+    if (this.#code === Elem.Bool) return Array.from(ta as Uint8Array, (b) => b !== 0) as RecvManyResult<E>;
+    return ta as RecvManyResult<E>;
   }
 
   /**
@@ -447,7 +543,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * checked first: one bad element throws and nothing is sent. On timeout, abort or close the
    * error's `sent` property says how many were sent before it.
    */
-  sendMany(values: ArrayLike<T>, opts?: WaitOpts): Promise<number> {
+  sendMany(values: SendManyValues<T, E>, opts?: WaitOpts): Promise<number> {
     if (!Chan._is(this)) throw notChan('sendMany');
     this._checkSend('send');
     this.#numeric('sendMany');
@@ -476,7 +572,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   /** Blocking `sendMany` for worker threads. Returns the number sent (all of them). */
-  sendManySync(values: ArrayLike<T>, opts?: WaitOpts): number {
+  sendManySync(values: SendManyValues<T, E>, opts?: WaitOpts): number {
     if (!Chan._is(this)) throw notChan('sendManySync');
     this._checkSend('send');
     this.#numeric('sendManySync');
@@ -500,7 +596,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
    * a `Float64Array`, `Int32Array`, `BigInt64Array`, or `boolean[]`. Empty once closed and
    * drained. `max` is any positive safe integer; a huge `max` costs nothing up front.
    */
-  recvMany(max: number, opts?: WaitOpts): Promise<T[] | TypedArray> {
+  recvMany(max: number, opts?: WaitOpts): Promise<RecvManyResult<E>> {
     if (!Chan._is(this)) throw notChan('recvMany');
     this._checkRecv();
     this.#numeric('recvMany');
@@ -522,7 +618,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   /** Blocking `recvMany` for worker threads. */
-  recvManySync(max: number, opts?: WaitOpts): T[] | TypedArray {
+  recvManySync(max: number, opts?: WaitOpts): RecvManyResult<E> {
     if (!Chan._is(this)) throw notChan('recvManySync');
     this._checkRecv();
     this.#numeric('recvManySync');
@@ -550,7 +646,7 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   /** The same channel, typed and enforced as send-only (Go's `chan<- T`). */
-  sendOnly(): SendChan<T> {
+  sendOnly(): SendChan<T, E> {
     if (!Chan._is(this)) throw notChan('sendOnly');
     if (this.#mode === MODE_SEND) return this;
     this._checkSend('send');
@@ -558,24 +654,24 @@ export class Chan<T = unknown> extends WeftObject implements SendChan<T>, RecvCh
   }
 
   /** The same channel, typed and enforced as receive-only (Go's `<-chan T`). */
-  recvOnly(): RecvChan<T> {
+  recvOnly(): RecvChan<T, E> {
     if (!Chan._is(this)) throw notChan('recvOnly');
     this._checkRecv();
     if (this.#mode >= MODE_RECV) return this;
     return this.#view(MODE_RECV);
   }
 
-  #views: [Chan<T> | undefined, Chan<T> | undefined] | undefined;
+  #views: [Chan<T, E> | undefined, Chan<T, E> | undefined] | undefined;
 
   /** The send-only (mode 1) or receive-only (mode 2) view of this wrapper, made once. */
-  #view(mode: number): Chan<T> {
+  #view(mode: number): Chan<T, E> {
     const views = (this.#views ??= [undefined, undefined]);
     const i = mode - 1;
     let v = views[i];
     if (v === undefined) {
       adopting = this._h;
       viewOf = { cap: this.capacity, code: this.#code, mode, name: this.name };
-      v = views[i] = new Chan<T>();
+      v = views[i] = new Chan<T, E>();
     }
     return v;
   }

@@ -89,7 +89,7 @@ class CtxImpl extends WeftObject implements Context {
 
   done(): RecvChan<never> {
     if (!CtxImpl._is(this)) throw notCtx('done');
-    return (this.#done ??= Chan._adopt(native.ctxDone(this._h)) as Chan<never>);
+    return (this.#done ??= Chan._adopt<never>(native.ctxDone(this._h)));
   }
 
   err(): CanceledError | DeadlineExceededError | null {
@@ -229,6 +229,12 @@ function abortLocal(): void {
  * A child context canceled by the returned function (with an optional cause) or with its parent.
  * Canceling never throws: a cause that cannot be cloned is seen as is on this thread and as
  * `err()` by `cause()` on other threads.
+ *
+ * @example
+ * const [ctx, cancel] = withCancel(background());
+ * const work = jobs.recv({ signal: ctx.signal }); // rejects with CanceledError once canceled
+ * cancel(new Error('shutting down'));
+ * await select([recv(ctx.done())]); // ctx.done() is closed: proceeds at once
  */
 export function withCancel(parent: Context): [Context, (cause?: unknown) => void] {
   const ctx = new CtxImpl(asCtx(parent), NaN);

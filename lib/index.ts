@@ -10,14 +10,18 @@ export {
   Chan,
   type ChanOptions,
   type ElemType,
+  type ElemTypeFor,
+  type NumericElemType,
   type RecvChan,
+  type RecvManyResult,
   type RecvResult,
+  type SendManyValues,
   type SendChan,
   type TryRecvResult,
   type TypedArray,
   type WaitOpts,
 } from './chan.js';
-export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts } from './select.js';
+export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts, type CaseResult, type DefaultResult, type SelectResult } from './select.js';
 export { share, attach, liveObjects } from './share.js';
 export {
   BusyError,

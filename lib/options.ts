@@ -18,9 +18,9 @@ import { signalSources } from './signals.js';
 /** Options of every waiting operation. */
 export interface WaitOpts {
   /** Abort the wait; the operation then has no effect. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Give up after this many milliseconds with `TimeoutError`; the operation has no effect. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /** @internal validated wait options */

@@ -13,12 +13,16 @@ const CASE = Symbol('weft.case');
 
 /** A receive case: `recv(ch)`. */
 export interface RecvCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
   readonly [CASE]: 'recv';
+  /** The channel to receive from. */
   readonly ch: RecvChan<T>;
 }
 /** A send case: `send(ch, value)`. */
 export interface SendCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
   readonly [CASE]: 'send';
+  /** The channel to send on. */
   readonly ch: SendChan<T>;
   /** @internal encoded payload */
   readonly payload: unknown;
@@ -28,9 +32,74 @@ export interface SendCase<T> {
 /** A select case, or `null` for a nil case that never proceeds. */
 export type Case = RecvCase<any> | SendCase<any> | null;
 /** What `select` chose: the case index (-1 for default), the value received, and `ok`. */
-export type Selected = { index: number; value?: unknown; ok: boolean };
+export type Selected = {
+  /** Index of the case that proceeded in the cases array; -1 when `default` was taken. */
+  index: number;
+  /** The value received by a recv case (`undefined` for a send case, a closed channel or default). */
+  value?: unknown;
+  /** true: the chosen case sent, or received from an open channel; false: closed channel or default. */
+  ok: boolean;
+};
 /** Options of `select`: wait options plus `default`. */
-export type SelectOpts = WaitOpts & { default?: boolean };
+export type SelectOpts = WaitOpts & {
+  /** Never wait: `{ index: -1, ok: false }` when no case is ready (Go's `default:`). */
+  default?: boolean | undefined;
+};
+
+/**
+ * What case `I` of a select returns when chosen: for `recv(ch)` on a `RecvChan<T>`,
+ * `{ index: I, value: T, ok: true }` or, once the channel is closed and drained,
+ * `{ index: I, value: undefined, ok: false }`; for a send case `{ index: I, ok: true }`; a nil
+ * (`null`) case is never chosen.
+ */
+export type CaseResult<C, I extends number> = C extends RecvCase<infer T>
+  ?
+      | {
+          /** The index of this case. */
+          index: I;
+          /** The value received. */
+          value: T;
+          /** The channel was open. */
+          ok: true;
+        }
+      | {
+          /** The index of this case. */
+          index: I;
+          /** Nothing was received. */
+          value: undefined;
+          /** The channel is closed and drained. */
+          ok: false;
+        }
+  : C extends SendCase<any>
+    ? {
+        /** The index of this case. */
+        index: I;
+        /** A send case receives nothing. */
+        value?: undefined;
+        /** The value was sent. */
+        ok: true;
+      }
+    : never;
+
+/** The result of the `default` of a select that has one: `{ index: -1, ok: false }`. */
+export type DefaultResult = {
+  /** -1: no case was ready. */
+  index: -1;
+  /** Nothing was received. */
+  value?: undefined;
+  /** Always false. */
+  ok: false;
+};
+
+/**
+ * What `select(cases, opts)` resolves to: a union of the cases' {@link CaseResult}s,
+ * discriminated by `index` (with a tuple of cases, each `index` is a literal and its `value`
+ * has that case's type), plus {@link DefaultResult} when `opts.default` may be true. Always
+ * assignable to {@link Selected}.
+ */
+export type SelectResult<C extends readonly Case[], O = undefined> =
+  | { [K in keyof C]: CaseResult<C[K], K extends `${infer I extends number}` ? I : number> }[number]
+  | (O extends object ? ('default' extends keyof O ? (true extends O['default' & keyof O] ? DefaultResult : never) : never) : never);
 
 function asChan(ch: unknown, what: string): Chan<any> {
   if (!Chan._is(ch)) throw new TypeError(`${what}: ch must be a Chan`);
@@ -148,8 +217,22 @@ function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts
  * uniformly at random among the ready ones. With `{ default: true }` it never waits
  * (`{ index: -1, ok: false }` when nothing is ready). A recv case on a closed channel
  * proceeds with `ok: false`; a send case on a closed channel rejects with `ClosedChannelError`.
+ * The result is typed per case: narrowing on `index` gives that case's value type.
+ *
+ * @example
+ * const jobs = new Chan<string>(8);
+ * const quit = new Chan<void>();
+ * const results = new Chan<number>(1);
+ * const r = await select([recv(jobs), recv(quit), send(results, 42)], { timeout: 1000 });
+ * if (r.index === 0 && r.ok) console.log('job', r.value); // r.value: string
+ * else if (r.index === 1) console.log('quit');
+ * else console.log('sent 42');
  */
-export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
+export function select<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): Promise<SelectResult<C, O>>;
+export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selected> {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
@@ -163,7 +246,11 @@ export function select(cases: Case[], opts?: SelectOpts): Promise<Selected> {
 }
 
 /** Blocking `select` for worker threads. */
-export function selectSync(cases: Case[], opts?: SelectOpts): Selected {
+export function selectSync<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): SelectResult<C, O>;
+export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected {
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'select');

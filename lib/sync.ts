@@ -21,7 +21,7 @@ let adopting: Handle | undefined;
 /** Options of the sync primitives' constructors. */
 export interface SyncOptions {
   /** A name shown by `dump()`, `util.inspect` and in error messages. */
-  name?: string;
+  name?: string | undefined;
 }
 
 function nameOf(opts: unknown): string | undefined {
@@ -140,6 +140,16 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * word; waiters queue FIFO, and one that waited over 1 ms is handed the lock (no starvation).
  * `lockSync` on a mutex the calling thread locked itself, or closing a lock cycle among blocked
  * threads, throws `DeadlockError`. `dump()` entries of its waiters carry the holder's thread id.
+ *
+ * @example
+ * const mu = new Mutex({ name: 'account' });
+ * await mu.lock();
+ * try {
+ *   // critical section: exclusive across every thread that holds `mu`
+ * } finally {
+ *   mu.unlock();
+ * }
+ * // in a worker thread: mu.lockSync(); ...; mu.unlock();
  */
 export class Mutex extends WeftObject {
   readonly #w: Int32Array;
@@ -329,7 +339,18 @@ export class RWMutex extends WeftObject {
   }
 }
 
-/** Go's `sync.WaitGroup`. `add`/`done` are a CAS on the shared counter (no native call). */
+/**
+ * Go's `sync.WaitGroup`. `add`/`done` are a CAS on the shared counter (no native call).
+ *
+ * @example
+ * const wg = new WaitGroup();
+ * for (const file of files) {
+ *   wg.add(1);
+ *   new Worker(new URL('./work.js', import.meta.url), { workerData: share({ wg, file }) });
+ *   // work.js: const { wg, file } = attach(workerData); ...; wg.done();
+ * }
+ * await wg.wait({ timeout: 60_000 });
+ */
 export class WaitGroup extends WeftObject {
   readonly #w: Int32Array;
 

@@ -204,7 +204,7 @@ export function afterFunc(ms: number, fn: () => void): Timer {
  * Waits `ms` (on the native timer thread); `Infinity` waits until `signal` aborts. Rejects like
  * any wait when `signal` aborts.
  */
-export function sleep(ms: number, opts?: { signal?: AbortSignal }): Promise<void> {
+export function sleep(ms: number, opts?: { signal?: AbortSignal | undefined }): Promise<void> {
   checkMs(ms);
   const o = parseOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'sleep'));
