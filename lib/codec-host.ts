@@ -1,6 +1,6 @@
 /**
  * The parts of the structured clone algorithm that are not plain data: Node's host objects
- * that `postMessage` clones (Blob, KeyObject, SocketAddress, BlockList, X509Certificate),
+ * that `postMessage` clones (Blob, KeyObject, CryptoKey, SocketAddress, BlockList, X509Certificate),
  * the ones it refuses, shared WebAssembly.Memory, and the length-tracking flag of views on
  * resizable buffers. Everything here is off the fast path: the codec calls it only for
  * objects that are not plain objects, arrays or common built-ins.
@@ -26,8 +26,9 @@ interface Wasm {
 /** globalThis.WebAssembly, when the runtime has it. */
 export const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
 
-/** Host object kinds on the wire (T_HOST): Blob, KeyObject secret/public/private, SocketAddress, BlockList, X509Certificate. */
-export const H_BLOB = 0, H_SECRET = 1, H_PUBLIC = 2, H_PRIVATE = 3, H_SOCKADDR = 4, H_BLOCKLIST = 5, H_X509 = 6;
+/** Host object kinds on the wire (T_HOST): Blob, KeyObject secret/public/private, SocketAddress, BlockList, X509Certificate, CryptoKey. */
+export const H_BLOB = 0, H_SECRET = 1, H_PUBLIC = 2, H_PRIVATE = 3, H_SOCKADDR = 4, H_BLOCKLIST = 5, H_X509 = 6,
+  H_CRYPTOKEY = 7;
 
 interface NodeClasses {
   net: typeof import('node:net');
@@ -82,7 +83,7 @@ export function hostEncode(v: object): [number, unknown] | undefined {
   if (v === globalThis || v instanceof WeakRef || v instanceof FinalizationRegistry) refuse(`#<${ctorName(v)}>`);
   if (wasm !== undefined && v instanceof wasm.Memory) refuse('#<Memory>', 'could not be cloned (not shared)');
   if (types.isKeyObject(v)) return keyObject(v as import('node:crypto').KeyObject);
-  if (types.isCryptoKey(v)) refuse('CryptoKey', 'cannot be carried by a weft channel (use its KeyObject.from() form)');
+  if (types.isCryptoKey(v)) return [H_CRYPTOKEY, cryptoKeyEncode(v as WebCryptoKey)];
   if (typeof Blob === 'function' && v instanceof Blob) return [H_BLOB, [v.type, blobBytes(v)]];
   const { net, crypto, wt, Histogram } = nodeClasses();
   if (v instanceof net.SocketAddress) return [H_SOCKADDR, [v.address, v.port, v.family, v.flowlabel]];
@@ -152,6 +153,8 @@ export function hostDecode(kind: number, d: unknown): object {
     }
     case H_X509:
       return structuredClone(new (nodeClasses().crypto.X509Certificate)(Buffer.from(d as Uint8Array)));
+    case H_CRYPTOKEY:
+      return cryptoKeyDecode(a);
     default:
       throw new Error(`weft: corrupt message (host kind ${kind})`);
   }
@@ -177,22 +180,37 @@ function addRule(bl: import('node:net').BlockList, rule: string): void {
 // Node 20 reads a Blob only asynchronously, and its blob store is per thread. A helper worker
 // (one per thread, started on the first Blob and unref'd) reads the bytes; this thread waits
 // on a shared flag, then takes the reply from the port synchronously.
+// Also used for CryptoKey: Node 20 has no synchronous way to make one, so the helper runs
+// subtle.importKey and posts the CryptoKey back (postMessage clones it natively).
 const HELPER = `
 const { workerData } = require('node:worker_threads');
-workerData.port.on('message', async ({ blob, flag }) => {
+workerData.port.on('message', async ({ blob, key, flag }) => {
   let r;
-  try { r = { bytes: new Uint8Array(await blob.arrayBuffer()) }; } catch (e) { r = { error: String(e && e.message || e) }; }
+  try {
+    if (key !== undefined) {
+      const [format, data, algorithm, extractable, usages] = key;
+      r = { key: await globalThis.crypto.subtle.importKey(format, data, algorithm, extractable, usages) };
+    } else {
+      r = { bytes: new Uint8Array(await blob.arrayBuffer()) };
+    }
+  } catch (e) { r = { error: String(e && e.message || e) }; }
   workerData.port.postMessage(r);
   // release: the reply is queued on the port before the waiting thread wakes (pairs with
-  // the Atomics.wait in blobBytes).
+  // the Atomics.wait in helperCall).
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
 });`;
 let helperPort: import('node:worker_threads').MessagePort | undefined;
-const BLOB_TIMEOUT_MS = 60_000;
+const HELPER_TIMEOUT_MS = 60_000;
 
-function blobBytes(b: Blob): Uint8Array {
-  if (b.size === 0) return new Uint8Array(0);
+interface HelperReply {
+  bytes?: Uint8Array;
+  key?: object;
+  error?: string;
+}
+
+/** Sends `req` to this thread's helper worker and blocks until its reply; `what` names the object in errors. */
+function helperCall(req: object, what: string, doing: string): HelperReply {
   const { wt } = nodeClasses();
   if (helperPort === undefined) {
     const { port1, port2 } = new wt.MessageChannel();
@@ -204,12 +222,59 @@ function blobBytes(b: Blob): Uint8Array {
     });
     helperPort = port1;
   }
+  const port = helperPort;
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  helperPort.postMessage({ blob: b, flag });
-  if (Atomics.wait(flag, 0, 0, BLOB_TIMEOUT_MS) === 'timed-out') refuse('Blob', 'could not be read (timed out)');
-  const r = wt.receiveMessageOnPort(helperPort)?.message as { bytes?: Uint8Array; error?: string } | undefined;
-  if (r?.bytes === undefined) refuse('Blob', `could not be read: ${r?.error ?? 'no reply'}`);
-  return r!.bytes!;
+  port.postMessage({ ...req, flag });
+  // acquire: pairs with the helper's Atomics.store/notify after its postMessage.
+  if (Atomics.wait(flag, 0, 0, HELPER_TIMEOUT_MS) === 'timed-out') {
+    // A late reply would be taken by the next call: drop this port and start a new helper next time.
+    port.close();
+    helperPort = undefined;
+    refuse(what, `could not be ${doing} (helper worker timed out)`);
+  }
+  const r = wt.receiveMessageOnPort(port)?.message as HelperReply | undefined;
+  if (r === undefined) refuse(what, `could not be ${doing}: no reply`);
+  return r!;
+}
+
+function blobBytes(b: Blob): Uint8Array {
+  if (b.size === 0) return new Uint8Array(0);
+  const r = helperCall({ blob: b }, 'Blob', 'read');
+  if (r.bytes === undefined) refuse('Blob', `could not be read: ${r.error ?? 'no reply'}`);
+  return r.bytes!;
+}
+
+// ---- CryptoKey ----------------------------------------------------------------------------
+
+/** The parts of a Web Crypto CryptoKey the codec reads (no DOM typings in this build). */
+interface WebCryptoKey {
+  readonly type: 'secret' | 'public' | 'private';
+  readonly extractable: boolean;
+  readonly algorithm: object;
+  readonly usages: string[];
+}
+
+/**
+ * A CryptoKey as [import format, key material, algorithm, extractable, usages]. KeyObject.from
+ * reads the material synchronously, non-extractable keys included.
+ */
+function cryptoKeyEncode(k: WebCryptoKey): unknown[] {
+  try {
+    const ko = nodeClasses().crypto.KeyObject.from(k as never);
+    const [format, data] = ko.type === 'secret' ? ['raw', ko.export()]
+      : ko.type === 'public' ? ['spki', ko.export({ format: 'der', type: 'spki' })]
+      : ['pkcs8', ko.export({ format: 'der', type: 'pkcs8' })];
+    return [format, new Uint8Array(data), k.algorithm, k.extractable, k.usages.slice()];
+  } catch (e) {
+    throw new DataCloneError(`CryptoKey could not be cloned: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The CryptoKey described by cryptoKeyEncode's output, made by the helper worker's importKey. */
+function cryptoKeyDecode(d: unknown[]): object {
+  const r = helperCall({ key: d }, 'CryptoKey', 'rebuilt');
+  if (r.key === undefined) refuse('CryptoKey', `could not be rebuilt: ${r.error ?? 'no reply'}`);
+  return r.key!;
 }
 
 // ---- views on resizable buffers, shared WebAssembly.Memory --------------------------------
