@@ -81,7 +81,7 @@ describe('codec: CryptoKey', () => {
     expect(await subtle.verify('HMAC', back.hmac, facts.hmacSig, data)).toBe(true);
   }, 120_000);
 
-  it('Ed25519, RSA-PSS and AES-KW keys keep their algorithm; tryRecv decodes them synchronously', async () => {
+  it('Ed25519, RSA-PSS, AES-KW, HKDF and ECDH keys keep their algorithm; tryRecv decodes them synchronously', async () => {
     const ed = await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
     const rsa = await subtle.generateKey(
       { name: 'RSA-PSS', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify']);
@@ -93,5 +93,12 @@ describe('codec: CryptoKey', () => {
     const r = ch.tryRecv();
     expect(r.ok).toBe(true);
     expectSameKey(r.value, kw);
+    // Key-derivation and key-agreement keys too (HKDF/PBKDF2 keys are never extractable).
+    const hkdf = await subtle.importKey('raw', new Uint8Array(16), 'HKDF', false, ['deriveBits']);
+    const ecdh = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    for (const k of [hkdf, ecdh.publicKey, ecdh.privateKey]) {
+      ch.trySend(k);
+      expectSameKey(ch.tryRecv().value, k);
+    }
   }, 120_000);
 });
