@@ -3,32 +3,54 @@
     {
       "target_name": "weft",
       "sources": [
-        "native/binding.cc",
-        "native/registry.cc",
-        "native/parker.cc",
-        "native/handle.cc",
-        "native/napi_util.cc",
-        "native/channel.cc",
-        "native/select.cc",
-        "native/thread_ctx.cc",
-        "native/js_channel.cc",
-        "native/timer.cc",
-        "native/context.cc",
-        "native/js_time.cc",
-        "native/mutex.cc",
-        "native/sema.cc",
-        "native/atomic.cc",
-        "native/js_sync.cc",
-        "native/js_atomic.cc",
-        "native/deadlock.cc",
-        "native/sab.cc"
+        "native/core/chan/channel.cc",
+        "native/core/chan/select.cc",
+        "native/core/park/parker.cc",
+        "native/core/shared.cc",
+        "native/core/sync/atomic.cc",
+        "native/core/sync/mutex.cc",
+        "native/core/sync/sema.cc",
+        "native/core/time/context.cc",
+        "native/core/time/timer.cc",
+        "native/node/addon.cc",
+        "native/node/bind_atomic.cc",
+        "native/node/bind_chan.cc",
+        "native/node/bind_payload.cc",
+        "native/node/bind_sync.cc",
+        "native/node/bind_time.cc",
+        "native/node/deadlock.cc",
+        "native/node/handle.cc",
+        "native/node/napi_util.cc",
+        "native/node/thread_ctx.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++17"],
-      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-O2", "-fexceptions"],
-      "cflags": ["-Wall", "-Wextra"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NAPI_DISABLE_CPP_EXCEPTIONS"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17",
+        "-std=c++17"
+      ],
+      "cflags_cc": [
+        "-std=c++20",
+        "-Wall",
+        "-Wextra",
+        "-O2",
+        "-fexceptions"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

@@ -20,8 +20,8 @@ export {
   type TryRecvResult,
   type TypedArray,
   type WaitOpts,
-} from './chan.js';
-export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts, type CaseResult, type DefaultResult, type SelectResult } from './select.js';
+} from './chan/chan.js';
+export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts, type CaseResult, type DefaultResult, type SelectResult } from './chan/select.js';
 export { share, attach, liveObjects } from './share.js';
 export {
   BusyError,
@@ -34,7 +34,7 @@ export {
   MisuseError,
   TimeoutError,
 } from './errors.js';
-export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time.js';
-export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './context.js';
-export { Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, type SyncOptions } from './sync.js';
-export { AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, dump, threadId, type WaitInfo } from './atomic.js';
+export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time/time.js';
+export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './time/context.js';
+export { Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, type SyncOptions } from './sync/sync.js';
+export { AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, dump, threadId, type WaitInfo } from './sync/atomic.js';

@@ -3,8 +3,8 @@
  * @module
  */
 import { GoneError } from './errors.js';
-import { native } from './native.js';
-import { WeftObject, wrapHandle } from './object.js';
+import { native } from './internal/native.js';
+import { WeftObject, wrapHandle } from './internal/object.js';
 
 const TOKEN = '__weftShared';
 /** A channel view's direction (WeftObject._tag), present only when not 0. */

@@ -1,18 +1,18 @@
-// Issue 8, "One ABI": native/abi.h is the single definition of every code, tag and shared
-// word layout; lib/abi.ts is generated from it (scripts/gen-abi.mjs) and must be current; the
-// addon reports the layout it was built with and lib/native.ts refuses a mismatched build at
+// Issue 8, "One ABI": native/core/abi.h is the single definition of every code, tag and shared
+// word layout; lib/internal/abi.ts is generated from it (scripts/gen-abi.mjs) and must be current; the
+// addon reports the layout it was built with and lib/internal/native.ts refuses a mismatched build at
 // import (checkAbi), on the main thread and in workers alike.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { generateAbi, headerPath, outputPath } from '../scripts/gen-abi.mjs';
-import * as abi from '../dist/abi.js';
-import { checkAbi, native, Code, Kind, StatusSlot } from '../dist/native.js';
+import * as abi from '../dist/internal/abi.js';
+import { checkAbi, native, Code, Kind, StatusSlot } from '../dist/internal/native.js';
 
 const header = readFileSync(headerPath, 'utf8');
 
-describe('lib/abi.ts is generated from native/abi.h', () => {
-  it('the committed lib/abi.ts is exactly what the generator produces (run `npm run gen:abi`)', () => {
+describe('lib/internal/abi.ts is generated from native/core/abi.h', () => {
+  it('the committed lib/internal/abi.ts is exactly what the generator produces (run `npm run gen:abi`)', () => {
     expect(readFileSync(outputPath, 'utf8')).toBe(generateAbi(header));
   });
 
@@ -47,7 +47,7 @@ describe('lib/abi.ts is generated from native/abi.h', () => {
 });
 
 describe('the addon reports its layout and a mismatch fails at import', () => {
-  it('abi() of this build agrees with lib/abi.ts entry by entry', () => {
+  it('abi() of this build agrees with lib/internal/abi.ts entry by entry', () => {
     const reported = native.abi();
     expect(reported.kAbiVersion).toBe(abi.kAbiVersion);
     expect(reported['StatusSlot.Refs']).toBe(abi.StatusSlot.Refs);
@@ -63,7 +63,7 @@ describe('the addon reports its layout and a mismatch fails at import', () => {
     try { checkAbi(fake); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain(`ABI version ${abi.kAbiVersion + 41}`);
-    expect(err.message).toContain(`lib/abi.ts ABI version ${abi.kAbiVersion}`);
+    expect(err.message).toContain(`lib/internal/abi.ts ABI version ${abi.kAbiVersion}`);
   });
 
   it('the same version with a moved word or slot is still refused, naming the entry', () => {
@@ -78,7 +78,7 @@ describe('the addon reports its layout and a mismatch fails at import', () => {
   });
 
   it('a worker thread imports weft through the same check and sees the same layout', async () => {
-    const url = new URL('../dist/native.js', import.meta.url).href;
+    const url = new URL('../dist/internal/native.js', import.meta.url).href;
     const w = new Worker(
       `import('${url}').then((m) => require('node:worker_threads').parentPort.postMessage(m.native.abi()),
         (e) => require('node:worker_threads').parentPort.postMessage(String(e)))`,

@@ -348,7 +348,7 @@ describe('recvMany / recvManySync accept any positive safe integer max', () => {
 describe('the published .d.ts has no internals', () => {
   it('dist/*.d.ts of chan/select/time/context/object/options/native/signals', () => {
     const dist = new URL('../dist/', import.meta.url);
-    for (const f of ['chan', 'select', 'time', 'context', 'object', 'options', 'native', 'signals', 'index']) {
+    for (const f of ['chan/chan', 'chan/select', 'time/time', 'time/context', 'internal/object', 'internal/options', 'internal/native', 'internal/signals', 'index']) {
       const text = readFileSync(new URL(`${f}.d.ts`, dist), 'utf8');
       for (const bad of [/\b_h\b/, /_adopt/, /_enc\b/, /_dec\b/, /_elemCode/, /_checkSend/, /_tag\b/, /\b_is\b/, /_parent/, /_cause/,
         /lastEncRefs/, /decodeScratch/, /registerKind/, /wrapHandle/, /timerStats/, /signalSources/, /throwForCode/, /\bnative\b:/, /payload:/]) {

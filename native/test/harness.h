@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "channel.h"
-#include "message.h"
-#include "parker.h"
-#include "registry.h"
-#include "select.h"
+#include "core/chan/channel.h"
+#include "core/message.h"
+#include "core/park/parker.h"
+#include "core/shared.h"
+#include "core/chan/select.h"
 
 namespace wt {
 

@@ -8,8 +8,8 @@
 #   STRESS_SCALE=10 bash native/test/run.sh   # soak: 10x the iterations
 #   STRESS_SEED=123 ...                  # reproduce a seed (printed on failure)
 #   SANITIZERS="tsan" ...                # only one build (tsan, asan)
-#   CORE_DIR=/path/to/core ...           # test another copy of the core sources
-#   CORE_SOURCES="registry.cc ..." ...   # core files to build (default: every Node-free .cc)
+#   CORE_DIR=/path/to/native ...         # test another copy of native/ (its core/ folder)
+#   CORE_SOURCES="shared.cc chan/channel.cc ..."  # core files to build (default: all of core/)
 #   JOBS=4 ...                           # parallel compile jobs (default: number of CPUs)
 #
 # Exits non-zero on a build failure, a failed check, a hang (watchdog) or any sanitizer
@@ -17,52 +17,35 @@
 set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# CORE_DIR: the core sources to test (default: native/, next to this directory).
+# CORE_DIR: the native tree whose core/ is tested (default: native/, next to this directory).
 CORE_DIR="$(cd "${CORE_DIR:-$HERE/..}" && pwd)"
 OUT="$HERE/out"
 CXX="${CXX:-g++}"
 SANITIZERS="${SANITIZERS:-tsan asan}"
 mkdir -p "$OUT"
 
-# The core: every .cc of CORE_DIR that reaches no Node header through its includes (today
-# registry, parker, channel, select, timer, ...; new Node-free files are picked up as they come).
-core_sources() {
-  local tainted=" " changed=1 f b h
-  for f in "$CORE_DIR"/*.h "$CORE_DIR"/*.cc; do
-    if grep -qE '#include *<(napi|node_api|node|uv)\.h>' "$f"; then tainted+="$(basename "$f") "; fi
-  done
-  while [ "$changed" -eq 1 ]; do
-    changed=0
-    for f in "$CORE_DIR"/*.h "$CORE_DIR"/*.cc; do
-      b="$(basename "$f")"
-      case "$tainted" in *" $b "*) continue ;; esac
-      for h in $(grep -oE '#include *"[^"]+"' "$f" | sed -E 's/.*"([^"]+)"/\1/'); do
-        case "$tainted" in
-          *" $(basename "$h") "*) tainted+="$b "; changed=1; break ;;
-        esac
-      done
-    done
-  done
-  for f in "$CORE_DIR"/*.cc; do
-    case "$tainted" in *" $(basename "$f") "*) ;; *) echo "$f" ;; esac
-  done
-}
+# The core is the folder native/core/: Node-free by rule. A Node, V8 or libuv header there is
+# a build failure here (the addon's glue lives in native/node/ and is never linked into the tests).
+if grep -rnE '#include *[<"]((napi|node_api|node|uv|v8)\.h|node/)' "$CORE_DIR/core"; then
+  echo "native/core/ must not include Node-API, V8, libuv or native/node/ headers (above)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 # Build from a snapshot of the sources, so that files edited while the build runs cannot mix
 # two versions of a header into one binary. (Reports therefore show paths under out/src/.)
 SRC="$OUT/src"
 rm -rf "$SRC"
-mkdir -p "$SRC/core" "$SRC/test"
-if [ -n "${CORE_SOURCES:-}" ]; then  # override: space-separated file names in CORE_DIR
-  live_core=()
-  for f in $CORE_SOURCES; do live_core+=("$CORE_DIR/$f"); done
-else
-  mapfile -t live_core < <(core_sources)
-fi
-cp "$CORE_DIR"/*.h "${live_core[@]}" "$SRC/core/"
+mkdir -p "$SRC/test"
+cp -r "$CORE_DIR/core" "$SRC/core"
 cp "$HERE"/*.h "$HERE"/*.cc "$SRC/test/"
-CORE_SRCS=()
-for f in "${live_core[@]}"; do CORE_SRCS+=("$SRC/core/$(basename "$f")"); done
+if [ -n "${CORE_SOURCES:-}" ]; then  # override: space-separated paths under core/
+  CORE_SRCS=()
+  for f in $CORE_SOURCES; do CORE_SRCS+=("$SRC/core/$f"); done
+else
+  mapfile -t CORE_SRCS < <(find "$SRC/core" -name '*.cc' | sort)
+fi
+mapfile -t CORE_HDRS < <(find "$SRC/core" -name '*.h' | sort)
 TEST_SRCS=("$SRC/test"/*.cc)
 BASE_FLAGS=(-std=c++20 -Wall -Wextra -O1 -g -pthread -fno-omit-frame-pointer)
 
@@ -91,7 +74,7 @@ inputs_hash() {
   {
     "$CXX" --version
     echo "${BASE_FLAGS[*]} $(flags_for "$1")"
-    cat "$SRC/core"/*.h "${CORE_SRCS[@]}" "$SRC/test"/*.h "${TEST_SRCS[@]}"
+    cat "${CORE_HDRS[@]}" "${CORE_SRCS[@]}" "$SRC/test"/*.h "${TEST_SRCS[@]}"
   } | sha256sum | cut -d' ' -f1
 }
 # Every (sanitizer, source) pair is one compile job; JOBS of them run at once (default: the
@@ -115,9 +98,11 @@ for san in $(printf '%s\n' "${to_build[@]}" | sort); do  # asan before tsan
 done
 compile_one() {  # san src
   local obj
-  obj="$OUT/obj-$1/$(basename "${2%.cc}").o"
+  local rel="${2#"$SRC"/}"
+  obj="$OUT/obj-$1/${rel//\//_}"
+  obj="${obj%.cc}.o"
   # shellcheck disable=SC2046
-  "$CXX" "${BASE_FLAGS[@]}" $(flags_for "$1") -I"$SRC/core" -c "$2" -o "$obj" >"$obj.log" 2>&1
+  "$CXX" "${BASE_FLAGS[@]}" $(flags_for "$1") -I"$SRC" -c "$2" -o "$obj" >"$obj.log" 2>&1
 }
 build_failed=0
 running=0
@@ -152,7 +137,7 @@ if [ "$build_failed" -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-echo "core: $(cd "$SRC/core" && echo *.cc)"
+echo "core: $(cd "$SRC" && find core -name '*.cc' | sort | tr '\n' ' ')"
 echo "built in $(( $(date +%s) - start )) s (STRESS_SCALE=${STRESS_SCALE:-1} STRESS_SEED=$STRESS_SEED)"
 
 # ---- run ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "inbox.h"
+#include "core/park/inbox.h"
 #include "harness.h"
 
 namespace wt {

@@ -1,0 +1,268 @@
+/**
+ * Go's `select` over channel cases, across threads (API.md §2).
+ * @module
+ */
+import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
+import { ClosedChannelError } from '../errors.js';
+import { Code, native, scratch, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
+import { SelectMode, StatusSlot } from '../internal/abi.js';
+import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
+import { signalSources } from '../internal/signals.js';
+
+const CASE = Symbol('weft.case');
+
+/** A receive case: `recv(ch)`. */
+export interface RecvCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
+  readonly [CASE]: 'recv';
+  /** The channel to receive from. */
+  readonly ch: RecvChan<T>;
+}
+/** A send case: `send(ch, value)`. */
+export interface SendCase<T> {
+  /** Brand: what kind of case this is (only `recv()`/`send()` make cases). */
+  readonly [CASE]: 'send';
+  /** The channel to send on. */
+  readonly ch: SendChan<T>;
+  /** @internal encoded payload */
+  readonly payload: unknown;
+  /** @internal weft objects in the payload */
+  readonly refs: Handle[] | undefined;
+}
+/** A select case, or `null` for a nil case that never proceeds. */
+export type Case = RecvCase<any> | SendCase<any> | null;
+/** What `select` chose: the case index (-1 for default), the value received, and `ok`. */
+export type Selected = {
+  /** Index of the case that proceeded in the cases array; -1 when `default` was taken. */
+  index: number;
+  /** The value received by a recv case (`undefined` for a send case, a closed channel or default). */
+  value?: unknown;
+  /** true: the chosen case sent, or received from an open channel; false: closed channel or default. */
+  ok: boolean;
+};
+/** Options of `select`: wait options plus `default`. */
+export type SelectOpts = WaitOpts & {
+  /** Never wait: `{ index: -1, ok: false }` when no case is ready (Go's `default:`). */
+  default?: boolean | undefined;
+};
+
+/**
+ * What case `I` of a select returns when chosen: for `recv(ch)` on a `RecvChan<T>`,
+ * `{ index: I, value: T, ok: true }` or, once the channel is closed and drained,
+ * `{ index: I, value: undefined, ok: false }`; for a send case `{ index: I, ok: true }`; a nil
+ * (`null`) case is never chosen.
+ */
+export type CaseResult<C, I extends number> = C extends RecvCase<infer T>
+  ?
+      | {
+          /** The index of this case. */
+          index: I;
+          /** The value received. */
+          value: T;
+          /** The channel was open. */
+          ok: true;
+        }
+      | {
+          /** The index of this case. */
+          index: I;
+          /** Nothing was received. */
+          value: undefined;
+          /** The channel is closed and drained. */
+          ok: false;
+        }
+  : C extends SendCase<any>
+    ? {
+        /** The index of this case. */
+        index: I;
+        /** A send case receives nothing. */
+        value?: undefined;
+        /** The value was sent. */
+        ok: true;
+      }
+    : never;
+
+/** The result of the `default` of a select that has one: `{ index: -1, ok: false }`. */
+export type DefaultResult = {
+  /** -1: no case was ready. */
+  index: -1;
+  /** Nothing was received. */
+  value?: undefined;
+  /** Always false. */
+  ok: false;
+};
+
+/**
+ * What `select(cases, opts)` resolves to: a union of the cases' {@link CaseResult}s,
+ * discriminated by `index` (with a tuple of cases, each `index` is a literal and its `value`
+ * has that case's type), plus {@link DefaultResult} when `opts.default` may be true. Always
+ * assignable to {@link Selected}.
+ */
+export type SelectResult<C extends readonly Case[], O = undefined> =
+  | { [K in keyof C]: CaseResult<C[K], K extends `${infer I extends number}` ? I : number> }[number]
+  | (O extends object ? ('default' extends keyof O ? (true extends O['default' & keyof O] ? DefaultResult : never) : never) : never);
+
+function asChan(ch: unknown, what: string): Chan<any> {
+  if (!Chan._is(ch)) throw new TypeError(`${what}: ch must be a Chan`);
+  return ch;
+}
+
+/**
+ * A receive case for `select`. Throws `MisuseError` for a `sendOnly()` view (Go's "receive
+ * from send-only channel").
+ */
+export function recv<T>(ch: RecvChan<T>): RecvCase<T> {
+  asChan(ch, 'recv')._checkRecv();
+  return { [CASE]: 'recv', ch };
+}
+
+/**
+ * A send case for `select`. The value is checked (and encoded) now: a value that cannot be
+ * sent throws here (`DataCloneError`, `TypeError`, `RangeError`), and so does a channel that
+ * cannot be sent on (`MisuseError`: a `recvOnly()` view, `timer.c`, `ctx.done()`).
+ */
+export function send<T>(ch: SendChan<T>, value: T): SendCase<T> {
+  const c = asChan(ch, 'send');
+  c._checkSend('send');
+  const payload = c._enc(value);
+  const refs = lastEncRefs();
+  // Structured payloads are copied out of the scratch area (reused by the next encode).
+  const p = typeof payload === 'number' && c._elemCode === 0 ? scratch().slice(0, payload) : payload;
+  return { [CASE]: 'send', ch, payload: p, refs };
+}
+
+interface Prepared {
+  cases: Case[];
+  handles: (Handle | null)[];
+  /** bit i: case i is a send (up to 52 cases), else one boolean per case */
+  mask: number | boolean[];
+  values: unknown[] | undefined;
+  refs: (Handle[] | undefined)[] | undefined;
+}
+
+const MASK_MAX = 52;
+
+function prepare(cases: unknown): Prepared {
+  if (!Array.isArray(cases)) throw new TypeError('cases must be an array');
+  const n = cases.length;
+  const handles = new Array<Handle | null>(n);
+  let mask: number | boolean[] = n <= MASK_MAX ? 0 : new Array<boolean>(n).fill(false);
+  let values: unknown[] | undefined;
+  let refs: (Handle[] | undefined)[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const c = cases[i] as Case | undefined;
+    if (c === null) {
+      handles[i] = null;
+      continue;
+    }
+    if (typeof c !== 'object' || c === undefined || (c[CASE] !== 'recv' && c[CASE] !== 'send')) {
+      throw new TypeError(`cases[${i}] must be a recv() or send() case or null`);
+    }
+    handles[i] = (c.ch as Chan<any>)._h;
+    if (c[CASE] === 'send') {
+      if (typeof mask === 'number') mask += 2 ** i;
+      else mask[i] = true;
+      values ??= new Array(n);
+      refs ??= new Array(n);
+      values[i] = c.payload;
+      refs[i] = c.refs;
+    }
+  }
+  return { cases: cases as Case[], handles, mask, values, refs };
+}
+
+function isSend(p: Prepared, i: number): boolean {
+  return typeof p.mask === 'number' ? Math.floor(p.mask / 2 ** i) % 2 === 1 : p.mask[i] === true;
+}
+
+function parseSelectOpts(opts: unknown): { o: ReturnType<typeof parseOpts>; dflt: boolean } {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new TypeError('opts must be an object');
+  const d = (opts as SelectOpts | undefined)?.default;
+  if (d !== undefined && typeof d !== 'boolean') throw new TypeError('default must be a boolean');
+  return { o: parseOpts(opts), dflt: d === true };
+}
+
+/** `send on closed channel 'jobs' (select case 2)`. */
+function closedCase(p: Prepared, index: number): ClosedChannelError {
+  return new ClosedChannelError(`${closedMessage('send', (p.cases[index]!.ch as Chan<any>).name)} (select case ${index})`);
+}
+
+/** Result of a select that finished synchronously (value in the sync form). */
+function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): Selected {
+  const code = status[StatusSlot.Code]!;
+  const index = status[StatusSlot.SelectIndex]!;
+  if (code === Code.WouldBlock) return { index: -1, ok: false };
+  if (code === Code.Closed) {
+    if (isSend(p, index)) throw closedCase(p, index);
+    return { index, value: undefined, ok: false };
+  }
+  if (code !== Code.Ok) throwForCode(code, o, 'select');
+  if (isSend(p, index)) return { index, ok: true };
+  return { index, value: (p.cases[index]!.ch as Chan<any>)._dec(v), ok: true };
+}
+
+/** Result of a select that was pending (value in the async form). */
+function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts>): Selected {
+  const [code, index, v] = r;
+  if (code === Code.Closed) {
+    if (isSend(p, index)) throw closedCase(p, index);
+    return { index, value: undefined, ok: false };
+  }
+  if (code !== Code.Ok) throwForCode(code, o, 'select');
+  if (isSend(p, index)) return { index, ok: true };
+  return { index, value: decodeAsync((p.cases[index]!.ch as Chan<any>)._elemCode, v), ok: true };
+}
+
+/**
+ * Go's `select`: waits until one case can proceed and performs exactly that one, chosen
+ * uniformly at random among the ready ones. With `{ default: true }` it never waits
+ * (`{ index: -1, ok: false }` when nothing is ready). A recv case on a closed channel
+ * proceeds with `ok: false`; a send case on a closed channel rejects with `ClosedChannelError`.
+ * The result is typed per case: narrowing on `index` gives that case's value type.
+ *
+ * @example
+ * const jobs = new Chan<string>(8);
+ * const quit = new Chan<void>();
+ * const results = new Chan<number>(1);
+ * const r = await select([recv(jobs), recv(quit), send(results, 42)], { timeout: 1000 });
+ * if (r.index === 0 && r.ok) console.log('job', r.value); // r.value: string
+ * else if (r.index === 1) console.log('quit');
+ * else console.log('sent 42');
+ */
+export function select<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): Promise<SelectResult<C, O>>;
+export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selected> {
+  const p = prepare(cases);
+  const { o, dflt } = parseSelectOpts(opts);
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
+  try {
+    const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Async, -1);
+    if (status[StatusSlot.Code] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
+    return awaitPending(r as Promise<AsyncResult>, opId(), o).then((x) => asyncResult(p, x, o));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** Blocking `select` for worker threads. */
+export function selectSync<const C extends readonly Case[], const O extends SelectOpts | undefined = undefined>(
+  cases: C,
+  opts?: O,
+): SelectResult<C, O>;
+export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected {
+  const p = prepare(cases);
+  const { o, dflt } = parseSelectOpts(opts);
+  if (o.signal?.aborted) throw abortError(o.signal, 'select');
+  const src = o.signal !== undefined && !dflt ? signalSources.get(o.signal) : undefined;
+  if (src !== undefined) {
+    // A context's signal: also wait on its done channel (an extra, last case: a receive).
+    const n = p.handles.length;
+    const mask = typeof p.mask === 'number' && n + 1 <= MASK_MAX ? p.mask : Array.from({ length: n + 1 }, (_, i) => i < n && isSend(p, i));
+    const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], SelectMode.Block, o.timeout);
+    if (status[StatusSlot.SelectIndex] === n && status[StatusSlot.Code] !== Code.Timeout) throw src.err() ?? abortError(o.signal!, 'select');
+    return syncResult(p, r, o);
+  }
+  const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Block, o.timeout);
+  return syncResult(p, r, o);
+}

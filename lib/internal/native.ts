@@ -1,0 +1,206 @@
+/**
+ * Loads the native addon (a prebuild from `prebuilds/`, else `build/Release`) and sets up
+ * this thread's shared scratch and status areas.
+ * @internal
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as abi from './abi.js';
+
+export { Code, Kind, StatusSlot } from './abi.js';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Opaque native handle of a shared object (owns one reference; GC drops it). */
+export type Handle = { readonly __weftHandle: unique symbol };
+
+/** @internal */
+export interface Native {
+  /** The layout the addon was built with (see {@link checkAbi}). */
+  abi(): Record<string, number>;
+  init(probe: () => number): [ArrayBuffer, ArrayBuffer];
+  getScratch(): ArrayBuffer;
+  share(h: Handle): number;
+  attach(id: number): Handle | null;
+  kindOf(h: unknown): number;
+  liveObjects(): number;
+  takeRefs(): Handle[];
+  chanNew(capacity: number, elem: number): Handle;
+  chanInfo(h: Handle): [number, number, number, number, string];
+  chanLen(h: Handle): number;
+  chanClosed(h: Handle): boolean;
+  chanClose(h: Handle): boolean;
+  chanTrySend(h: Handle, v: unknown, refs: Handle[] | undefined): number;
+  chanSendSync(h: Handle, v: unknown, refs: Handle[] | undefined, timeout: number): number;
+  chanSend(h: Handle, v: unknown, refs: Handle[] | undefined): number | Promise<AsyncResult>;
+  chanTryRecv(h: Handle): unknown;
+  chanRecvSync(h: Handle, timeout: number): unknown;
+  chanRecv(h: Handle): unknown;
+  chanSendMany(h: Handle, values: ArrayBufferView, timeout: number, block: boolean): number;
+  chanRecvMany(h: Handle, max: number, timeout: number, block: boolean): ArrayBufferView;
+  select(
+    handles: (Handle | null)[],
+    sendMask: number | boolean[],
+    values: unknown[] | undefined,
+    refs: (Handle[] | undefined)[] | undefined,
+    mode: number,
+    timeout: number,
+  ): unknown;
+  cancel(id: number, code: number, withdraw?: boolean): boolean;
+  weaken(id: number): void;
+  /** Marks what else can end pending op `id`: a context's done channel, or null for an ordinary AbortSignal. */
+  opDepends(id: number, done: Handle | null): void;
+  timerNew(ticker: boolean): Handle;
+  timerChan(h: Handle): Handle;
+  timerReset(h: Handle, delayMs: number, periodMs: number): boolean;
+  timerStop(h: Handle): boolean;
+  timerState(h: Handle): [boolean, number, boolean];
+  timerStats(): [number, boolean];
+  ctxNew(parent: Handle | null, deadline: number, key: string | undefined, value: Uint8Array | undefined, refs: Handle[] | undefined): Handle;
+  ctxDone(h: Handle): Handle;
+  ctxErr(h: Handle): number;
+  ctxDeadline(h: Handle): number;
+  ctxCancel(h: Handle, err: number, cause: Uint8Array | undefined, refs: Handle[] | undefined): boolean;
+  ctxCause(h: Handle): [Uint8Array, Handle[]] | null;
+  ctxChain(h: Handle): [number, string][];
+  ctxValue(h: Handle, nodeId: number): [Uint8Array, Handle[]] | undefined;
+  mutexNew(name: string | undefined): Handle;
+  mutexWords(h: Handle): ArrayBuffer;
+  mutexLockSync(h: Handle, timeout: number, done?: Handle): number;
+  mutexLock(h: Handle): number | Promise<AsyncResult>;
+  mutexUnlock(h: Handle): boolean;
+  mutexWake(h: Handle): void;
+  rwNew(name: string | undefined): Handle;
+  rwTry(h: Handle, writer: boolean): boolean;
+  rwLockSync(h: Handle, writer: boolean, timeout: number, done?: Handle): number;
+  rwLock(h: Handle, writer: boolean): number | Promise<AsyncResult>;
+  rwUnlock(h: Handle, writer: boolean): boolean;
+  rwState(h: Handle): [readers: number, writer: number, writerThread: number, queued: number];
+  wgNew(name: string | undefined): Handle;
+  wgWords(h: Handle): ArrayBuffer;
+  wgWake(h: Handle): void;
+  wgWaitSync(h: Handle, timeout: number, done?: Handle): number;
+  wgWait(h: Handle): number | Promise<AsyncResult>;
+  semNew(size: number, name: string | undefined): Handle;
+  semSize(h: Handle): number;
+  semState(h: Handle): [available: number, queued: number];
+  semTry(h: Handle, n: number): boolean;
+  semAcquireSync(h: Handle, n: number, timeout: number, done?: Handle): number;
+  semAcquire(h: Handle, n: number): number | Promise<AsyncResult>;
+  semRelease(h: Handle, n: number): boolean;
+  condNew(mu: Handle, name: string | undefined): Handle;
+  condWaiters(h: Handle): number;
+  condMutex(h: Handle): Handle;
+  condWaitSync(h: Handle, timeout: number, done?: Handle): number;
+  condWait(h: Handle): number | Promise<AsyncResult>;
+  condSignal(h: Handle, all: boolean): void;
+  onceNew(name: string | undefined): Handle;
+  onceEnter(h: Handle): number;
+  onceWaitSync(h: Handle, timeout: number, done?: Handle): number;
+  onceWait(h: Handle): number | Promise<AsyncResult>;
+  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, outcome: number): void;
+  onceResult(h: Handle): [Uint8Array, Handle[], number] | null;
+  onceState(h: Handle): number;
+  atomNew(v: bigint, isBool: boolean): Handle;
+  atomWords(h: Handle): ArrayBuffer;
+  atomOp(h: Handle, op: number, x: number, y: number): number;
+  atomLoadBig(h: Handle): bigint;
+  atomAdd(h: Handle, d: number): number;
+  atomLoad(h: Handle): number;
+  valueNew(bytes: Uint8Array, refs: Handle[] | undefined): Handle;
+  valueLoad(h: Handle): [Uint8Array, Handle[], number];
+  valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;
+  valueCas(h: Handle, version: number, bytes: Uint8Array, refs: Handle[] | undefined): boolean;
+  progNew(): Handle;
+  progAdd(h: Handle, n: number): boolean;
+  progGet(h: Handle): [number, number];
+  dump(): { thread: number; op: string; object: string; sinceMs: number; holder?: number; holderExited?: boolean }[];
+  lastError(): string;
+  threadId(): number;
+  setName(h: Handle, name: string): void;
+  objName(h: Handle): string;
+  /** Test hook: the id of this thread's next async op (tests cross 2^31 / 2^32 with it). */
+  __setNextOpId(n: number): void;
+  payloadWrap(v: SharedArrayBuffer | object): Handle;
+  payloadUnwrap(h: Handle): SharedArrayBuffer | object;
+  arrayExtraKeys(a: unknown[]): string[];
+  wasmMemory(bytes: Uint8Array, sab: SharedArrayBuffer): object;
+}
+
+/** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
+export type AsyncResult = [number, number, unknown];
+
+/**
+ * @internal The addon's exports for this thread. Its init leaves them empty when it could not set this
+ * thread up (a worker terminated while loading weft, or out of memory): that surfaces as a
+ * plain Error at import, never as a crash.
+ */
+export const native: Native = require('node-gyp-build')(root);
+
+/**
+ * @internal Compares the layout the addon reports (`native.abi()`: `{ name: value }`, names as
+ * in lib/internal/abi.ts, e.g. `kAbiVersion`, `StatusSlot.Refs`) with lib/internal/abi.ts, and throws an Error
+ * naming both ABI versions and every differing entry if they disagree (a stale build/ or
+ * prebuild next to newer JavaScript, or the reverse) — before any shared memory is touched.
+ */
+export function checkAbi(reported: Record<string, number> | undefined): void {
+  const expected = abi as unknown as Record<string, number | Record<string, number>>;
+  const lookup = (name: string): number | undefined => {
+    const [head, member] = name.split('.', 2) as [string, string | undefined];
+    const v = expected[head];
+    return member === undefined ? (typeof v === 'number' ? v : undefined) : typeof v === 'object' ? v[member] : undefined;
+  };
+  const got = reported?.['kAbiVersion'];
+  const diffs: string[] = [];
+  if (reported === undefined || got === undefined) {
+    diffs.push('the addon reports no layout');
+  } else {
+    for (const [name, value] of Object.entries(reported)) {
+      const want = lookup(name);
+      if (want !== value) diffs.push(`${name}: addon ${value}, lib/internal/abi.ts ${want ?? 'missing'}`);
+    }
+  }
+  if (diffs.length > 0) {
+    throw new Error(
+      `weft: the native addon's ABI version ${got ?? 'unknown'} does not match lib/internal/abi.ts ABI version ` +
+        `${abi.kAbiVersion} (${diffs.join('; ')}); rebuild the addon (npx node-gyp rebuild) and the ` +
+        'JavaScript (npm run gen:abi && tsc) from the same sources',
+    );
+  }
+}
+
+if (typeof native.init === 'function') checkAbi(typeof native.abi === 'function' ? native.abi() : undefined);
+
+const areas = typeof native.init === 'function' ? native.init(() => 0) : undefined;
+if (areas === undefined || areas === null) {
+  throw new Error('weft: the native addon could not initialise this thread (terminating, or out of memory)');
+}
+const [scratchAb, statusAb] = areas;
+/** @internal This thread's status area: index it with `StatusSlot` (lib/internal/abi.ts); op ids are 64-bit (see {@link opId}). */
+export const status = new Int32Array(statusAb, 0, abi.kStatusSlots);
+const opIdSlot = new Float64Array(statusAb, abi.kStatusOpIdByteOffset, 1);
+
+/**
+ * Id of the last async op that was left pending (`status[StatusSlot.Code] === Code.Pending`), for
+ * `native.cancel` / `native.weaken`. A double holding the native 64-bit id exactly (ids stay
+ * below 2^53), so ids never wrap around or collide however many ops a thread starts.
+ * @internal
+ */
+export function opId(): number {
+  return opIdSlot[0]!;
+}
+let scratchU8 = new Uint8Array(scratchAb);
+
+/** @internal This thread's scratch area (re-read after the native side grew it). */
+export function scratch(): Uint8Array {
+  return scratchU8;
+}
+
+/** @internal */
+export function refreshScratch(): Uint8Array {
+  scratchU8 = new Uint8Array(native.getScratch());
+  return scratchU8;
+}

@@ -1,0 +1,188 @@
+// abi.h — every constant and shared-memory layout that native code and lib/ must agree on,
+// defined once. Node-free C++20 (the native unit tests include it too).
+//
+// scripts/gen-abi.mjs reads the block between the `abi:begin` and `abi:end` markers and writes
+// lib/internal/abi.ts from it (`npm run gen:abi`; test/abi.test.js fails when lib/internal/abi.ts is stale). The
+// block's syntax is deliberately small, one item per line:
+//   /// doc             JSDoc for the next item (or enum member)
+//   inline constexpr uint32_t kName = 123;
+//   enum class Name : type {
+//     Member = 123,     // trailing comments are allowed (and ignored)
+//   };
+// Values are decimal integer literals. Enums become frozen `{ Member: value }` objects in
+// TypeScript; constants become `export const kName = value`. Bump kAbiVersion on any change
+// to a value or layout here: the addon reports it at load (abi() in addon.cc) and
+// lib/internal/native.ts refuses to run against an addon built from a different layout.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace weft::abi {
+
+// abi:begin
+
+/// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
+inline constexpr uint32_t kAbiVersion = 1;
+
+/// Result codes of native calls (status slot Code, and the code of an async result).
+enum class Code : int32_t {
+  Ok = 0,
+  WouldBlock = 1,
+  Closed = 2,
+  Timeout = 3,
+  Stopped = 4,
+  Pending = 5,
+  Canceled = 6,
+  Deadlock = 7,
+  Misuse = 8,
+  Retry = 9,
+};
+
+/// Kinds of shared objects (kindOf()).
+enum class Kind : uint8_t {
+  Channel = 1,
+  Timer = 2,
+  Context = 3,
+  Mutex = 4,
+  RWMutex = 5,
+  WaitGroup = 6,
+  Semaphore = 7,
+  Cond = 8,
+  Once = 9,
+  Atomic = 10,
+  Value = 11,
+  Progress = 12,
+  AtomicBool = 13,
+  Ticker = 14,
+  Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc)
+};
+
+/// Element types of a channel (chanNew(capacity, elem), chanInfo()[1]).
+enum class Elem : uint8_t {
+  Structured = 0,
+  F64 = 1,
+  I32 = 2,
+  I64 = 3,
+  Bool = 4,
+};
+
+/// Owner tag of a channel weft owns (chanInfo()[3]); such a channel is receive-only for users.
+enum class Owner : uint8_t {
+  None = 0,
+  Timer = 1,
+  Ticker = 2,
+  Context = 3,
+};
+
+/// Direction tag a message carries with a channel view (WeftObject._tag()).
+enum class ViewTag : int32_t {
+  None = 0,
+  Send = 1,
+  Recv = 2,
+};
+
+/// Mode argument of select().
+enum class SelectMode : int32_t {
+  Try = 0,
+  Block = 1,
+  Async = 2,
+};
+
+/// Op argument of atomOp().
+enum class AtomOp : int32_t {
+  Load = 0,
+  Store = 1,
+  Add = 2,
+  Swap = 3,
+  Cas = 4,
+};
+
+/// Error of a context (ctxErr(), ctxCancel(h, err)).
+enum class CtxErr : int32_t {
+  None = 0,
+  Canceled = 1,
+  Deadline = 2,
+};
+
+/// State of a Once (onceEnter(), onceState()).
+enum class OnceState : int32_t {
+  Idle = 0,
+  Running = 1,
+  Done = 2,
+};
+
+/// How a Once's function ended (onceFinish(), onceResult()[2]).
+enum class OnceOutcome : int32_t {
+  Value = 0,
+  Error = 1,
+  CloneError = 2,
+};
+
+/// Int32 slots of a thread's status area (the ArrayBuffer init() returns).
+enum class StatusSlot : uint32_t {
+  Code = 0,         // result code of the last call
+  Unused = 1,       // held 32-bit op ids once; op ids are the double at kStatusOpIdByteOffset
+  Refs = 2,         // number of weft objects in the last received message (takeRefs())
+  SelectIndex = 3,  // case index chosen by the last select
+};
+
+/// Number of Int32 slots of the status area (StatusSlot).
+inline constexpr uint32_t kStatusSlots = 4;
+/// Byte offset of the Float64 id of the last pending async op in the status area.
+inline constexpr uint32_t kStatusOpIdByteOffset = 16;
+/// Byte length of the status area.
+inline constexpr uint32_t kStatusBytes = 32;
+
+/// Int32 words of a Mutex (mutexWords()). State: bit kMutexLocked, plus 2 per queued waiter.
+enum class MutexWord : uint32_t {
+  State = 0,
+  Owner = 2,  // id of the thread that locked it last (a hint for deadlock detection)
+};
+
+/// The locked bit of MutexWord.State.
+inline constexpr int32_t kMutexLocked = 1;
+/// Byte length of a Mutex's word buffer (four Int32 words).
+inline constexpr uint32_t kMutexWordsBytes = 16;
+
+/// Int32 words of a WaitGroup (wgWords()).
+enum class WaitGroupWord : uint32_t {
+  Counter = 0,
+  Waiters = 1,
+};
+
+/// Byte length of a WaitGroup's word buffer (four Int32 words).
+inline constexpr uint32_t kWaitGroupWordsBytes = 16;
+
+/// Int32 word of an AtomicBool (atomWords(): the low half of the int64 cell, little-endian).
+enum class AtomicBoolWord : uint32_t {
+  Value = 0,
+};
+
+/// Byte length of an atomic cell's word buffer (one int64).
+inline constexpr uint32_t kAtomicWordsBytes = 8;
+
+// abi:end
+
+// The underlying value of an ABI enumerator (an index into a word array, a code to store).
+template <class E>
+constexpr std::underlying_type_t<E> ix(E e) noexcept {
+  return static_cast<std::underlying_type_t<E>>(e);
+}
+
+// JavaScript maps the word buffers as Int32Array / Float64Array views over native memory and
+// uses Atomics on them: the native words must be plain, lock-free 32/64-bit integers.
+static_assert(sizeof(std::atomic<int32_t>) == 4 && std::atomic<int32_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<int64_t>) == 8 && std::atomic<int64_t>::is_always_lock_free);
+static_assert(kStatusSlots * sizeof(int32_t) <= kStatusOpIdByteOffset);
+static_assert(ix(StatusSlot::SelectIndex) < kStatusSlots);
+static_assert(kStatusOpIdByteOffset % alignof(double) == 0);
+static_assert(kStatusOpIdByteOffset + sizeof(double) <= kStatusBytes);
+static_assert((ix(MutexWord::Owner) + 1) * sizeof(int32_t) <= kMutexWordsBytes);
+static_assert((ix(WaitGroupWord::Waiters) + 1) * sizeof(int32_t) <= kWaitGroupWordsBytes);
+static_assert(kAtomicWordsBytes == sizeof(std::atomic<int64_t>));
+static_assert(kMutexLocked == 1, "the waiter count is stored as 2 x n above the locked bit");
+
+}  // namespace weft::abi

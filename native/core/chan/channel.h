@@ -1,0 +1,129 @@
+// channel.h — Go channels in native memory, shared by every thread.
+//
+// Buffered channels keep their values in a bounded lock-free MPMC ring (Vyukov's array queue
+// with per-slot stamps, as crossbeam-channel's array flavour does): one CAS per operation and
+// no lock while the channel is neither full nor empty. Closing sets a mark bit on the tail so
+// receivers still drain what is buffered. When an operation must wait it registers a CaseRec
+// in the channel's waiter queue (under `mu_`) and parks; the opposite side *notifies* one
+// waiter after it made progress, and the woken waiter retries its operation.
+//
+// Unbuffered channels are a rendezvous under `mu_` (Go's runtime/chan.go): a sender that finds
+// a waiting receiver claims it and hands the value over directly; otherwise it queues itself
+// with the value and parks until a receiver takes it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "core/message.h"
+#include "core/park/parker.h"
+#include "core/shared.h"
+
+namespace weft {
+
+// Intrusive FIFO of CaseRecs, guarded by the owning channel's mu_.
+struct RecQueue {
+  CaseRec* head = nullptr;
+  CaseRec* tail = nullptr;
+  void push_back(CaseRec* r);
+  void push_front(CaseRec* r);
+  CaseRec* pop_front();
+  void remove(CaseRec* r);
+  bool empty() const { return head == nullptr; }
+};
+
+class Channel final : public Shared {
+ public:
+  enum class Res : uint8_t { kOk, kWouldBlock, kClosed };
+
+  Channel(uint32_t capacity, Elem elem);
+  ~Channel() override;
+
+  Elem elem() const { return elem_; }
+  uint32_t capacity() const { return cap_; }
+  bool buffered() const { return cap_ != 0; }
+  size_t length() const;
+  bool closed() const;
+
+  // Channels weft owns (a timer's or ticker's c, a context's done channel) are receive-only
+  // for users: the JS wrappers refuse send/close on them (chanInfo reports the tag when a
+  // thread wraps the channel). A plain field, written once by the owner's constructor before
+  // any pointer to the channel leaves that thread; another thread can only reach the channel
+  // through a hand-off that is itself a release/acquire pair (the registry mutex in
+  // share()/attach(), a channel's slot stamp or lock for a message, the owner's own
+  // publication), so the write happens-before every read of owner().
+  using Owner = abi::Owner;  // native/core/abi.h
+  void set_owner(Owner o) { owner_ = o; }
+  Owner owner() const { return owner_; }
+
+  // Non-blocking operations. try_send moves ownership of v into the channel on kOk only.
+  // try_recv reports kClosed only once the channel is closed and drained.
+  Res try_send(uint64_t v);
+  Res try_recv(uint64_t* out);
+  // Batch forms (numeric channels): move up to n values with one reservation of a run of
+  // slots. Return how many moved; *res tells why fewer did (kWouldBlock or kClosed).
+  size_t try_send_many(const uint64_t* vals, size_t n, Res* res);
+  size_t try_recv_many(uint64_t* out, size_t max, Res* res);
+  // Close; false if it was already closed (nothing changes then).
+  bool close();
+
+  // ---- used by the waiting machinery (select.cc), queue lock held --------------------
+  void lock() { mu_.lock(); }
+  void unlock() { mu_.unlock(); }
+  // A peer these claim is not completed under the lock (it would wake only to block on the
+  // lock we hold): it is returned in *wake for the caller to complete() after unlocking.
+  Res try_send_locked(uint64_t v, Waiter** wake);
+  Res try_recv_locked(uint64_t* out, Waiter** wake);
+  void enqueue_locked(CaseRec* r);
+  void dequeue_locked(CaseRec* r);
+
+  // A notification that its waiter will not use (it gave up, or took another case) is passed
+  // on to the next waiter of the same direction, so no wake-up is lost.
+  void forward_notify(bool to_senders);
+  // A value handed to a receiver whose thread is exiting goes back into the channel: to
+  // another waiting receiver, or parked as a "ghost sender" that the next receive takes.
+  void give_back(uint64_t v);
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> stamp;
+    uint64_t val;
+  };
+  enum class Ring : uint8_t { kOk, kEmptyOrFull, kClosed };
+  Ring ring_push(uint64_t v);
+  Ring ring_pop(uint64_t* out);
+  size_t ring_push_many(const uint64_t* vals, size_t n);
+  size_t ring_pop_many(uint64_t* out, size_t max);
+  uint64_t pos_of(uint64_t x) const { return (x / one_lap_) * cap_ + (x & (mark_bit_ - 1)); }
+  void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count, Waiter** wake);
+  void wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome how);
+  void notify_after_push();
+  void notify_after_pop();
+
+  const uint32_t cap_;
+  const Elem elem_;
+  // Ring geometry (buffered only): indexes live in the low bits, the mark (closed) bit above
+  // them, the lap count in the high bits. 64-bit stamps make lap wrap-around irrelevant.
+  uint64_t mark_bit_ = 0;
+  uint64_t one_lap_ = 0;
+  std::unique_ptr<Slot[]> slots_;
+  alignas(128) std::atomic<uint64_t> head_{0};
+  alignas(128) std::atomic<uint64_t> tail_{0};
+
+  alignas(128) std::mutex mu_;
+  RecQueue recvq_;  // guarded by mu_
+  RecQueue sendq_;  // guarded by mu_
+  // Queue sizes, written under mu_ and read without it by the lock-free fast paths. seq_cst
+  // on both sides: a pusher's tail CAS then its load of recv_waiting_, against a receiver's
+  // increment of recv_waiting_ then its re-check of the ring, cannot both miss each other.
+  std::atomic<uint32_t> recv_waiting_{0};
+  std::atomic<uint32_t> send_waiting_{0};
+  // Unbuffered only (buffered channels keep it as the tail's mark bit). Written under mu_;
+  // read without it by fast paths, which re-check under the lock before deciding to wait.
+  std::atomic<bool> closed_{false};
+  Owner owner_ = Owner::None;  // written before publication only (see set_owner)
+};
+
+}  // namespace weft

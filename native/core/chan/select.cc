@@ -1,0 +1,271 @@
+// select.cc — see select.h.
+#include "core/chan/select.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+namespace weft {
+
+uint64_t next_random(uint64_t* s) {
+  // xorshift64*: per-thread state, only used to pick a fair order of cases.
+  uint64_t x = *s;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *s = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+namespace {
+
+constexpr int32_t kSmall = 8;
+
+// Fills order[0..n) with a random permutation (Fisher-Yates).
+void shuffle(int32_t* order, int32_t n, uint64_t* rng) {
+  for (int32_t i = 0; i < n; i++) order[i] = i;
+  for (int32_t i = n - 1; i > 0; i--) {
+    int32_t j = int32_t(next_random(rng) % uint64_t(i + 1));
+    std::swap(order[i], order[j]);
+  }
+}
+
+struct Order {
+  int32_t small[kSmall];
+  int32_t* p;
+  explicit Order(int32_t n) : p(n <= kSmall ? small : new int32_t[n]) {}
+  ~Order() {
+    if (p != small) delete[] p;
+  }
+};
+
+// locked: the caller holds c.ch's lock and completes *wake (a claimed peer) after unlocking.
+bool try_one(CaseRec& c, bool locked, SelectOut* out, int32_t i, Waiter** wake = nullptr) {
+  if (c.ch == nullptr) return false;  // nil case
+  Channel::Res r;
+  uint64_t v = 0;
+  if (c.is_send) {
+    r = locked ? c.ch->try_send_locked(c.val, wake) : c.ch->try_send(c.val);
+    if (r == Channel::Res::kOk) c.val = 0;  // moved into the channel
+  } else {
+    r = locked ? c.ch->try_recv_locked(&v, wake) : c.ch->try_recv(&v);
+  }
+  if (r == Channel::Res::kWouldBlock) return false;
+  out->index = i;
+  out->res = r;
+  out->val = v;
+  return true;
+}
+
+// Distinct channels of the cases, sorted by address (the global lock order).
+struct LockSet {
+  Channel* small[kSmall];
+  Channel** p;
+  int32_t n = 0;
+  LockSet(CaseRec* recs, int32_t count) : p(count <= kSmall ? small : new Channel*[count]) {
+    for (int32_t i = 0; i < count; i++)
+      if (recs[i].ch != nullptr) p[n++] = recs[i].ch;
+    std::sort(p, p + n);
+    n = int32_t(std::unique(p, p + n) - p);
+  }
+  ~LockSet() {
+    if (p != small) delete[] p;
+  }
+  void lock() {
+    for (int32_t i = 0; i < n; i++) p[i]->lock();
+  }
+  void unlock() {
+    for (int32_t i = n - 1; i >= 0; i--) p[i]->unlock();
+  }
+};
+
+}  // namespace
+
+bool select_try(CaseRec* recs, int32_t n, uint64_t* rng, SelectOut* out) {
+  if (n == 1) return try_one(recs[0], false, out, 0);
+  Order order(n);
+  shuffle(order.p, n, rng);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (try_one(recs[i], false, out, i)) return true;
+  }
+  return false;
+}
+
+bool select_register(Waiter* w, CaseRec* recs, int32_t n, uint64_t* rng, SelectOut* out) {
+  w->cases = recs;
+  w->ncases = n;
+  LockSet locks(recs, n);
+  locks.lock();
+  Order order(n);
+  shuffle(order.p, n, rng);
+  Waiter* wake = nullptr;
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (try_one(recs[i], true, out, i, &wake)) {
+      locks.unlock();
+      if (wake != nullptr) complete(wake);
+      return false;
+    }
+  }
+  w->reset();
+  // Queue in the random order too: a peer pairs with the first record it finds, so two cases
+  // on one channel must not always be found in case order.
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    recs[i].w = w;
+    recs[i].index = i;
+    if (recs[i].ch != nullptr) recs[i].ch->enqueue_locked(&recs[i]);
+  }
+  // Buffered rings move values without the lock, so re-check them now that we are queued: a
+  // peer's ring operation either precedes our seq_cst increment of the waiting count (then
+  // this re-check sees its effect) or follows it (then the peer sees us waiting and notifies).
+  // Rendezvous cases need no re-check: their peers take the locks we hold. While re-checking,
+  // our own state is kCanceled so that a notification our own send triggers cannot claim us;
+  // nobody else can claim us while we hold every lock.
+  w->state.store(kCanceled, std::memory_order_relaxed);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = order.p[k];
+    if (recs[i].ch == nullptr || !recs[i].ch->buffered()) continue;
+    if (try_one(recs[i], true, out, i, &wake)) {
+      for (int32_t j = 0; j < n; j++)
+        if (recs[j].ch != nullptr) recs[j].ch->dequeue_locked(&recs[j]);
+      locks.unlock();
+      if (wake != nullptr) complete(wake);
+      return false;
+    }
+  }
+  w->state.store(kWaiting, std::memory_order_relaxed);
+  locks.unlock();
+  return true;
+}
+
+void select_unlink(Waiter* w) {
+  // The record a peer claimed was unlinked by that peer before it completed us (its
+  // queued = false is visible through the completion's release/acquire): no lock needed.
+  int32_t claimed = w->state.load(std::memory_order_acquire);
+  for (int32_t i = 0; i < w->ncases; i++) {
+    CaseRec& c = w->cases[i];
+    if (c.ch == nullptr || i == claimed) continue;
+    // Reading `queued` needs the lock: a peer may be unlinking the record right now.
+    c.ch->lock();
+    c.ch->dequeue_locked(&c);
+    c.ch->unlock();
+  }
+}
+
+bool select_finish(Waiter* w, uint64_t* rng, SelectOut* out) {
+  int32_t k = w->state.load(std::memory_order_acquire);
+  select_unlink(w);
+  CaseRec& c = w->cases[k];
+  switch (c.outcome) {
+    case Outcome::kHandoff:
+      out->index = k;
+      out->res = Channel::Res::kOk;
+      out->val = c.is_send ? 0 : c.val;  // recv: the caller owns it now
+      c.val = 0;                          // send: the receiver owns it now
+      return true;
+    case Outcome::kClosed:
+      out->index = k;
+      out->res = Channel::Res::kClosed;
+      out->val = 0;
+      return true;
+    case Outcome::kNotify:
+    case Outcome::kNone:
+      break;
+  }
+  // Notified: the case that woke us first, then any case.
+  if (try_one(c, false, out, k)) return true;
+  return select_try(w->cases, w->ncases, rng, out);
+}
+
+void select_abandon_claim(Waiter* w) {
+  int32_t k = w->state.load(std::memory_order_acquire);
+  if (k < 0) return;
+  CaseRec& c = w->cases[k];
+  switch (c.outcome) {
+    case Outcome::kHandoff:
+      // A receive that was handed a value: the value goes back. A send whose value was taken
+      // simply happened.
+      if (!c.is_send) c.ch->give_back(c.val);
+      c.val = 0;
+      break;
+    case Outcome::kNotify:
+      c.ch->forward_notify(c.is_send);
+      break;
+    default:
+      break;
+  }
+}
+
+namespace {
+// Optimistic retry before queueing, for buffered cases only: a rendezvous needs the peer to
+// find us queued, so spinning unqueued would only delay it.
+constexpr uint64_t kTrySpinNs = 3'000;
+constexpr int kTryYields = 2;
+}  // namespace
+
+WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t deadline_ns,
+                        StopProbe probe, void* probe_arg, uint64_t* rng, SelectOut* out,
+                        uint64_t* spin_ns, const ParkHook* hook) {
+  w->async = false;
+  bool any_buffered = false;
+  for (int32_t i = 0; i < n; i++)
+    if (recs[i].ch != nullptr && recs[i].ch->buffered()) any_buffered = true;
+  if (spin && any_buffered) {
+    if (select_try(recs, n, rng, out)) return WaitStatus::kDone;  // ready now: no clock read
+    uint64_t until = now_ns() + kTrySpinNs;
+    for (int i = 0;; i++) {
+      cpu_relax();
+      if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
+      if ((i & 7) == 7 && now_ns() >= until) break;
+    }
+    for (int i = 0; i < kTryYields; i++) {
+      sched_yield();
+      if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
+    }
+  }
+  for (;;) {
+    if (!select_register(w, recs, n, rng, out)) return WaitStatus::kDone;
+    if (hook != nullptr) hook->fn(hook->arg, true);
+    uint64_t parked_at = now_ns();
+    bool completed = park(w, deadline_ns, probe, probe_arg, spin_ns);
+    if (hook != nullptr) hook->fn(hook->arg, false);
+    // A thread asleep in park() notices Worker.terminate() only at its next probe slice (20 ms),
+    // so a peer may complete it in between: a value handed to it would reach JavaScript that
+    // can no longer run, and vanish (DESIGN.md fact 6). After a wait long enough to have slept,
+    // ask once more; a thread being torn down gives the value back and the notification on.
+    // (After a short, spinning wait the probe, a JS call, would cost more than the wait.) The
+    // claimed case is ours alone: complete() published it with release, park() read the word
+    // with acquire, so select_abandon_claim sees the claimer's writes.
+    if (completed && probe != nullptr && now_ns() - parked_at > kSpinMaxNs && probe(probe_arg)) {
+      select_unlink(w);
+      select_abandon_claim(w);
+      return WaitStatus::kStopped;
+    }
+    if (!completed) {
+      bool stopped = deadline_ns == 0 || now_ns() < deadline_ns;
+      if (w->try_cancel()) {
+        select_unlink(w);
+        return stopped ? WaitStatus::kStopped : WaitStatus::kTimeout;
+      }
+      // A peer claimed us at the last moment; its completion is on the way.
+      await_completion(w);
+      if (stopped) {
+        select_unlink(w);
+        select_abandon_claim(w);
+        return WaitStatus::kStopped;
+      }
+      int32_t k = w->state.load(std::memory_order_acquire);
+      if (w->cases[k].outcome == Outcome::kNotify) {
+        select_unlink(w);
+        if (try_one(w->cases[k], false, out, k)) return WaitStatus::kDone;
+        return WaitStatus::kTimeout;
+      }
+    }
+    if (select_finish(w, rng, out)) return WaitStatus::kDone;
+    if (deadline_ns != 0 && now_ns() >= deadline_ns) return WaitStatus::kTimeout;
+  }
+}
+
+}  // namespace weft

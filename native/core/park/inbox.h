@@ -1,0 +1,73 @@
+// inbox.h — where completions of a thread's asynchronous waiters are delivered.
+//
+// Any thread may push (a peer that claimed the waiter); only the owning thread drains. The
+// owner supplies the wake-up (uv_async_send on its event loop in the addon; a condition
+// variable in the native stress tests). Pushes coalesce: one wake-up may cover many items.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+namespace weft {
+
+struct Waiter;
+
+class Inbox {
+ public:
+  using WakeFn = void (*)(void* arg);
+  Inbox(WakeFn wake, void* arg) : wake_(wake), arg_(arg) {}
+
+  // Never allocates (an intrusive list through Waiter::inbox_next): it runs inside a peer's
+  // operation, possibly on the timer thread, where an allocation failure could not be
+  // reported to anyone and would lose the completion.
+  void push(Waiter* w);
+
+  // The delivered waiters, in push order. Allocates the vector on the owner thread; if that
+  // throws, the items stay queued for the next drain().
+  std::vector<Waiter*> drain();
+
+  // Owner teardown: stop waking it. Items pushed later are still collected by drain().
+  void close() {
+    std::lock_guard<std::mutex> g(mu_);
+    wake_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  Waiter* head_ = nullptr;  // guarded by mu_
+  Waiter* tail_ = nullptr;  // guarded by mu_
+  size_t count_ = 0;        // guarded by mu_
+  WakeFn wake_;             // guarded by mu_
+  void* arg_;
+};
+
+}  // namespace weft
+
+// Waiter must be complete for the list operations.
+#include "core/park/parker.h"
+
+namespace weft {
+
+inline void Inbox::push(Waiter* w) {
+  std::lock_guard<std::mutex> g(mu_);
+  w->inbox_next = nullptr;
+  if (tail_ != nullptr) tail_->inbox_next = w;
+  else head_ = w;
+  tail_ = w;
+  count_++;
+  // wake_ is cleared under mu_ by close(), so no wake-up reaches a closed owner.
+  if (wake_ != nullptr) wake_(arg_);
+}
+
+inline std::vector<Waiter*> Inbox::drain() {
+  std::vector<Waiter*> out;
+  std::lock_guard<std::mutex> g(mu_);
+  if (count_ == 0) return out;
+  out.reserve(count_);  // may throw: nothing taken yet
+  for (Waiter* w = head_; w != nullptr; w = w->inbox_next) out.push_back(w);
+  head_ = tail_ = nullptr;
+  count_ = 0;
+  return out;
+}
+
+}  // namespace weft

@@ -1,0 +1,129 @@
+// context.cc — see context.h.
+#include "core/time/context.h"
+
+#include <algorithm>
+
+namespace weft {
+
+Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std::string key,
+                 Message* value)
+    : TimerTarget(Kind::Context),
+      parent_(parent),
+      done_(nullptr),
+      // A node is its own cancel scope unless it only adds a value (Go's valueCtx).
+      cancelable_(value == nullptr),
+      // A node without its own deadline reports its parent's (Go's ctx.Deadline()).
+      deadline_ms_(deadline_ms == deadline_ms || parent == nullptr ? deadline_ms
+                                                                   : parent->deadline_ms_),
+      key_(std::move(key)),
+      value_(value) {
+  if (parent_ != nullptr) parent_->retain();
+  if (!cancelable_) {
+    // Value nodes share the done channel and cancellation state of the nearest scope.
+    done_ = parent_->done_;
+    done_->retain();
+    return;
+  }
+  // Out of memory, each step may throw; the destructor does not run for an object whose
+  // constructor threw, so undo here what is done (nothing may keep a pointer to this).
+  try {
+    done_ = new Channel(0, Elem::Structured);
+    done_->set_owner(Channel::Owner::Context);  // before any handle to it exists
+    if (parent_ != nullptr) parent_->add_child(this);
+    try {
+      if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+    } catch (...) {
+      if (parent_ != nullptr) parent_->remove_child(this);
+      throw;
+    }
+  } catch (...) {
+    if (done_ != nullptr) done_->release();
+    if (parent_ != nullptr) parent_->release();
+    delete value_;
+    throw;
+  }
+}
+
+Context::~Context() {
+  if (cancelable_ && parent_ != nullptr) parent_->remove_child(this);
+  done_->release();
+  delete value_;
+  if (parent_ != nullptr) parent_->release();
+}
+
+// Value nodes answer for their scope.
+int32_t Context::err() {
+  if (!cancelable_) return parent_->err();
+  std::lock_guard<std::mutex> g(mu_);
+  return err_;
+}
+
+std::shared_ptr<Message> Context::cause() {
+  if (!cancelable_) return parent_->cause();
+  std::lock_guard<std::mutex> g(mu_);
+  return cause_;
+}
+
+void Context::add_child(Context* c) {
+  if (!cancelable_) {
+    parent_->add_child(c);
+    return;
+  }
+  int32_t err;
+  std::shared_ptr<Message> cause;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    err = err_;
+    cause = cause_;
+    if (err == kCtxNone) children_.push_back(c);
+  }
+  // Born under a canceled parent: canceled at once, with the parent's error and cause.
+  if (err != kCtxNone) c->cancel(err, cause);
+}
+
+void Context::remove_child(Context* c) {
+  if (!cancelable_) {
+    parent_->remove_child(c);
+    return;
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = std::find(children_.begin(), children_.end(), c);
+  if (it != children_.end()) children_.erase(it);
+}
+
+bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
+  if (!cancelable_) return parent_->cancel(err, std::move(cause));
+  // Phase 1: mark the whole subtree canceled (iteratively: trees can be deep), taking a
+  // reference on every descendant reached. Phase 2: close the done channels deepest first,
+  // this one last. A thread that sees this done() closed therefore sees every descendant's
+  // err() set and done() closed: closing is the release that its receive acquires.
+  std::vector<Context*> order;
+  std::vector<Context*> stack{this};
+  while (!stack.empty()) {
+    Context* c = stack.back();
+    stack.pop_back();
+    {
+      std::lock_guard<std::mutex> g(c->mu_);
+      if (c->err_ != kCtxNone) {  // already canceled (the first cancel keeps its cause)
+        if (c == this) return false;
+        c->release();
+        continue;
+      }
+      c->err_ = err;
+      c->cause_ = cause;
+      for (Context* k : c->children_)
+        if (k->try_retain()) stack.push_back(k);
+      c->children_.clear();
+    }
+    order.push_back(c);
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    (*it)->done_->close();
+    if (*it != this) (*it)->release();
+  }
+  return true;
+}
+
+void Context::fire(uint64_t, uint64_t) { cancel(kCtxDeadline, nullptr); }
+
+}  // namespace weft

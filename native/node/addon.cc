@@ -1,0 +1,151 @@
+// addon.cc — registers the addon's functions; all logic lives in the per-concept files.
+#include <dlfcn.h>
+#include <node_api.h>
+
+#include <atomic>
+#include <utility>
+
+#include "core/abi.h"
+#include "node/deadlock.h"
+#include "node/handle.h"
+#include "node/bind_chan.h"
+#include "node/bind_sync.h"
+#include "node/bind_time.h"
+#include "node/napi_util.h"
+#include "node/thread_ctx.h"
+
+namespace weft {
+
+// bind_payload.cc: SharedArrayBuffer / WebAssembly.Module payloads of structured messages.
+void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+
+namespace {
+
+// init(probe) -> [scratch ArrayBuffer, status ArrayBuffer] (undefined if this thread's context
+// could not be set up: lib/internal/native.ts reports that).
+napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  ThreadCtx* tc = ThreadCtx::get(env);
+  if (tc == nullptr) return nullptr;
+  if (argc >= 1 && tc->probe == nullptr) napi_create_reference(env, argv[0], 1, &tc->probe);
+  napi_value arr, sc = tc->ref_value(tc->scratch_ref), st = tc->ref_value(tc->status_ref);
+  if (sc == nullptr || st == nullptr || napi_create_array_with_length(env, 2, &arr) != napi_ok)
+    return nullptr;
+  napi_set_element(env, arr, 0, sc);
+  napi_set_element(env, arr, 1, st);
+  return arr;
+}
+
+// abi() -> { name: value } of the layout this addon was built with (native/core/abi.h), named as in
+// lib/internal/abi.ts ("kAbiVersion", "StatusSlot.Refs", ...): lib/internal/native.ts compares every entry with
+// its generated copy at import and refuses a mismatched build before touching shared memory.
+napi_value js_abi(napi_env env, napi_callback_info) {
+  using namespace abi;
+  const std::pair<const char*, double> entries[] = {
+      {"kAbiVersion", kAbiVersion},
+      {"kStatusSlots", kStatusSlots},
+      {"kStatusOpIdByteOffset", kStatusOpIdByteOffset},
+      {"kStatusBytes", kStatusBytes},
+      {"StatusSlot.Code", ix(StatusSlot::Code)},
+      {"StatusSlot.Refs", ix(StatusSlot::Refs)},
+      {"StatusSlot.SelectIndex", ix(StatusSlot::SelectIndex)},
+      {"kMutexWordsBytes", kMutexWordsBytes},
+      {"MutexWord.State", ix(MutexWord::State)},
+      {"MutexWord.Owner", ix(MutexWord::Owner)},
+      {"kMutexLocked", kMutexLocked},
+      {"kWaitGroupWordsBytes", kWaitGroupWordsBytes},
+      {"WaitGroupWord.Counter", ix(WaitGroupWord::Counter)},
+      {"WaitGroupWord.Waiters", ix(WaitGroupWord::Waiters)},
+      {"kAtomicWordsBytes", kAtomicWordsBytes},
+      {"AtomicBoolWord.Value", ix(AtomicBoolWord::Value)},
+      {"Code.Pending", ix(abi::Code::Pending)},
+      {"Code.Retry", ix(abi::Code::Retry)},
+      {"Kind.Payload", ix(Kind::Payload)},
+      {"Elem.Bool", ix(Elem::Bool)},
+      {"SelectMode.Async", ix(SelectMode::Async)},
+      {"AtomOp.Cas", ix(AtomOp::Cas)},
+  };
+  napi_value o;
+  if (napi_create_object(env, &o) != napi_ok) return nullptr;
+  for (const auto& [name, value] : entries) {
+    napi_value v;
+    if (napi_create_double(env, value, &v) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, o, name, v) != napi_ok) return nullptr;
+  }
+  return o;
+}
+
+napi_value js_get_scratch(napi_env env, napi_callback_info) {
+  ThreadCtx* tc = ThreadCtx::get(env);
+  return tc == nullptr ? nullptr : tc->ref_value(tc->scratch_ref);
+}
+
+// Test hook (internal; lib/ never calls it): __setNextOpId(n) makes n the id of this thread's
+// next async operation, so tests can cross 2^31 and 2^32 without 2^31 operations.
+napi_value js_set_next_op_id(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  double n = dbl(env, a.v[0], 1);
+  if (!(n >= 1 && n <= 9007199254740991.0)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "n must be an integer from 1 to 2^53-1");
+    return nullptr;
+  }
+  a.tc->set_next_op_id(uint64_t(n));
+  return nullptr;
+}
+
+// Keeps this shared library mapped until the process exits (RTLD_NODELETE; the handle is
+// never closed). Node unloads an addon when the last environment that loaded it ends, but
+// weft's state is process-wide and outlives any one environment: the timer thread (detached,
+// it runs this library's code until its heap is empty), objects in flight between threads
+// (share() tokens, which keep their object alive until attached, also across the sharing
+// thread's exit), the registry. Unloading under any of these is a segfault (a worker used
+// timers and exited while the main thread never imported weft) or a lost object. The per-
+// environment uv handle does not rely on this: it closes through an async cleanup hook
+// (thread_ctx.cc), so an environment never ends with addon code still queued on its loop.
+void pin_library() {
+  static std::atomic<bool> pinned{false};
+  if (pinned.exchange(true, std::memory_order_relaxed)) return;  // once per process is enough
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&pin_library), &info) == 0 || info.dli_fname == nullptr)
+    return;
+  // RTLD_NOLOAD: only adds the flag to the copy already loaded (never loads a second one).
+  (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  pin_library();
+  // A worker terminated while it loads weft makes every Node-API call here fail: give up
+  // quietly (exports stays empty; lib/internal/native.ts throws a plain Error if JS still runs).
+  ThreadCtx* tc = ThreadCtx::create(env);
+  if (tc == nullptr) return nullptr;
+  if (napi_set_instance_data(env, tc, nullptr, nullptr) != napi_ok) {  // freed by cleanup
+    return nullptr;  // tc's cleanup hook is registered: it frees tc with the environment
+  }
+  napi_property_descriptor props[] = {
+      WEFT_FN("abi", js_abi, nullptr),
+      WEFT_FN("init", js_init, nullptr),
+      WEFT_FN("getScratch", js_get_scratch, nullptr),
+      WEFT_FN("share", js_share, nullptr),
+      WEFT_FN("attach", js_attach, nullptr),
+      WEFT_FN("kindOf", js_kind_of, nullptr),
+      WEFT_FN("liveObjects", js_live_objects, nullptr),
+      WEFT_FN("takeRefs", js_take_refs, nullptr),
+      WEFT_FN("__setNextOpId", js_set_next_op_id, tc),
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
+    return nullptr;
+  register_channel_functions(env, exports, tc);
+  register_time_functions(env, exports, tc);
+  register_sync_functions(env, exports, tc);
+  register_atomic_functions(env, exports, tc);
+  register_unreach_functions(env, exports, tc);
+  register_payload_functions(env, exports, tc);
+  return exports;
+}
+
+}  // namespace
+}  // namespace weft
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, weft::guarded_init<weft::Init>)

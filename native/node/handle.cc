@@ -1,0 +1,161 @@
+// handle.cc — see handle.h.
+#include "node/handle.h"
+
+#include "node/napi_util.h"
+#include <unordered_map>
+
+#include "node/thread_ctx.h"
+
+namespace weft {
+
+namespace {
+
+struct Held {
+  std::unordered_map<Shared*, int64_t> n;
+  // The same counts for the kinds that hold other objects (contexts, timers, conds): the
+  // deadlock check walks these, never the whole map (a thread may hold millions of objects).
+  std::unordered_map<Shared*, int64_t> holders;
+  bool dead = false;  // the environment ended; freed when the last count goes
+};
+
+bool is_holder(Shared* s) {
+  Kind k = s->kind();
+  return k == Kind::Context || k == Kind::Timer || k == Kind::Ticker || k == Kind::Cond;
+}
+// Per OS thread: a Node environment (main or worker) runs on one thread, and its handles'
+// finalizers run on that thread, also during the environment's teardown (after ThreadCtx's
+// cleanup hook has run, which is why this lives apart from ThreadCtx).
+thread_local Held* t_held = nullptr;
+
+void finalize_handle(napi_env, void* data, void*) {
+  auto* s = static_cast<Shared*>(data);
+  held_drop(s);  // before release(): the key must not outlive the object
+  s->release();
+}
+
+}  // namespace
+
+void held_add(Shared* s) {
+  if (t_held == nullptr) t_held = new Held();
+  t_held->n[s]++;
+  if (is_holder(s)) t_held->holders[s]++;
+}
+
+void held_drop(Shared* s) {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  auto it = h->n.find(s);
+  if (it == h->n.end()) return;
+  if (--it->second == 0) h->n.erase(it);
+  if (is_holder(s)) {
+    auto hit = h->holders.find(s);
+    if (hit != h->holders.end() && --hit->second == 0) h->holders.erase(hit);
+  }
+  if (h->dead && h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+void held_thread_exit() {
+  Held* h = t_held;
+  if (h == nullptr) return;
+  h->dead = true;
+  if (h->n.empty()) {
+    delete h;
+    t_held = nullptr;
+  }
+}
+
+int64_t held_count(Shared* s) {
+  if (t_held == nullptr) return 0;
+  auto it = t_held->n.find(s);
+  return it == t_held->n.end() ? 0 : it->second;
+}
+
+void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg) {
+  if (t_held == nullptr) return;
+  for (auto& [s, n] : t_held->holders) fn(arg, s);
+}
+
+napi_value make_handle(napi_env env, Shared* s) {
+  held_add(s);
+  napi_value ext;
+  if (napi_create_external(env, s, finalize_handle, nullptr, &ext) != napi_ok) {
+    // No handle (terminating environment, out of memory): the reference it would have
+    // adopted is dropped here, or nobody would ever release it.
+    s->release();
+    return nullptr;
+  }
+  return ext;
+}
+
+Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
+      (kind != Kind(0) && static_cast<Shared*>(data)->kind() != kind)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+    return nullptr;
+  }
+  return static_cast<Shared*>(data);
+}
+
+napi_value js_share(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Shared* s = unwrap_handle(env, argv[0], Kind(0), "expected a weft object");
+  if (!s) return nullptr;
+  napi_value r;
+  napi_create_double(env, double(s->share()), &r);
+  return r;
+}
+
+napi_value js_attach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double id = 0;
+  napi_get_value_double(env, argv[0], &id);
+  Shared* s = Shared::attach(to_u64(id));
+  if (!s) {
+    napi_value n;
+    napi_get_null(env, &n);
+    return n;
+  }
+  return make_handle(env, s);
+}
+
+napi_value js_kind_of(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  napi_value r;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == nullptr) {
+    napi_create_int32(env, 0, &r);
+  } else {
+    napi_create_int32(env, int32_t(static_cast<Shared*>(data)->kind()), &r);
+  }
+  return r;
+}
+
+napi_value js_live_objects(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_create_double(env, double(Shared::live_count()), &r);
+  return r;
+}
+
+napi_value js_take_refs(napi_env env, napi_callback_info) {
+  ThreadCtx* tc = ThreadCtx::get(env);
+  if (tc == nullptr) return nullptr;
+  napi_value arr;
+  if (napi_create_array_with_length(env, tc->last_refs.size(), &arr) != napi_ok) return nullptr;
+  for (size_t i = 0; i < tc->last_refs.size(); i++)
+    napi_set_element(env, arr, uint32_t(i), make_handle(env, tc->last_refs[i]));
+  tc->last_refs.clear();
+  tc->status[abi::ix(abi::StatusSlot::Refs)] = 0;
+  return arr;
+}
+
+}  // namespace weft

@@ -1,0 +1,605 @@
+// thread_ctx.cc — see thread_ctx.h.
+#include "node/thread_ctx.h"
+
+#include <sched.h>
+
+#include <chrono>
+#include <cstring>
+#include <new>
+
+#include "core/chan/channel.h"
+#include "node/handle.h"
+#include "core/sync/sema.h"
+
+namespace weft {
+
+// ---- ThreadCtx ---------------------------------------------------------------------------
+
+namespace {
+std::atomic<uint64_t> next_thread_id{1};
+}  // namespace
+
+ThreadCtx::ThreadCtx(napi_env e) : env(e) {
+  thread_id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
+  rng = uint64_t(reinterpret_cast<uintptr_t>(this)) ^
+        uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+        0x9E3779B97F4A7C15ull;
+  if (rng == 0) rng = 1;
+}
+
+ThreadCtx* ThreadCtx::create(napi_env env) noexcept {
+  ThreadCtx* tc = new (std::nothrow) ThreadCtx(env);
+  if (tc == nullptr) return nullptr;
+  if (!tc->init()) {
+    delete tc;
+    return nullptr;
+  }
+  return tc;
+}
+
+// Every step is a checked Node-API call: a worker terminated while it loads the addon makes
+// them fail (the environment refuses new JS values), and that must end in a quiet nullptr,
+// never in a throw (node-addon-api's throw-on-failure aborts the process when the throw
+// itself fails, which it does in a terminating environment).
+bool ThreadCtx::init() noexcept {
+  napi_value st, sc, resource, name;
+  void* st_data = nullptr;
+  if (napi_create_arraybuffer(env, kStatusBytes, &st_data, &st) != napi_ok) return false;
+  std::memset(st_data, 0, kStatusBytes);
+  if (napi_create_reference(env, st, 1, &status_ref) != napi_ok) return false;
+  status = static_cast<int32_t*>(st_data);
+  if (napi_create_arraybuffer(env, 64 * 1024, nullptr, &sc) != napi_ok || !set_scratch(sc))
+    return false;
+  if (napi_create_object(env, &resource) != napi_ok ||
+      napi_create_reference(env, resource, 1, &resource_) != napi_ok ||
+      napi_create_string_utf8(env, "weft", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, resource, name, &async_ctx_) != napi_ok) {
+    async_ctx_ = nullptr;
+    return false;
+  }
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return false;
+  async_ = new (std::nothrow) AsyncHandle();
+  if (async_ == nullptr) return false;
+  if (uv_async_init(loop, uv(), &ThreadCtx::on_async) != 0) {
+    delete async_;  // never initialised: nothing to close
+    async_ = nullptr;
+    return false;
+  }
+  uv()->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
+  // Teardown goes through an *async* cleanup hook (Node-API 8): the handle must be closed
+  // with uv_close, whose callback runs on a later loop iteration and is code of this addon.
+  // With a plain cleanup hook Node does not wait for that callback: a worker's environment
+  // ends, and if it was the last one using the addon Node unloads the library, before the
+  // callback runs (segfault at worker exit when the main thread never imported weft). An async
+  // hook keeps the environment, and so the addon, until napi_remove_async_cleanup_hook, which
+  // the close callback calls last. (addon.cc also pins the library for the process; see
+  // there for why both.)
+  auto drop_handle = [this] {
+    uv_close(reinterpret_cast<uv_handle_t*>(uv()),
+             [](uv_handle_t* h) { delete reinterpret_cast<AsyncHandle*>(h); });
+    async_ = nullptr;
+  };
+  try {
+    inbox_ = std::make_shared<Inbox>(
+        [](void* a) { uv_async_send(static_cast<uv_async_t*>(a)); }, uv());
+  } catch (...) {
+    drop_handle();
+    return false;
+  }
+  if (!unreach_init()) {
+    drop_handle();
+    return false;
+  }
+  if (napi_add_async_cleanup_hook(env, &ThreadCtx::cleanup, this, &async_->hook) != napi_ok) {
+    unreach_cleanup();
+    drop_handle();
+    return false;
+  }
+  return true;
+}
+
+// Releases the references and the async context (from cleanup(), or after a failed init()).
+ThreadCtx::~ThreadCtx() {
+  if (async_ctx_ != nullptr) napi_async_destroy(env, async_ctx_);
+  if (status_ref != nullptr) napi_delete_reference(env, status_ref);
+  if (scratch_ref != nullptr) napi_delete_reference(env, scratch_ref);
+  if (resource_ != nullptr) napi_delete_reference(env, resource_);
+  if (probe != nullptr) napi_delete_reference(env, probe);
+}
+
+ThreadCtx* ThreadCtx::get(napi_env env) {
+  void* data = nullptr;
+  if (napi_get_instance_data(env, &data) != napi_ok) return nullptr;
+  return static_cast<ThreadCtx*>(data);
+}
+
+napi_value ThreadCtx::ref_value(napi_ref r) const {
+  napi_value v = nullptr;
+  if (r == nullptr || napi_get_reference_value(env, r, &v) != napi_ok) return nullptr;
+  return v;
+}
+
+bool ThreadCtx::set_scratch(napi_value ab) {
+  void* data = nullptr;
+  size_t len = 0;
+  napi_ref ref = nullptr;
+  if (napi_get_arraybuffer_info(env, ab, &data, &len) != napi_ok ||
+      napi_create_reference(env, ab, 1, &ref) != napi_ok)
+    return false;
+  if (scratch_ref != nullptr) napi_delete_reference(env, scratch_ref);
+  scratch_ref = ref;
+  scratch = static_cast<uint8_t*>(data);
+  scratch_len = len;
+  return true;
+}
+
+bool ThreadCtx::ensure_scratch(size_t n) {
+  if (n <= scratch_len) return true;
+  size_t size = scratch_len > 0 ? scratch_len : 64 * 1024;
+  while (size < n && size <= SIZE_MAX / 2) size *= 2;  // doubling; no wrap-around to 0
+  if (size < n) size = n;
+  napi_value ab;
+  if (napi_create_arraybuffer(env, size, nullptr, &ab) != napi_ok || !set_scratch(ab)) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) {
+      napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED",
+                             "weft: cannot allocate the scratch area for a received value");
+    }
+    return false;
+  }
+  return true;
+}
+
+bool ThreadCtx::stop_probe(void* arg) {
+  // Worker.terminate() cannot interrupt a futex wait, but it makes V8 refuse to run any more
+  // JavaScript on this thread: calling a trivial JS function is how a blocked *Sync call
+  // learns that its thread is being torn down.
+  auto* tc = static_cast<ThreadCtx*>(arg);
+  if (tc->stopping) return true;
+  napi_value fn = tc->ref_value(tc->probe);
+  if (fn == nullptr) return false;  // init() not called yet: nothing to probe with
+  napi_value global, result;
+  napi_get_global(tc->env, &global);
+  napi_status s = napi_call_function(tc->env, global, fn, 0, nullptr, &result);
+  if (s != napi_ok) {
+    tc->stopping = true;
+    return true;
+  }
+  return false;
+}
+
+namespace {
+constexpr uint64_t kMaxOpId = (uint64_t(1) << 53) - 1;  // exact in the double slot
+}  // namespace
+
+void ThreadCtx::set_op_id(uint64_t id) {
+  double d = double(id);  // exact: id <= kMaxOpId
+  std::memcpy(reinterpret_cast<uint8_t*>(status) + kOpIdOffset, &d, sizeof d);
+}
+
+uint64_t ThreadCtx::take_op_id() {
+  uint64_t id = next_op_;
+  next_op_ = id >= kMaxOpId ? 1 : id + 1;
+  return id;
+}
+
+void ThreadCtx::set_next_op_id(uint64_t n) {
+  next_op_ = n == 0 ? 1 : n > kMaxOpId ? kMaxOpId : n;
+}
+
+// Gives op its id (published to JS through the status area) and makes it cancellable. Ids
+// are 64-bit and unique among this thread's pending ops (one in use after a wrap-around at
+// 2^53, or set by the test hook, is skipped).
+void ThreadCtx::add_pending(AsyncOp* op) {
+  op->op_id = take_op_id();
+  // emplace allocates a node: the only step that may throw; nothing has changed if it does.
+  while (!pending_.emplace(op->op_id, op).second) op->op_id = take_op_id();
+  set_op_id(op->op_id);
+  if (strong_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(uv()));
+}
+
+void ThreadCtx::weaken(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second->weak) return;
+  it->second->weak = true;
+  // Internal watchers (a context's signal) are not user operations: keep them out of dump().
+  if (it->second->registered) Shared::block_end(&it->second->blocked);
+  it->second->registered = false;
+  if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
+}
+
+void ThreadCtx::free_op(AsyncOp* op) {
+  if (op->also != nullptr) op->also->release();
+  if (op->prim != nullptr) {
+    op->prim->release();
+    delete op;
+    return;
+  }
+  for (CaseRec& c : op->recs) {
+    if (c.ch == nullptr) continue;
+    if (c.is_send) drop_value(c.ch->elem(), c.val);  // an unsent payload (0 once moved)
+    c.ch->release();
+  }
+  delete op;
+}
+
+namespace {
+
+napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut& out) {
+  napi_env env = tc->env;
+  napi_value arr, v;
+  napi_create_array_with_length(env, 3, &arr);
+  napi_create_int32(env, code, &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_int32(env, out.index, &v);
+  napi_set_element(env, arr, 1, v);
+  if (code == kCodeOk && out.index >= 0 && !op->recs[out.index].is_send) {
+    v = value_to_js(tc, op->recs[out.index].ch->elem(), out.val, true);
+    if (v == nullptr) return nullptr;  // could not be allocated: settle() rejects
+    napi_set_element(env, arr, 2, v);
+  }
+  return arr;
+}
+
+}  // namespace
+
+void ThreadCtx::prepare_async(AsyncOp* op) {
+  op->async = true;
+  op->inbox = inbox_;
+  op->srec.w = op;
+  op->srec.thread = thread_id;
+}
+
+napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
+  prepare_async(op);
+  op->prim->retain();
+  napi_value promise;
+  // The op is already queued on its primitive (by the caller). Taking its pending_ slot may
+  // throw (no memory): then withdraw it before the error goes up.
+  try {
+    add_pending(op);
+  } catch (...) {
+    if (op->try_cancel()) {
+      op->prim->unlink(&op->srec);
+      free_op(op);
+    }
+    // else a grant won the race and is on its way to the inbox: process() settles it (no
+    // promise to resolve) and frees it; a granted lock is then released by nobody (not
+    // recoverable without memory, like the rest of this corner).
+    throw;
+  }
+  if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) promise = nullptr;
+  op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
+  Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
+  op->registered = true;
+  return promise;
+}
+
+napi_value ThreadCtx::start_async(AsyncOp* op) {
+  napi_env e = env;
+  op->async = true;
+  op->inbox = inbox_;
+  op->cases = op->recs.data();
+  op->ncases = int32_t(op->recs.size());
+  for (CaseRec& c : op->recs)
+    if (c.ch != nullptr) c.ch->retain();  // the op keeps its channels alive while pending
+  // What can fail comes first, before the op is visible to other threads: its pending_ slot
+  // (allocation), then the promise.
+  try {
+    add_pending(op);
+  } catch (...) {
+    free_op(op);  // drops an unsent payload and the channel references
+    throw;
+  }
+  napi_value promise;
+  if (napi_create_promise(e, &op->deferred, &promise) != napi_ok) {
+    forget_pending(op);
+    free_op(op);
+    set_op_id(0);
+    return nullptr;  // terminating: nothing to return to
+  }
+  SelectOut out;
+  if (!select_register(op, op->cases, op->ncases, &rng, &out)) {
+    forget_pending(op);
+    int32_t code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
+    napi_value v = make_result(this, op, code, out);
+    if (v != nullptr) napi_resolve_deferred(e, op->deferred, v);
+    else reject_for_failed_result(op);
+    free_op(op);
+    set_op_id(0);
+    return promise;
+  }
+  for (CaseRec& c : op->recs) {
+    if (c.ch == nullptr) continue;
+    const char* what = op->recs.size() > 1 ? "select" : c.is_send ? "send" : "recv";
+    op->blocked = Shared::Blocked{thread_id, what, c.ch, now_ns()};
+    Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
+    op->registered = true;
+    break;
+  }
+  return promise;
+}
+
+void ThreadCtx::forget_pending(AsyncOp* op) {
+  auto it = pending_.find(op->op_id);
+  if (it == pending_.end() || it->second != op) return;  // never added (see start_sync_async)
+  pending_.erase(it);
+  if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
+}
+
+void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
+  // The result could not be built (a received payload too big to allocate): the value is
+  // lost, and the promise rejects with that RangeError rather than never settling.
+  napi_value err = nullptr, msg;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, &err);
+  if (err == nullptr &&
+      napi_create_string_utf8(env, "weft: cannot allocate a received value", NAPI_AUTO_LENGTH,
+                              &msg) == napi_ok)
+    napi_create_range_error(env, nullptr, msg, &err);
+  if (err == nullptr) napi_get_undefined(env, &err);
+  napi_reject_deferred(env, op->deferred, err);
+}
+
+void ThreadCtx::abandon(AsyncOp* op) {
+  if (op->registered) Shared::block_end(&op->blocked);
+  op->registered = false;
+  forget_pending(op);
+  // The op was claimed by a peer (that is how it reached the inbox): values handed to a
+  // receive go back to their channel, a wake-up (notify/grant) passes on to another waiter.
+  if (op->prim != nullptr) {
+    op->prim->abandon(&op->srec);
+  } else {
+    select_unlink(op);
+    select_abandon_claim(op);
+  }
+  free_op(op);
+}
+
+void ThreadCtx::settle(AsyncOp* op, napi_value v) {
+  if (op->registered) Shared::block_end(&op->blocked);
+  op->registered = false;
+  forget_pending(op);
+  // No deferred: the op never got its promise (see start_sync_async); nothing to settle.
+  if (op->deferred == nullptr) {
+  } else if (v != nullptr) {
+    napi_resolve_deferred(env, op->deferred, v);
+  } else {
+    reject_for_failed_result(op);
+  }
+  free_op(op);
+}
+
+bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return false;
+  AsyncOp* op = it->second;
+  if (op->try_cancel()) {
+    if (op->prim != nullptr) op->prim->unlink(&op->srec);
+    else select_unlink(op);
+    SelectOut none;
+    settle(op, make_result(this, op, code, none));
+    return true;
+  }
+  // A peer claimed it first; the completion (already in, or on its way to, the inbox) decides.
+  // Both fields are read by process() on this same thread, so plain writes suffice.
+  op->cancel_code = code;
+  op->withdraw = withdraw;
+  return withdraw && op->prim == nullptr;  // withdrawn: process() gives back what it carries
+}
+
+void ThreadCtx::process(AsyncOp* op) {
+  SelectOut out;
+  if (op->prim != nullptr) {
+    Grant g = op->srec.grant;
+    if (g == Grant::kRetry) {
+      if (op->cancel_code != 0) {
+        op->prim->abandon(&op->srec);  // pass the wake-up on
+        settle(op, make_result(this, op, op->cancel_code, out));
+        return;
+      }
+      if (op->retry == nullptr) {
+        settle(op, make_result(this, op, kCodeRetry, out));
+        return;
+      }
+      op->reset();
+      op->srec.grant = Grant::kNone;
+      if (!op->retry(op)) return;  // queued again
+    }
+    settle(op, make_result(this, op, kCodeOk, out));
+    return;
+  }
+  if (op->cancel_code != 0) {
+    int32_t k = op->state.load(std::memory_order_acquire);
+    const CaseRec& rec = op->recs[k];
+    if (rec.outcome == Outcome::kNotify || (op->withdraw && !rec.is_send && rec.outcome == Outcome::kHandoff)) {
+      // Gave up before acting on the notification: pass it on, report the cancel. A withdrawn
+      // receive that was handed a value gives it back the same way: select_abandon_claim()
+      // puts it at the front of the channel (Channel::give_back), so no receiver loses it.
+      select_unlink(op);
+      select_abandon_claim(op);
+      settle(op, make_result(this, op, op->cancel_code, out));
+      return;
+    }
+  }
+  bool done = select_finish(op, &rng, &out);
+  if (!done && op->cancel_code != 0) {
+    settle(op, make_result(this, op, op->cancel_code, SelectOut()));
+    return;
+  }
+  if (!done && select_register(op, op->cases, op->ncases, &rng, &out)) return;  // wait again
+  int32_t code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
+  settle(op, make_result(this, op, code, out));
+}
+
+void ThreadCtx::on_async(uv_async_t* h) {
+  auto* tc = static_cast<ThreadCtx*>(h->data);
+  std::vector<Waiter*> items;
+  try {
+    items = tc->inbox_->drain();
+  } catch (...) {
+    // drain() swaps vectors and does not allocate; nothing was taken if it threw anyway.
+    return;
+  }
+  if (items.empty()) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(tc->env, &scope) != napi_ok) return;
+  napi_callback_scope cb_scope = nullptr;
+  // A callback scope makes Node run the promise reactions (microtasks) when it closes.
+  napi_value resource = tc->ref_value(tc->resource_);
+  if (resource == nullptr ||
+      napi_open_callback_scope(tc->env, resource, tc->async_ctx_, &cb_scope) != napi_ok)
+    cb_scope = nullptr;
+  // Worker.terminate() may have begun: this thread will run no more JavaScript, so a value a
+  // peer handed to one of these ops could never reach a receiver here (building its result
+  // fails). Give everything back instead (DESIGN fact 6: a value is never lost because its
+  // receiver died). Probed once per batch; the stop flag is sticky.
+  if (stop_probe(tc)) {
+    for (Waiter* w : items) tc->abandon(static_cast<AsyncOp*>(w));
+    if (cb_scope != nullptr) napi_close_callback_scope(tc->env, cb_scope);
+    napi_close_handle_scope(tc->env, scope);
+    return;
+  }
+  for (Waiter* w : items) {
+    // No C++ exception may leave a libuv callback (std::terminate). process() allocates only
+    // in low-memory corners (dump() registration): such an op stays pending, unsettled.
+    try {
+      tc->process(static_cast<AsyncOp*>(w));
+    } catch (...) {
+    }
+  }
+  if (cb_scope != nullptr) napi_close_callback_scope(tc->env, cb_scope);
+  napi_close_handle_scope(tc->env, scope);
+}
+
+void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
+  auto* tc = static_cast<ThreadCtx*>(arg);
+  (void)hook;  // the same handle is in tc->async_->hook
+  tc->stopping = true;
+  tc->unreach_cleanup();
+  // Cancel every pending op. Those a peer already claimed are completing: wait for them to
+  // reach the inbox, then make sure nothing they carried is lost (values go back, notifications
+  // are passed on), since this thread will never act on them.
+  // Nothing here may throw (Node calls this hook; an exception would end the process), so
+  // it does not allocate: claimed ops are only counted.
+  size_t claimed = 0;
+  for (SyncPrim* o : tc->running_onces) {
+    static_cast<Once*>(o)->runner_exited(tc->thread_id);
+    o->release();
+  }
+  tc->running_onces.clear();
+  for (auto& [id, op] : tc->pending_) {
+    if (op->registered) Shared::block_end(&op->blocked);
+    op->registered = false;
+    if (op->try_cancel()) {
+      if (op->prim != nullptr) op->prim->unlink(&op->srec);
+      else select_unlink(op);
+      tc->free_op(op);
+    } else {
+      claimed++;
+    }
+  }
+  tc->pending_.clear();
+  size_t arrived = 0;
+  while (arrived < claimed) {
+    std::vector<Waiter*> items;
+    try {
+      items = tc->inbox_->drain();
+    } catch (...) {
+      // out of memory: the items stay queued; try again after yielding
+    }
+    for (Waiter* w : items) {
+      auto* op = static_cast<AsyncOp*>(w);
+      if (op->prim != nullptr) {
+        op->prim->abandon(&op->srec);
+      } else {
+        select_unlink(op);
+        select_abandon_claim(op);
+      }
+      tc->free_op(op);
+      arrived++;
+    }
+    if (arrived < claimed) sched_yield();
+  }
+  tc->inbox_->close();
+  for (Shared* s : tc->last_refs) s->release();
+  tc->last_refs.clear();
+  void* data = nullptr;
+  if (napi_get_instance_data(tc->env, &data) == napi_ok && data == tc)
+    napi_set_instance_data(tc->env, nullptr, nullptr, nullptr);  // no dangling get()
+  // The close callback is the last addon code this environment runs: it frees the handle,
+  // then tells Node it may finish tearing the environment down.
+  uv_close(reinterpret_cast<uv_handle_t*>(tc->uv()), [](uv_handle_t* h) {
+    auto* a = reinterpret_cast<AsyncHandle*>(h);  // h is a's first member
+    napi_async_cleanup_hook_handle hk = a->hook;
+    delete a;
+    napi_remove_async_cleanup_hook(hk);
+  });
+  tc->async_ = nullptr;
+  delete tc;
+}
+
+// ---- value conversion --------------------------------------------------------------------
+
+napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) {
+  napi_env env = tc->env;
+  napi_value v;
+  switch (elem) {
+    case Elem::F64:
+      napi_create_double(env, bits_f64(bits), &v);
+      return v;
+    case Elem::I32:
+      napi_create_int32(env, int32_t(uint32_t(bits)), &v);
+      return v;
+    case Elem::I64:
+      napi_create_bigint_int64(env, int64_t(bits), &v);
+      return v;
+    case Elem::Bool:
+      napi_get_boolean(env, bits != 0, &v);
+      return v;
+    case Elem::Structured:
+      break;
+  }
+  Message* m = to_message(bits);
+  size_t n = m->bytes.size();
+  if (!for_async) {
+    if (!tc->ensure_scratch(n)) {  // RangeError pending; the value is lost
+      delete m;
+      return nullptr;
+    }
+    if (n) std::memcpy(tc->scratch, m->bytes.data(), n);
+    for (Shared* s : tc->last_refs) s->release();  // refs nobody took (should not happen)
+    tc->last_refs.swap(m->refs);
+    m->refs.clear();
+    tc->status[abi::ix(abi::StatusSlot::Refs)] = int32_t(tc->last_refs.size());
+    delete m;
+    napi_create_double(env, double(n), &v);
+    return v;
+  }
+  napi_value ab, u8, pair, refs;
+  void* data = nullptr;
+  if (napi_create_arraybuffer(env, n, &data, &ab) != napi_ok) {
+    delete m;  // caller (make_result -> settle) rejects with what is pending, or a RangeError
+    return nullptr;
+  }
+  if (n) std::memcpy(data, m->bytes.data(), n);
+  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, u8);
+  if (!m->refs.empty()) {
+    napi_create_array_with_length(env, m->refs.size(), &refs);
+    for (size_t i = 0; i < m->refs.size(); i++) {
+      napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
+    }
+    m->refs.clear();  // adopted by the handles
+    napi_set_element(env, pair, 1, refs);
+  }
+  delete m;
+  return pair;
+}
+
+}  // namespace weft

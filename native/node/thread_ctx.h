@@ -1,0 +1,174 @@
+// thread_ctx.h — per-thread state of the addon (one per Node-API environment: the main
+// thread and each worker), and the completion path of asynchronous (Promise) operations.
+#pragma once
+
+#include <node_api.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/abi.h"
+#include "core/park/inbox.h"
+#include "core/park/parker.h"
+#include "core/chan/select.h"
+#include "core/park/waitq.h"
+
+namespace weft {
+
+// Result codes: the values of abi::Code (native/core/abi.h) under the names native code uses.
+enum Code : int32_t {
+  kCodeOk = abi::ix(abi::Code::Ok),
+  kCodeWouldBlock = abi::ix(abi::Code::WouldBlock),
+  kCodeClosed = abi::ix(abi::Code::Closed),
+  kCodeTimeout = abi::ix(abi::Code::Timeout),
+  kCodeStopped = abi::ix(abi::Code::Stopped),
+  kCodePending = abi::ix(abi::Code::Pending),
+  kCodeCanceled = abi::ix(abi::Code::Canceled),
+  kCodeDeadlock = abi::ix(abi::Code::Deadlock),
+  kCodeMisuse = abi::ix(abi::Code::Misuse),
+  kCodeRetry = abi::ix(abi::Code::Retry),
+};
+
+class ThreadCtx;
+
+// One pending Promise operation: a waiter with its cases, the channels it keeps alive, and
+// the deferred to settle on the owner thread.
+struct AsyncOp : Waiter {
+  uint64_t op_id = 0;
+  napi_deferred deferred = nullptr;
+  std::vector<CaseRec> recs;
+  bool is_select = false;
+  int32_t cancel_code = 0;
+  // cancel(withdraw): a value a peer already handed to this receive goes back to the channel
+  // instead of settling the Promise (an async iterator whose consumer left). Owner thread only.
+  bool withdraw = false;  // set by cancel() when a claim won the race
+  bool weak = false;        // does not keep the event loop alive (see ThreadCtx::weaken)
+  // Sync-primitive waits (mutex, semaphore, ...): the primitive (retained) and the record.
+  SyncPrim* prim = nullptr;
+  SyncRec srec;
+  // Called on the owner thread when the record was claimed with Grant::kRetry: take the
+  // resource (true) or queue again (false).
+  bool (*retry)(AsyncOp* op) = nullptr;
+  Shared::Blocked blocked{};
+  bool registered = false;  // `blocked` is in the dump() list
+  // Unreachable-op detection (deadlock.cc): what else can end the op besides its objects.
+  Shared* also = nullptr;   // a context's done channel whose signal aborts it (retained)
+  bool external = false;    // an ordinary AbortSignal: anyone may abort it, never "asleep"
+};
+
+class ThreadCtx {
+ public:
+  // The context of a new environment, or nullptr if it could not be set up (out of memory, or
+  // the environment is already terminating). Nothing here throws into JavaScript: this runs in
+  // the addon's init, where an environment that is going away must be left alone.
+  static ThreadCtx* create(napi_env env) noexcept;
+  ~ThreadCtx();
+
+  static ThreadCtx* get(napi_env env);
+
+  napi_env env;
+  uint64_t rng;
+  // Per-thread scratch area shared with JavaScript: structured payloads are encoded into it
+  // before a send and decoded from it after a receive (no allocation on the hot path).
+  uint8_t* scratch = nullptr;
+  size_t scratch_len = 0;
+  napi_ref scratch_ref = nullptr;
+  // Int32 slots abi::StatusSlot (native/core/abi.h): Code = result code of the last call, Refs =
+  // number of weft objects in the last received message (see takeRefs()), SelectIndex = case
+  // index of the last select; Unused held 32-bit op ids once. The 64-bit id of the last pending async op is the
+  // double at byte offset kOpIdOffset (exact: ids stay below 2^53), see set_op_id().
+  static constexpr size_t kStatusBytes = abi::kStatusBytes;
+  static constexpr size_t kOpIdOffset = abi::kStatusOpIdByteOffset;
+  int32_t* status = nullptr;
+  napi_ref status_ref = nullptr;
+  std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
+  napi_ref probe = nullptr;        // a no-op JS function: calling it fails once terminating
+  bool stopping = false;
+  uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
+  uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
+  std::string last_error;         // description for the last kCodeDeadlock
+  std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running
+  std::vector<uint64_t> batch;  // recvMany staging area
+
+  // Replaces the scratch area (false, nothing changed, if ab is not an ArrayBuffer).
+  bool set_scratch(napi_value ab);
+  // Grows the scratch area to at least n bytes; false (with a RangeError pending) if it
+  // cannot be allocated — the old area stays in place then.
+  bool ensure_scratch(size_t n);
+  napi_value ref_value(napi_ref r) const;
+
+  // Async operations.
+  napi_value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  // Makes op completable (inbox, record owner) — call before queueing it anywhere.
+  void prepare_async(AsyncOp* op);
+  // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
+  napi_value start_sync_async(AsyncOp* op, const char* what);
+  // withdraw: if a peer already completed a receive, give its value back (see AsyncOp).
+  bool cancel(uint64_t id, int32_t code, bool withdraw = false);
+  // Lets a pending op wait without keeping the event loop alive (context signals watching a
+  // done channel that may never close).
+  void weaken(uint64_t id);
+  static bool stop_probe(void* arg);
+  // Test hook: the next async op of this thread gets id n (clamped to 1..2^53-1).
+  void set_next_op_id(uint64_t n);
+
+  // ---- unreachable operations (Go's "all goroutines are asleep"; deadlock.cc) -----------
+  // When this thread's event loop has nothing left but strong pending ops, those that no
+  // other thread can complete reject with kCodeDeadlock; the others are watched.
+  bool unreach_init() noexcept;  // false: could not start the check (init fails quietly)
+  void unreach_cleanup();
+  // JS: op `id` also ends when `done` closes (a context's signal), or, with done == null, by
+  // an AbortSignal nobody can reason about (never reported as asleep).
+  void op_depends(uint64_t id, Shared* done);
+
+ private:
+  static void on_prepare(uv_prepare_t* h);
+  static void unreach_wake(void* key);
+  void check_unreachable();
+  void reject_asleep(const std::vector<AsyncOp*>& ops, const std::vector<std::string>& desc);
+  uv_prepare_t* prepare_ = nullptr;
+  bool watching_ = false;  // in the registry's watcher list
+
+ private:
+  explicit ThreadCtx(napi_env env);
+  bool init() noexcept;
+  void set_op_id(uint64_t id);
+  uint64_t take_op_id();
+  static void on_async(uv_async_t* h);
+  static void cleanup(napi_async_cleanup_hook_handle hook, void* arg);
+  void process(AsyncOp* op);
+  void abandon(AsyncOp* op);  // torn down: give back what a peer handed op, settle nothing
+  void settle(AsyncOp* op, napi_value v);
+  void free_op(AsyncOp* op);
+  void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
+  void forget_pending(AsyncOp* op);  // undoes add_pending
+  void reject_for_failed_result(AsyncOp* op);
+
+  // The uv handle that wakes this thread for completions, with the async cleanup hook that
+  // keeps the environment (and so the addon's code, which uv_close's callback is) until the
+  // handle is closed. Heap-allocated: it outlives the ThreadCtx (closing is asynchronous).
+  struct AsyncHandle {
+    uv_async_t h;
+    napi_async_cleanup_hook_handle hook = nullptr;
+  };
+  AsyncHandle* async_ = nullptr;
+  uv_async_t* uv() { return &async_->h; }
+  std::shared_ptr<Inbox> inbox_;
+  std::unordered_map<uint64_t, AsyncOp*> pending_;
+  size_t strong_ = 0;  // pending ops that keep the loop alive (uv handle ref'd while > 0)
+  uint64_t next_op_ = 1;
+  napi_async_context async_ctx_ = nullptr;
+  napi_ref resource_ = nullptr;
+};
+
+// A received value for JavaScript: numbers inline; a structured message is copied into the
+// scratch area (sync: returns its length; its weft objects wait in last_refs for takeRefs())
+// or, for async results, returned as [Uint8Array, handles[] | undefined]. Takes ownership.
+napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async);
+
+}  // namespace weft
