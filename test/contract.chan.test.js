@@ -347,7 +347,7 @@ describe('recvMany / recvManySync accept any positive safe integer max', () => {
 });
 
 describe('the published .d.ts has no internals', () => {
-  it('every dist/**/*.d.ts (the codec's own wire types in dist/internal/codec*.d.ts aside)', () => {
+  it('every dist/**/*.d.ts (but the codec wire types in dist/internal/codec*.d.ts)', () => {
     const dist = new URL('../dist/', import.meta.url);
     const files = readdirSync(dist, { recursive: true })
       .map((f) => String(f).split(sep).join('/'))
