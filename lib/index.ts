@@ -6,21 +6,20 @@
  * `postMessage`/`workerData`.
  * @module
  */
-export {
-  Chan,
-  type ChanOptions,
-  type ElemType,
-  type ElemTypeFor,
-  type NumericElemType,
-  type RecvChan,
-  type RecvManyResult,
-  type RecvResult,
-  type SendManyValues,
-  type SendChan,
-  type TryRecvResult,
-  type TypedArray,
-  type WaitOpts,
-} from './chan/chan.js';
+export { Chan, type WaitOpts } from './chan/chan.js';
+export type {
+  ChanOptions,
+  ElemType,
+  ElemTypeFor,
+  NumericElemType,
+  RecvChan,
+  RecvManyResult,
+  RecvResult,
+  SendManyValues,
+  SendChan,
+  TryRecvResult,
+  TypedArray,
+} from './chan/types.js';
 export { select, selectSync, recv, send, type Case, type RecvCase, type SendCase, type Selected, type SelectOpts, type CaseResult, type DefaultResult, type SelectResult } from './chan/select.js';
 export { share, attach, liveObjects } from './share.js';
 export {
@@ -36,5 +35,14 @@ export {
 } from './errors.js';
 export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time/time.js';
 export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './time/context.js';
-export { Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, type SyncOptions } from './sync/sync.js';
-export { AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, dump, threadId, type WaitInfo } from './sync/atomic.js';
+export { Mutex } from './sync/mutex.js';
+export { RWMutex } from './sync/rwmutex.js';
+export { WaitGroup } from './sync/waitgroup.js';
+export { Cond } from './sync/cond.js';
+export { Once } from './sync/once.js';
+export { Semaphore } from './sync/semaphore.js';
+export type { SyncOptions } from './sync/common.js';
+export { AtomicInt64, AtomicBool } from './sync/atomic.js';
+export { AtomicValue } from './sync/value.js';
+export { ProgressMeter } from './sync/progress.js';
+export { dump, threadId, type WaitInfo } from './runtime/dump.js';

@@ -1,171 +1,28 @@
 /**
- * Go channels shared by every thread (API.md §1).
+ * Go channels shared by every thread (API.md §1): the `Chan` class, its core operations and
+ * its direction views. Batch transfer lives in many.ts, iteration in iter.ts, element
+ * encoding in elem.ts, the public types in types.ts.
  * @module
  */
 import type { InspectOptions } from 'node:util';
 import { ClosedChannelError, MisuseError } from '../errors.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
-import { decode, encode } from '../internal/codec.js';
-import { Code, Kind, native, refreshScratch, scratch, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
-import { Elem, Owner, SelectMode, StatusSlot, ViewTag } from '../internal/abi.js';
-import { WeftObject, registerKind } from '../internal/object.js';
-import { signalSources } from '../internal/signals.js';
+import { Code, Kind, native, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
+import { Elem, Owner, StatusSlot, ViewTag } from '../internal/abi.js';
+import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
+import { contextOf } from '../internal/signals.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
+import { ELEM_NAMES, decodeAsync, decodeScratch, elemCode, encodeElem, lastEncRefs } from './elem.js';
+import { selectUntilDone } from './done.js';
+import { recvIterator, recvIteratorSync } from './iter.js';
+import { recvMany, recvManySync, sendMany, sendManySync } from './many.js';
+import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyResult, RecvResult, SendChan, SendManyValues, TryRecvResult } from './types.js';
 
 export type { WaitOpts } from '../internal/options.js';
 
-/** Element type of a channel: `'structured'` carries any cloneable value; the others are stored inline. */
-export type ElemType = 'structured' | 'f64' | 'i32' | 'i64' | 'bool';
-
-/** The numeric element types, the ones `sendMany`/`recvMany` work on. */
-export type NumericElemType = Exclude<ElemType, 'structured'>;
-
-/**
- * The element types a channel of `T` may have: `'structured'` always; `'f64'`/`'i32'` when
- * `T` is `number`, `'i64'` when it is `bigint`, `'bool'` when it is `boolean`; every one when
- * `T` is `unknown` or `any`.
- */
-export type ElemTypeFor<T> = unknown extends T
-  ? ElemType
-  :
-      | 'structured'
-      | ([T] extends [number] ? 'f64' | 'i32' : never)
-      | ([T] extends [bigint] ? 'i64' : never)
-      | ([T] extends [boolean] ? 'bool' : never);
-
-/** Result of a receive that reports whether the channel was open (Go's `v, ok := <-ch`). */
-export type RecvResult<T> =
-  | {
-      /** The value received. */
-      value: T;
-      /** The channel was open: `value` was sent by a sender. */
-      ok: true;
-    }
-  | {
-      /** Nothing was received. */
-      value: undefined;
-      /** The channel is closed and drained. */
-      ok: false;
-    };
-/** Result of `tryRecv`: `closed` tells an empty open channel from a closed, drained one. */
-export type TryRecvResult<T> =
-  | {
-      /** The value received. */
-      value: T;
-      /** A value was ready. */
-      ok: true;
-    }
-  | {
-      /** Nothing was received. */
-      value: undefined;
-      /** No value was ready. */
-      ok: false;
-      /** true: the channel is closed and drained; false: it is open and empty (a receive would wait). */
-      closed: boolean;
-    };
-
-/** The typed array `recvMany` returns for a numeric channel (booleans come back as `boolean[]`). */
-export type TypedArray = Float64Array | Int32Array | BigInt64Array;
-
-/**
- * What `recvMany` returns on a channel of element type `E`: `Float64Array` for `'f64'`,
- * `Int32Array` for `'i32'`, `BigInt64Array` for `'i64'`, `boolean[]` for `'bool'` (a union when
- * `E` is one of several).
- */
-export type RecvManyResult<E extends ElemType> = E extends 'f64'
-  ? Float64Array
-  : E extends 'i32'
-    ? Int32Array
-    : E extends 'i64'
-      ? BigInt64Array
-      : E extends 'bool'
-        ? boolean[]
-        : never;
-
-/**
- * What `sendMany` takes on a channel of element type `E` carrying `T`: any `ArrayLike<T>`
- * (typed arrays included) on a channel that may be numeric; `never` (a compile error) on a
- * `'structured'` one, which has no batch transfer.
- */
-export type SendManyValues<T, E extends ElemType> = [E] extends ['structured'] ? never : ArrayLike<T>;
-
-/** Options of `new Chan()`. */
-export interface ChanOptions<E extends ElemType = ElemType> {
-  /** Element type (default `'structured'`); it must fit the channel's value type `T`. */
-  elem?: E | undefined;
-  /** A name shown in diagnostics, `util.inspect` and error messages, in every thread. */
-  name?: string | undefined;
-}
-
-/**
- * The sending half of a channel (Go's `chan<- T`). `T` is contravariant: a `SendChan<string>`
- * is not a `SendChan<string | number>` (it cannot take numbers), while a
- * `SendChan<string | number>` may be used where a `SendChan<string>` is expected.
- */
-export interface SendChan<in T, E extends ElemType = ElemTypeFor<T>> {
-  /** Number of values the channel buffers (0: unbuffered). */
-  readonly capacity: number;
-  /** Values buffered right now (always 0 when unbuffered). */
-  readonly length: number;
-  /** Whether the channel has been closed. */
-  readonly closed: boolean;
-  // The senders are function-typed properties, not methods, so that their parameter is
-  // checked contravariantly (methods are bivariant): a Chan<string> is not a
-  // SendChan<string | number> either.
-  /** Sends a value, waiting for a receiver or for room; `ClosedChannelError` if closed. */
-  readonly send: (value: T, opts?: WaitOpts) => Promise<void>;
-  /** Blocking `send` for worker threads. */
-  readonly sendSync: (value: T, opts?: WaitOpts) => void;
-  /** Sends if that needs no waiting; false otherwise. Throws `ClosedChannelError` if closed. */
-  readonly trySend: (value: T) => boolean;
-  /** Sends every value in order (numeric channels only); resolves to the number sent. */
-  readonly sendMany: (values: SendManyValues<T, E>, opts?: WaitOpts) => Promise<number>;
-  /** Blocking `sendMany` for worker threads. */
-  readonly sendManySync: (values: SendManyValues<T, E>, opts?: WaitOpts) => number;
-  /** Closes the channel; throws `ClosedChannelError` if it was already closed. */
-  close(): void;
-}
-
-/**
- * The receiving half of a channel (Go's `<-chan T`). `T` is covariant: a `RecvChan<string>`
- * is a `RecvChan<string | number>`.
- */
-export interface RecvChan<out T, E extends ElemType = ElemTypeFor<T>> {
-  /** Number of values the channel buffers (0: unbuffered). */
-  readonly capacity: number;
-  /** Values buffered right now (always 0 when unbuffered). */
-  readonly length: number;
-  /** Whether the channel has been closed. */
-  readonly closed: boolean;
-  /** Receives a value; `undefined` once the channel is closed and drained. */
-  recv(opts?: WaitOpts): Promise<T | undefined>;
-  /** Receives a value and whether it came from an open channel (Go's `v, ok := <-ch`). */
-  recvOk(opts?: WaitOpts): Promise<RecvResult<T>>;
-  /** Blocking `recv` for worker threads. */
-  recvSync(opts?: WaitOpts): T | undefined;
-  /** Blocking `recvOk` for worker threads. */
-  recvOkSync(opts?: WaitOpts): RecvResult<T>;
-  /** Receives if a value is ready; `closed` tells an empty channel from a closed, drained one. */
-  tryRecv(): TryRecvResult<T>;
-  /** Waits for at least one value, then returns up to `max` that are ready (numeric channels only). */
-  recvMany(max: number, opts?: WaitOpts): Promise<RecvManyResult<E>>;
-  /** Blocking `recvMany` for worker threads. */
-  recvManySync(max: number, opts?: WaitOpts): RecvManyResult<E>;
-  /** `for await (const v of ch)`: ends when the channel is closed and drained. */
-  [Symbol.asyncIterator](): AsyncIterator<T>;
-  /** Blocking iteration for worker threads: `for (const v of ch)`. */
-  [Symbol.iterator](): Iterator<T>;
-}
-
-const ELEM_CODES: Record<ElemType, number> = { structured: Elem.Structured, f64: Elem.F64, i32: Elem.I32, i64: Elem.I64, bool: Elem.Bool };
-const ELEM_NAMES: ElemType[] = [];
-for (const [name, code] of Object.entries(ELEM_CODES)) ELEM_NAMES[code] = name as ElemType;
 const MAX_CAPACITY = 2 ** 30;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
 const RESOLVED = Promise.resolve();
 const NO_OPTS = parseOpts(undefined);
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true }) as never;
 
 // What a wrapper may do with its channel. A view narrows a channel (Go's chan<- T / <-chan T);
 // a channel weft owns (a timer's c, a context's done()) is receive-only for everybody, in every
@@ -180,36 +37,6 @@ const OWNER_TEXT: string[] = [];
 OWNER_TEXT[Owner.Timer] = "a Timer's c";
 OWNER_TEXT[Owner.Ticker] = "a Ticker's c";
 OWNER_TEXT[Owner.Context] = "a Context's done()";
-
-let adopting: Handle | undefined;
-/** Set with `adopting` to make a view of a wrapper already known here (no native call). */
-let viewOf: { cap: number; code: number; mode: number; name: string | undefined } | undefined;
-/** Weft objects of the value last encoded by `_enc` (see there). */
-let encRefs: Handle[] | undefined;
-
-/** @internal the weft objects of the last `_enc` */
-export function lastEncRefs(): Handle[] | undefined {
-  return encRefs;
-}
-
-/** @internal decodes a received structured value left in the scratch area. */
-export function decodeScratch(len: number): unknown {
-  let u8 = scratch();
-  if (len > u8.length) u8 = refreshScratch();
-  const refs = status[StatusSlot.Refs]! > 0 ? native.takeRefs() : undefined;
-  return decode(u8, len, refs);
-}
-
-/** @internal decodes an async/select result value. */
-export function decodeAsync(elem: number, v: unknown): unknown {
-  if (elem !== Elem.Structured) return v;
-  const [u8, refs] = v as [Uint8Array, Handle[] | undefined];
-  return decode(u8, u8.length, refs);
-}
-
-function notChan(method: string): TypeError {
-  return new TypeError(`Chan.${method} called on an object that is not a Chan`);
-}
 
 /**
  * A Go channel whose values, waiters and state live in native memory, so every thread that
@@ -244,43 +71,53 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
    * @param capacity buffer size, an integer 0..2^30 (default 0 = unbuffered).
    * @param opts `elem` (element type, default `'structured'`), `name`.
    */
-  constructor(capacity: number = 0, opts?: ChanOptions<E>) {
-    let h = adopting;
-    const view = viewOf;
-    adopting = undefined;
-    viewOf = undefined;
-    let code = 0;
-    let cap = 0;
+  constructor(capacity?: number, opts?: ChanOptions<E>);
+  /**
+   * @internal wraps the existing channel handle `h` (see lib/internal/object.ts). `tag` is a
+   * view's direction (`_tag`); `of`, a wrapper of the same channel on this thread whose facts
+   * the view reuses (no native call).
+   */
+  constructor(adopt: Adopt, h: Handle, tag?: number, of?: Chan<any, any>);
+  constructor(capacity: number | Adopt = 0, opts?: ChanOptions<E> | Handle, tag: number = MODE_BOTH, of?: Chan<any, any>) {
+    let h: Handle;
+    let code: number;
+    let cap: number;
     let mode: number = MODE_BOTH;
-    let name = opts?.name;
-    if (h === undefined) {
+    let name: string | undefined;
+    if (capacity === ADOPT) {
+      h = opts as Handle;
+      if (of !== undefined) {
+        cap = of.capacity;
+        code = of.#code;
+        mode = tag;
+        name = of.name;
+      } else {
+        const info = native.chanInfo(h);
+        cap = info[0];
+        code = info[1];
+        // A channel weft owns is receive-only for everybody; otherwise a view keeps its direction.
+        if (info[3] > 0) mode = MODE_OWNED + info[3];
+        else if (tag === MODE_SEND || tag === MODE_RECV) mode = tag;
+        name = info[4] || undefined;
+      }
+    } else {
+      const o = opts as ChanOptions<E> | undefined;
+      name = o?.name;
       if (typeof capacity !== 'number') throw new TypeError('capacity must be a number');
       if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CAPACITY) {
         throw new RangeError(`capacity must be an integer from 0 to ${MAX_CAPACITY}, got ${capacity}`);
       }
-      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+      if (o !== undefined && (typeof o !== 'object' || o === null)) {
         throw new TypeError('opts must be an object');
       }
-      const elem = opts?.elem ?? 'structured';
-      if (typeof elem !== 'string' || !Object.hasOwn(ELEM_CODES, elem)) {
-        throw new TypeError(`elem must be one of ${ELEM_NAMES.join(', ')}, got ${String(elem)}`);
-      }
+      code = elemCode(o?.elem);
       if (name !== undefined && typeof name !== 'string') {
         throw new TypeError('name must be a string');
       }
-      code = ELEM_CODES[elem];
       cap = capacity;
       h = native.chanNew(capacity, code);
       if (name) native.setName(h, name);
       else name = undefined;
-    } else if (view !== undefined) {
-      ({ cap, code, mode, name } = view);
-    } else {
-      const info = native.chanInfo(h);
-      cap = info[0];
-      code = info[1];
-      mode = info[3] > 0 ? MODE_OWNED + info[3] : MODE_BOTH;
-      name = info[4] || undefined;
     }
     super(h);
     this.capacity = cap;
@@ -290,21 +127,9 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     this.name = name;
   }
 
-  /** @internal wraps a native channel handle (`tag`: a view's direction, see `_tag`). */
-  static _adopt<U = unknown>(h: Handle, tag = 0): Chan<U> {
-    adopting = h;
-    const c = new Chan<U>();
-    return tag === MODE_SEND || tag === MODE_RECV ? c.#narrow(tag) : c;
-  }
-
   /** @internal a view crossing threads keeps its direction (owned channels need no tag). */
   override _tag(): number {
     return this.#mode === MODE_SEND || this.#mode === MODE_RECV ? this.#mode : MODE_BOTH;
-  }
-
-  /** This channel narrowed to `mode`, unless it already is (or is owned by weft). */
-  #narrow(mode: number): Chan<T, E> {
-    return this.#mode === MODE_BOTH ? this.#view(mode) : this;
   }
 
   /** @internal whether x is a Chan (or a view of one) made by this class. */
@@ -328,46 +153,22 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Values buffered right now (always 0 when unbuffered). */
   get length(): number {
-    if (!Chan._is(this)) throw notChan('length');
+    if (!Chan._is(this)) throw notA('Chan', 'length');
     return native.chanLen(this._h);
   }
 
   /** Whether the channel has been closed. */
   get closed(): boolean {
-    if (!Chan._is(this)) throw notChan('closed');
+    if (!Chan._is(this)) throw notA('Chan', 'closed');
     return native.chanClosed(this._h);
   }
 
   /**
-   * @internal validates and encodes a value for this channel: returns the payload (the value
-   * itself for numeric channels; the scratch length or bytes for structured ones) and leaves
-   * the weft objects it carries in `encRefs` (no allocation on the numeric hot path).
+   * @internal validates and encodes a value for this channel: the payload (see `encodeElem`),
+   * with the weft objects it carries left for `lastEncRefs()`.
    */
   _enc(value: unknown): unknown {
-    switch (this.#code) {
-      case Elem.Structured: {
-        const e = encode(value);
-        encRefs = e.refs;
-        return e.payload;
-      }
-      case Elem.F64:
-        if (typeof value !== 'number') throw new TypeError(`value must be a number for an f64 channel, got ${typeof value}`);
-        break;
-      case Elem.I32:
-        if (typeof value !== 'number') throw new TypeError(`value must be a number for an i32 channel, got ${typeof value}`);
-        if ((value | 0) !== value) {
-          throw new RangeError(`value must be an int32 for an i32 channel, got ${value}`);
-        }
-        break;
-      case Elem.I64:
-        if (typeof value !== 'bigint') throw new TypeError(`value must be a bigint for an i64 channel, got ${typeof value}`);
-        if (value < I64_MIN || value > I64_MAX) throw new RangeError(`value must fit in int64, got ${value}`);
-        break;
-      default:
-        if (typeof value !== 'boolean') throw new TypeError(`value must be a boolean for a bool channel, got ${typeof value}`);
-    }
-    encRefs = undefined;
-    return value;
+    return encodeElem(this.#code, value);
   }
 
   /** @internal decodes a value returned by a sync/try native receive. */
@@ -380,11 +181,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
    * (unbuffered). Rejects with `ClosedChannelError` if the channel is or gets closed.
    */
   send(value: T, opts?: WaitOpts): Promise<void> {
-    if (!Chan._is(this)) throw notChan('send');
+    if (!Chan._is(this)) throw notA('Chan', 'send');
     this._checkSend('send');
     const o = parseOpts(opts);
     const v = this._enc(value);
-    const refs = encRefs;
+    const refs = lastEncRefs();
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
     const r = native.chanSend(this._h, v, refs);
     if (typeof r === 'number') {
@@ -397,31 +198,29 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Blocking `send` for worker threads. */
   sendSync(value: T, opts?: WaitOpts): void {
-    if (!Chan._is(this)) throw notChan('sendSync');
+    if (!Chan._is(this)) throw notA('Chan', 'sendSync');
     this._checkSend('send');
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     const v = this._enc(value);
-    const refs = encRefs;
-    if (o.signal !== undefined) {
-      if (o.signal.aborted) throw abortError(o.signal, 'send', this.name);
-      const src = signalSources.get(o.signal);
-      if (src !== undefined) {
-        const [code, index] = withDone(this._h, 1, v, refs, src.done(), o.timeout);
-        if (index === 1) throw src.err() ?? abortError(o.signal, 'send', this.name);
-        if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
-        return;
-      }
+    const refs = lastEncRefs();
+    if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
+    const ctx = contextOf(o.signal);
+    let code: number;
+    if (ctx !== undefined) {
+      selectUntilDone(ctx, o.signal!, [this._h], 1, [v], [refs], o.timeout, 'send', this.name);
+      code = status[StatusSlot.Code]!;
+    } else {
+      code = native.chanSendSync(this._h, v, refs, o.timeout);
     }
-    const code = native.chanSendSync(this._h, v, refs, o.timeout);
     if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
   }
 
   /** Sends if that needs no waiting; false otherwise. Throws `ClosedChannelError` if closed. */
   trySend(value: T): boolean {
-    if (!Chan._is(this)) throw notChan('trySend');
+    if (!Chan._is(this)) throw notA('Chan', 'trySend');
     this._checkSend('send');
     const v = this._enc(value);
-    const code = native.chanTrySend(this._h, v, encRefs);
+    const code = native.chanTrySend(this._h, v, lastEncRefs());
     if (code === Code.Ok) return true;
     if (code === Code.Closed) throw new ClosedChannelError(closedMessage('send', this.name));
     return false;
@@ -429,13 +228,13 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Receives a value; `undefined` once the channel is closed and drained. */
   recv(opts?: WaitOpts): Promise<T | undefined> {
-    if (!Chan._is(this)) throw notChan('recv');
+    if (!Chan._is(this)) throw notA('Chan', 'recv');
     return this.recvOk(opts).then((r) => r.value);
   }
 
   /** Receives a value and whether it came from an open channel (Go's `v, ok := <-ch`). */
   recvOk(opts?: WaitOpts): Promise<RecvResult<T>> {
-    if (!Chan._is(this)) throw notChan('recvOk');
+    if (!Chan._is(this)) throw notA('Chan', 'recvOk');
     this._checkRecv();
     const o = parseOpts(opts);
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
@@ -452,7 +251,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Blocking `recv` for worker threads. */
   recvSync(opts?: WaitOpts): T | undefined {
-    if (!Chan._is(this)) throw notChan('recvSync');
+    if (!Chan._is(this)) throw notA('Chan', 'recvSync');
     this._checkRecv();
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     if (o.signal !== undefined) return this.recvOkSync(opts).value;
@@ -465,21 +264,14 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Blocking `recvOk` for worker threads. */
   recvOkSync(opts?: WaitOpts): RecvResult<T> {
-    if (!Chan._is(this)) throw notChan('recvOkSync');
+    if (!Chan._is(this)) throw notA('Chan', 'recvOkSync');
     this._checkRecv();
     const o = parseOpts(opts);
-    if (o.signal !== undefined) {
-      if (o.signal.aborted) throw abortError(o.signal, 'recv', this.name);
-      const src = signalSources.get(o.signal);
-      if (src !== undefined) {
-        const [code, index, v] = withDone(this._h, 0, undefined, undefined, src.done(), o.timeout);
-        if (index === 1) throw src.err() ?? abortError(o.signal, 'recv', this.name);
-        if (code === Code.Ok) return { value: this._dec(v), ok: true };
-        if (code === Code.Closed) return { value: undefined, ok: false };
-        return throwForCode(code, o, 'recv', this.name);
-      }
-    }
-    const r = native.chanRecvSync(this._h, o.timeout);
+    if (o.signal?.aborted) throw abortError(o.signal, 'recv', this.name);
+    const ctx = contextOf(o.signal);
+    const r = ctx !== undefined
+      ? selectUntilDone(ctx, o.signal!, [this._h], 0, undefined, undefined, o.timeout, 'recv', this.name)
+      : native.chanRecvSync(this._h, o.timeout);
     const code = status[StatusSlot.Code]!;
     if (code === Code.Ok) return { value: this._dec(r), ok: true };
     if (code === Code.Closed) return { value: undefined, ok: false };
@@ -488,7 +280,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Receives if a value is ready; `closed` tells an empty channel from a closed, drained one. */
   tryRecv(): TryRecvResult<T> {
-    if (!Chan._is(this)) throw notChan('tryRecv');
+    if (!Chan._is(this)) throw notA('Chan', 'tryRecv');
     this._checkRecv();
     const r = native.chanTryRecv(this._h);
     const code = status[StatusSlot.Code];
@@ -498,44 +290,9 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** Closes the channel; throws `ClosedChannelError` if it was already closed. */
   close(): void {
-    if (!Chan._is(this)) throw notChan('close');
+    if (!Chan._is(this)) throw notA('Chan', 'close');
     this._checkSend('close');
     if (!native.chanClose(this._h)) throw new ClosedChannelError(closedMessage('close', this.name));
-  }
-
-  #numeric(what: string): void {
-    if (this.#code === Elem.Structured) throw new TypeError(`${what} needs a numeric channel (elem f64, i32, i64 or bool)`);
-  }
-
-  /** Checks every element and converts to the channel's typed array (nothing sent on error). */
-  #toTyped(values: ArrayLike<T>): ArrayBufferView & { length: number; subarray(a: number): any } {
-    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<T>).length !== 'number') {
-      throw new TypeError('values must be an array or typed array');
-    }
-    switch (this.#code) {
-      case Elem.F64:
-        if (values instanceof Float64Array) return values;
-        break;
-      case Elem.I32:
-        if (values instanceof Int32Array) return values;
-        break;
-      case Elem.I64:
-        if (values instanceof BigInt64Array) return values;
-        break;
-    }
-    const n = values.length;
-    for (let i = 0; i < n; i++) this._enc(values[i]);
-    switch (this.#code) {
-      case Elem.F64: return Float64Array.from(values as ArrayLike<number>);
-      case Elem.I32: return Int32Array.from(values as ArrayLike<number>);
-      case Elem.I64: return BigInt64Array.from(values as ArrayLike<bigint>);
-      default: return Uint8Array.from(values as ArrayLike<boolean>, (b) => (b ? 1 : 0));
-    }
-  }
-
-  #fromTyped(ta: ArrayBufferView): RecvManyResult<E> {
-    if (this.#code === Elem.Bool) return Array.from(ta as Uint8Array, (b) => b !== 0) as RecvManyResult<E>;
-    return ta as RecvManyResult<E>;
   }
 
   /**
@@ -544,51 +301,16 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
    * error's `sent` property says how many were sent before it.
    */
   sendMany(values: SendManyValues<T, E>, opts?: WaitOpts): Promise<number> {
-    if (!Chan._is(this)) throw notChan('sendMany');
+    if (!Chan._is(this)) throw notA('Chan', 'sendMany');
     this._checkSend('send');
-    this.#numeric('sendMany');
-    const o = parseOpts(opts);
-    const ta = this.#toTyped(values);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
-    const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
-    const loop = async (): Promise<number> => {
-      let off = 0;
-      while (off < ta.length) {
-        off += native.chanSendMany(this._h, ta.subarray(off), -1, false);
-        if (off === ta.length) break;
-        if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', this.name)), off);
-        const rest = deadline < 0 ? undefined : Math.max(0, deadline - Date.now());
-        const next = this.#code === Elem.Bool ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
-        try {
-          await this.send(next as T, { signal: o.signal, timeout: rest });
-        } catch (e) {
-          throw withSent(e, off);
-        }
-        off++;
-      }
-      return off;
-    };
-    return loop();
+    return sendMany(this, values, opts);
   }
 
   /** Blocking `sendMany` for worker threads. Returns the number sent (all of them). */
   sendManySync(values: SendManyValues<T, E>, opts?: WaitOpts): number {
-    if (!Chan._is(this)) throw notChan('sendManySync');
+    if (!Chan._is(this)) throw notA('Chan', 'sendManySync');
     this._checkSend('send');
-    this.#numeric('sendManySync');
-    const o = parseOpts(opts);
-    const ta = this.#toTyped(values);
-    if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
-    const n = native.chanSendMany(this._h, ta, o.timeout, true);
-    const code = status[StatusSlot.Code]!;
-    if (code !== Code.Ok) {
-      try {
-        throwForCode(code, o, 'send', this.name);
-      } catch (e) {
-        throw withSent(e, n);
-      }
-    }
-    return n;
+    return sendManySync(this, values, opts);
   }
 
   /**
@@ -597,57 +319,21 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
    * drained. `max` is any positive safe integer; a huge `max` costs nothing up front.
    */
   recvMany(max: number, opts?: WaitOpts): Promise<RecvManyResult<E>> {
-    if (!Chan._is(this)) throw notChan('recvMany');
+    if (!Chan._is(this)) throw notA('Chan', 'recvMany');
     this._checkRecv();
-    this.#numeric('recvMany');
-    const m = this.#batch(max);
-    const o = parseOpts(opts);
-    if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
-    const first = native.chanRecvMany(this._h, m, -1, false);
-    if ((first as Float64Array).length > 0 || status[StatusSlot.Code] === Code.Closed) {
-      return Promise.resolve(this.#fromTyped(first));
-    }
-    return this.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
-      if (!r.ok) return this.#fromTyped(first);
-      const rest = native.chanRecvMany(this._h, m - 1, -1, false) as any;
-      const out = new (rest.constructor as any)(rest.length + 1);
-      out[0] = this.#code === Elem.Bool ? (r.value ? 1 : 0) : r.value;
-      out.set(rest, 1);
-      return this.#fromTyped(out);
-    });
+    return recvMany(this, max, opts);
   }
 
   /** Blocking `recvMany` for worker threads. */
   recvManySync(max: number, opts?: WaitOpts): RecvManyResult<E> {
-    if (!Chan._is(this)) throw notChan('recvManySync');
+    if (!Chan._is(this)) throw notA('Chan', 'recvManySync');
     this._checkRecv();
-    this.#numeric('recvManySync');
-    const m = this.#batch(max);
-    const o = parseOpts(opts);
-    if (o.signal?.aborted) throw abortError(o.signal, 'recv', this.name);
-    const r = native.chanRecvMany(this._h, m, o.timeout, true);
-    const code = status[StatusSlot.Code]!;
-    if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', this.name);
-    return this.#fromTyped(r);
-  }
-
-  /**
-   * Checks `max` (any positive safe integer) and bounds one batch: a receive returns at most
-   * what is ready, which a batch of max(capacity, 4096) always covers up to the buffer; a
-   * smaller result than `max` is allowed ("returns <= max"), so nothing is allocated for a
-   * huge `max`.
-   */
-  #batch(max: unknown): number {
-    if (typeof max !== 'number') throw new TypeError('max must be a number');
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError(`max must be a positive integer, got ${max}`);
-    }
-    return Math.min(max, Math.max(this.capacity, 4096));
+    return recvManySync(this, max, opts);
   }
 
   /** The same channel, typed and enforced as send-only (Go's `chan<- T`). */
   sendOnly(): SendChan<T, E> {
-    if (!Chan._is(this)) throw notChan('sendOnly');
+    if (!Chan._is(this)) throw notA('Chan', 'sendOnly');
     if (this.#mode === MODE_SEND) return this;
     this._checkSend('send');
     return this.#view(MODE_SEND);
@@ -655,7 +341,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
 
   /** The same channel, typed and enforced as receive-only (Go's `<-chan T`). */
   recvOnly(): RecvChan<T, E> {
-    if (!Chan._is(this)) throw notChan('recvOnly');
+    if (!Chan._is(this)) throw notA('Chan', 'recvOnly');
     this._checkRecv();
     if (this.#mode >= MODE_RECV) return this;
     return this.#view(MODE_RECV);
@@ -669,9 +355,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const i = mode - 1;
     let v = views[i];
     if (v === undefined) {
-      adopting = this._h;
-      viewOf = { cap: this.capacity, code: this.#code, mode, name: this.name };
-      v = views[i] = new Chan<T, E>();
+      v = views[i] = new Chan<T, E>(ADOPT, this._h, mode, this);
     }
     return v;
   }
@@ -685,62 +369,16 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
    * value is ever taken for a consumer that left. After `return()`, `next()` is done.
    */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    if (!Chan._is(this)) throw notChan('[Symbol.asyncIterator]');
+    if (!Chan._is(this)) throw notA('Chan', '[Symbol.asyncIterator]');
     this._checkRecv();
-    const pending = new Set<number>();
-    let finished = false;
-    return {
-      next: (): Promise<IteratorResult<T>> => {
-        if (finished) return Promise.resolve(DONE);
-        const r = native.chanRecv(this._h);
-        const code = status[StatusSlot.Code];
-        if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), done: false });
-        if (code === Code.Closed) {
-          finished = true;
-          return Promise.resolve(DONE);
-        }
-        const id = opId();
-        pending.add(id);
-        return (r as Promise<AsyncResult>).then(([c, , v]): IteratorResult<T> => {
-          pending.delete(id);
-          if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, done: false };
-          if (c === Code.Closed) {
-            finished = true;
-            return DONE;
-          }
-          if (c === Code.Canceled && finished) return DONE; // withdrawn by return()
-          return throwForCode(c, NO_OPTS, 'recv', this.name);
-        });
-      },
-      return: (value?: unknown): Promise<IteratorResult<T>> => {
-        finished = true;
-        // Withdraw: a canceled receive took nothing; a value a sender already handed over goes
-        // back to the channel (native cancel with withdraw = true).
-        for (const id of pending) native.cancel(id, Code.Canceled, true);
-        pending.clear();
-        return Promise.resolve({ value: value as T, done: true });
-      },
-    };
+    return recvIterator<T>(this);
   }
 
   /** Blocking iteration for worker threads: `for (const v of ch)`. */
   [Symbol.iterator](): Iterator<T> {
-    if (!Chan._is(this)) throw notChan('[Symbol.iterator]');
+    if (!Chan._is(this)) throw notA('Chan', '[Symbol.iterator]');
     this._checkRecv();
-    let finished = false;
-    return {
-      next: (): IteratorResult<T> => {
-        if (finished) return DONE;
-        const r = this.recvOkSync();
-        if (r.ok) return { value: r.value, done: false };
-        finished = true;
-        return DONE;
-      },
-      return: (value?: unknown): IteratorResult<T> => {
-        finished = true;
-        return { value: value as T, done: true };
-      },
-    };
+    return recvIteratorSync<T>(this);
   }
 
   /** `util.inspect` / `console.log`: `Chan<f64> 'jobs' { length: 2, capacity: 8, closed: false }`. */
@@ -762,20 +400,4 @@ function label(name: string | undefined): string {
   return name ? ` '${name}'` : '';
 }
 
-/**
- * A blocking op on h raced against a context's done channel (case 1): [code, index, value]
- * where a received value is in the sync form (decode with `_dec`).
- */
-function withDone(h: Handle, op: 0 | 1, v: unknown, refs: Handle[] | undefined, done: Handle, timeout: number): AsyncResult {
-  const r = op === 1
-    ? native.select([h, done], 1, [v, undefined], [refs, undefined], SelectMode.Block, timeout)
-    : native.select([h, done], 0, undefined, undefined, SelectMode.Block, timeout);
-  return [status[StatusSlot.Code]!, status[StatusSlot.SelectIndex]!, r];
-}
-
-function withSent(e: unknown, sent: number): unknown {
-  if (e instanceof Error) (e as Error & { sent?: number }).sent = sent;
-  return e;
-}
-
-registerKind(Kind.Channel, (h, tag) => Chan._adopt(h, tag));
+registerKind(Kind.Channel, Chan);

@@ -2,12 +2,15 @@
  * Go's `select` over channel cases, across threads (API.md §2).
  * @module
  */
-import { Chan, decodeAsync, lastEncRefs, type RecvChan, type SendChan } from './chan.js';
+import { Chan } from './chan.js';
+import { decodeAsync, lastEncRefs } from './elem.js';
+import { MASK_MAX, selectUntilDone } from './done.js';
+import type { RecvChan, SendChan } from './types.js';
 import { ClosedChannelError } from '../errors.js';
 import { Code, native, scratch, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
 import { SelectMode, StatusSlot } from '../internal/abi.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
-import { signalSources } from '../internal/signals.js';
+import { contextOf } from '../internal/signals.js';
 
 const CASE = Symbol('weft.case');
 
@@ -139,8 +142,6 @@ interface Prepared {
   refs: (Handle[] | undefined)[] | undefined;
 }
 
-const MASK_MAX = 52;
-
 function prepare(cases: unknown): Prepared {
   if (!Array.isArray(cases)) throw new TypeError('cases must be an array');
   const n = cases.length;
@@ -254,15 +255,9 @@ export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected 
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'select');
-  const src = o.signal !== undefined && !dflt ? signalSources.get(o.signal) : undefined;
-  if (src !== undefined) {
-    // A context's signal: also wait on its done channel (an extra, last case: a receive).
-    const n = p.handles.length;
-    const mask = typeof p.mask === 'number' && n + 1 <= MASK_MAX ? p.mask : Array.from({ length: n + 1 }, (_, i) => i < n && isSend(p, i));
-    const r = native.select([...p.handles, src.done()], mask, p.values && [...p.values, undefined], p.refs && [...p.refs, undefined], SelectMode.Block, o.timeout);
-    if (status[StatusSlot.SelectIndex] === n && status[StatusSlot.Code] !== Code.Timeout) throw src.err() ?? abortError(o.signal!, 'select');
-    return syncResult(p, r, o);
-  }
-  const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Block, o.timeout);
+  const ctx = dflt ? undefined : contextOf(o.signal);
+  const r = ctx !== undefined
+    ? selectUntilDone(ctx, o.signal!, p.handles, p.mask, p.values, p.refs, o.timeout, 'select')
+    : native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Block, o.timeout);
   return syncResult(p, r, o);
 }

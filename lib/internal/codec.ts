@@ -2,7 +2,10 @@
  * The structured-value codec of weft channels: the structured clone algorithm (what
  * `postMessage` gives, in every detail) written as a compact binary straight into the
  * thread's scratch area, with weft objects, SharedArrayBuffers and WebAssembly modules
- * carried by reference beside the bytes. Node's host objects live in codec-host.ts.
+ * carried by reference beside the bytes. This file holds the writer's state, primitives, plain
+ * objects, arrays, Errors and identity; the other built-in families (Date, Map, Set, RegExp,
+ * buffers and views, boxed primitives, WebAssembly, Node's host objects) are written by
+ * codec-builtins.ts, Node's host objects described by codec-host.ts.
  *
  * Identity: every object gets an id in the order it is first met (as V8's serializer does);
  * meeting it again writes a back-reference, so shared references and cycles survive, across
@@ -16,34 +19,18 @@ import { DataCloneError } from '../errors.js';
 import { native, scratch } from './native.js';
 import { WeftObject } from './object.js';
 import type { Handle } from './native.js';
-import { hostEncode, isLengthTracking, wasm, wasmMemoryEncode } from './codec-host.js';
+import { writeBuiltin } from './codec-builtins.js';
 import {
   T_UNDEF, T_NULL, T_TRUE, T_FALSE, T_I32, T_F64, T_ASCII, T_UTF16, T_ARRAY, T_OBJECT, T_BIGINT, T_REF,
-  T_OBJECT_EAGER, T_MAP, T_SET, T_DATE, T_VIEW, T_AB, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_REGEXP,
-  T_BOXED, T_ERROR, T_RAB, T_SAB, T_HOST, T_WASM_MEM, T_WASM_MOD, errorCtors, viewTypes,
+  T_OBJECT_EAGER, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_ERROR, errorCtors,
 } from './codec-wire.js';
 
-const { isProxy, isDate, isRegExp, isMap, isSet, isArrayBuffer, isSharedArrayBuffer, isArrayBufferView,
-  isNativeError, isNumberObject, isStringObject, isBooleanObject, isBigIntObject, isDataView } = types;
+const { isProxy } = types;
 const getProto = Object.getPrototypeOf;
 const ObjectProto = Object.prototype;
 const ArrayProto = Array.prototype;
 const isArray = Array.isArray;
 
-const viewNames = viewTypes.map((C) => C.name);
-const taTag = Object.getOwnPropertyDescriptor(getProto(Uint8Array.prototype), Symbol.toStringTag)!.get!;
-const getter = (C: { prototype: object }, k: string) => Object.getOwnPropertyDescriptor(C.prototype, k)!.get!;
-const reSource = getter(RegExp, 'source');
-const reFlags = ['hasIndices', 'global', 'ignoreCase', 'multiline', 'dotAll', 'unicode', 'unicodeSets', 'sticky']
-  .filter((k) => Object.getOwnPropertyDescriptor(RegExp.prototype, k) !== undefined)
-  .map((k) => [getter(RegExp, k), ({ hasIndices: 'd', global: 'g', ignoreCase: 'i', multiline: 'm', dotAll: 's', unicode: 'u', unicodeSets: 'v', sticky: 'y' } as Record<string, string>)[k]!] as const);
-const abResizable = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
-const abMax = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'maxByteLength')?.get;
-const sabGrowable = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get;
-const abByteLength = getter(ArrayBuffer, 'byteLength');
-const dateTime = Date.prototype.getTime;
-const numValue = Number.prototype.valueOf, strValue = String.prototype.valueOf;
-const boolValue = Boolean.prototype.valueOf, bigValue = BigInt.prototype.valueOf;
 const errorNames = errorCtors.map((C) => C.name);
 const hasOwn = Object.hasOwn;
 const getOwnDesc = Object.getOwnPropertyDescriptor;
@@ -80,20 +67,36 @@ function ensure(n: number): void {
   if (pos + n > buf.length) grow(n);
 }
 
-function writeU32(x: number): void {
+/** @internal Writes one byte. */
+export function writeU8(x: number): void {
+  ensure(1);
+  buf[pos++] = x;
+}
+
+/** @internal Writes a little-endian u32. */
+export function writeU32(x: number): void {
   ensure(4);
   dv.setUint32(pos, x, true);
   pos += 4;
 }
 
-function writeTagU32(tag: number, x: number): void {
+/** @internal Writes a little-endian f64. */
+export function writeF64(x: number): void {
+  ensure(8);
+  dv.setFloat64(pos, x, true);
+  pos += 8;
+}
+
+/** @internal Writes a tag byte and a u32. */
+export function writeTagU32(tag: number, x: number): void {
   ensure(5);
   buf[pos] = tag;
   dv.setUint32(pos + 1, x, true);
   pos += 5;
 }
 
-function writeString(s: string): void {
+/** @internal Writes a string value (T_ASCII or T_UTF16). */
+export function writeString(s: string): void {
   const n = s.length;
   ensure(5 + n * 2);
   const start = pos;
@@ -118,13 +121,15 @@ function writeString(s: string): void {
   }
 }
 
-function writeBytes(b: Uint8Array): void {
+/** @internal Writes raw bytes. */
+export function writeBytes(b: Uint8Array): void {
   ensure(b.length);
   buf.set(b, pos);
   pos += b.length;
 }
 
-function write(v: unknown): void {
+/** @internal Writes any value. */
+export function write(v: unknown): void {
   switch (typeof v) {
     case 'number':
       ensure(9);
@@ -191,6 +196,12 @@ function seen(o: object): number {
   }
   objPos[nObj++] = pos;
   return -1;
+}
+
+/** @internal Carries handle `h` beside the bytes; its index in the message's refs. */
+export function addRef(h: Handle): number {
+  (refs ??= []).push(h);
+  return refs.length - 1;
 }
 
 function writeBack(id: number): void {
@@ -301,152 +312,21 @@ function writeOther(v: object, proto: object | null): void {
     return;
   }
   if (v instanceof WeftObject) {
-    (refs ??= []).push(v._h);
     // index * 4 + tag: a channel view keeps its direction in the receiving thread (_tag < 4).
-    writeTagU32(T_REF, (refs.length - 1) * 4 + v._tag());
+    writeTagU32(T_REF, addRef(v._h) * 4 + v._tag());
     return;
   }
   if (isArray(v)) {
     writeArray(v);
     return;
   }
-  if (isArrayBufferView(v)) {
-    writeView(v);
-    return;
-  }
-  if (isDate(v)) {
-    ensure(9);
-    buf[pos] = T_DATE;
-    dv.setFloat64(pos + 1, dateTime.call(v), true);
-    pos += 9;
-    return;
-  }
-  if (isMap(v)) {
-    // Entries are copied first: getters met while writing them cannot change the count.
-    const entries = [...Map.prototype.entries.call(v)];
-    writeTagU32(T_MAP, entries.length);
-    for (const [k, x] of entries) {
-      write(k);
-      write(x);
-    }
-    return;
-  }
-  if (isSet(v)) {
-    const values = [...Set.prototype.values.call(v)];
-    writeTagU32(T_SET, values.length);
-    for (const x of values) write(x);
-    return;
-  }
-  if (isArrayBuffer(v)) {
-    writeArrayBuffer(v);
-    return;
-  }
-  if (isSharedArrayBuffer(v)) {
-    writeShared(T_SAB, v);
-    return;
-  }
-  if (isRegExp(v)) {
-    let flags = '';
-    for (const [g, f] of reFlags) if (g.call(v)) flags += f;
-    ensure(1);
-    buf[pos++] = T_REGEXP;
-    writeString(reSource.call(v) as string);
-    writeString(flags);
-    return;
-  }
-  if (isNativeError(v)) {
-    writeError(v as Error);
-    return;
-  }
-  if (isNumberObject(v) || isStringObject(v) || isBooleanObject(v) || isBigIntObject(v)) {
-    ensure(2);
-    buf[pos] = T_BOXED;
-    if (isNumberObject(v)) {
-      buf[pos + 1] = 0;
-      pos += 2;
-      ensure(8);
-      dv.setFloat64(pos, numValue.call(v), true);
-      pos += 8;
-    } else {
-      buf[pos + 1] = isStringObject(v) ? 1 : isBooleanObject(v) ? 2 : 3;
-      pos += 2;
-      write(isStringObject(v) ? strValue.call(v) : isBooleanObject(v) ? boolValue.call(v) : bigValue.call(v));
-    }
-    return;
-  }
-  if (wasm !== undefined) {
-    if (v instanceof wasm.Module) {
-      writeShared(T_WASM_MOD, v);
-      return;
-    }
-    if (v instanceof wasm.Memory && isSharedArrayBuffer(v.buffer)) {
-      const [bytes, sab] = wasmMemoryEncode(v);
-      writeShared(T_WASM_MEM, sab);
-      writeU32(bytes.length);
-      writeBytes(bytes);
-      return;
-    }
-  }
-  const host = hostEncode(v);
-  if (host !== undefined) {
-    ensure(2);
-    buf[pos] = T_HOST;
-    buf[pos + 1] = host[0];
-    pos += 2;
-    write(host[1]);
-    return;
-  }
+  if (writeBuiltin(v)) return;
   // An ordinary object of some class: its own enumerable properties, as a plain object.
   writeKeyed(v, Object.keys(v));
 }
 
-/** SharedArrayBuffer / WebAssembly.Module: its memory or code travels beside the bytes. */
-function writeShared(tag: number, v: SharedArrayBuffer | object): void {
-  (refs ??= []).push(native.payloadWrap(v));
-  writeTagU32(tag, refs.length - 1);
-}
-
-function writeArrayBuffer(ab: ArrayBuffer): void {
-  const n = abByteLength.call(ab) as number;
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(ab, 0, n);
-  } catch {
-    throw new DataCloneError('a detached ArrayBuffer could not be cloned');
-  }
-  if (abResizable?.call(ab)) {
-    writeTagU32(T_RAB, n);
-    writeU32(abMax!.call(ab) as number);
-  } else {
-    writeTagU32(T_AB, n);
-  }
-  writeBytes(bytes);
-}
-
-function writeView(v: ArrayBufferView): void {
-  const t = isDataView(v) ? 9 : viewNames.indexOf(taTag.call(v) as string);
-  if (t < 0) throw new DataCloneError(`${String(taTag.call(v))} could not be cloned`);
-  const b = v.buffer;
-  let tracking = false;
-  if (isSharedArrayBuffer(b) ? sabGrowable?.call(b) : abResizable?.call(b)) tracking = isLengthTracking(v);
-  else if (!isSharedArrayBuffer(b) && v.byteLength === 0 && v.byteOffset === 0) {
-    try {
-      new Uint8Array(b); // throws if the buffer was detached
-    } catch {
-      throw new DataCloneError('a view of a detached ArrayBuffer could not be cloned');
-    }
-  }
-  ensure(11);
-  buf[pos] = T_VIEW;
-  buf[pos + 1] = t;
-  buf[pos + 2] = tracking ? 1 : 0;
-  dv.setUint32(pos + 3, v.byteOffset, true);
-  dv.setUint32(pos + 7, v.byteLength, true);
-  pos += 11;
-  write(b);
-}
-
-function writeError(e: Error): void {
+/** @internal Writes an Error (the object `seen()` registered last). */
+export function writeError(e: Error): void {
   const id = nObj - 1; // seen() just registered it
   objPos[id] = -1; // open: see writeBack
   const msg = getOwnDesc(e, 'message');

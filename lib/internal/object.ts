@@ -1,11 +1,27 @@
 /**
  * The base of every JavaScript class whose instances are handles to shared native objects,
- * and the table that turns a native handle back into the right class.
+ * the one way a wrapper of an existing native handle is made, and the table that turns a
+ * native handle back into the right class.
+ *
+ * Wrapping an existing handle (`attach()`, a weft object carried in a message, a channel
+ * view, the channel of a Timer or a Context) always goes through the class's own constructor,
+ * called with {@link ADOPT} as its first argument: `new C(ADOPT, h, tag)`. That constructor
+ * overload is `@internal` (absent from the published `.d.ts`), and `ADOPT` is not exported from
+ * weft, so only weft itself can call it; every private field is set up as for a new object.
  * @module
  */
 import { GoneError } from '../errors.js';
 import { native, type Handle } from './native.js';
 import { ViewTag } from './abi.js';
+
+/**
+ * @internal The first constructor argument that means "wrap the existing native handle given
+ * as the second" (the third, if the class uses it, is the sender's `_tag()`).
+ */
+export const ADOPT: unique symbol = Symbol('weft.adopt');
+
+/** @internal The type of {@link ADOPT}. */
+export type Adopt = typeof ADOPT;
 
 /** Base class of weft's shared objects (Chan, and the sync primitives). */
 export abstract class WeftObject {
@@ -24,19 +40,33 @@ export abstract class WeftObject {
   }
 }
 
-/** Wraps a handle of one native kind; `tag` is the sender's `_tag()` (0 if none). */
-type Factory = (h: Handle, tag: number) => WeftObject;
-const factories = new Map<number, Factory>();
+/** @internal A weft class: `new C(ADOPT, h, tag)` wraps the existing handle `h`. */
+export type WeftClass<T extends WeftObject = WeftObject> = new (adopt: Adopt, h: Handle, tag: number) => T;
 
-/** @internal Registers how to wrap a handle of a native kind. */
-export function registerKind(kind: number, f: Factory): void {
-  factories.set(kind, f);
+const classes = new Map<number, WeftClass>();
+
+/** @internal Registers the class that wraps handles of a native kind (`Kind` in abi.ts). */
+export function registerKind(kind: number, cls: WeftClass): void {
+  classes.set(kind, cls);
 }
 
-/** @internal Wraps a native handle in its JavaScript class (`tag`: see `WeftObject._tag`). */
+/** @internal Wraps an existing handle in class `cls` (`tag`: see `WeftObject._tag`). */
+export function fromHandle<T extends WeftObject>(cls: WeftClass<T>, h: Handle, tag = 0): T {
+  return new cls(ADOPT, h, tag);
+}
+
+/** @internal Wraps a native handle in the class registered for its kind (`tag`: see `WeftObject._tag`). */
 export function wrapHandle(h: Handle | null, tag = 0): WeftObject {
   if (h === null) throw new GoneError();
-  const f = factories.get(native.kindOf(h));
-  if (f === undefined) throw new TypeError('unknown weft object kind');
-  return f(h, tag);
+  const cls = classes.get(native.kindOf(h));
+  if (cls === undefined) throw new TypeError('unknown weft object kind');
+  return new cls(ADOPT, h, tag);
+}
+
+/**
+ * @internal The TypeError for a method called with a `this` that is not an instance of its
+ * class: `Mutex.lock called on an object that is not a Mutex`.
+ */
+export function notA(cls: string, method: string): TypeError {
+  return new TypeError(`${cls}.${method} called on an object that is not ${/^[AEIOU]/.test(cls) ? 'an' : 'a'} ${cls}`);
 }

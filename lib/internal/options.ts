@@ -13,7 +13,7 @@ import {
   TimeoutError,
 } from '../errors.js';
 import { Code, native, type AsyncResult } from './native.js';
-import { signalSources } from './signals.js';
+import { contextOf } from './signals.js';
 
 /** Options of every waiting operation. */
 export interface WaitOpts {
@@ -125,7 +125,7 @@ export function awaitPending(
   if (o.signal === undefined && o.timeout < 0) return p;
   // What else can end the op (API.md §9, native/deadlock.cc): a context's done channel, or
   // an ordinary signal (anyone may abort it: never reported as asleep).
-  if (o.signal !== undefined) native.opDepends(id, signalSources.get(o.signal)?.done() ?? null);
+  if (o.signal !== undefined) native.opDepends(id, contextOf(o.signal)?.done() ?? null);
   let timer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
     native.cancel(id, Code.Canceled);

@@ -18,3 +18,8 @@ export interface SignalSource {
 
 /** @internal */
 export const signalSources = new WeakMap<AbortSignal, SignalSource>();
+
+/** @internal The context behind `signal`, when it is a weft context's signal (else undefined). */
+export function contextOf(signal: AbortSignal | undefined): SignalSource | undefined {
+  return signal === undefined ? undefined : signalSources.get(signal);
+}

@@ -1,25 +1,12 @@
 /**
- * Atomics and progress meters shared by every thread (API.md §4), and `dump()` (§9).
+ * Shared integers and booleans (API.md §4): Go's `atomic.Int64` and `atomic.Bool`.
  * @module
  */
 import type { InspectOptions } from 'node:util';
-import { decode, encodeOwned } from '../internal/codec.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import { Kind, native, type Handle } from '../internal/native.js';
 import { AtomicBoolWord, AtomOp, kAtomicWordsBytes } from '../internal/abi.js';
-import { WeftObject, registerKind } from '../internal/object.js';
-
-let adopting: Handle | undefined;
-function take(): Handle | undefined {
-  const h = adopting;
-  adopting = undefined;
-  return h;
-}
-
-/** The TypeError for a method called with a `this` that is not an instance of its class. */
-function notA(cls: string, method: string): TypeError {
-  return new TypeError(`${cls}.${method} called on an object that is not ${/^[AEIOU]/.test(cls) ? 'an' : 'a'} ${cls}`);
-}
+import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
 
 function safeInt(v: unknown, name: string): number {
   if (typeof v !== 'number') throw new TypeError(`${name} must be a number`);
@@ -31,6 +18,16 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const OUT_OF_RANGE = 'result outside the safe-integer range (nothing changed; use loadBig to read it)';
 
+/** An initial AtomicInt64 value as a bigint: a safe integer, or a bigint that fits in int64. */
+function int64(v: unknown): bigint {
+  if (typeof v === 'bigint') {
+    if (v < I64_MIN || v > I64_MAX) throw new RangeError(`v must fit in int64, got ${v}`);
+    return v;
+  }
+  if (typeof v !== 'number') throw new TypeError('v must be a number or a bigint');
+  return BigInt(safeInt(v, 'v'));
+}
+
 /**
  * A shared 64-bit integer (Go's `atomic.Int64`). The number API takes and returns safe
  * integers only: an operation whose argument or result is outside that range throws
@@ -40,26 +37,11 @@ export class AtomicInt64 extends WeftObject {
   readonly #brand = true;
 
   /** @param v the initial value: a safe integer, or any int64 as a bigint (default 0) */
-  constructor(v: number | bigint = 0) {
-    let h = take();
-    if (h === undefined) {
-      let big: bigint;
-      if (typeof v === 'bigint') {
-        if (v < I64_MIN || v > I64_MAX) throw new RangeError(`v must fit in int64, got ${v}`);
-        big = v;
-      } else {
-        if (typeof v !== 'number') throw new TypeError('v must be a number or a bigint');
-        big = BigInt(safeInt(v, 'v'));
-      }
-      h = native.atomNew(big, false);
-    }
-    super(h);
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): AtomicInt64 {
-    adopting = h;
-    return new AtomicInt64();
+  constructor(v?: number | bigint);
+  /** @internal wraps the existing atomic handle `h` (see lib/internal/object.ts). */
+  constructor(adopt: Adopt, h: Handle);
+  constructor(v: number | bigint | Adopt = 0, h?: Handle) {
+    super(v === ADOPT ? h! : native.atomNew(int64(v), false));
   }
 
   /** The value now; `RangeError` if it is outside the safe-integer range (see `loadBig`). */
@@ -114,18 +96,15 @@ export class AtomicBool extends WeftObject {
   readonly #w: Int32Array;
 
   /** @param v the initial value (default false) */
-  constructor(v: boolean = false) {
-    const h0 = take();
-    if (h0 === undefined && typeof v !== 'boolean') throw new TypeError('v must be a boolean');
-    const h = h0 ?? native.atomNew(v ? 1n : 0n, true);
-    super(h);
-    this.#w = new Int32Array(native.atomWords(h), 0, kAtomicWordsBytes / 4);
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): AtomicBool {
-    adopting = h;
-    return new AtomicBool();
+  constructor(v?: boolean);
+  /** @internal wraps the existing atomic handle `h` (see lib/internal/object.ts). */
+  constructor(adopt: Adopt, h: Handle);
+  constructor(v: boolean | Adopt = false, h?: Handle) {
+    const adopted = v === ADOPT;
+    if (!adopted && typeof v !== 'boolean') throw new TypeError('v must be a boolean');
+    const handle = adopted ? h! : native.atomNew(v ? 1n : 0n, true);
+    super(handle);
+    this.#w = new Int32Array(native.atomWords(handle), 0, kAtomicWordsBytes / 4);
   }
 
   /** The value now. */
@@ -161,148 +140,6 @@ export class AtomicBool extends WeftObject {
   }
 }
 
-/**
- * A shared value with a version (Go's `atomic.Pointer` CAS, by version): `store` always
- * advances the version, even for an equal value. Values cross threads by structured clone.
- */
-export class AtomicValue<T> extends WeftObject {
-  readonly #brand = true;
 
-  /** @param v the initial value (structured-cloneable; weft objects by reference) */
-  constructor(v: T) {
-    let h = take();
-    if (h === undefined) {
-      const e = encodeOwned(v);
-      h = native.valueNew(e.payload, e.refs);
-    }
-    super(h);
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): AtomicValue<unknown> {
-    adopting = h;
-    return new AtomicValue(undefined);
-  }
-
-  /** A copy of the value now, and its version (advanced by every store). */
-  load(): {
-    /** A copy of the stored value. */
-    value: T;
-    /** The version of that value (advanced by every store). */
-    version: number;
-  } {
-    if (!(#brand in this)) throw notA('AtomicValue', 'load');
-    const [u8, refs, version] = native.valueLoad(this._h);
-    return { value: decode(u8, u8.length, refs) as T, version };
-  }
-  /** Stores a copy of `v` and advances the version. */
-  store(v: T): void {
-    if (!(#brand in this)) throw notA('AtomicValue', 'store');
-    const e = encodeOwned(v);
-    native.valueStore(this._h, e.payload, e.refs);
-  }
-  /** Stores `next` if the version is still `version`. */
-  compareAndSwap(version: number, next: T): boolean {
-    if (!(#brand in this)) throw notA('AtomicValue', 'compareAndSwap');
-    if (typeof version !== 'number') throw new TypeError('version must be a number');
-    if (!Number.isSafeInteger(version) || version < 0) {
-      throw new RangeError(`version must be an integer >= 0, got ${version}`);
-    }
-    const e = encodeOwned(next);
-    return native.valueCas(this._h, version, e.payload, e.refs);
-  }
-
-  /** @internal `util.inspect`: a copy of the value, and its version. */
-  [inspectSymbol](depth: number, options: InspectOptions): string {
-    if (!(#brand in this)) return 'AtomicValue';
-    const { value, version } = this.load();
-    return formatWeft('AtomicValue', undefined, { value, version }, depth, options);
-  }
-}
-
-/**
- * Counts progress from any thread; `get()` is one consistent snapshot of the count and the
- * time of the last progress (never a new count with a stale time).
- */
-export class ProgressMeter extends WeftObject {
-  readonly #brand = true;
-
-  /** Takes no arguments: the count starts at 0, `at` at 0 (none yet). */
-  constructor() {
-    super(take() ?? native.progNew());
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): ProgressMeter {
-    adopting = h;
-    return new ProgressMeter();
-  }
-
-  /**
-   * Adds `n` (an integer >= 0, default 1) to the count and sets `at` to now; `progress(0)` only
-   * marks the time (a heartbeat). A bad `n`, or a count that would pass 2^53 - 1, throws
-   * (`TypeError`/`RangeError`) and changes nothing.
-   */
-  progress(n: number = 1): void {
-    if (!(#brand in this)) throw notA('ProgressMeter', 'progress');
-    if (typeof n !== 'number') throw new TypeError('n must be a number');
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
-    if (!native.progAdd(this._h, n)) {
-      throw new RangeError(`n = ${n} would take the count past Number.MAX_SAFE_INTEGER (nothing changed)`);
-    }
-  }
-  /** `at`: ms since the epoch of the last progress, 0 if none. */
-  get(): {
-    /** The count now. */
-    count: number;
-    /** ms since the epoch of the last progress, 0 if none. */
-    at: number;
-  } {
-    if (!(#brand in this)) throw notA('ProgressMeter', 'get');
-    const [count, at] = native.progGet(this._h);
-    return { count, at };
-  }
-
-  /** @internal `util.inspect`: the count and the time of the last progress. */
-  [inspectSymbol](depth: number, options: InspectOptions): string {
-    if (!(#brand in this)) return 'ProgressMeter';
-    const [count, at] = native.progGet(this._h);
-    return formatWeft('ProgressMeter', undefined, { count, at }, depth, options);
-  }
-}
-
-/** One blocked operation, as `dump()` lists it. */
-export interface WaitInfo {
-  /** The blocked thread (see `threadId()`). */
-  thread: number;
-  /** The operation: `lock`, `rlock`, `wait`, `acquire`, `do`, `send`, `recv`, `select`, ... */
-  op: string;
-  /** The object's kind and name (`mutex db`). */
-  object: string;
-  /** How long it has been blocked. */
-  sinceMs: number;
-  /** Where the wait started (a JavaScript stack), when it was captured. */
-  stack?: string;
-  /**
-   * Waiting on a Mutex or on an RWMutex's write lock: the thread holding it (set when known).
-   * Mutexes are not owned: this is the thread that locked it, or was handed it.
-   */
-  holder?: number;
-  /** With `holder`: true if that thread has exited (so only another thread can unlock it). */
-  holderExited?: boolean;
-}
-
-/** Every operation blocked right now, in every thread (sync primitives: Sync and async waits). */
-export function dump(): WaitInfo[] {
-  return native.dump();
-}
-
-/** This thread's weft thread id (as `dump()` and `DeadlockError` name threads). */
-export function threadId(): number {
-  return native.threadId();
-}
-
-registerKind(Kind.Atomic, (h) => AtomicInt64._adopt(h));
-registerKind(Kind.AtomicBool, (h) => AtomicBool._adopt(h));
-registerKind(Kind.Value, (h) => AtomicValue._adopt(h));
-registerKind(Kind.Progress, (h) => ProgressMeter._adopt(h));
+registerKind(Kind.Atomic, AtomicInt64);
+registerKind(Kind.AtomicBool, AtomicBool);

@@ -5,12 +5,13 @@
  * blocked in `*Sync` calls.
  * @module
  */
-import { Chan, type RecvChan } from '../chan/chan.js';
+import { Chan } from '../chan/chan.js';
+import type { RecvChan } from '../chan/types.js';
 import { decode, encodeOwned } from '../internal/codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from '../errors.js';
 import { Code, Kind, native, status, type Handle, opId } from '../internal/native.js';
 import { CtxErr, StatusSlot } from '../internal/abi.js';
-import { WeftObject, registerKind } from '../internal/object.js';
+import { ADOPT, WeftObject, fromHandle, notA, registerKind, type Adopt } from '../internal/object.js';
 import { signalSources } from '../internal/signals.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import { setMaxListeners } from 'node:events';
@@ -33,7 +34,6 @@ export interface Context {
   readonly signal: AbortSignal;
 }
 
-let adopting: Handle | undefined;
 let canceledErr: CanceledError | undefined;
 let deadlineErr: DeadlineExceededError | undefined;
 let nextToken = 0;
@@ -68,18 +68,14 @@ class CtxImpl extends WeftObject implements Context {
   /** @internal */
   readonly _id: number;
 
-  constructor(parent: CtxImpl | undefined, deadline: number, key?: string, value?: Uint8Array, refs?: Handle[]) {
-    const h = adopting ?? native.ctxNew(parent?._h ?? null, deadline, key, value, refs);
-    adopting = undefined;
-    super(h);
-    this._parent = parent;
+  constructor(parent: CtxImpl | undefined, deadline: number, key?: string, value?: Uint8Array, refs?: Handle[]);
+  /** @internal wraps the existing context handle `h` (see lib/internal/object.ts). */
+  constructor(adopt: Adopt, h: Handle);
+  constructor(parent: CtxImpl | undefined | Adopt, deadline: number | Handle, key?: string, value?: Uint8Array, refs?: Handle[]) {
+    const adopted = parent === ADOPT;
+    super(adopted ? (deadline as Handle) : native.ctxNew(parent?._h ?? null, deadline as number, key, value, refs));
+    this._parent = adopted ? undefined : parent;
     this._id = nextToken++;
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): CtxImpl {
-    adopting = h;
-    return new CtxImpl(undefined, NaN);
   }
 
   /** @internal whether x is a Context made by this class. */
@@ -88,12 +84,12 @@ class CtxImpl extends WeftObject implements Context {
   }
 
   done(): RecvChan<never> {
-    if (!CtxImpl._is(this)) throw notCtx('done');
-    return (this.#done ??= Chan._adopt<never>(native.ctxDone(this._h)));
+    if (!CtxImpl._is(this)) throw notA('Context', 'done');
+    return (this.#done ??= fromHandle(Chan<never>, native.ctxDone(this._h)));
   }
 
   err(): CanceledError | DeadlineExceededError | null {
-    if (!CtxImpl._is(this)) throw notCtx('err');
+    if (!CtxImpl._is(this)) throw notA('Context', 'err');
     if (this.#err) return this.#err;
     const code = native.ctxErr(this._h);
     if (code === 0) return null;
@@ -103,13 +99,13 @@ class CtxImpl extends WeftObject implements Context {
   }
 
   deadline(): number | undefined {
-    if (!CtxImpl._is(this)) throw notCtx('deadline');
+    if (!CtxImpl._is(this)) throw notA('Context', 'deadline');
     const d = native.ctxDeadline(this._h);
     return Number.isNaN(d) ? undefined : d;
   }
 
   value<V>(key: unknown): V | undefined {
-    if (!CtxImpl._is(this)) throw notCtx('value');
+    if (!CtxImpl._is(this)) throw notA('Context', 'value');
     const text = keyText(key);
     for (const [id, k] of native.ctxChain(this._h)) {
       const local = localValues.get(id);
@@ -127,7 +123,7 @@ class CtxImpl extends WeftObject implements Context {
   }
 
   get signal(): AbortSignal {
-    if (!CtxImpl._is(this)) throw notCtx('signal');
+    if (!CtxImpl._is(this)) throw notA('Context', 'signal');
     if (this.#ac) return this.#ac.signal;
     const ac = new AbortController();
     // One context's signal is shared by any number of waits: no MaxListenersExceededWarning.
@@ -172,15 +168,11 @@ class CtxImpl extends WeftObject implements Context {
   }
 }
 
-registerKind(Kind.Context, (h) => CtxImpl._adopt(h));
+registerKind(Kind.Context, CtxImpl);
 
 function asCtx(parent: unknown, name = 'parent'): CtxImpl {
   if (!CtxImpl._is(parent)) throw new TypeError(`${name} must be a Context`);
   return parent;
-}
-
-function notCtx(method: string): TypeError {
-  return new TypeError(`Context.${method} called on an object that is not a Context`);
 }
 
 let bg: CtxImpl | undefined;

@@ -3,10 +3,11 @@
  * in `recvSync`/`selectSync` on a timer channel wakes on time.
  * @module
  */
-import { Chan, type RecvChan } from '../chan/chan.js';
+import { Chan } from '../chan/chan.js';
+import type { RecvChan } from '../chan/types.js';
 import { CanceledError } from '../errors.js';
 import { Kind, native, type Handle } from '../internal/native.js';
-import { WeftObject, registerKind } from '../internal/object.js';
+import { ADOPT, WeftObject, fromHandle, notA, registerKind, type Adopt } from '../internal/object.js';
 import { abortError, parseOpts } from '../internal/options.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import type { InspectOptions } from 'node:util';
@@ -24,13 +25,6 @@ function checkPeriod(ms: unknown): number {
   if ((ms as number) <= 0) throw new RangeError(`ms must be positive for a ticker, got ${ms}`);
   return ms as number;
 }
-
-function notA(cls: string, method: string): TypeError {
-  return new TypeError(`${cls}.${method} called on an object that is not a ${cls}`);
-}
-
-let adopting: Handle | undefined;
-let adoptingTicker: Handle | undefined;
 
 /**
  * Go's `time.Timer`: `c` receives the fire time (ms since the epoch) once, `ms` from now
@@ -50,20 +44,16 @@ export class Timer extends WeftObject {
    * @param ms delay in ms: `<= 0` fires at once (the value is receivable when the constructor
    *   returns), `Infinity` never fires; NaN throws `RangeError`.
    */
-  constructor(ms: number) {
-    const h = adopting;
-    adopting = undefined;
-    if (h === undefined) checkMs(ms);
-    const handle = h ?? native.timerNew(false);
+  constructor(ms: number);
+  /** @internal wraps the existing timer handle `h` (see lib/internal/object.ts). */
+  constructor(adopt: Adopt, h: Handle);
+  constructor(ms: number | Adopt, h?: Handle) {
+    const adopted = ms === ADOPT;
+    if (!adopted) checkMs(ms);
+    const handle = adopted ? h! : native.timerNew(false);
     super(handle);
-    this.c = Chan._adopt(native.timerChan(handle)) as Chan<number>;
-    if (h === undefined) native.timerReset(handle, ms, 0);
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): Timer {
-    adopting = h;
-    return new Timer(0);
+    this.c = fromHandle(Chan<number>, native.timerChan(handle));
+    if (!adopted) native.timerReset(handle, ms, 0);
   }
 
   /** @internal whether x is a Timer made by this class. */
@@ -105,20 +95,16 @@ export class Ticker extends WeftObject {
   readonly #ticker = true;
 
   /** @param ms period in ms, `> 0` (`Infinity`: never ticks); `<= 0` or NaN throws `RangeError`. */
-  constructor(ms: number) {
-    const adopted = adoptingTicker;
-    adoptingTicker = undefined;
-    if (adopted === undefined) checkPeriod(ms);
-    const h = adopted ?? native.timerNew(true);
-    super(h);
-    this.c = Chan._adopt(native.timerChan(h)) as Chan<number>;
-    if (adopted === undefined) native.timerReset(h, ms, ms);
-  }
-
-  /** @internal */
-  static _adopt(h: Handle): Ticker {
-    adoptingTicker = h;
-    return new Ticker(1);
+  constructor(ms: number);
+  /** @internal wraps the existing ticker handle `h` (see lib/internal/object.ts). */
+  constructor(adopt: Adopt, h: Handle);
+  constructor(ms: number | Adopt, h?: Handle) {
+    const adopted = ms === ADOPT;
+    if (!adopted) checkPeriod(ms);
+    const handle = adopted ? h! : native.timerNew(true);
+    super(handle);
+    this.c = fromHandle(Chan<number>, native.timerChan(handle));
+    if (!adopted) native.timerReset(handle, ms, ms);
   }
 
   /** @internal whether x is a Ticker made by this class. */
@@ -232,5 +218,5 @@ export function timerStats(): { pending: number; threadRunning: boolean } {
   return { pending, threadRunning };
 }
 
-registerKind(Kind.Timer, (h) => Timer._adopt(h));
-registerKind(Kind.Ticker, (h) => Ticker._adopt(h));
+registerKind(Kind.Timer, Timer);
+registerKind(Kind.Ticker, Ticker);

@@ -1,0 +1,149 @@
+/**
+ * Batch transfer on numeric channels (`sendMany`/`recvMany` and their Sync forms): values move
+ * between the channel and a typed array in one native call per run of ready slots.
+ * @internal
+ * @module
+ */
+import { ClosedChannelError } from '../errors.js';
+import { Code, native, status } from '../internal/native.js';
+import { Elem, StatusSlot } from '../internal/abi.js';
+import { abortError, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
+import type { Chan } from './chan.js';
+
+/** A channel as seen by the batch functions (any value and element type). */
+type AnyChan = Chan<any, any>;
+/** The typed array a numeric channel's batch travels in. */
+type Typed = ArrayBufferView & { length: number; subarray(a: number): any };
+
+function numeric(ch: AnyChan, what: string): void {
+  if (ch._elemCode === Elem.Structured) throw new TypeError(`${what} needs a numeric channel (elem f64, i32, i64 or bool)`);
+}
+
+/** Checks every element and converts to the channel's typed array (nothing sent on error). */
+function toTyped(ch: AnyChan, values: ArrayLike<unknown>): Typed {
+  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<unknown>).length !== 'number') {
+    throw new TypeError('values must be an array or typed array');
+  }
+  const code = ch._elemCode;
+  switch (code) {
+    case Elem.F64:
+      if (values instanceof Float64Array) return values;
+      break;
+    case Elem.I32:
+      if (values instanceof Int32Array) return values;
+      break;
+    case Elem.I64:
+      if (values instanceof BigInt64Array) return values;
+      break;
+  }
+  const n = values.length;
+  for (let i = 0; i < n; i++) ch._enc(values[i]);
+  switch (code) {
+    case Elem.F64: return Float64Array.from(values as ArrayLike<number>);
+    case Elem.I32: return Int32Array.from(values as ArrayLike<number>);
+    case Elem.I64: return BigInt64Array.from(values as ArrayLike<bigint>);
+    default: return Uint8Array.from(values as ArrayLike<boolean>, (b) => (b ? 1 : 0));
+  }
+}
+
+/** What `recvMany` returns (`R`: the `RecvManyResult` of the channel's element type): the typed array, or `boolean[]`. */
+function fromTyped<R>(ch: AnyChan, ta: ArrayBufferView): R {
+  if (ch._elemCode === Elem.Bool) return Array.from(ta as Uint8Array, (b) => b !== 0) as R;
+  return ta as R;
+}
+
+/**
+ * Checks `max` (any positive safe integer) and bounds one batch: a receive returns at most
+ * what is ready, which a batch of max(capacity, 4096) always covers up to the buffer; a
+ * smaller result than `max` is allowed ("returns <= max"), so nothing is allocated for a
+ * huge `max`.
+ */
+function batch(ch: AnyChan, max: unknown): number {
+  if (typeof max !== 'number') throw new TypeError('max must be a number');
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new RangeError(`max must be a positive integer, got ${max}`);
+  }
+  return Math.min(max, Math.max(ch.capacity, 4096));
+}
+
+function withSent(e: unknown, sent: number): unknown {
+  if (e instanceof Error) (e as Error & { sent?: number }).sent = sent;
+  return e;
+}
+
+/** @internal `Chan.sendMany` (the caller checked `this` and the direction). */
+export function sendMany(ch: AnyChan, values: ArrayLike<unknown>, opts: WaitOpts | undefined): Promise<number> {
+  numeric(ch, 'sendMany');
+  const o = parseOpts(opts);
+  const ta = toTyped(ch, values);
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', ch.name));
+  const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
+  const loop = async (): Promise<number> => {
+    let off = 0;
+    while (off < ta.length) {
+      off += native.chanSendMany(ch._h, ta.subarray(off), -1, false);
+      if (off === ta.length) break;
+      if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', ch.name)), off);
+      const rest = deadline < 0 ? undefined : Math.max(0, deadline - Date.now());
+      const next = ch._elemCode === Elem.Bool ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
+      try {
+        await ch.send(next, { signal: o.signal, timeout: rest });
+      } catch (e) {
+        throw withSent(e, off);
+      }
+      off++;
+    }
+    return off;
+  };
+  return loop();
+}
+
+/** @internal `Chan.sendManySync` (the caller checked `this` and the direction). */
+export function sendManySync(ch: AnyChan, values: ArrayLike<unknown>, opts: WaitOpts | undefined): number {
+  numeric(ch, 'sendManySync');
+  const o = parseOpts(opts);
+  const ta = toTyped(ch, values);
+  if (o.signal?.aborted) throw abortError(o.signal, 'send', ch.name);
+  const n = native.chanSendMany(ch._h, ta, o.timeout, true);
+  const code = status[StatusSlot.Code]!;
+  if (code !== Code.Ok) {
+    try {
+      throwForCode(code, o, 'send', ch.name);
+    } catch (e) {
+      throw withSent(e, n);
+    }
+  }
+  return n;
+}
+
+/** @internal `Chan.recvMany` (the caller checked `this` and the direction). */
+export function recvMany<R>(ch: AnyChan, max: number, opts: WaitOpts | undefined): Promise<R> {
+  numeric(ch, 'recvMany');
+  const m = batch(ch, max);
+  const o = parseOpts(opts);
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', ch.name));
+  const first = native.chanRecvMany(ch._h, m, -1, false);
+  if ((first as Float64Array).length > 0 || status[StatusSlot.Code] === Code.Closed) {
+    return Promise.resolve(fromTyped<R>(ch, first));
+  }
+  return ch.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
+    if (!r.ok) return fromTyped<R>(ch, first);
+    const rest = native.chanRecvMany(ch._h, m - 1, -1, false) as any;
+    const out = new (rest.constructor as any)(rest.length + 1);
+    out[0] = ch._elemCode === Elem.Bool ? (r.value ? 1 : 0) : r.value;
+    out.set(rest, 1);
+    return fromTyped<R>(ch, out);
+  });
+}
+
+/** @internal `Chan.recvManySync` (the caller checked `this` and the direction). */
+export function recvManySync<R>(ch: AnyChan, max: number, opts: WaitOpts | undefined): R {
+  numeric(ch, 'recvManySync');
+  const m = batch(ch, max);
+  const o = parseOpts(opts);
+  if (o.signal?.aborted) throw abortError(o.signal, 'recv', ch.name);
+  const r = native.chanRecvMany(ch._h, m, o.timeout, true);
+  const code = status[StatusSlot.Code]!;
+  if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', ch.name);
+  return fromTyped<R>(ch, r);
+}
