@@ -31,7 +31,7 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
     done_->set_owner(Channel::Owner::Context);  // before any handle to it exists
     if (parent_ != nullptr) parent_->add_child(this);
     try {
-      if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+      if (deadline_ns != 0) timer_service().schedule(this, deadline_ns, 0);
     } catch (...) {
       if (parent_ != nullptr) parent_->remove_child(this);
       throw;
