@@ -3,13 +3,17 @@
     {
       "target_name": "weft",
       "sources": [
+        "native/core/blocked.cc",
         "native/core/chan/channel.cc",
         "native/core/chan/select.cc",
         "native/core/park/parker.cc",
         "native/core/shared.cc",
         "native/core/sync/atomic.cc",
+        "native/core/sync/cond.cc",
         "native/core/sync/mutex.cc",
-        "native/core/sync/sema.cc",
+        "native/core/sync/once.cc",
+        "native/core/sync/semaphore.cc",
+        "native/core/sync/wait_group.cc",
         "native/core/time/context.cc",
         "native/core/time/timer.cc",
         "native/node/addon.cc",

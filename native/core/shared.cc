@@ -1,24 +1,22 @@
 // shared.cc — see shared.h.
 #include "core/shared.h"
 
-#include "core/time/timer.h"
-
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace weft {
 
 namespace {
 
-// The one cross-thread registry (the only static mutable state of the addon). Guarded by
-// `mu`; the map holds objects that have been shared at least once and are still alive.
+// The one cross-thread registry of ids. Guarded by `mu`; the map holds objects that have been
+// shared at least once and are still alive. (The other process-wide state: the blocked list,
+// blocked.cc, and the timer thread's service, timer.cc.)
 struct Registry {
   std::mutex mu;
   std::unordered_map<uint64_t, Shared*> map;
-  TimerService timers;  // the timer thread's heap (see timer.h)
-  std::mutex blocked_mu;
-  std::vector<Shared::Blocked*> blocked;  // guarded by blocked_mu
   std::mutex watch_mu;
   std::vector<std::pair<void*, void (*)(void*)>> watchers;  // guarded by watch_mu
   std::atomic<int64_t> nwatchers{0};  // == watchers.size(), readable without the lock
@@ -155,8 +153,6 @@ void Shared::notify_watchers() {
 
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
 
-TimerService& Shared::timers() { return registry().timers; }
-
 bool Shared::try_retain() {
   int64_t n = refs_.load(std::memory_order_relaxed);
   while ((n & kCountMask) > 0) {
@@ -190,71 +186,6 @@ const char* kind_name(Kind k) {
     case Kind::Payload: return "payload";
   }
   return "object";
-}
-
-void Shared::block_begin(Blocked* b) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> g(r.blocked_mu);
-  b->pos = r.blocked.size();
-  try {
-    r.blocked.push_back(b);
-  } catch (...) {
-    // Out of memory: this wait is just missing from dump(). Never throws: callers register
-    // from inside park() and mid-way through queueing async ops.
-    b->pos = SIZE_MAX;
-  }
-}
-
-void Shared::block_end(Blocked* b) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> g(r.blocked_mu);
-  size_t i = b->pos;
-  if (i >= r.blocked.size() || r.blocked[i] != b) return;
-  r.blocked[i] = r.blocked.back();
-  r.blocked[i]->pos = i;
-  r.blocked.pop_back();
-}
-
-std::vector<Shared::BlockedInfo> Shared::blocked() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> g(r.blocked_mu);
-  std::vector<BlockedInfo> out;
-  out.reserve(r.blocked.size());
-  for (Blocked* b : r.blocked) {
-    std::string obj = kind_name(b->obj->kind());
-    if (!b->obj->name().empty()) obj += " " + b->obj->name();
-    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns, b->obj->holder_thread()});
-  }
-  return out;
-}
-
-std::string Shared::find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*)) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> g(r.blocked_mu);
-  auto describe = [](Shared* o) {
-    return std::string(kind_name(o->kind())) + (o->name().empty() ? "" : " '" + o->name() + "'");
-  };
-  std::string desc = "thread " + std::to_string(thread);
-  Shared* cur = m;
-  for (int steps = 0; steps < 64 && cur != nullptr; steps++) {
-    uint64_t owner = uint64_t(owner_of(cur));
-    if (owner == 0) return "";
-    desc += (steps == 0 ? " waits for " : ", which waits for ") + describe(cur) +
-            " held by thread " + std::to_string(owner);
-    if (owner == thread) return desc;
-    // What is the owner itself blocked on (a lock)?
-    Shared* next = nullptr;
-    for (Blocked* b : r.blocked) {
-      // Only a thread blocked in a *Sync call is stuck; a pending promise is not.
-      if (b->thread == owner && b->sync &&
-          (b->obj->kind() == Kind::Mutex || b->obj->kind() == Kind::RWMutex)) {
-        next = b->obj;
-        break;
-      }
-    }
-    cur = next;
-  }
-  return "";
 }
 
 }  // namespace weft

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "core/abi.h"
 
@@ -20,8 +19,6 @@ namespace weft {
 using Kind = abi::Kind;  // native/core/abi.h
 
 const char* kind_name(Kind k);
-
-class TimerService;
 
 class Shared {
  public:
@@ -60,34 +57,6 @@ class Shared {
 
   // Number of objects alive right now (diagnostics and leak tests).
   static int64_t live_count();
-
-  // The process-wide timer thread's service, part of the same single registry.
-  static TimerService& timers();
-
-  // ---- blocked operations, for dump() and deadlock detection ----------------------------
-  struct Blocked {
-    uint64_t thread;
-    const char* op;
-    Shared* obj;      // not owned: the blocked call keeps it alive while registered
-    uint64_t since_ns;
-    bool sync = false;  // the thread itself is blocked (a *Sync call), not just a promise
-    size_t pos = 0;     // index in the registry's list (O(1) removal), guarded by its lock
-  };
-  static void block_begin(Blocked* b);
-  static void block_end(Blocked* b);
-  // Copies of the current entries with the objects' descriptions ("mutex db", ...).
-  struct BlockedInfo {
-    uint64_t thread;
-    std::string op;
-    std::string object;
-    uint64_t since_ns;
-    uint64_t holder = 0;  // obj->holder_thread() at the time of the copy
-  };
-  static std::vector<BlockedInfo> blocked();
-  // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows
-  // holder -> the lock that holder waits for in a Sync call -> ... and returns a description
-  // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.
-  static std::string find_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
   // ---- unreachable operations (Go's "all goroutines are asleep"; see deadlock.cc) --------
   // A thread whose event loop has nothing left but weft operations asks whether another

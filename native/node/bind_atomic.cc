@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/blocked.h"
 #include "core/sync/atomic.h"
 #include "node/handle.h"
 #include "node/napi_util.h"
@@ -195,7 +196,7 @@ napi_value js_prog_get(napi_env env, napi_callback_info info) {
 // ---- diagnostics -------------------------------------------------------------------------
 
 napi_value js_dump(napi_env env, napi_callback_info) {
-  auto list = Shared::blocked();
+  auto list = blocked_snapshot();
   uint64_t now = now_ns();
   napi_value arr;
   napi_create_array_with_length(env, list.size(), &arr);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blocked.h"
 #include "core/chan/channel.h"
 #include "node/handle.h"
 #include "node/napi_util.h"
@@ -117,14 +118,14 @@ int32_t code_of(Channel::Res r) {
 
 // dump() entry of a thread parked in a channel operation (registered only while parked).
 struct ParkInfo {
-  Shared::Blocked b;
+  Blocked b;
   static void hook(void* arg, bool begin) {
     auto* p = static_cast<ParkInfo*>(arg);
     if (begin) {
       if (p->b.since_ns == 0) p->b.since_ns = now_ns();
-      Shared::block_begin(&p->b);
+      block_begin(&p->b);
     } else {
-      Shared::block_end(&p->b);
+      block_end(&p->b);
     }
   }
 };

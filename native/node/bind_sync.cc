@@ -11,7 +11,11 @@
 #include "node/handle.h"
 #include "node/napi_util.h"
 #include "core/sync/mutex.h"
-#include "core/sync/sema.h"
+#include "core/blocked.h"
+#include "core/sync/cond.h"
+#include "core/sync/once.h"
+#include "core/sync/semaphore.h"
+#include "core/sync/wait_group.h"
 #include "core/time/timer.h"
 #include "node/thread_ctx.h"
 
@@ -62,7 +66,7 @@ int32_t holder_of(Shared* s) { return int32_t(s->holder_thread()); }
 bool probe_fn(void* arg) {
   auto* p = static_cast<Probe*>(arg);
   if (p->deadlock_on != nullptr) {
-    p->cycle = Shared::find_cycle(p->tc->thread_id, p->deadlock_on, holder_of);
+    p->cycle = find_lock_cycle(p->tc->thread_id, p->deadlock_on, holder_of);
     if (!p->cycle.empty()) return true;
   }
   return ThreadCtx::stop_probe(p->tc);
@@ -106,16 +110,16 @@ int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
       done->enqueue_locked(&dr);
       done->unlock();
     }
-    Shared::Blocked b{tc->thread_id, what, prim, rec.since_ns, true};
-    Shared::block_begin(&b);
+    Blocked b{tc->thread_id, what, prim, rec.since_ns, true};
+    block_begin(&b);
     bool completed = false;
     if (deadlock_on != nullptr) {
-      probe.cycle = Shared::find_cycle(tc->thread_id, deadlock_on, holder_of);
+      probe.cycle = find_lock_cycle(tc->thread_id, deadlock_on, holder_of);
       if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     } else {
       completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
     }
-    Shared::block_end(&b);
+    block_end(&b);
     int32_t code = kCodeOk;
     if (!completed) {
       code = !probe.cycle.empty()                        ? kCodeDeadlock

@@ -81,8 +81,8 @@ napi_value js_timer_stop(napi_env env, napi_callback_info info) {
 napi_value js_timer_stats(napi_env env, napi_callback_info) {
   napi_value arr;
   napi_create_array_with_length(env, 2, &arr);
-  napi_set_element(env, arr, 0, num(env, double(Shared::timers().pending())));
-  napi_set_element(env, arr, 1, boolean(env, Shared::timers().thread_running()));
+  napi_set_element(env, arr, 0, num(env, double(timer_service().pending())));
+  napi_set_element(env, arr, 1, boolean(env, timer_service().thread_running()));
   return arr;
 }
 

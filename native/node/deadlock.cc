@@ -40,7 +40,7 @@
 #include "core/time/context.h"
 #include "node/handle.h"
 #include "node/napi_util.h"
-#include "core/sync/sema.h"
+#include "core/sync/cond.h"
 #include "node/thread_ctx.h"
 #include "core/time/timer.h"
 

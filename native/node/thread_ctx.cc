@@ -9,7 +9,7 @@
 
 #include "core/chan/channel.h"
 #include "node/handle.h"
-#include "core/sync/sema.h"
+#include "core/sync/once.h"
 
 namespace weft {
 
@@ -206,7 +206,7 @@ void ThreadCtx::weaken(uint64_t id) {
   if (it == pending_.end() || it->second->weak) return;
   it->second->weak = true;
   // Internal watchers (a context's signal) are not user operations: keep them out of dump().
-  if (it->second->registered) Shared::block_end(&it->second->blocked);
+  if (it->second->registered) block_end(&it->second->blocked);
   it->second->registered = false;
   if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
 }
@@ -272,8 +272,8 @@ napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
     throw;
   }
   if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) promise = nullptr;
-  op->blocked = Shared::Blocked{thread_id, what, op->prim, now_ns()};
-  Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
+  op->blocked = Blocked{thread_id, what, op->prim, now_ns()};
+  block_begin(&op->blocked);  // never throws (out of memory: not in dump())
   op->registered = true;
   return promise;
 }
@@ -315,8 +315,8 @@ napi_value ThreadCtx::start_async(AsyncOp* op) {
   for (CaseRec& c : op->recs) {
     if (c.ch == nullptr) continue;
     const char* what = op->recs.size() > 1 ? "select" : c.is_send ? "send" : "recv";
-    op->blocked = Shared::Blocked{thread_id, what, c.ch, now_ns()};
-    Shared::block_begin(&op->blocked);  // never throws (out of memory: not in dump())
+    op->blocked = Blocked{thread_id, what, c.ch, now_ns()};
+    block_begin(&op->blocked);  // never throws (out of memory: not in dump())
     op->registered = true;
     break;
   }
@@ -346,7 +346,7 @@ void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
 }
 
 void ThreadCtx::abandon(AsyncOp* op) {
-  if (op->registered) Shared::block_end(&op->blocked);
+  if (op->registered) block_end(&op->blocked);
   op->registered = false;
   forget_pending(op);
   // The op was claimed by a peer (that is how it reached the inbox): values handed to a
@@ -361,7 +361,7 @@ void ThreadCtx::abandon(AsyncOp* op) {
 }
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
-  if (op->registered) Shared::block_end(&op->blocked);
+  if (op->registered) block_end(&op->blocked);
   op->registered = false;
   forget_pending(op);
   // No deferred: the op never got its promise (see start_sync_async); nothing to settle.
@@ -493,7 +493,7 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   }
   tc->running_onces.clear();
   for (auto& [id, op] : tc->pending_) {
-    if (op->registered) Shared::block_end(&op->blocked);
+    if (op->registered) block_end(&op->blocked);
     op->registered = false;
     if (op->try_cancel()) {
       if (op->prim != nullptr) op->prim->unlink(&op->srec);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/abi.h"
+#include "core/blocked.h"
 #include "core/park/inbox.h"
 #include "core/park/parker.h"
 #include "core/chan/select.h"
@@ -54,7 +55,7 @@ struct AsyncOp : Waiter {
   // Called on the owner thread when the record was claimed with Grant::kRetry: take the
   // resource (true) or queue again (false).
   bool (*retry)(AsyncOp* op) = nullptr;
-  Shared::Blocked blocked{};
+  Blocked blocked{};
   bool registered = false;  // `blocked` is in the dump() list
   // Unreachable-op detection (deadlock.cc): what else can end the op besides its objects.
   Shared* also = nullptr;   // a context's done channel whose signal aborts it (retained)

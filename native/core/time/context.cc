@@ -31,7 +31,7 @@ Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std:
     done_->set_owner(Channel::Owner::Context);  // before any handle to it exists
     if (parent_ != nullptr) parent_->add_child(this);
     try {
-      if (deadline_ns != 0) Shared::timers().schedule(this, deadline_ns, 0);
+      if (deadline_ns != 0) timer_service().schedule(this, deadline_ns, 0);
     } catch (...) {
       if (parent_ != nullptr) parent_->remove_child(this);
       throw;
@@ -102,18 +102,25 @@ bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
   while (!stack.empty()) {
     Context* c = stack.back();
     stack.pop_back();
+    bool already;
     {
       std::lock_guard<std::mutex> g(c->mu_);
-      if (c->err_ != kCtxNone) {  // already canceled (the first cancel keeps its cause)
-        if (c == this) return false;
-        c->release();
-        continue;
+      already = c->err_ != kCtxNone;  // already canceled (the first cancel keeps its cause)
+      if (!already) {
+        c->err_ = err;
+        c->cause_ = cause;
+        for (Context* k : c->children_)
+          if (k->try_retain()) stack.push_back(k);
+        c->children_.clear();
       }
-      c->err_ = err;
-      c->cause_ = cause;
-      for (Context* k : c->children_)
-        if (k->try_retain()) stack.push_back(k);
-      c->children_.clear();
+    }
+    if (already) {
+      if (c == this) return false;
+      // Our walk reference is dropped only after c->mu_ is unlocked: it may be the last one
+      // (the owner released c meanwhile), and then release() destroys c and its mutex. (Found
+      // by test_context.cc: dropping it under the lock_guard unlocked a freed mutex.)
+      c->release();
+      continue;
     }
     order.push_back(c);
   }

@@ -18,6 +18,12 @@ double epoch_ms() {
 
 // ---- TimerService ----------------------------------------------------------------------
 
+TimerService& timer_service() {
+  // Leaked on purpose (see timer.h); the function-local static is initialised thread-safely.
+  static TimerService* s = new TimerService();
+  return *s;
+}
+
 void TimerService::schedule(TimerTarget* t, uint64_t deadline_ns, uint64_t gen) {
   std::lock_guard<std::mutex> g(mu_);
   bool earliest = heap_.empty() || deadline_ns < heap_.top().deadline;
@@ -123,7 +129,7 @@ bool Timer::reset(uint64_t delay_ns, uint64_t period_ns) {
   }
   next_ = now + delay_ns;
   try {
-    Shared::timers().schedule(this, next_, gen_);  // may throw (no memory): left disarmed
+    timer_service().schedule(this, next_, gen_);  // may throw (no memory): left disarmed
   } catch (...) {
     armed_ = false;  // fire() reads it under mu_, held here
     throw;
@@ -155,7 +161,7 @@ void Timer::fire_locked(uint64_t now) {
   }
   next_ += period_;
   if (next_ <= now) next_ = now + period_ - (now - next_) % period_;  // skip missed ticks
-  Shared::timers().schedule(this, next_, gen_);
+  timer_service().schedule(this, next_, gen_);
 }
 
 }  // namespace weft

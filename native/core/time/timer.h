@@ -52,6 +52,10 @@ class TimerService {
   bool running_ = false;                                                      // guarded by mu_
 };
 
+// The process-wide timer thread's service (created on first use, never destroyed: worker
+// threads may still schedule or fire while the process exits).
+TimerService& timer_service();
+
 // Wall-clock time in ms since the epoch (the value timer channels carry).
 double epoch_ms();
 
