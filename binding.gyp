@@ -4,6 +4,8 @@
       "target_name": "weft",
       "sources": [
         "native/core/chan/channel.cc",
+        "native/core/chan/rendezvous.cc",
+        "native/core/chan/ring.cc",
         "native/core/chan/select.cc",
         "native/core/park/parker.cc",
         "native/core/shared.cc",
