@@ -6,18 +6,12 @@
 #include <utility>
 
 #include "core/abi.h"
-#include "node/deadlock.h"
+#include "node/bindings.h"
 #include "node/handle.h"
-#include "node/bind_chan.h"
-#include "node/bind_sync.h"
-#include "node/bind_time.h"
 #include "node/napi_util.h"
 #include "node/thread_ctx.h"
 
 namespace weft {
-
-// bind_payload.cc: SharedArrayBuffer / WebAssembly.Module payloads of structured messages.
-void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 namespace {
 
@@ -123,7 +117,7 @@ napi_value Init(napi_env env, napi_value exports) {
   if (napi_set_instance_data(env, tc, nullptr, nullptr) != napi_ok) {  // freed by cleanup
     return nullptr;  // tc's cleanup hook is registered: it frees tc with the environment
   }
-  napi_property_descriptor props[] = {
+  const napi_property_descriptor table[] = {
       WEFT_FN("abi", js_abi, nullptr),
       WEFT_FN("init", js_init, nullptr),
       WEFT_FN("getScratch", js_get_scratch, nullptr),
@@ -134,12 +128,14 @@ napi_value Init(napi_env env, napi_value exports) {
       WEFT_FN("takeRefs", js_take_refs, nullptr),
       WEFT_FN("__setNextOpId", js_set_next_op_id, tc),
   };
-  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
-    return nullptr;
+  if (register_functions(env, exports, table) != napi_ok) return nullptr;
   register_channel_functions(env, exports, tc);
-  register_time_functions(env, exports, tc);
+  register_select_functions(env, exports, tc);
+  register_timer_functions(env, exports, tc);
+  register_context_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
+  register_dump_functions(env, exports, tc);
   register_unreach_functions(env, exports, tc);
   register_payload_functions(env, exports, tc);
   return exports;

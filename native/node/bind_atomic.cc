@@ -1,16 +1,13 @@
-// bind_atomic.cc — the Node-API functions behind AtomicInt64/AtomicBool, AtomicValue,
-// ProgressMeter, and the diagnostics (dump(), threadId(), names).
-#include "node/bind_sync.h"
-
+// bind_atomic.cc — the Node-API functions behind AtomicInt64/AtomicBool, AtomicValue and
+// ProgressMeter.
 #include <cmath>
-#include <string>
 
-#include "core/blocked.h"
 #include "core/sync/atomic.h"
-#include "node/handle.h"
-#include "node/napi_util.h"
-#include "node/thread_ctx.h"
 #include "core/time/timer.h"
+#include "node/bindings.h"
+#include "node/handle.h"
+#include "node/marshal.h"
+#include "node/napi_util.h"
 
 namespace weft {
 
@@ -23,7 +20,7 @@ constexpr int64_t kMaxSafe = 9007199254740991LL;
 bool safe(int64_t v) { return v >= -kMaxSafe && v <= kMaxSafe; }
 
 AtomicCell* cell(napi_env env, napi_value v) {
-  return obj<AtomicCell>(env, v, Kind::Atomic, Kind::AtomicBool);
+  return unwrap<AtomicCell>(env, v, Kind::Atomic, Kind::AtomicBool);
 }
 
 // atomNew(bigint, isBool) -> handle
@@ -86,15 +83,11 @@ napi_value js_atom_op(napi_env env, napi_callback_info info) {
 
 // atomAdd(h, d) -> new value, NaN if it would leave the safe range (nothing changed)
 napi_value js_atom_add(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* data = nullptr;
-  napi_get_value_external(env, argv[0], &data);
-  double d = 0;
-  napi_get_value_double(env, argv[1], &d);
-  std::atomic<int64_t>& w = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word();
-  int64_t x = int64_t(d);
+  Args<2> a(env, info);
+  AtomicCell* c = cell(env, a.v[0]);
+  if (!c) return nullptr;
+  std::atomic<int64_t>& w = c->word();
+  int64_t x = int64_t(dbl(env, a.v[1]));
   int64_t old = w.load(std::memory_order_relaxed);
   for (;;) {
     int64_t next = old + x;
@@ -104,12 +97,10 @@ napi_value js_atom_add(napi_env env, napi_callback_info info) {
 }
 
 napi_value js_atom_load(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* data = nullptr;
-  napi_get_value_external(env, argv[0], &data);
-  int64_t v = static_cast<AtomicCell*>(static_cast<Shared*>(data))->word().load();
+  Args<1> a(env, info);
+  AtomicCell* c = cell(env, a.v[0]);
+  if (!c) return nullptr;
+  int64_t v = c->word().load();
   return num(env, safe(v) ? double(v) : NAN);
 }
 
@@ -134,7 +125,7 @@ napi_value js_value_new(napi_env env, napi_callback_info info) {
 // valueLoad(h) -> [Uint8Array, refs, version]
 napi_value js_value_load(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
   napi_value out = nullptr;
   v->read([&](const Message* m, uint64_t version) {
@@ -146,7 +137,7 @@ napi_value js_value_load(napi_env env, napi_callback_info info) {
 
 napi_value js_value_store(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
   Message* m = message_from(env, a.v[1], a.v[2]);
   if (!m) return nullptr;
@@ -156,7 +147,7 @@ napi_value js_value_store(napi_env env, napi_callback_info info) {
 
 napi_value js_value_cas(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
-  AtomicValue* v = obj<AtomicValue>(env, a.v[0], Kind::Value);
+  AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
   Message* m = message_from(env, a.v[2], a.v[3]);
   if (!m) return nullptr;
@@ -173,7 +164,7 @@ napi_value js_prog_new(napi_env env, napi_callback_info) {
 
 napi_value js_prog_add(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
+  ProgressMeter* p = unwrap<ProgressMeter>(env, a.v[0], Kind::Progress);
   if (!p) return nullptr;
   // false: the count would leave the safe-integer range (nothing changed)
   return boolean(env, p->progress(dbl(env, a.v[1], 1), epoch_ms()));
@@ -182,7 +173,7 @@ napi_value js_prog_add(napi_env env, napi_callback_info info) {
 // progGet(h) -> [count, at]
 napi_value js_prog_get(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  ProgressMeter* p = obj<ProgressMeter>(env, a.v[0], Kind::Progress);
+  ProgressMeter* p = unwrap<ProgressMeter>(env, a.v[0], Kind::Progress);
   if (!p) return nullptr;
   double count, at;
   p->get(&count, &at);
@@ -193,77 +184,25 @@ napi_value js_prog_get(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-// ---- diagnostics -------------------------------------------------------------------------
-
-napi_value js_dump(napi_env env, napi_callback_info) {
-  auto list = blocked_snapshot();
-  uint64_t now = now_ns();
-  napi_value arr;
-  napi_create_array_with_length(env, list.size(), &arr);
-  for (size_t i = 0; i < list.size(); i++) {
-    napi_value o, s;
-    napi_create_object(env, &o);
-    napi_set_named_property(env, o, "thread", num(env, double(list[i].thread)));
-    napi_create_string_utf8(env, list[i].op.c_str(), NAPI_AUTO_LENGTH, &s);
-    napi_set_named_property(env, o, "op", s);
-    napi_create_string_utf8(env, list[i].object.c_str(), NAPI_AUTO_LENGTH, &s);
-    napi_set_named_property(env, o, "object", s);
-    napi_set_named_property(env, o, "sinceMs", num(env, double(now - list[i].since_ns) / 1e6));
-    if (list[i].holder != 0) {  // a Mutex or RWMutex write lock: who holds it, and is it alive
-      napi_set_named_property(env, o, "holder", num(env, double(list[i].holder)));
-      napi_set_named_property(env, o, "holderExited",
-                              boolean(env, !thread_alive(list[i].holder)));
-    }
-    napi_set_element(env, arr, uint32_t(i), o);
-  }
-  return arr;
-}
-
-napi_value js_last_error(napi_env env, napi_callback_info info) {
-  Args<0> a(env, info);
-  napi_value s;
-  napi_create_string_utf8(env, a.tc->last_error.c_str(), NAPI_AUTO_LENGTH, &s);
-  return s;
-}
-
-napi_value js_thread_id(napi_env env, napi_callback_info info) {
-  Args<0> a(env, info);
-  return num(env, double(a.tc->thread_id));
-}
-
-// objName(h) -> the name given at creation ("" if none), on any thread
-napi_value js_obj_name(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  Shared* s = unwrap_handle(env, a.v[0], Kind(0), "expected a weft object");
-  if (!s) return nullptr;
-  napi_value r;
-  napi_create_string_utf8(env, s->name().c_str(), s->name().size(), &r);
-  return r;
-}
-
-napi_value js_set_name(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  Shared* s = unwrap_handle(env, a.v[0], Kind(0), "expected a weft object");
-  if (!s) return nullptr;
-  s->set_name(str(env, a.v[1]));
-  return nullptr;
-}
-
 }  // namespace
 
 void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
-#define FN(name, fn) WEFT_FN(name, fn, tc)  // guarded: no C++ exception reaches Node
-  napi_property_descriptor props[] = {
-      FN("atomNew", js_atom_new), FN("atomWords", js_atom_words), FN("atomOp", js_atom_op),
-      FN("atomLoadBig", js_atom_load_big), FN("atomAdd", js_atom_add), FN("atomLoad", js_atom_load),
-      FN("valueNew", js_value_new), FN("valueLoad", js_value_load),
-      FN("valueStore", js_value_store), FN("valueCas", js_value_cas),
-      FN("progNew", js_prog_new), FN("progAdd", js_prog_add), FN("progGet", js_prog_get),
-      FN("dump", js_dump), FN("lastError", js_last_error), FN("threadId", js_thread_id),
-      FN("setName", js_set_name), FN("objName", js_obj_name),
+  const napi_property_descriptor table[] = {
+      WEFT_FN("atomNew", js_atom_new, tc),
+      WEFT_FN("atomWords", js_atom_words, tc),
+      WEFT_FN("atomOp", js_atom_op, tc),
+      WEFT_FN("atomLoadBig", js_atom_load_big, tc),
+      WEFT_FN("atomAdd", js_atom_add, tc),
+      WEFT_FN("atomLoad", js_atom_load, tc),
+      WEFT_FN("valueNew", js_value_new, tc),
+      WEFT_FN("valueLoad", js_value_load, tc),
+      WEFT_FN("valueStore", js_value_store, tc),
+      WEFT_FN("valueCas", js_value_cas, tc),
+      WEFT_FN("progNew", js_prog_new, tc),
+      WEFT_FN("progAdd", js_prog_add, tc),
+      WEFT_FN("progGet", js_prog_get, tc),
   };
-#undef FN
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  register_functions(env, exports, table);
 }
 
 }  // namespace weft

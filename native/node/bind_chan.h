@@ -1,13 +1,57 @@
-// bind_chan.h — the Node-API functions behind Chan and select (raw Node-API on the hot
-// paths: each channel operation is one native call).
+// bind_chan.h — what the channel and select bindings (bind_chan.cc, bind_select.cc) share:
+// reading a channel argument, the result code of an operation, and the dump() entry of a
+// thread parked in one. Their register functions are declared in bindings.h.
 #pragma once
 
 #include <node_api.h>
 
+#include <cstdint>
+
+#include "core/blocked.h"
+#include "core/chan/channel.h"
+#include "core/chan/select.h"
+#include "node/napi_util.h"
+#include "node/thread_ctx.h"
+
 namespace weft {
 
-class ThreadCtx;
+// The channel behind a handle argument (null with a TypeError pending if it is not one).
+inline Channel* chan_of(napi_env env, napi_value v) {
+  return unwrap<Channel>(env, v, Kind::Channel, Kind(0), "a channel handle");
+}
 
-void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+inline int32_t code_of(WaitStatus st, const SelectOut& out) {
+  switch (st) {
+    case WaitStatus::kDone:
+      return out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
+    case WaitStatus::kTimeout:
+      return kCodeTimeout;
+    case WaitStatus::kStopped:
+      return kCodeStopped;
+    case WaitStatus::kWouldBlock:
+      return kCodeWouldBlock;
+  }
+  return kCodeWouldBlock;
+}
+
+inline int32_t code_of(Channel::Res r) {
+  return r == Channel::Res::kOk ? kCodeOk
+         : r == Channel::Res::kClosed ? kCodeClosed : kCodeWouldBlock;
+}
+
+// dump() entry of a thread parked in a channel operation (registered only while parked).
+struct ParkInfo {
+  Blocked b;
+  static void hook(void* arg, bool begin) {
+    auto* p = static_cast<ParkInfo*>(arg);
+    if (begin) {
+      if (p->b.since_ns == 0) p->b.since_ns = now_ns();
+      block_begin(&p->b);
+    } else {
+      block_end(&p->b);
+    }
+  }
+};
+
 
 }  // namespace weft

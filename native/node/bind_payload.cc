@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 
+#include "node/bindings.h"
 #include "node/handle.h"
 #include "node/napi_util.h"
 #include "core/shared.h"
@@ -72,7 +73,7 @@ napi_value js_payload_wrap(napi_env env, napi_callback_info info) {
 // WebAssembly.Module object sharing the same compiled code.
 napi_value js_payload_unwrap(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  auto* p = static_cast<Payload*>(unwrap_handle(env, a.v[0], Kind::Payload, "expected a payload handle"));
+  auto* p = unwrap<Payload>(env, a.v[0], Kind::Payload, Kind(0), "a payload handle");
   if (p == nullptr) return nullptr;
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (p->store) return from_v8(v8::SharedArrayBuffer::New(isolate, p->store));
@@ -149,13 +150,13 @@ napi_value js_wasm_memory(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
-  napi_property_descriptor props[] = {
+  const napi_property_descriptor table[] = {
       WEFT_FN("payloadWrap", js_payload_wrap, tc),
       WEFT_FN("payloadUnwrap", js_payload_unwrap, tc),
       WEFT_FN("arrayExtraKeys", js_array_extra_keys, tc),
       WEFT_FN("wasmMemory", js_wasm_memory, tc),
   };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  register_functions(env, exports, table);
 }
 
 }  // namespace weft

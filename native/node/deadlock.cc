@@ -34,7 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "node/deadlock.h"
+#include "node/bindings.h"
 
 #include "core/chan/channel.h"
 #include "core/time/context.h"
@@ -344,22 +344,17 @@ napi_value js_op_depends(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   double id = 0;
   napi_get_value_double(env, a.v[0], &id);
-  napi_valuetype t;
-  napi_typeof(env, a.v[1], &t);
   Shared* done = nullptr;
-  if (t != napi_null && t != napi_undefined) {
-    done = obj<Shared>(env, a.v[1], Kind::Channel);
-    if (done == nullptr) return nullptr;
-  }
+  if (!unwrap_opt<Shared>(env, a.v[1], Kind::Channel, &done)) return nullptr;
   a.tc->op_depends(uint64_t(id), done);
   return nullptr;
 }
 
 void register_unreach_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
-  napi_property_descriptor props[] = {
-      {"opDepends", nullptr, js_op_depends, nullptr, nullptr, nullptr, napi_default, tc},
+  const napi_property_descriptor table[] = {
+      WEFT_FN("opDepends", js_op_depends, tc),
   };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  register_functions(env, exports, table);
 }
 
 }  // namespace weft

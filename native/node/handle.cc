@@ -90,34 +90,21 @@ napi_value make_handle(napi_env env, Shared* s) {
   return ext;
 }
 
-Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what) {
-  void* data = nullptr;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr ||
-      (kind != Kind(0) && static_cast<Shared*>(data)->kind() != kind)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
-    return nullptr;
-  }
-  return static_cast<Shared*>(data);
+napi_value handle_for(napi_env env, Shared* s) {
+  s->retain();
+  return make_handle(env, s);
 }
 
 napi_value js_share(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Shared* s = unwrap_handle(env, argv[0], Kind(0), "expected a weft object");
+  Args<1> a(env, info);
+  Shared* s = unwrap(env, a.v[0], Kind(0), Kind(0), "a weft object");
   if (!s) return nullptr;
-  napi_value r;
-  napi_create_double(env, double(s->share()), &r);
-  return r;
+  return num(env, double(s->share()));
 }
 
 napi_value js_attach(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  double id = 0;
-  napi_get_value_double(env, argv[0], &id);
-  Shared* s = Shared::attach(to_u64(id));
+  Args<1> a(env, info);
+  Shared* s = Shared::attach(to_u64(dbl(env, a.v[0])));
   if (!s) {
     napi_value n;
     napi_get_null(env, &n);
@@ -127,23 +114,13 @@ napi_value js_attach(napi_env env, napi_callback_info info) {
 }
 
 napi_value js_kind_of(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* data = nullptr;
-  napi_value r;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == nullptr) {
-    napi_create_int32(env, 0, &r);
-  } else {
-    napi_create_int32(env, int32_t(static_cast<Shared*>(data)->kind()), &r);
-  }
-  return r;
+  Args<1> a(env, info);
+  Shared* s = peek(env, a.v[0]);  // not a handle: 0, no error (object.ts asks about any value)
+  return i32(env, s == nullptr ? 0 : int32_t(s->kind()));
 }
 
 napi_value js_live_objects(napi_env env, napi_callback_info) {
-  napi_value r;
-  napi_create_double(env, double(Shared::live_count()), &r);
-  return r;
+  return num(env, double(Shared::live_count()));
 }
 
 napi_value js_take_refs(napi_env env, napi_callback_info) {

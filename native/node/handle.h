@@ -12,9 +12,9 @@ namespace weft {
 
 // A new JS handle adopting one owned reference to s.
 napi_value make_handle(napi_env env, Shared* s);
-// The object behind a JS handle, or nullptr (with a TypeError pending) if v is not a handle of
-// the given kind.
-Shared* unwrap_handle(napi_env env, napi_value v, Kind kind, const char* what);
+// A new JS handle to s with a reference of its own (s->retain(); the caller keeps its own).
+napi_value handle_for(napi_env env, Shared* s);
+// Back from a handle to its object: unwrap<T> / peek<T> in napi_util.h, next to Args.
 
 // ---- references held by this thread's JavaScript (see deadlock.cc) ----------------------
 // Every JS handle and every external ArrayBuffer that owns a reference is counted per thread,

@@ -1,5 +1,7 @@
-// napi_util.h — small helpers shared by the Node-API binding files (js_*.cc): argument
-// fetching, value conversion, deadlines, and structured messages to and from JavaScript.
+// napi_util.h — small helpers shared by the Node-API binding files (bind_*.cc): argument
+// fetching and handle unwrapping (Args, unwrap<T>), function registration (WEFT_FN,
+// register_functions), number conversion and deadlines. Values to and from JavaScript
+// messages: marshal.h.
 #pragma once
 
 #include <node_api.h>
@@ -12,6 +14,8 @@
 
 #include "core/message.h"
 #include "core/shared.h"
+// Transitional: bind_sync.cc reaches message_from/message_to_js through this header.
+#include "node/marshal.h"
 
 namespace weft {
 
@@ -35,6 +39,49 @@ struct Args {
     }
   }
 };
+
+// ---- handles: the one way back from a JS handle to its object --------------------------------
+//
+// The object behind handle v, checked: v must be a weft handle (handle.h) of kind `kind` or
+// `alt` (Kind(0) for `kind`: any kind). Otherwise null, with a TypeError pending that says
+// "expected <what>" (a weft object, a channel, ...).
+Shared* unwrap_shared(napi_env env, napi_value v, Kind kind, Kind alt, const char* what);
+template <class T = Shared>
+T* unwrap(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0),
+          const char* what = "a weft handle of another kind") {
+  return static_cast<T*>(unwrap_shared(env, v, kind, alt, what));
+}
+// The same for an optional handle: null and undefined give true with *out = nullptr.
+template <class T>
+bool unwrap_opt(napi_env env, napi_value v, Kind kind, T** out) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  *out = nullptr;
+  if (t == napi_null || t == napi_undefined) return true;
+  *out = unwrap<T>(env, v, kind);
+  return *out != nullptr;
+}
+// The object behind v if it is a weft handle (of `kind`, unless Kind(0)), else null; never
+// throws (kindOf() and optional arguments that are ignored when wrong).
+Shared* peek_shared(napi_env env, napi_value v, Kind kind);
+template <class T = Shared>
+T* peek(napi_env env, napi_value v, Kind kind = Kind(0)) {
+  return static_cast<T*>(peek_shared(env, v, kind));
+}
+// Old spelling of unwrap<T>, still used by bind_sync.cc; remove once it calls unwrap<T>.
+template <class T>
+T* obj(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0)) {
+  return unwrap<T>(env, v, kind, alt);
+}
+
+// ---- registration: the one way to expose functions -----------------------------------------
+//
+// Every register_*_functions (bindings.h) builds a table of WEFT_FN entries and passes it here.
+template <size_t N>
+napi_status register_functions(napi_env env, napi_value exports,
+                               const napi_property_descriptor (&table)[N]) {
+  return napi_define_properties(env, exports, N, table);
+}
 
 // ---- no C++ exception leaves the addon ------------------------------------------------------
 //
@@ -71,13 +118,6 @@ napi_value guarded_init(napi_env env, napi_value exports) noexcept {
 #define WEFT_FN(name, fn, data) \
   napi_property_descriptor { name, nullptr, ::weft::guarded<fn>, nullptr, nullptr, nullptr, napi_default, data }
 
-// The object behind a handle if its kind is `kind` (or `alt`), else null with a TypeError.
-Shared* shared_of(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0));
-template <class T>
-T* obj(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0)) {
-  return static_cast<T*>(shared_of(env, v, kind, alt));
-}
-
 napi_value num(napi_env env, double d);
 napi_value i32(napi_env env, int32_t x);
 napi_value boolean(napi_env env, bool b);
@@ -90,14 +130,6 @@ std::string str(napi_env env, napi_value v);  // "" unless v is a string
 // Absolute CLOCK_MONOTONIC deadline for a timeout in ms (negative or NaN: none; beyond
 // ~100 years: none, it would overflow).
 uint64_t deadline_after(double ms);
-
-// Retains the weft objects of `refs` (handles[] | undefined) into m->refs; false with a
-// TypeError pending if one is not a handle (m keeps what it took; deleting m releases it).
-bool add_refs(napi_env env, Message* m, napi_value refs);
-// A Message from (Uint8Array, handles[] | undefined); null with a TypeError pending if bad.
-Message* message_from(napi_env env, napi_value bytes, napi_value refs);
-// [Uint8Array copy, handles[]] of a message it keeps (each handle takes its own reference).
-napi_value message_to_js(napi_env env, const Message* m);
 
 // An external ArrayBuffer over an object's words (lock words, atomics), mapped into this
 // thread's JavaScript; it owns a reference, so the object lives while the buffer does.

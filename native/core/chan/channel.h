@@ -10,6 +10,10 @@
 // Unbuffered channels are a rendezvous under `mu_` (Go's runtime/chan.go): a sender that finds
 // a waiting receiver claims it and hands the value over directly; otherwise it queues itself
 // with the value and parks until a receiver takes it.
+//
+// One Channel interface, one flavour per file (as crossbeam-channel's flavors/): channel.cc
+// (construction, waiter queues, notification, dispatch), ring.cc (buffered), rendezvous.cc
+// (unbuffered).
 #pragma once
 
 #include <atomic>
@@ -92,11 +96,27 @@ class Channel final : public Shared {
     uint64_t val;
   };
   enum class Ring : uint8_t { kOk, kEmptyOrFull, kClosed };
+  // ---- the buffered flavour (ring.cc) ----
+  void init_ring();
+  Res ring_try_send(uint64_t v);
+  Res ring_try_recv(uint64_t* out);
+  Res ring_send_locked(uint64_t v, Waiter** wake);
+  Res ring_recv_locked(uint64_t* out, Waiter** wake);
+  bool ring_close();
+  bool ring_closed() const;
   Ring ring_push(uint64_t v);
   Ring ring_pop(uint64_t* out);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
   uint64_t pos_of(uint64_t x) const { return (x / one_lap_) * cap_ + (x & (mark_bit_ - 1)); }
+  // ---- the unbuffered flavour (rendezvous.cc) ----
+  Res rv_try_send(uint64_t v);
+  Res rv_try_recv(uint64_t* out);
+  Res rv_send_locked(uint64_t v, Waiter** wake);
+  Res rv_recv_locked(uint64_t* out, Waiter** wake);
+  bool rv_close();
+  void rv_give_back_locked(uint64_t v, Waiter** wake);
+  // ---- shared by both (channel.cc) ----
   void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count, Waiter** wake);
   void wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome how);
   void notify_after_push();

@@ -1,0 +1,251 @@
+// ring.cc — the buffered flavour of Channel (channel.h): a bounded lock-free MPMC ring
+// (Vyukov's array queue with per-slot stamps, as crossbeam-channel's array flavour). Closing
+// sets the mark bit on the tail, so receivers still drain what is buffered.
+#include <unistd.h>
+
+#include <sched.h>
+
+#include <algorithm>
+#include <new>
+
+#include "core/chan/channel.h"
+
+namespace weft {
+
+namespace {
+// Waiting for a peer that reserved a slot but has not published it yet: spin briefly, then
+// yield (the peer may have been preempted, and threads can outnumber cores).
+inline void backoff(int spins) {
+  if (spins < 64) cpu_relax();
+  else sched_yield();
+}
+}  // namespace
+
+namespace {
+// Half the physical memory (read once; 2^62 where the system does not say).
+uint64_t max_ring_bytes() {
+  static const uint64_t limit = [] {
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || size <= 0) return uint64_t(1) << 62;
+    return uint64_t(pages) * uint64_t(size) / 2;
+  }();
+  return limit;
+}
+}  // namespace
+
+// Ring geometry and slots (buffered channels only; called by the constructor).
+void Channel::init_ring() {
+  uint64_t p = 1;
+  while (p < uint64_t(cap_) + 1) p <<= 1;
+  mark_bit_ = p;
+  one_lap_ = p << 1;
+  // A ring larger than half the machine's physical memory is refused up front: Linux's
+  // overcommit would grant it, and initialising every stamp would then touch all of it (minutes
+  // of page faults, and the OOM killer for whoever is unlucky) for a capacity no program can
+  // use. Refused the same way as a failed allocation (RangeError naming the capacity).
+  if (uint64_t(cap_) * sizeof(Slot) > max_ring_bytes()) throw std::bad_alloc();
+  // nothrow + our own std::bad_alloc: the same error either way, and it also works where the
+  // throwing operator new aborts on failure instead (AddressSanitizer's).
+  slots_.reset(new (std::nothrow) Slot[cap_]);
+  if (!slots_) throw std::bad_alloc();
+  for (uint32_t i = 0; i < cap_; i++) {
+    slots_[i].stamp.store(i, std::memory_order_relaxed);
+    slots_[i].val = 0;
+  }
+}
+
+// ---- the lock-free ring ----------------------------------------------------------------------
+
+Channel::Ring Channel::ring_push(uint64_t v) {
+  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  for (int spins = 0;; spins++) {
+    if (tail & mark_bit_) return Ring::kClosed;
+    uint64_t index = tail & (mark_bit_ - 1);
+    uint64_t lap = tail & ~(one_lap_ - 1);
+    Slot& slot = slots_[index];
+    // acquire: pairs with the receiver's release store that freed this slot.
+    uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    if (tail == stamp) {
+      uint64_t next = index + 1 < cap_ ? tail + 1 : lap + one_lap_;
+      // seq_cst: ordered before our load of recv_waiting_ in notify_after_push().
+      if (tail_.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+        slot.val = v;
+        // release: the value is visible to the receiver that acquires this stamp.
+        slot.stamp.store(tail + 1, std::memory_order_release);
+        return Ring::kOk;
+      }
+    } else if (stamp + one_lap_ == tail + 1) {
+      // The slot still holds last lap's value: full, unless a receiver is mid-pop.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      uint64_t head = head_.load(std::memory_order_relaxed);
+      if (head + one_lap_ == tail) return Ring::kEmptyOrFull;
+      backoff(spins);
+      tail = tail_.load(std::memory_order_relaxed);
+    } else {
+      // Another sender won this slot but has not published yet: wait, never skip it.
+      backoff(spins);
+      tail = tail_.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+Channel::Ring Channel::ring_pop(uint64_t* out) {
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  for (int spins = 0;; spins++) {
+    uint64_t index = head & (mark_bit_ - 1);
+    uint64_t lap = head & ~(one_lap_ - 1);
+    Slot& slot = slots_[index];
+    // acquire: pairs with the sender's release store of this stamp (the value is written).
+    uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    if (head + 1 == stamp) {
+      uint64_t next = index + 1 < cap_ ? head + 1 : lap + one_lap_;
+      if (head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+        *out = slot.val;
+        // release: our read of val happens before a sender reuses the slot next lap.
+        slot.stamp.store(head + one_lap_, std::memory_order_release);
+        return Ring::kOk;
+      }
+    } else if (stamp == head) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      uint64_t tail = tail_.load(std::memory_order_relaxed);
+      if ((tail & ~mark_bit_) == head) {
+        return (tail & mark_bit_) ? Ring::kClosed : Ring::kEmptyOrFull;
+      }
+      backoff(spins);
+      head = head_.load(std::memory_order_relaxed);
+    } else {
+      backoff(spins);  // a sender reserved this slot and has not published it yet
+      head = head_.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+// Reserves a run of k free slots with one CAS on tail, then fills them in order. Room is
+// computed from a possibly stale head, which can only under-estimate it, so every reserved
+// slot is free or about to be released by a receiver that already moved head past it.
+size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
+  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (tail & mark_bit_) return 0;
+    uint64_t index = tail & (mark_bit_ - 1);
+    uint64_t lap = tail & ~(one_lap_ - 1);
+    uint64_t head = head_.load(std::memory_order_acquire);
+    uint64_t used = pos_of(tail) - pos_of(head);
+    uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
+    if (used > cap_ || k == 0) return 0;
+    uint64_t next = index + k < cap_ ? tail + k : lap + one_lap_;
+    // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
+    if (!tail_.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed))
+      continue;
+    for (uint64_t i = 0; i < k; i++) {
+      Slot& slot = slots_[index + i];
+      // acquire: the receiver that freed the slot finished reading it.
+      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
+        backoff(spins);
+      slot.val = vals[i];
+      slot.stamp.store(tail + i + 1, std::memory_order_release);
+    }
+    return size_t(k);
+  }
+}
+
+// Reserves a run of k published-or-reserved slots with one CAS on head, then reads them in
+// order, waiting (never skipping) for a sender that reserved a slot but has not written it.
+size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint64_t index = head & (mark_bit_ - 1);
+    uint64_t lap = head & ~(one_lap_ - 1);
+    uint64_t tail = tail_.load(std::memory_order_acquire) & ~mark_bit_;
+    uint64_t avail = pos_of(tail) - pos_of(head);
+    uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
+    if (avail > cap_ || k == 0) return 0;
+    uint64_t next = index + k < cap_ ? head + k : lap + one_lap_;
+    if (!head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed))
+      continue;
+    for (uint64_t i = 0; i < k; i++) {
+      Slot& slot = slots_[index + i];
+      // acquire: pairs with the sender's release of the stamp (the value is written).
+      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
+        backoff(spins);
+      out[i] = slot.val;
+      slot.stamp.store(head + i + one_lap_, std::memory_order_release);
+    }
+    return size_t(k);
+  }
+}
+
+size_t Channel::length() const {
+  if (cap_ == 0) return 0;
+  for (;;) {
+    uint64_t tail = tail_.load(std::memory_order_seq_cst);
+    uint64_t head = head_.load(std::memory_order_seq_cst);
+    if (tail_.load(std::memory_order_seq_cst) != tail) continue;
+    uint64_t hix = head & (mark_bit_ - 1);
+    uint64_t tix = tail & (mark_bit_ - 1);
+    if (hix < tix) return tix - hix;
+    if (hix > tix) return cap_ - hix + tix;
+    return ((tail & ~mark_bit_) == head) ? 0 : cap_;
+  }
+}
+
+bool Channel::ring_closed() const {
+  return (tail_.load(std::memory_order_acquire) & mark_bit_) != 0;
+}
+
+// ---- operations ------------------------------------------------------------------------------
+
+Channel::Res Channel::ring_try_send(uint64_t v) {
+  Ring r = ring_push(v);
+  if (r == Ring::kOk) {
+    notify_after_push();
+    return Res::kOk;
+  }
+  return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
+}
+
+Channel::Res Channel::ring_try_recv(uint64_t* out) {
+  Ring r = ring_pop(out);
+  if (r == Ring::kOk) {
+    notify_after_pop();
+    return Res::kOk;
+  }
+  return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
+}
+
+Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
+  Ring r = ring_push(v);
+  if (r == Ring::kOk) {
+    if (recv_waiting_.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(recvq_, recv_waiting_, wake);
+    return Res::kOk;
+  }
+  return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
+}
+
+Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
+  Ring r = ring_pop(out);
+  if (r == Ring::kOk) {
+    if (send_waiting_.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(sendq_, send_waiting_, wake);
+    return Res::kOk;
+  }
+  return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
+}
+
+bool Channel::ring_close() {
+  uint64_t prev = tail_.fetch_or(mark_bit_, std::memory_order_seq_cst);
+  if (prev & mark_bit_) return false;
+  std::lock_guard<std::mutex> g(mu_);
+  // Waiters retry: receivers drain what is left, then see the channel closed.
+  wake_all_locked(recvq_, recv_waiting_, Outcome::kNotify);
+  wake_all_locked(sendq_, send_waiting_, Outcome::kNotify);
+  return true;
+}
+
+}  // namespace weft
