@@ -5,9 +5,11 @@
       "sources": [
         "native/core/chan/channel.cc",
         "native/core/chan/select.cc",
+        "native/core/park/async_op.cc",
         "native/core/park/parker.cc",
         "native/core/shared.cc",
         "native/core/sync/atomic.cc",
+        "native/core/sync/block.cc",
         "native/core/sync/mutex.cc",
         "native/core/sync/sema.cc",
         "native/core/time/context.cc",
@@ -15,12 +17,14 @@
         "native/node/addon.cc",
         "native/node/bind_atomic.cc",
         "native/node/bind_chan.cc",
+        "native/node/bind_mutex.cc",
         "native/node/bind_payload.cc",
         "native/node/bind_sync.cc",
         "native/node/bind_time.cc",
         "native/node/deadlock.cc",
         "native/node/handle.cc",
         "native/node/napi_util.cc",
+        "native/node/recv_value.cc",
         "native/node/thread_ctx.cc"
       ],
       "include_dirs": [
