@@ -8,9 +8,11 @@
         "native/core/chan/rendezvous.cc",
         "native/core/chan/ring.cc",
         "native/core/chan/select.cc",
+        "native/core/park/async_op.cc",
         "native/core/park/parker.cc",
         "native/core/shared.cc",
         "native/core/sync/atomic.cc",
+        "native/core/sync/block.cc",
         "native/core/sync/cond.cc",
         "native/core/sync/mutex.cc",
         "native/core/sync/once.cc",
@@ -23,6 +25,7 @@
         "native/node/bind_chan.cc",
         "native/node/bind_context.cc",
         "native/node/bind_dump.cc",
+        "native/node/bind_mutex.cc",
         "native/node/bind_payload.cc",
         "native/node/bind_select.cc",
         "native/node/bind_sync.cc",
@@ -31,6 +34,7 @@
         "native/node/handle.cc",
         "native/node/marshal.cc",
         "native/node/napi_util.cc",
+        "native/node/recv_value.cc",
         "native/node/thread_ctx.cc"
       ],
       "include_dirs": [

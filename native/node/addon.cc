@@ -134,6 +134,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_timer_functions(env, exports, tc);
   register_context_functions(env, exports, tc);
   register_sync_functions(env, exports, tc);
+  register_mutex_functions(env, exports, tc);
   register_atomic_functions(env, exports, tc);
   register_dump_functions(env, exports, tc);
   register_unreach_functions(env, exports, tc);

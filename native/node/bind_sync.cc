@@ -1,23 +1,20 @@
-// bind_sync.cc — see bind_sync.h. Conventions as in bind_chan.cc: codes from thread_ctx.h.
+// bind_sync.cc — see bind_sync.h: WaitGroup, Semaphore, Cond and Once (Mutex and RWMutex:
+// bind_mutex.cc). Conventions as in bind_chan.cc: codes from thread_ctx.h. *Sync waits go
+// through block_on (core/sync/block.h), Promise waits through wait_async (bind_wait.h).
 #include "node/bind_sync.h"
+#include "node/bindings.h"
+#include "node/marshal.h"
 
-#include <cmath>
-#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_set>
 
-#include "core/chan/channel.h"
-#include "node/handle.h"
-#include "node/napi_util.h"
 #include "core/sync/mutex.h"
-#include "core/blocked.h"
 #include "core/sync/cond.h"
 #include "core/sync/once.h"
 #include "core/sync/semaphore.h"
 #include "core/sync/wait_group.h"
-#include "core/time/timer.h"
-#include "node/thread_ctx.h"
+#include "node/bind_wait.h"
 
 namespace weft {
 
@@ -40,278 +37,6 @@ void thread_gone(void* arg) {
   l.ids.erase(uint64_t(reinterpret_cast<uintptr_t>(arg)));
 }
 
-// "mutex 'db'" or "mutex": how messages name an object.
-std::string describe(Shared* o) {
-  return std::string(kind_name(o->kind())) + (o->name().empty() ? "" : " '" + o->name() + "'");
-}
-
-template <class T>
-napi_value named(napi_env env, T* o, napi_value name) {
-  o->set_name(str(env, name));
-  return make_handle(env, o);
-}
-
-
-// ---- blocking the calling thread ---------------------------------------------------------
-
-struct Probe {
-  ThreadCtx* tc;
-  Shared* deadlock_on;  // lockSync/rlockSync: check for a lock cycle every slice
-  std::string cycle;
-};
-
-// The thread holding a Mutex or an RWMutex's write lock (0: none or unknown), for the cycle check.
-int32_t holder_of(Shared* s) { return int32_t(s->holder_thread()); }
-
-bool probe_fn(void* arg) {
-  auto* p = static_cast<Probe*>(arg);
-  if (p->deadlock_on != nullptr) {
-    p->cycle = find_lock_cycle(p->tc->thread_id, p->deadlock_on, holder_of);
-    if (!p->cycle.empty()) return true;
-  }
-  return ThreadCtx::stop_probe(p->tc);
-}
-
-// Waits on a primitive: `take(rec, first)` takes the resource (true) or queues rec (false).
-// A kRetry wake-up calls take() again. `done` (optional) is a context's done channel: the
-// same Waiter is also queued there as case 1, so a cancel from any thread (or a deadline)
-// claims it and the wait ends with kCodeCanceled, having taken nothing. Returns a code.
-template <class Take>
-int32_t block_on(ThreadCtx* tc, SyncPrim* prim, const char* what, SyncRec& rec,
-                 uint64_t deadline, Shared* deadlock_on, Channel* done, Take take) {
-  Probe probe{tc, deadlock_on, {}};
-  bool first = true;
-  for (;;) {
-    Waiter w;
-    rec.w = &w;
-    rec.grant = Grant::kNone;
-    rec.thread = tc->thread_id;
-    if (take(&rec, first)) return kCodeOk;
-    first = false;
-    CaseRec dr;
-    if (done != nullptr) {
-      dr.ch = done;
-      dr.w = &w;
-      dr.index = 1;
-      done->lock();
-      if (done->closed()) {
-        done->unlock();
-        if (w.try_cancel()) {
-          prim->unlink(&rec);
-          return kCodeCanceled;
-        }
-        await_completion(&w);
-        if (rec.grant == Grant::kRetry) {
-          prim->abandon(&rec);
-          return kCodeCanceled;
-        }
-        return kCodeOk;
-      }
-      done->enqueue_locked(&dr);
-      done->unlock();
-    }
-    Blocked b{tc->thread_id, what, prim, rec.since_ns, true};
-    block_begin(&b);
-    bool completed = false;
-    if (deadlock_on != nullptr) {
-      probe.cycle = find_lock_cycle(tc->thread_id, deadlock_on, holder_of);
-      if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
-    } else {
-      completed = park(&w, deadline, probe_fn, &probe, &tc->spin_ns);
-    }
-    block_end(&b);
-    int32_t code = kCodeOk;
-    if (!completed) {
-      code = !probe.cycle.empty()                        ? kCodeDeadlock
-             : (deadline != 0 && now_ns() >= deadline) ? kCodeTimeout
-                                                       : kCodeStopped;
-      if (w.try_cancel()) {
-        prim->unlink(&rec);
-        if (done != nullptr) {
-          done->lock();
-          done->dequeue_locked(&dr);
-          done->unlock();
-        }
-        if (code == kCodeDeadlock) tc->last_error = probe.cycle;
-        return code;
-      }
-      await_completion(&w);
-    }
-    if (done != nullptr) {
-      done->lock();
-      done->dequeue_locked(&dr);
-      done->unlock();
-      if (w.state.load(std::memory_order_acquire) == 1) {  // the context ended
-        prim->unlink(&rec);
-        return kCodeCanceled;
-      }
-    }
-    if (code == kCodeStopped || (code != kCodeOk && rec.grant == Grant::kRetry)) {
-      prim->abandon(&rec);
-      return code;
-    }
-    if (rec.grant != Grant::kRetry) return kCodeOk;  // granted (possibly at the last moment)
-  }
-}
-
-Channel* done_arg(napi_env env, napi_value v) {
-  void* data = nullptr;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) return nullptr;
-  auto* s = static_cast<Shared*>(data);
-  return s->kind() == Kind::Channel ? static_cast<Channel*>(s) : nullptr;
-}
-
-// Starts an async wait on prim: take(rec) takes it at once (the call returns kCodeOk) or
-// queues rec (the call returns a Promise; status.Code = pending, its op id in the status area).
-template <class Take>
-napi_value wait_async(napi_env env, ThreadCtx* tc, SyncPrim* prim, int64_t n, const char* what,
-                      bool (*retry)(AsyncOp*), Take take) {
-  auto* op = new AsyncOp();
-  op->prim = prim;
-  op->srec.n = n;
-  op->retry = retry;
-  tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (take(&op->srec)) {
-    delete op;
-    tc->status[abi::ix(abi::StatusSlot::Code)] = kCodeOk;
-    return num(env, kCodeOk);
-  }
-  tc->status[abi::ix(abi::StatusSlot::Code)] = kCodePending;
-  return tc->start_sync_async(op, what);
-}
-
-// ---- Mutex -------------------------------------------------------------------------------
-
-napi_value js_mutex_new(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  return named(env, new Mutex(), a.v[0]);
-}
-
-napi_value js_mutex_words(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
-  if (!m) return nullptr;
-  return words_buffer(env, m, m->words(), abi::kMutexWordsBytes);
-}
-
-// lockSync(h, timeout, done?) -> code (kCodeDeadlock: description via lastError())
-napi_value js_mutex_lock_sync(napi_env env, napi_callback_info info) {
-  Args<3> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
-  if (!m) return nullptr;
-  ThreadCtx* tc = a.tc;
-  int32_t me = int32_t(tc->thread_id);
-  for (int i = 0; i < 64; i++) {  // brief optimistic spin
-    if (m->try_lock(me)) return num(env, kCodeOk);
-    cpu_relax();
-  }
-  if (m->locked() && m->owner() == me) {
-    tc->last_error = "thread " + std::to_string(me) + " calls lockSync on a mutex" +
-                     (m->name().empty() ? "" : " '" + m->name() + "'") + " it holds";
-    return num(env, kCodeDeadlock);
-  }
-  SyncRec rec;
-  int32_t code = block_on(tc, m, "lock", rec, deadline_after(dbl(env, a.v[1], -1)), m,
-                          done_arg(env, a.v[2]),
-                          [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
-  return num(env, code);
-}
-
-bool mutex_retry(AsyncOp* op) {
-  return static_cast<Mutex*>(op->prim)->lock_or_queue(&op->srec, true);
-}
-
-// lock(h) -> code (acquired) or Promise of [code]
-napi_value js_mutex_lock(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
-  if (!m) return nullptr;
-  return wait_async(env, a.tc, m, 1, "lock", mutex_retry,
-                    [m](SyncRec* r) { return m->lock_or_queue(r, false); });
-}
-
-napi_value js_mutex_unlock(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
-  if (!m) return nullptr;
-  return boolean(env, m->unlock());
-}
-
-napi_value js_mutex_wake(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
-  if (!m) return nullptr;
-  m->wake_one();
-  return nullptr;
-}
-
-// ---- RWMutex -----------------------------------------------------------------------------
-
-napi_value js_rw_new(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  return named(env, new RWMutex(), a.v[0]);
-}
-
-// rwTry(h, writer) -> bool
-napi_value js_rw_try(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
-  if (!m) return nullptr;
-  bool writer = false;
-  napi_get_value_bool(env, a.v[1], &writer);
-  uint64_t me = a.tc->thread_id;
-  return boolean(env, writer ? m->try_lock(me) : m->try_rlock(me));
-}
-
-// rwLockSync(h, writer, timeout, done?) -> code
-napi_value js_rw_lock_sync(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
-  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
-  if (!m) return nullptr;
-  bool writer = false;
-  napi_get_value_bool(env, a.v[1], &writer);
-  // A blocking lock on a lock this thread holds could only be released by another thread on
-  // its behalf; like Mutex's self-lock, report it instead of hanging (Go deadlocks here too).
-  // Only this thread changes what it holds itself, so the check cannot go stale before we queue.
-  RWMutex::Held held = m->held_by(a.tc->thread_id);
-  if (held != RWMutex::kHoldsNothing) {
-    a.tc->last_error = "thread " + std::to_string(a.tc->thread_id) + " calls " +
-                       (writer ? "lockSync" : "rlockSync") + " on " + describe(m) +
-                       (held == RWMutex::kHoldsWrite
-                            ? " whose write lock it holds"
-                            : " while holding a read lock on it (a read lock cannot be upgraded)");
-    return num(env, kCodeDeadlock);
-  }
-  SyncRec rec;
-  rec.n = writer ? 1 : 0;
-  // A lock cycle through the write lock (the writer waits, in a Sync call, for a lock this
-  // thread holds) fails one waiter with DeadlockError, as for Mutex.
-  int32_t code = block_on(a.tc, m, writer ? "lock" : "rlock", rec,
-                          deadline_after(dbl(env, a.v[2], -1)), m, done_arg(env, a.v[3]),
-                          [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
-  return num(env, code);
-}
-
-napi_value js_rw_lock(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
-  if (!m) return nullptr;
-  bool writer = false;
-  napi_get_value_bool(env, a.v[1], &writer);
-  return wait_async(env, a.tc, m, writer ? 1 : 0, writer ? "lock" : "rlock", nullptr,
-                    [m](SyncRec* r) { return m->lock_or_queue(r); });
-}
-
-// rwUnlock(h, writer) -> bool (false: misuse)
-napi_value js_rw_unlock(napi_env env, napi_callback_info info) {
-  Args<2> a(env, info);
-  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
-  if (!m) return nullptr;
-  bool writer = false;
-  napi_get_value_bool(env, a.v[1], &writer);
-  return boolean(env, writer ? m->unlock() : m->runlock(a.tc->thread_id));
-}
-
 // ---- WaitGroup ---------------------------------------------------------------------------
 
 napi_value js_wg_new(napi_env env, napi_callback_info info) {
@@ -321,14 +46,14 @@ napi_value js_wg_new(napi_env env, napi_callback_info info) {
 
 napi_value js_wg_words(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  WaitGroup* w = unwrap<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   return words_buffer(env, w, w->words(), abi::kWaitGroupWordsBytes);
 }
 
 napi_value js_wg_wake(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  WaitGroup* w = unwrap<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   w->wake_if_zero();
   return nullptr;
@@ -336,17 +61,17 @@ napi_value js_wg_wake(napi_env env, napi_callback_info info) {
 
 napi_value js_wg_wait_sync(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  WaitGroup* w = unwrap<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   SyncRec rec;
-  return num(env, block_on(a.tc, w, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
+  return num(env, block_on(block_thread(a.tc), w, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                            done_arg(env, a.v[2]),
                            [w](SyncRec* r, bool) { return w->wait_or_queue(r); }));
 }
 
 napi_value js_wg_wait(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  WaitGroup* w = obj<WaitGroup>(env, a.v[0], Kind::WaitGroup);
+  WaitGroup* w = unwrap<WaitGroup>(env, a.v[0], Kind::WaitGroup);
   if (!w) return nullptr;
   return wait_async(env, a.tc, w, 1, "wait", nullptr,
                     [w](SyncRec* r) { return w->wait_or_queue(r); });
@@ -361,25 +86,25 @@ napi_value js_sem_new(napi_env env, napi_callback_info info) {
 
 napi_value js_sem_try(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   return boolean(env, s->try_acquire(int64_t(dbl(env, a.v[1], 1))));
 }
 
 napi_value js_sem_acquire_sync(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   SyncRec rec;
   rec.n = int64_t(dbl(env, a.v[1], 1));
-  return num(env, block_on(a.tc, s, "acquire", rec, deadline_after(dbl(env, a.v[2], -1)), nullptr,
+  return num(env, block_on(block_thread(a.tc), s, "acquire", rec, deadline_after(dbl(env, a.v[2], -1)), nullptr,
                            done_arg(env, a.v[3]),
                            [s](SyncRec* r, bool) { return s->acquire_or_queue(r); }));
 }
 
 napi_value js_sem_acquire(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   return wait_async(env, a.tc, s, int64_t(dbl(env, a.v[1], 1)), "acquire", nullptr,
                     [s](SyncRec* r) { return s->acquire_or_queue(r); });
@@ -387,7 +112,7 @@ napi_value js_sem_acquire(napi_env env, napi_callback_info info) {
 
 napi_value js_sem_release(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   return boolean(env, s->release(int64_t(dbl(env, a.v[1], 1))));
 }
@@ -396,7 +121,7 @@ napi_value js_sem_release(napi_env env, napi_callback_info info) {
 
 napi_value js_cond_new(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Mutex* m = obj<Mutex>(env, a.v[0], Kind::Mutex);
+  Mutex* m = unwrap<Mutex>(env, a.v[0], Kind::Mutex);
   if (!m) return nullptr;
   return named(env, new Cond(m), a.v[1]);
 }
@@ -404,7 +129,7 @@ napi_value js_cond_new(napi_env env, napi_callback_info info) {
 // condWaiters(h) -> number queued
 napi_value js_cond_waiters(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  Cond* c = unwrap<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   return num(env, double(c->waiters()));
 }
@@ -413,14 +138,14 @@ napi_value js_cond_waiters(napi_env env, napi_callback_info info) {
 // the code is kCodeMisuse (it was not held) or kCodeStopped.
 napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  Cond* c = unwrap<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   Mutex* m = c->mutex();
   if (!m->locked()) return num(env, kCodeMisuse);
   ThreadCtx* tc = a.tc;
   SyncRec rec;
   // Queue first, then release the mutex: a signal sent after our unlock finds us queued.
-  int32_t code = block_on(tc, c, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
+  int32_t code = block_on(block_thread(tc), c, "wait", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                           done_arg(env, a.v[2]), [c, m](SyncRec* r, bool first) {
                             if (!first) return false;
                             c->queue(r);
@@ -431,7 +156,7 @@ napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
   SyncRec lrec;
   int32_t me = int32_t(tc->thread_id);
   if (!m->try_lock(me)) {
-    int32_t lc = block_on(tc, m, "lock", lrec, 0, nullptr, nullptr,
+    int32_t lc = block_on(block_thread(tc), m, "lock", lrec, 0, nullptr, nullptr,
                           [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
     if (lc != kCodeOk) return num(env, lc);
   }
@@ -441,7 +166,7 @@ napi_value js_cond_wait_sync(napi_env env, napi_callback_info info) {
 // condWait(h) -> Promise of [code] (the JS side re-locks the mutex afterwards)
 napi_value js_cond_wait(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  Cond* c = unwrap<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   Mutex* m = c->mutex();
   if (!m->locked()) {
@@ -461,7 +186,7 @@ napi_value js_cond_wait(napi_env env, napi_callback_info info) {
 
 napi_value js_cond_mutex(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  Cond* c = unwrap<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   c->mutex()->retain();
   return make_handle(env, c->mutex());
@@ -470,7 +195,7 @@ napi_value js_cond_mutex(napi_env env, napi_callback_info info) {
 // semState(h) -> [available, queued]
 napi_value js_sem_state(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   int64_t avail = 0;
   size_t queued = 0;
@@ -482,31 +207,16 @@ napi_value js_sem_state(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-// rwState(h) -> [readers, writer (0/1), writer thread (0: none/unknown), queued]
-napi_value js_rw_state(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
-  RWMutex* m = obj<RWMutex>(env, a.v[0], Kind::RWMutex);
-  if (!m) return nullptr;
-  RWMutex::State st = m->state();
-  napi_value arr;
-  napi_create_array_with_length(env, 4, &arr);
-  napi_set_element(env, arr, 0, num(env, double(st.readers)));
-  napi_set_element(env, arr, 1, num(env, st.writer ? 1 : 0));
-  napi_set_element(env, arr, 2, num(env, double(st.writer ? m->holder_thread() : 0)));
-  napi_set_element(env, arr, 3, num(env, double(st.queued)));
-  return arr;
-}
-
 napi_value js_sem_size(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Semaphore* s = obj<Semaphore>(env, a.v[0], Kind::Semaphore);
+  Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
   return num(env, double(s->size()));
 }
 
 napi_value js_cond_signal(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Cond* c = obj<Cond>(env, a.v[0], Kind::Cond);
+  Cond* c = unwrap<Cond>(env, a.v[0], Kind::Cond);
   if (!c) return nullptr;
   bool all = false;
   napi_get_value_bool(env, a.v[1], &all);
@@ -524,7 +234,7 @@ napi_value js_once_new(napi_env env, napi_callback_info info) {
 // onceEnter(h) -> 0: run fn now; 2: done (read onceResult)
 napi_value js_once_enter(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   int32_t st = o->enter(a.tc->thread_id, nullptr);
   if (st == Once::kIdle) {
@@ -538,7 +248,7 @@ napi_value js_once_enter(napi_env env, napi_callback_info info) {
 // again; kCodeDeadlock: this very thread is running fn, see lastError())
 napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   // fn is running on this thread (a recursive doSync, or a do() whose fn awaits): only this
   // thread can finish it, and it would be blocked. Only this thread can make it stop being
@@ -552,7 +262,7 @@ napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
   }
   SyncRec rec;
   bool retry = false;
-  int32_t code = block_on(a.tc, o, "do", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
+  int32_t code = block_on(block_thread(a.tc), o, "do", rec, deadline_after(dbl(env, a.v[1], -1)), nullptr,
                           done_arg(env, a.v[2]), [o, &retry, tc = a.tc](SyncRec* r, bool first) {
                             if (!first) {
                               retry = true;
@@ -565,7 +275,7 @@ napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
 
 napi_value js_once_wait(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   auto* op = new AsyncOp();
   op->prim = o;
@@ -583,7 +293,7 @@ napi_value js_once_wait(napi_env env, napi_callback_info info) {
 // onceFinish(h, bytes, refs, outcome: Once::Outcome)
 napi_value js_once_finish(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   Message* m = message_from(env, a.v[1], a.v[2]);
   if (!m) return nullptr;
@@ -604,7 +314,7 @@ napi_value js_once_finish(napi_env env, napi_callback_info info) {
 // onceResult(h) -> [Uint8Array, refs, outcome: Once::Outcome] | null
 napi_value js_once_result(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   if (o->state() != Once::kDone) {
     napi_value n;
@@ -618,7 +328,7 @@ napi_value js_once_result(napi_env env, napi_callback_info info) {
 
 napi_value js_once_state(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
-  Once* o = obj<Once>(env, a.v[0], Kind::Once);
+  Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
   return num(env, o->state());
 }
@@ -638,29 +348,22 @@ void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc) {
     l.ids.insert(tc->thread_id);
   }
   napi_add_env_cleanup_hook(env, thread_gone, reinterpret_cast<void*>(uintptr_t(tc->thread_id)));
-#define FN(name, fn) WEFT_FN(name, fn, tc)  // guarded: no C++ exception reaches Node
-  napi_property_descriptor props[] = {
-      FN("mutexNew", js_mutex_new), FN("mutexWords", js_mutex_words),
-      FN("mutexLockSync", js_mutex_lock_sync), FN("mutexLock", js_mutex_lock),
-      FN("mutexUnlock", js_mutex_unlock), FN("mutexWake", js_mutex_wake),
-      FN("rwNew", js_rw_new), FN("rwTry", js_rw_try), FN("rwLockSync", js_rw_lock_sync),
-      FN("rwLock", js_rw_lock), FN("rwUnlock", js_rw_unlock),
-      FN("wgNew", js_wg_new), FN("wgWords", js_wg_words), FN("wgWake", js_wg_wake),
-      FN("wgWaitSync", js_wg_wait_sync), FN("wgWait", js_wg_wait),
-      FN("semNew", js_sem_new), FN("semTry", js_sem_try),
-      FN("semAcquireSync", js_sem_acquire_sync), FN("semAcquire", js_sem_acquire),
-      FN("semRelease", js_sem_release),
-      FN("condNew", js_cond_new), FN("condWaitSync", js_cond_wait_sync),
-      FN("condWait", js_cond_wait), FN("condSignal", js_cond_signal),
-      FN("condMutex", js_cond_mutex), FN("semSize", js_sem_size),
-      FN("onceNew", js_once_new), FN("onceEnter", js_once_enter),
-      FN("onceWaitSync", js_once_wait_sync), FN("onceWait", js_once_wait),
-      FN("onceFinish", js_once_finish), FN("onceResult", js_once_result),
-      FN("onceState", js_once_state), FN("condWaiters", js_cond_waiters),
-      FN("semState", js_sem_state), FN("rwState", js_rw_state),
+  const napi_property_descriptor table[] = {
+      WEFT_FN("wgNew", js_wg_new, tc), WEFT_FN("wgWords", js_wg_words, tc), WEFT_FN("wgWake", js_wg_wake, tc),
+      WEFT_FN("wgWaitSync", js_wg_wait_sync, tc), WEFT_FN("wgWait", js_wg_wait, tc),
+      WEFT_FN("semNew", js_sem_new, tc), WEFT_FN("semTry", js_sem_try, tc),
+      WEFT_FN("semAcquireSync", js_sem_acquire_sync, tc), WEFT_FN("semAcquire", js_sem_acquire, tc),
+      WEFT_FN("semRelease", js_sem_release, tc),
+      WEFT_FN("condNew", js_cond_new, tc), WEFT_FN("condWaitSync", js_cond_wait_sync, tc),
+      WEFT_FN("condWait", js_cond_wait, tc), WEFT_FN("condSignal", js_cond_signal, tc),
+      WEFT_FN("condMutex", js_cond_mutex, tc), WEFT_FN("semSize", js_sem_size, tc),
+      WEFT_FN("onceNew", js_once_new, tc), WEFT_FN("onceEnter", js_once_enter, tc),
+      WEFT_FN("onceWaitSync", js_once_wait_sync, tc), WEFT_FN("onceWait", js_once_wait, tc),
+      WEFT_FN("onceFinish", js_once_finish, tc), WEFT_FN("onceResult", js_once_result, tc),
+      WEFT_FN("onceState", js_once_state, tc), WEFT_FN("condWaiters", js_cond_waiters, tc),
+      WEFT_FN("semState", js_sem_state, tc),
   };
-#undef FN
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  register_functions(env, exports, table);
 }
 
 }  // namespace weft

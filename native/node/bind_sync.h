@@ -1,16 +1,12 @@
-// bind_sync.h — the Node-API functions behind the sync primitives, atomics and dump().
+// bind_sync.h — whether a weft thread is still alive (the live-thread set kept by bind_sync.cc,
+// read by dump() for a lock holder that exited).
 #pragma once
-
-#include <node_api.h>
 
 #include <cstdint>
 
 namespace weft {
 
-class ThreadCtx;
-void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc);
-void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc);
-// Whether the thread with this weft thread id still has a live environment (dump()).
+// True while thread `id` (ThreadCtx::thread_id) has not exited.
 bool thread_alive(uint64_t id);
 
 }  // namespace weft

@@ -15,6 +15,7 @@ void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc)
 void register_select_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_sync.cc: Mutex, RWMutex, WaitGroup, Semaphore, Cond, Once (also in bind_sync.h).
 void register_sync_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+void register_mutex_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_atomic.cc: AtomicInt64/AtomicBool, AtomicValue, ProgressMeter.
 void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_dump.cc: dump(), threadId(), lastError(), object names.

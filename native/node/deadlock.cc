@@ -160,7 +160,7 @@ void ThreadCtx::op_depends(uint64_t id, Shared* done) {
     return;
   }
   if (op->also != nullptr) return;
-  done->retain();  // released in free_op
+  done->retain();  // released in async_free
   op->also = done;
 }
 
@@ -306,9 +306,7 @@ void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,
     AsyncOp* op = it->second;
     // The claim CAS decides against a completion in flight (none is expected: nobody else
     // holds the objects): if a peer claimed the op first, its completion is delivered.
-    if (!op->try_cancel()) continue;
-    if (op->prim != nullptr) op->prim->unlink(&op->srec);
-    else select_unlink(op);
+    if (!async_withdraw(op)) continue;
     std::string msg = "all threads are asleep: " + desc[i] + " can never complete";
     if (ops.size() > 1) {
       msg += " (nor can:";

@@ -14,8 +14,6 @@
 
 #include "core/message.h"
 #include "core/shared.h"
-// Transitional: bind_sync.cc reaches message_from/message_to_js through this header.
-#include "node/marshal.h"
 
 namespace weft {
 
@@ -68,12 +66,6 @@ template <class T = Shared>
 T* peek(napi_env env, napi_value v, Kind kind = Kind(0)) {
   return static_cast<T*>(peek_shared(env, v, kind));
 }
-// Old spelling of unwrap<T>, still used by bind_sync.cc; remove once it calls unwrap<T>.
-template <class T>
-T* obj(napi_env env, napi_value v, Kind kind, Kind alt = Kind(0)) {
-  return unwrap<T>(env, v, kind, alt);
-}
-
 // ---- registration: the one way to expose functions -----------------------------------------
 //
 // Every register_*_functions (bindings.h) builds a table of WEFT_FN entries and passes it here.

@@ -1,15 +1,15 @@
 // thread_ctx.cc — see thread_ctx.h.
 #include "node/thread_ctx.h"
 
-#include <sched.h>
-
 #include <chrono>
 #include <cstring>
 #include <new>
 
 #include "core/chan/channel.h"
-#include "node/handle.h"
+#include "core/sync/cond.h"
 #include "core/sync/once.h"
+#include "core/sync/semaphore.h"
+#include "core/sync/wait_group.h"
 
 namespace weft {
 
@@ -211,23 +211,11 @@ void ThreadCtx::weaken(uint64_t id) {
   if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
 }
 
-void ThreadCtx::free_op(AsyncOp* op) {
-  if (op->also != nullptr) op->also->release();
-  if (op->prim != nullptr) {
-    op->prim->release();
-    delete op;
-    return;
-  }
-  for (CaseRec& c : op->recs) {
-    if (c.ch == nullptr) continue;
-    if (c.is_send) drop_value(c.ch->elem(), c.val);  // an unsent payload (0 once moved)
-    c.ch->release();
-  }
-  delete op;
-}
-
 namespace {
 
+napi_deferred deferred_of(AsyncOp* op) { return static_cast<napi_deferred>(op->deferred); }
+
+// [code, case index, value?] — the value of a receive case that completed.
 napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut& out) {
   napi_env env = tc->env;
   napi_value arr, v;
@@ -246,15 +234,11 @@ napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut
 
 }  // namespace
 
-void ThreadCtx::prepare_async(AsyncOp* op) {
-  op->async = true;
-  op->inbox = inbox_;
-  op->srec.w = op;
-  op->srec.thread = thread_id;
-}
+void ThreadCtx::prepare_async(AsyncOp* op) { async_prepare(op, inbox_, thread_id); }
 
 napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
-  prepare_async(op);
+  // prepare_async() ran before the op was queued: it must not run again here, where a peer
+  // may already be completing the op (its complete() reads op->inbox on another thread).
   op->prim->retain();
   napi_value promise;
   // The op is already queued on its primitive (by the caller). Taking its pending_ slot may
@@ -262,16 +246,15 @@ napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
   try {
     add_pending(op);
   } catch (...) {
-    if (op->try_cancel()) {
-      op->prim->unlink(&op->srec);
-      free_op(op);
-    }
+    if (async_withdraw(op)) async_free(op);
     // else a grant won the race and is on its way to the inbox: process() settles it (no
     // promise to resolve) and frees it; a granted lock is then released by nobody (not
     // recoverable without memory, like the rest of this corner).
     throw;
   }
-  if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) promise = nullptr;
+  napi_deferred d = nullptr;
+  if (napi_create_promise(env, &d, &promise) != napi_ok) promise = nullptr;
+  op->deferred = d;
   op->blocked = Blocked{thread_id, what, op->prim, now_ns()};
   block_begin(&op->blocked);  // never throws (out of memory: not in dump())
   op->registered = true;
@@ -280,35 +263,31 @@ napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
 
 napi_value ThreadCtx::start_async(AsyncOp* op) {
   napi_env e = env;
-  op->async = true;
-  op->inbox = inbox_;
-  op->cases = op->recs.data();
-  op->ncases = int32_t(op->recs.size());
-  for (CaseRec& c : op->recs)
-    if (c.ch != nullptr) c.ch->retain();  // the op keeps its channels alive while pending
+  async_bind_cases(op, inbox_);
   // What can fail comes first, before the op is visible to other threads: its pending_ slot
   // (allocation), then the promise.
   try {
     add_pending(op);
   } catch (...) {
-    free_op(op);  // drops an unsent payload and the channel references
+    async_free(op);  // drops an unsent payload and the channel references
     throw;
   }
   napi_value promise;
-  if (napi_create_promise(e, &op->deferred, &promise) != napi_ok) {
+  napi_deferred d = nullptr;
+  if (napi_create_promise(e, &d, &promise) != napi_ok) {
     forget_pending(op);
-    free_op(op);
+    async_free(op);
     set_op_id(0);
     return nullptr;  // terminating: nothing to return to
   }
-  SelectOut out;
-  if (!select_register(op, op->cases, op->ncases, &rng, &out)) {
+  op->deferred = d;
+  AsyncResult res;
+  if (!async_register(op, &rng, &res)) {
     forget_pending(op);
-    int32_t code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
-    napi_value v = make_result(this, op, code, out);
-    if (v != nullptr) napi_resolve_deferred(e, op->deferred, v);
+    napi_value v = make_result(this, op, res.code, res.out);
+    if (v != nullptr) napi_resolve_deferred(e, d, v);
     else reject_for_failed_result(op);
-    free_op(op);
+    async_free(op);
     set_op_id(0);
     return promise;
   }
@@ -342,22 +321,14 @@ void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
                               &msg) == napi_ok)
     napi_create_range_error(env, nullptr, msg, &err);
   if (err == nullptr) napi_get_undefined(env, &err);
-  napi_reject_deferred(env, op->deferred, err);
+  napi_reject_deferred(env, deferred_of(op), err);
 }
 
 void ThreadCtx::abandon(AsyncOp* op) {
   if (op->registered) block_end(&op->blocked);
   op->registered = false;
   forget_pending(op);
-  // The op was claimed by a peer (that is how it reached the inbox): values handed to a
-  // receive go back to their channel, a wake-up (notify/grant) passes on to another waiter.
-  if (op->prim != nullptr) {
-    op->prim->abandon(&op->srec);
-  } else {
-    select_unlink(op);
-    select_abandon_claim(op);
-  }
-  free_op(op);
+  async_abandon(op);  // gives back what a peer handed it, then frees it
 }
 
 void ThreadCtx::settle(AsyncOp* op, napi_value v) {
@@ -367,73 +338,29 @@ void ThreadCtx::settle(AsyncOp* op, napi_value v) {
   // No deferred: the op never got its promise (see start_sync_async); nothing to settle.
   if (op->deferred == nullptr) {
   } else if (v != nullptr) {
-    napi_resolve_deferred(env, op->deferred, v);
+    napi_resolve_deferred(env, deferred_of(op), v);
   } else {
     reject_for_failed_result(op);
   }
-  free_op(op);
+  async_free(op);
 }
 
 bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
   AsyncOp* op = it->second;
-  if (op->try_cancel()) {
-    if (op->prim != nullptr) op->prim->unlink(&op->srec);
-    else select_unlink(op);
-    SelectOut none;
-    settle(op, make_result(this, op, code, none));
+  if (async_cancel(op, code, withdraw)) {
+    settle(op, make_result(this, op, code, SelectOut()));
     return true;
   }
-  // A peer claimed it first; the completion (already in, or on its way to, the inbox) decides.
-  // Both fields are read by process() on this same thread, so plain writes suffice.
-  op->cancel_code = code;
-  op->withdraw = withdraw;
+  // A peer claimed it first: process() reports the cancel when the completion arrives.
   return withdraw && op->prim == nullptr;  // withdrawn: process() gives back what it carries
 }
 
 void ThreadCtx::process(AsyncOp* op) {
-  SelectOut out;
-  if (op->prim != nullptr) {
-    Grant g = op->srec.grant;
-    if (g == Grant::kRetry) {
-      if (op->cancel_code != 0) {
-        op->prim->abandon(&op->srec);  // pass the wake-up on
-        settle(op, make_result(this, op, op->cancel_code, out));
-        return;
-      }
-      if (op->retry == nullptr) {
-        settle(op, make_result(this, op, kCodeRetry, out));
-        return;
-      }
-      op->reset();
-      op->srec.grant = Grant::kNone;
-      if (!op->retry(op)) return;  // queued again
-    }
-    settle(op, make_result(this, op, kCodeOk, out));
-    return;
-  }
-  if (op->cancel_code != 0) {
-    int32_t k = op->state.load(std::memory_order_acquire);
-    const CaseRec& rec = op->recs[k];
-    if (rec.outcome == Outcome::kNotify || (op->withdraw && !rec.is_send && rec.outcome == Outcome::kHandoff)) {
-      // Gave up before acting on the notification: pass it on, report the cancel. A withdrawn
-      // receive that was handed a value gives it back the same way: select_abandon_claim()
-      // puts it at the front of the channel (Channel::give_back), so no receiver loses it.
-      select_unlink(op);
-      select_abandon_claim(op);
-      settle(op, make_result(this, op, op->cancel_code, out));
-      return;
-    }
-  }
-  bool done = select_finish(op, &rng, &out);
-  if (!done && op->cancel_code != 0) {
-    settle(op, make_result(this, op, op->cancel_code, SelectOut()));
-    return;
-  }
-  if (!done && select_register(op, op->cases, op->ncases, &rng, &out)) return;  // wait again
-  int32_t code = out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed;
-  settle(op, make_result(this, op, code, out));
+  AsyncResult r = async_process(op, &rng);
+  if (r.pending) return;  // queued again (a retry, or a notification whose retry failed)
+  settle(op, make_result(this, op, r.code, r.out));
 }
 
 void ThreadCtx::on_async(uv_async_t* h) {
@@ -495,36 +422,11 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   for (auto& [id, op] : tc->pending_) {
     if (op->registered) block_end(&op->blocked);
     op->registered = false;
-    if (op->try_cancel()) {
-      if (op->prim != nullptr) op->prim->unlink(&op->srec);
-      else select_unlink(op);
-      tc->free_op(op);
-    } else {
-      claimed++;
-    }
+    if (async_withdraw(op)) async_free(op);
+    else claimed++;
   }
   tc->pending_.clear();
-  size_t arrived = 0;
-  while (arrived < claimed) {
-    std::vector<Waiter*> items;
-    try {
-      items = tc->inbox_->drain();
-    } catch (...) {
-      // out of memory: the items stay queued; try again after yielding
-    }
-    for (Waiter* w : items) {
-      auto* op = static_cast<AsyncOp*>(w);
-      if (op->prim != nullptr) {
-        op->prim->abandon(&op->srec);
-      } else {
-        select_unlink(op);
-        select_abandon_claim(op);
-      }
-      tc->free_op(op);
-      arrived++;
-    }
-    if (arrived < claimed) sched_yield();
-  }
+  async_drain_abandoned(tc->inbox_.get(), claimed);
   tc->inbox_->close();
   for (Shared* s : tc->last_refs) s->release();
   tc->last_refs.clear();
@@ -541,65 +443,6 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   });
   tc->async_ = nullptr;
   delete tc;
-}
-
-// ---- value conversion --------------------------------------------------------------------
-
-napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) {
-  napi_env env = tc->env;
-  napi_value v;
-  switch (elem) {
-    case Elem::F64:
-      napi_create_double(env, bits_f64(bits), &v);
-      return v;
-    case Elem::I32:
-      napi_create_int32(env, int32_t(uint32_t(bits)), &v);
-      return v;
-    case Elem::I64:
-      napi_create_bigint_int64(env, int64_t(bits), &v);
-      return v;
-    case Elem::Bool:
-      napi_get_boolean(env, bits != 0, &v);
-      return v;
-    case Elem::Structured:
-      break;
-  }
-  Message* m = to_message(bits);
-  size_t n = m->bytes.size();
-  if (!for_async) {
-    if (!tc->ensure_scratch(n)) {  // RangeError pending; the value is lost
-      delete m;
-      return nullptr;
-    }
-    if (n) std::memcpy(tc->scratch, m->bytes.data(), n);
-    for (Shared* s : tc->last_refs) s->release();  // refs nobody took (should not happen)
-    tc->last_refs.swap(m->refs);
-    m->refs.clear();
-    tc->status[abi::ix(abi::StatusSlot::Refs)] = int32_t(tc->last_refs.size());
-    delete m;
-    napi_create_double(env, double(n), &v);
-    return v;
-  }
-  napi_value ab, u8, pair, refs;
-  void* data = nullptr;
-  if (napi_create_arraybuffer(env, n, &data, &ab) != napi_ok) {
-    delete m;  // caller (make_result -> settle) rejects with what is pending, or a RangeError
-    return nullptr;
-  }
-  if (n) std::memcpy(data, m->bytes.data(), n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, u8);
-  if (!m->refs.empty()) {
-    napi_create_array_with_length(env, m->refs.size(), &refs);
-    for (size_t i = 0; i < m->refs.size(); i++) {
-      napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
-    }
-    m->refs.clear();  // adopted by the handles
-    napi_set_element(env, pair, 1, refs);
-  }
-  delete m;
-  return pair;
 }
 
 }  // namespace weft

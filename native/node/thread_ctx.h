@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/abi.h"
-#include "core/blocked.h"
+#include "core/chan/select.h"
+#include "core/park/async_op.h"
 #include "core/park/inbox.h"
 #include "core/park/parker.h"
-#include "core/chan/select.h"
 #include "core/park/waitq.h"
 
 namespace weft {
@@ -35,32 +35,7 @@ enum Code : int32_t {
   kCodeRetry = abi::ix(abi::Code::Retry),
 };
 
-class ThreadCtx;
-
-// One pending Promise operation: a waiter with its cases, the channels it keeps alive, and
-// the deferred to settle on the owner thread.
-struct AsyncOp : Waiter {
-  uint64_t op_id = 0;
-  napi_deferred deferred = nullptr;
-  std::vector<CaseRec> recs;
-  bool is_select = false;
-  int32_t cancel_code = 0;
-  // cancel(withdraw): a value a peer already handed to this receive goes back to the channel
-  // instead of settling the Promise (an async iterator whose consumer left). Owner thread only.
-  bool withdraw = false;  // set by cancel() when a claim won the race
-  bool weak = false;        // does not keep the event loop alive (see ThreadCtx::weaken)
-  // Sync-primitive waits (mutex, semaphore, ...): the primitive (retained) and the record.
-  SyncPrim* prim = nullptr;
-  SyncRec srec;
-  // Called on the owner thread when the record was claimed with Grant::kRetry: take the
-  // resource (true) or queue again (false).
-  bool (*retry)(AsyncOp* op) = nullptr;
-  Blocked blocked{};
-  bool registered = false;  // `blocked` is in the dump() list
-  // Unreachable-op detection (deadlock.cc): what else can end the op besides its objects.
-  Shared* also = nullptr;   // a context's done channel whose signal aborts it (retained)
-  bool external = false;    // an ordinary AbortSignal: anyone may abort it, never "asleep"
-};
+// AsyncOp (one pending Promise operation) and its state machine: core/park/async_op.h.
 
 class ThreadCtx {
  public:
@@ -107,7 +82,8 @@ class ThreadCtx {
   napi_value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
   // Makes op completable (inbox, record owner) — call before queueing it anywhere.
   void prepare_async(AsyncOp* op);
-  // A sync-primitive wait already queued on op->prim (op->srec): returns the Promise.
+  // A sync-primitive wait already queued on op->prim (op->srec), after prepare_async():
+  // returns the Promise.
   napi_value start_sync_async(AsyncOp* op, const char* what);
   // withdraw: if a peer already completed a receive, give its value back (see AsyncOp).
   bool cancel(uint64_t id, int32_t code, bool withdraw = false);
@@ -142,10 +118,9 @@ class ThreadCtx {
   uint64_t take_op_id();
   static void on_async(uv_async_t* h);
   static void cleanup(napi_async_cleanup_hook_handle hook, void* arg);
-  void process(AsyncOp* op);
+  void process(AsyncOp* op);  // async_process(), then settle unless queued again
   void abandon(AsyncOp* op);  // torn down: give back what a peer handed op, settle nothing
   void settle(AsyncOp* op, napi_value v);
-  void free_op(AsyncOp* op);
   void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
   void forget_pending(AsyncOp* op);  // undoes add_pending
   void reject_for_failed_result(AsyncOp* op);
@@ -167,9 +142,10 @@ class ThreadCtx {
   napi_ref resource_ = nullptr;
 };
 
-// A received value for JavaScript: numbers inline; a structured message is copied into the
-// scratch area (sync: returns its length; its weft objects wait in last_refs for takeRefs())
-// or, for async results, returned as [Uint8Array, handles[] | undefined]. Takes ownership.
+// A received value for JavaScript (recv_value.cc): numbers inline; a structured message is
+// copied into the scratch area (sync: returns its length; its weft objects wait in last_refs
+// for takeRefs()) or, for async results, returned as [Uint8Array, handles[] | undefined].
+// Takes ownership.
 napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async);
 
 }  // namespace weft
