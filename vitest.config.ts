@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
-    include: ['test/**/*.test.{js,ts}'],
+    include: ['test/**/*.test.ts'],
+    // Type-checks test/ (tsc -p test/tsconfig.json; any error fails the run) and compiles the
+    // fixtures that workers and child processes load into .test-build/.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: true,

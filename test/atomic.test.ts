@@ -1,7 +1,9 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §4: AtomicInt64, AtomicBool, AtomicValue, ProgressMeter shared across threads
 // (workers in test/fixtures/sync-atomic.js), including the memory-model guarantee that plain
 // writes made before an atomic store are visible to the thread whose load sees that store.
 import { describe, it, expect, afterEach } from 'vitest';
+import { fixture } from './fixture.js';
 import {
   AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, Chan, DataCloneError, threadId,
 } from 'weft';
@@ -9,7 +11,7 @@ import { spawnWith, cleanup, flags, thrown, delay } from './helpers.js';
 
 afterEach(cleanup);
 
-const MODULE = new URL('./fixtures/sync-atomic.js', import.meta.url);
+const MODULE = fixture('sync-atomic');
 const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
 const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 const ints = (n) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -300,7 +302,7 @@ describe('ProgressMeter', () => {
     setFlag(fl);
     // poll synchronously (as fast as possible) while the worker makes progress every ~1 ms
     let prev = { count: 0, at: 0 };
-    let bad = [];
+    let bad: unknown[] = [];
     let samples = 0;
     const end = Date.now() + 30_000;
     while (Atomics.load(fl, 1) === 0 && Date.now() < end) {

@@ -1,3 +1,4 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §1: core channel semantics, with a worker thread on at least one side,
 // in the three flavours (async / Sync / try).
 import { describe, it, expect, afterEach } from 'vitest';
@@ -208,7 +209,7 @@ describe('buffered channels', () => {
     await until(() => Atomics.load(fl, 0) === 5, 10_000, 'fifth send');
     expect(await w.done()).toEqual({ sent: 5 });
     expect(ch.length).toBe(4);
-    const rest = [];
+    const rest: unknown[] = [];
     for (let i = 0; i < 4; i++) rest.push(ch.recvSync({ timeout: 1000 }));
     expect(rest).toEqual([11, 12, 13, 14]);
   });
@@ -284,7 +285,7 @@ describe('close', () => {
         expect(r.error.kinds).toContain('ClosedChannelError');
       }
       // the buffered values are still there, the blocked ones never entered
-      const got = [];
+      const got: unknown[] = [];
       for (;;) {
         const r = ch.tryRecv();
         if (!r.ok) { expect(r.closed).toBe(true); break; }
@@ -384,7 +385,7 @@ describe('iteration', () => {
       const ch = new Chan(capacity);
       const values = [...Array(100).keys()];
       const w = spawn('sendValues', ch, values, null, true);
-      const got = [];
+      const got: unknown[] = [];
       for await (const v of ch) got.push(v);
       expect(got).toEqual(values);
       expect(await w.done()).toEqual({ sent: 100 });
@@ -413,7 +414,7 @@ describe('iteration', () => {
     const ch = new Chan();
     const fl = flags();
     const w = spawn('sendValues', ch, [0, 1, 2, 3, 4], fl);
-    const got = [];
+    const got: unknown[] = [];
     for await (const v of ch) {
       got.push(v);
       if (v === 2) break;
@@ -423,7 +424,7 @@ describe('iteration', () => {
     expect(ch.closed).toBe(false);
     expect(Atomics.load(fl, 0)).toBe(3); // the sender of 3 is still blocked: nobody took it
     expect(await ch.recv()).toBe(3);
-    const again = [];
+    const again: unknown[] = [];
     for await (const v of ch) {
       again.push(v);
       break;

@@ -1,3 +1,4 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0/§1: abort signals and timeouts on channel operations, across threads.
 // An operation that gave up has no effect: a send that timed out did not send,
 // a receive that timed out consumed nothing and left no waiter behind.
@@ -134,7 +135,7 @@ describe('timeout', () => {
     const N = 600;
     const ch = new Chan();
     const s = spawn('sendRetrying', ch, N, 2);
-    const values = [];
+    const values: unknown[] = [];
     let timeouts = 0;
     while (values.length < N) {
       try {

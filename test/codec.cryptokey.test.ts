@@ -1,14 +1,16 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0 "Values": a Web Crypto CryptoKey sent through a structured channel arrives as the
 // CryptoKey postMessage / structuredClone gives: same type, extractable, algorithm, usages and
 // key material. Keys go main -> worker -> main; the worker also signs with what it received.
 import { describe, it, expect, afterEach } from 'vitest';
+import { fixture } from './fixture.js';
 import { Chan } from 'weft';
 import { spawnWith, cleanup, within } from './helpers.js';
 
 afterEach(cleanup);
 
-const ECHO = new URL('./fixtures/codec-scenarios.js', import.meta.url);
-const SIGN = new URL('./fixtures/cryptokey-scenarios.js', import.meta.url);
+const ECHO = fixture('codec-scenarios');
+const SIGN = fixture('cryptokey-scenarios');
 const { subtle } = globalThis.crypto;
 const data = new TextEncoder().encode('signed in the worker');
 
@@ -19,7 +21,7 @@ async function roundTrip(...values) {
   const w = spawnWith({ module: ECHO }, 'echoAll', input, output);
   for (const v of values) await input.send(v);
   input.close();
-  const got = [];
+  const got: unknown[] = [];
   for (let i = 0; i < values.length; i++) got.push(await within(output.recv(), 60_000, 'echo'));
   await w.done();
   return got;

@@ -1,3 +1,4 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Every export of the package root is documented: each exported symbol, and each public member
 // of the exported classes and interfaces, has a non-empty TSDoc comment in the published
 // declarations (dist/index.d.ts and the files it re-exports, after `tsc -p tsconfig.json`),
@@ -53,7 +54,7 @@ function isPublic(sym) {
 
 /** `Chan.send`, `Chan.constructor`, ... for each undocumented public member of a class/interface. */
 function undocumentedMembers(name, sym) {
-  const missing = [];
+  const missing: unknown[] = [];
   const decl = sym.declarations?.[0];
   const members = [...checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(sym))];
   if (sym.flags & ts.SymbolFlags.Class) {
@@ -87,7 +88,7 @@ describe('API reference (TSDoc on the public declarations)', () => {
   });
 
   test('every public member of an exported class or interface has a documentation comment', () => {
-    const missing = [];
+    const missing: unknown[] = [];
     for (const e of exports) {
       const sym = resolve(e);
       if (sym.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) missing.push(...undocumentedMembers(e.name, sym));
@@ -111,7 +112,7 @@ describe('API reference (TSDoc on the public declarations)', () => {
   });
 
   test('no internal member leaks into the declarations', () => {
-    const leaked = [];
+    const leaked: unknown[] = [];
     for (const e of exports) {
       const sym = resolve(e);
       if (!(sym.flags & ts.SymbolFlags.Class)) continue;

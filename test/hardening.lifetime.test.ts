@@ -5,11 +5,12 @@
 // - workers terminated at random points of their start, while loading weft, must not abort the
 //   process (the addon's init must never throw into a terminating environment).
 import { describe, it, expect } from 'vitest';
+import { fixture } from './fixture.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const script = fileURLToPath(new URL('./fixtures/hardening-worker-only.js', import.meta.url));
+const script = fileURLToPath(fixture('hardening-worker-only'));
 
 function runMode(mode, rounds, timeout = 240_000) {
   const r = spawnSync(process.execPath, [script, mode, String(rounds)], { cwd: here, encoding: 'utf8', timeout });

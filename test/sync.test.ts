@@ -1,9 +1,11 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §3: Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore across threads. Ports the tests
 // of Go's sync package (mutex_test.go, rwmutex_test.go, waitgroup_test.go, cond_test.go,
 // once_test.go) and of golang.org/x/sync/semaphore at sizes that suit two cores: workers use
 // the Sync flavours (test/fixtures/sync-scenarios.js), the main thread the async ones.
 // Plain (non-atomic) accesses to SharedArrayBuffers check the memory-model guarantees.
 import { describe, it, expect, afterEach } from 'vitest';
+import { fixture } from './fixture.js';
 import {
   Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, AtomicInt64,
   MisuseError, TimeoutError, CanceledError, dump, threadId,
@@ -13,7 +15,7 @@ import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, tra
 
 afterEach(cleanup);
 
-const MODULE = new URL('./fixtures/sync-scenarios.js', import.meta.url);
+const MODULE = fixture('sync-scenarios');
 const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
 const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 const ints = (n) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -355,7 +357,7 @@ describe('Mutex', () => {
     let ok = 0;
     let timeouts = 0;
     for (let round = 0; round < 60; round++) {
-      const batch = [];
+      const batch: unknown[] = [];
       for (let i = 0; i < 8; i++) {
         batch.push(m.lock({ timeout: (round + i) % 4 }).then(async () => {
           data[1] = -1;
@@ -546,7 +548,7 @@ describe('WaitGroup', () => {
     const N = 4;
     wg1.add(N);
     wg2.add(N);
-    const ws = [];
+    const ws: unknown[] = [];
     for (let i = 0; i < N; i++) ws.push(run('wgPair', wg1, wg2, exited));
     await within(wg1.wait(), 20_000, 'wg1');
     await delay(20);
@@ -619,7 +621,7 @@ describe('Cond', () => {
     const c = new Cond(m);
     const cnt = flags(2); // [0] waiting, [1] awake
     const N = 3;
-    const ws = [];
+    const ws: unknown[] = [];
     for (let i = 0; i < N; i++) ws.push(run('condWaiter', c, cnt));
     await untilOr(ws, () => Atomics.load(cnt, 0) === N, 20_000, 'all waiting');
     for (let i = 0; i < N; i++) {
@@ -639,7 +641,7 @@ describe('Cond', () => {
     const cnt = flags(2);
     const order = ints(8);
     const N = 4;
-    const ws = [];
+    const ws: unknown[] = [];
     for (let i = 0; i < N; i++) {
       ws.push(run('condWaiterOrdered', c, cnt, order, 10 + i));
       await untilOr(ws, () => Atomics.load(cnt, 0) === i + 1, 20_000, `waiter ${i} waiting`);
@@ -662,7 +664,7 @@ describe('Cond', () => {
     const state = ints(3);
     const N = 3;
     const ROUNDS = 5;
-    const ws = [];
+    const ws: unknown[] = [];
     for (let i = 0; i < N; i++) ws.push(run('condBroadcastWaiter', c, state, ROUNDS));
     for (let r = 0; r < ROUNDS; r++) {
       const end = Date.now() + 20_000;
@@ -946,7 +948,7 @@ describe('Semaphore', () => {
 
   it('x/sync TestWeightedTryAcquire', async () => {
     const s = new Semaphore(2);
-    const tries = [];
+    const tries: unknown[] = [];
     await s.acquire(1);
     tries.push(s.tryAcquire(1));
     tries.push(s.tryAcquire(1));
@@ -1110,7 +1112,7 @@ describe('Semaphore', () => {
     let ok = 0;
     let canceled = 0;
     for (let round = 0; round < 60; round++) {
-      const batch = [];
+      const batch: unknown[] = [];
       for (let i = 0; i < 6; i++) {
         const n = 1 + ((round + i) % SIZE);
         const ac = new AbortController();

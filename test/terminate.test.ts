@@ -1,7 +1,9 @@
+// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // worker.terminate() while the worker is blocked in a *Sync channel operation resolves
 // promptly, and no value is lost or invented: a dead receiver takes nothing, a dead sender
 // delivers nothing. Threads may exit in any order without crashing the process.
 import { describe, it, expect, afterEach } from 'vitest';
+import { fixture } from './fixture.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Chan, TimeoutError, attach } from 'weft';
@@ -13,7 +15,7 @@ afterEach(cleanup);
 const PROMPT_MS = 1000;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const script = fileURLToPath(new URL('./fixtures/exit-orders.js', import.meta.url));
+const script = fileURLToPath(fixture('exit-orders'));
 /** Run test/fixtures/exit-orders.js in a child process. */
 function runMode(mode, timeout = 20_000) {
   return spawnSync(process.execPath, ['--expose-gc', script, mode], { cwd: here, encoding: 'utf8', timeout });
@@ -144,7 +146,7 @@ describe('many threads terminated at once', () => {
     // whatever the churners left in the buffer, the channel must behave normally now
     while (ch.tryRecv().ok);
     const s = spawn('sendSeq', ch, 'z', 200, 'sync');
-    const got = [];
+    const got: unknown[] = [];
     for (let i = 0; i < 200; i++) got.push((await within(ch.recv(), 5000)).i);
     expect(got).toEqual([...Array(200).keys()]);
     await s.done();

@@ -7,10 +7,11 @@
 // Each scenario runs in a child process (test/fixtures/unreachable-scenarios.js) under a
 // watchdog; workers are on the other side where it matters.
 import { describe, it, expect } from 'vitest';
+import { fixture } from './fixture.js';
 import { fileURLToPath } from 'node:url';
 import { runNode } from './helpers.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/unreachable-scenarios.js', import.meta.url));
+const FIXTURE = fileURLToPath(fixture('unreachable-scenarios'));
 const WATCHDOG_MS = 20_000;
 
 /** Runs one scenario; resolves with its exit status and output (killed after the watchdog). */
