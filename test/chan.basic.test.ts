@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §1: core channel semantics, with a worker thread on at least one side,
 // in the three flavours (async / Sync / try).
 import { describe, it, expect, afterEach } from 'vitest';
@@ -506,9 +505,9 @@ describe('channels of channels', () => {
   });
 
   it('a channel created in a worker, sent to main, outlives the worker', async () => {
-    const out = new Chan(1);
+    const out = new Chan<{ ch: Chan<string> }>(1);
     const w = spawn('makeAndSend', out, ['m1', 'm2', 'm3']);
-    const { ch } = await out.recv();
+    const { ch } = (await out.recv())!;
     expect(await w.done()).toBe('done');
     await w.exited;
     expect(ch.capacity).toBe(4);
@@ -543,9 +542,9 @@ describe('channels of channels', () => {
   });
 
   it('a channel sent through itself', async () => {
-    const ch = new Chan(1);
+    const ch = new Chan<Chan<string> | string>(1);
     expect(await spawn('chanThroughItself', ch).done()).toBe('ok');
-    const got = await ch.recv();
+    const got = (await ch.recv()) as Chan<string>;
     expect(got.capacity).toBe(1);
     await got.send('loop');
     expect(await ch.recv()).toBe('loop');

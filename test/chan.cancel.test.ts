@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0/§1: abort signals and timeouts on channel operations, across threads.
 // An operation that gave up has no effect: a send that timed out did not send,
 // a receive that timed out consumed nothing and left no waiter behind.
@@ -194,7 +193,7 @@ describe('abort signal', () => {
     ac.abort();
     const e = await failure(() => p);
     expectCanceled(e, ac.signal.reason);
-    expect(e.cause.name).toBe('AbortError');
+    expect((e.cause as Error).name).toBe('AbortError');
   });
 
   it('a CanceledError or DeadlineExceededError reason is rejected as is', async () => {

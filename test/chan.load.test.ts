@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Exactly-once under load: 4 producer threads x 4 consumer threads x 250 000 values per
 // producer (1 000 000 in all) through one channel, buffered or unbuffered. Every value must be received exactly once: consumers count
 // and sum what they get and mark each value in a shared bitmap of seen flags.
@@ -11,7 +10,21 @@ afterEach(cleanup);
 const PRODUCERS = 4;
 const CONSUMERS = 4;
 
-async function run({ capacity, elem, perProducer, produce, consume, batch = 256, max = 256, boxed = false }) {
+interface LoadRun {
+  capacity: number;
+  elem?: 'i32' | 'f64';
+  perProducer: number;
+  produce: 'many' | 'each';
+  consume: 'many' | 'each';
+  batch?: number;
+  max?: number;
+  boxed?: boolean;
+}
+
+/** What a consumer scenario reports. */
+interface Consumed { count: number; sum: number }
+
+async function run({ capacity, elem, perProducer, produce, consume, batch = 256, max = 256, boxed = false }: LoadRun): Promise<Consumed[]> {
   const total = PRODUCERS * perProducer;
   const ch = new Chan(capacity, elem ? { elem } : undefined);
   const seen = new Uint8Array(new SharedArrayBuffer(total));
@@ -24,11 +37,11 @@ async function run({ capacity, elem, perProducer, produce, consume, batch = 256,
   const sent = await Promise.all(producers.map((w) => w.done(55_000)));
   expect(sent).toEqual(Array(PRODUCERS).fill(perProducer));
   ch.close();
-  const results = await Promise.all(consumers.map((w) => w.done(55_000)));
+  const results: Consumed[] = await Promise.all(consumers.map((w) => w.done(55_000)));
   const count = results.reduce((a, r) => a + r.count, 0);
   const sum = results.reduce((a, r) => a + r.sum, 0);
-  const missing: unknown[] = [];
-  const dup: unknown[] = [];
+  const missing: number[] = [];
+  const dup: number[] = [];
   for (let i = 0; i < total; i++) {
     if (seen[i] === 0 && missing.length < 10) missing.push(i);
     if (seen[i] > 1 && dup.length < 10) dup.push(i);
@@ -67,7 +80,7 @@ describe('exactly once under load (4 producers x 4 consumers, worker threads)', 
   it('buffered structured channel with 3 worker consumers and the main thread consuming with for await', async () => {
     const perProducer = 50_000;
     const total = PRODUCERS * perProducer;
-    const ch = new Chan(128);
+    const ch = new Chan<number>(128);
     const seen = new Uint8Array(new SharedArrayBuffer(total));
     const consumers = Array.from({ length: 3 }, () => spawn('consumeEach', ch, seen, false));
     const producers = Array.from({ length: PRODUCERS }, (_, p) => spawn('produceEach', ch, p * perProducer, perProducer, false));

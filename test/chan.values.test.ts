@@ -1,20 +1,22 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0/§1: values carried across threads. Structured channels follow the
 // structured clone algorithm; numeric channels ('f64' | 'i32' | 'i64' | 'bool')
 // store values inline and batch with sendMany/recvMany.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Chan } from 'weft';
 import { spawn, cleanup, delay, track, within } from './helpers.js';
+import type { Received } from './helpers.js';
 
 afterEach(cleanup);
 
 class Point {
-  constructor(x, y) { this.x = x; this.y = y; }
+  x: number;
+  y: number;
+  constructor(x: number, y: number) { this.x = x; this.y = y; }
   norm() { return Math.hypot(this.x, this.y); }
 }
 
 function sample() {
-  const circular = { name: 'loop' };
+  const circular: { name: string; self?: unknown } = { name: 'loop' };
   circular.self = circular;
   const shared = { k: 1 };
   const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
@@ -37,7 +39,7 @@ function sample() {
     plain: { a: 1, b: 'two', c: [1, 2, { d: null, e: undefined }] },
     nested: [[1, [2, [3, [4, [5]]]]]],
     sparse,
-    map: new Map([[1, 'a'], ['k', { x: 1 }], [{ o: 1 }, [2]]]),
+    map: new Map<unknown, unknown>([[1, 'a'], ['k', { x: 1 }], [{ o: 1 }, [2]]]),
     set: new Set([1, 'a', { z: 2 }]),
     date: new Date(1_700_000_000_123),
     badDate: new Date(NaN),
@@ -122,7 +124,7 @@ describe('structured values', () => {
     const ch = new Chan(1);
     const ab = new ArrayBuffer(8);
     new Uint8Array(ab).set([1, 2, 3, 4, 5, 6, 7, 8]);
-    const cyclic = { u8: new Uint8Array([0, 1, 255]), f64: new Float64Array([0.25]) };
+    const cyclic: { u8: Uint8Array; f64: Float64Array; self?: unknown } = { u8: new Uint8Array([0, 1, 255]), f64: new Float64Array([0.25]) };
     cyclic.self = cyclic; // cycles and exotic values need the full structured clone algorithm
     const values = [
       cyclic,
@@ -131,7 +133,7 @@ describe('structured values', () => {
       [new Int32Array([-5, 6]), new Number(1)],
       { ab, err: new Error('e') },
     ];
-    const got: unknown[] = [];
+    const got: Received[] = [];
     for (const v of values) {
       await ch.send(v);
       got.push(await ch.recv());
@@ -145,7 +147,7 @@ describe('structured values', () => {
     const output = new Chan(1);
     const e = spawn('echo', input, output, 20);
     for (let i = 0; i < 20; i++) {
-      const o = { i, filler: 'q'.repeat(1000), d: new DataView(new ArrayBuffer(16)) };
+      const o: { i: number; filler: string; d: DataView; self?: unknown } = { i, filler: 'q'.repeat(1000), d: new DataView(new ArrayBuffer(16)) };
       o.self = o;
       await input.send(o);
       await output.recv();
@@ -180,9 +182,9 @@ describe('structured values', () => {
     const output = new Chan(1);
     const w = spawn('echo', input, output, 1);
     await input.send(value);
-    const got = await output.recv();
+    const got: Received = await output.recv();
     await w.done();
-    for (const k of ['dv', 'sub']) {
+    for (const k of ['dv', 'sub'] as const) {
       expect(got[k].byteOffset, k).toBe(ref[k].byteOffset);
       expect(got[k].buffer.byteLength, k).toBe(ref[k].buffer.byteLength);
     }

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Chaos: 4 producer x 4 consumer worker threads move values through buffered and unbuffered
 // channels, structured and 'i32', with sendSync/recvOkSync (with and without timeouts), async
 // send/recvOk, trySend/tryRecv, and selectSync/select with several cases, timer cases, timeouts,
@@ -23,7 +22,9 @@ const fixturePath = (name: string): string => fileURLToPath(fixture(name));
 const ROUNDS = Number(process.env.WEFT_CHAOS_ROUNDS ?? 20);
 
 /** Run a fixture script in a child process; resolves with { code, signal, stdout, stderr }. */
-function run(script, args, timeout) {
+interface ChildRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function run(script: string, args: string[], timeout: number): Promise<ChildRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [fixturePath(script), ...args], { cwd: here });
     let stdout = '';
@@ -38,7 +39,8 @@ function run(script, args, timeout) {
   });
 }
 
-const lines = (out, tag) =>
+/** JSON records a fixture printed as `TAG {...}` lines (untyped data from another process). */
+const lines = (out: string, tag: string): any[] =>
   out.split('\n').filter((l) => l.startsWith(`${tag} `)).map((l) => JSON.parse(l.slice(tag.length + 1)));
 
 describe('chaos: workers terminated at random while values move', () => {
@@ -77,7 +79,7 @@ describe('chaos: workers terminated at random while values move', () => {
     console.log(`chaos: ${JSON.stringify(report)}`);
     // the kills really happened, and inside the operations this test is about
     expect(report.kills).toBeGreaterThanOrEqual(ROUNDS * 3);
-    const inside = (re) => Object.entries(killedIn).filter(([k]) => re.test(k)).reduce((a, [, n]) => a + n, 0);
+    const inside = (re: RegExp) => Object.entries(killedIn).filter(([k]) => re.test(k)).reduce((a, [, n]) => a + (n as number), 0);
     expect(inside(/Sync/), JSON.stringify(killedIn)).toBeGreaterThan(0);
     expect(inside(/select/), JSON.stringify(killedIn)).toBeGreaterThan(0);
     expect(report.consumerKillsInRecv).toBeGreaterThan(0);

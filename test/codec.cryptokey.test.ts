@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0 "Values": a Web Crypto CryptoKey sent through a structured channel arrives as the
 // CryptoKey postMessage / structuredClone gives: same type, extractable, algorithm, usages and
 // key material. Keys go main -> worker -> main; the worker also signs with what it received.
@@ -15,7 +14,7 @@ const { subtle } = globalThis.crypto;
 const data = new TextEncoder().encode('signed in the worker');
 
 /** Sends each value through an echo worker and returns what came back. */
-async function roundTrip(...values) {
+async function roundTrip<T extends unknown[]>(...values: T): Promise<T> {
   const input = new Chan(values.length);
   const output = new Chan(values.length);
   const w = spawnWith({ module: ECHO }, 'echoAll', input, output);
@@ -24,7 +23,7 @@ async function roundTrip(...values) {
   const got: unknown[] = [];
   for (let i = 0; i < values.length; i++) got.push(await within(output.recv(), 60_000, 'echo'));
   await w.done();
-  return got;
+  return got as T; // the echo sends back a clone of each value
 }
 
 /** `got` is a CryptoKey equal field by field to structuredClone(`orig`). */
@@ -68,12 +67,12 @@ describe('codec: CryptoKey', () => {
   it('the receiving worker can sign with the keys it got; main verifies with the originals', async () => {
     const hmac = await subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     const pair = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
-    const input = new Chan(1);
+    const input = new Chan<{ hmac: CryptoKey; pair: CryptoKeyPair }>(1);
     const output = new Chan(2);
     const w = spawnWith({ module: SIGN }, 'signAndEcho', input, output);
     await input.send({ hmac, pair });
-    const back = await within(output.recv(), 60_000, 'echo');
-    const facts = await within(output.recv(), 60_000, 'signatures');
+    const back = (await within(output.recv(), 60_000, 'echo')) as { hmac: CryptoKey; pair: CryptoKeyPair };
+    const facts = (await within(output.recv(), 60_000, 'signatures')) as { isKey: boolean; hmacSig: ArrayBuffer; ecSig: ArrayBuffer };
     await w.done();
     expect(facts.isKey).toBe(true);
     expect(await subtle.verify('HMAC', hmac, facts.hmacSig, data)).toBe(true);

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0 "Values", property-based: random structured values (primitives incl. -0/NaN/
 // bigint and lone surrogates, arrays with holes and named properties, plain/null-prototype/
 // class-instance objects, Map/Set, Date, RegExp, boxed primitives, Errors with cause, typed
@@ -57,7 +56,7 @@ describe('codec property: channel round trip equals structuredClone', () => {
         const bufs = makeBuffers();
         const v = build(r, wefts, bufs);
         // put the poison into a random container of the value (or wrap the value with it)
-        const holders: unknown[] = [];
+        const holders: Record<string, unknown>[] = [];
         const seen = new Set();
         const walk = (x) => {
           if (typeof x !== 'object' || x === null || seen.has(x) || ArrayBuffer.isView(x)) return;

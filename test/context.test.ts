@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §6: background / withCancel / withTimeout / withDeadline / withValue / cause, with the
 // context tree shared across threads. Ports the ideas of Go's context/context_test.go.
 import { describe, it, expect, afterEach } from 'vitest';
@@ -8,6 +7,7 @@ import {
   background, withCancel, withTimeout, withDeadline, withValue, cause,
   CanceledError, DeadlineExceededError, TimeoutError,
 } from 'weft';
+import type { Context } from 'weft';
 import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, track } from './helpers.js';
 
 afterEach(cleanup);
@@ -34,29 +34,29 @@ describe('argument checks', () => {
   it('TypeError for a parent that is not a Context, naming `parent`', () => {
     for (const bad of [null, undefined, {}, 'ctx', 1, new Chan()]) {
       for (const f of [
-        () => withCancel(bad),
-        () => withTimeout(bad, 10),
-        () => withDeadline(bad, Date.now() + 10),
-        () => withValue(bad, 'k', 1),
+        () => withCancel(bad as never),
+        () => withTimeout(bad as never, 10),
+        () => withDeadline(bad as never, Date.now() + 10),
+        () => withValue(bad as never, 'k', 1),
       ]) {
         const e = thrown(f);
         expect(e).toBeInstanceOf(TypeError);
         expect(e.message).toMatch(/parent/);
       }
-      expect(thrown(() => cause(bad))).toBeInstanceOf(TypeError);
+      expect(thrown(() => cause(bad as never))).toBeInstanceOf(TypeError);
     }
     // a duck-typed object is not a Context
     const fake = { done: () => new Chan(), err: () => null, deadline: () => undefined, value: () => undefined, signal: new AbortController().signal };
-    expect(thrown(() => withCancel(fake))).toBeInstanceOf(TypeError);
+    expect(thrown(() => withCancel(fake as never))).toBeInstanceOf(TypeError);
   });
 
   it('TypeError / RangeError for bad ms and deadlines', () => {
     const bg = background();
-    expect(thrown(() => withTimeout(bg, '10'))).toBeInstanceOf(TypeError);
-    expect(thrown(() => withTimeout(bg, undefined))).toBeInstanceOf(TypeError);
+    expect(thrown(() => withTimeout(bg, '10' as never))).toBeInstanceOf(TypeError);
+    expect(thrown(() => withTimeout(bg, undefined as never))).toBeInstanceOf(TypeError);
     expect(thrown(() => withTimeout(bg, NaN))).toBeInstanceOf(RangeError);
-    expect(thrown(() => withDeadline(bg, '1'))).toBeInstanceOf(TypeError);
-    expect(thrown(() => withDeadline(bg, new Date()))).toBeInstanceOf(TypeError);
+    expect(thrown(() => withDeadline(bg, '1' as never))).toBeInstanceOf(TypeError);
+    expect(thrown(() => withDeadline(bg, new Date() as never))).toBeInstanceOf(TypeError);
     expect(thrown(() => withDeadline(bg, NaN))).toBeInstanceOf(RangeError);
   });
 
@@ -96,8 +96,8 @@ describe('withCancel', () => {
     cancel();
     const e = ctx.err();
     expect(e).toBeInstanceOf(CanceledError);
-    expect(e.code).toBe('ERR_WEFT_CANCELED');
-    expect(e.name).toBe('CanceledError');
+    expect(e?.code).toBe('ERR_WEFT_CANCELED');
+    expect(e?.name).toBe('CanceledError');
     expect(doneState(ctx)).toBe('closed');
     expect(await ctx.done().recvOk()).toEqual({ value: undefined, ok: false });
     expect(sig.aborted).toBe(true);
@@ -202,8 +202,8 @@ describe('withTimeout / withDeadline', () => {
     expect(Date.now() - start).toBeLessThan(LATE);
     const e = ctx.err();
     expect(e).toBeInstanceOf(DeadlineExceededError);
-    expect(e.code).toBe('ERR_WEFT_DEADLINE');
-    expect(e.name).toBe('DeadlineExceededError');
+    expect(e?.code).toBe('ERR_WEFT_DEADLINE');
+    expect(e?.name).toBe('DeadlineExceededError');
     expect(cause(ctx)).toBe(e);
     await until(() => sig.aborted, 5000, 'signal');
     expect(sig.reason).toBe(e);
@@ -236,7 +236,7 @@ describe('withTimeout / withDeadline', () => {
     expect(laterAbs.deadline()).toBe(p.deadline());
     const [child] = withCancel(p);
     const [earlier] = withTimeout(p, 30);
-    expect(earlier.deadline()).toBeLessThan(p.deadline());
+    expect(earlier.deadline()!).toBeLessThan(p.deadline()!);
     await earlier.done().recvOk({ timeout: 10_000 });
     expect(earlier.err()).toBeInstanceOf(DeadlineExceededError);
     expect(p.err()).toBeNull();
@@ -330,7 +330,7 @@ describe('withValue', () => {
     const r = await run('lookup', leaf, ['str', { y: 'weft.test.sym' }, 'shadow', 'missing', { y: 'nope' }], 'str').done();
     expect(r).toEqual([value, 'symval', 'new', undefined, undefined]);
     // the worker mutated its copy only
-    expect(leaf.value('str').mutated).toBeUndefined();
+    expect((leaf.value('str') as { mutated?: unknown }).mutated).toBeUndefined();
     expect(leaf.value(objKey)).toBe('obj');
     expect(leaf.value(local)).toBe('local');
   });
@@ -344,9 +344,9 @@ describe('withValue', () => {
   });
 
   it('a context made in a worker: main sees its values, its cancel and its cause', async () => {
-    const out = new Chan();
+    const out = new Chan<Context>();
     const w = run('makeValueCtx', out);
-    const ctx = await out.recv({ timeout: 10_000 });
+    const ctx = (await out.recv({ timeout: 10_000 }))!;
     await w.done();
     expect(ctx.value('str')).toEqual({ deep: [1, 'x'] });
     expect(ctx.value(Symbol.for('weft.test.sym'))).toBe(42);
@@ -380,10 +380,10 @@ describe('ctx.signal', () => {
 
   it('a cancel from another thread aborts it once the event loop runs', async () => {
     const [p] = withCancel(background());
-    const out = new Chan();
+    const out = new Chan<Context>();
     const fl = flags();
     const w = run('childThenCancel', p, out, fl, 'remote');
-    const ctx = await out.recv({ timeout: 10_000 });
+    const ctx = (await out.recv({ timeout: 10_000 }))!;
     const [mine] = withCancel(ctx);
     const s = ctx.signal;
     const ms = mine.signal;
@@ -524,10 +524,10 @@ describe('across threads', () => {
 
   it('a cancel in another thread is visible synchronously: right after it returns, descendants in this thread are canceled', async () => {
     const [p] = withCancel(background());
-    const out = new Chan();
+    const out = new Chan<Context>();
     const fl = flags();
     const w = run('childThenCancel', p, out, fl, { why: 'x' });
-    const ctx = await out.recv({ timeout: 10_000 });
+    const ctx = (await out.recv({ timeout: 10_000 }))!;
     const [child] = withCancel(ctx);
     const grand = withValue(child, 'k', 1);
     setFlag(fl, 0);
@@ -550,7 +550,7 @@ describe('across threads', () => {
 
   it('a thread that sees the parent canceled (done() closed) also sees every descendant canceled', async () => {
     const [p, cancel] = withCancel(background());
-    const kids: unknown[] = [];
+    const kids: Context[] = [];
     // a wide fan makes the window between "parent is done" and "last child is done" visible
     for (let i = 0; i < 10_000; i++) kids.push(withCancel(i % 10 === 9 ? kids[i - 1] : p)[0]);
     const w = run('observeParentThenKids', p, kids);
@@ -562,17 +562,17 @@ describe('across threads', () => {
 
   it('a tree of hundreds of contexts, built in three threads, canceled from all of them at once: every done() closes', async () => {
     const [root, cancelRoot] = withCancel(background());
-    const out = new Chan(2);
+    const out = new Chan<Context[]>(2);
     const go = flags();
     const N = 250;
     const ws = [run('cancelTree', root, N, out, go, 7), run('cancelTree', root, N, out, go, 11)];
     // main's own part of the tree
-    const mine: unknown[] = [];
+    const mine: [Context, (cause?: unknown) => void][] = [];
     for (let i = 0; i < N; i++) {
       const parent = i === 0 || i % 4 === 0 ? root : mine[(i * 7) % mine.length][0];
       mine.push(withCancel(parent));
     }
-    const theirs = [...(await out.recv({ timeout: 20_000 })), ...(await out.recv({ timeout: 20_000 }))];
+    const theirs = [...(await out.recv({ timeout: 20_000 }))!, ...(await out.recv({ timeout: 20_000 }))!];
     // grandchildren on main under the workers' contexts
     const extra = theirs.filter((_, i) => i % 5 === 0).map((c) => withCancel(c)[0]);
     setFlag(go);

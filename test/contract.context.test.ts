@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Issue 7, contexts (API.md §6): withValue refuses a value that cannot cross threads, the
 // context's signal takes any number of listeners, weft's TypeError for a wrong `this`, and
 // util.inspect shows err/deadline only.
@@ -45,13 +44,13 @@ describe('withValue: a value that cannot cross threads throws DataCloneError at 
 
 describe('ctx.signal takes any number of listeners', () => {
   it('50 waits on one ctx.signal print no MaxListenersExceededWarning, and all end on cancel', async () => {
-    const warnings: unknown[] = [];
-    const onWarning = (w) => warnings.push(w);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
     try {
       const [ctx, cancel] = withCancel(background());
       const ch = new Chan();
-      const waits: unknown[] = [];
+      const waits: Promise<unknown>[] = [];
       for (let i = 0; i < 20; i++) waits.push(ch.recv({ signal: ctx.signal }));
       for (let i = 0; i < 15; i++) waits.push(sleep(60_000, { signal: ctx.signal }));
       for (let i = 0; i < 15; i++) waits.push(select([recv(ch)], { signal: ctx.signal }));
@@ -73,12 +72,12 @@ describe("contexts: weft's TypeError for a wrong this, and util.inspect", () => 
     const proto = Object.getPrototypeOf(background());
     for (const m of ['done', 'err', 'deadline', 'value']) {
       for (const self of [{}, undefined, new Chan(1)]) {
-        const e = thrown(() => proto[m].call(self, 'k'));
+        const e = thrown(() => (proto[m] as (this: unknown, k: string) => unknown).call(self, 'k'));
         expect(e, m).toBeInstanceOf(TypeError);
         expect(e.message).toBe(`Context.${m} called on an object that is not a Context`);
       }
     }
-    const get = Object.getOwnPropertyDescriptor(proto, 'signal').get;
+    const get = Object.getOwnPropertyDescriptor(proto, 'signal')!.get!;
     expect(thrown(() => get.call({})).message).toBe('Context.signal called on an object that is not a Context');
     const { err } = withCancel(background())[0];
     expect(thrown(() => err()).message).toBe('Context.err called on an object that is not a Context');

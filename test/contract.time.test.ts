@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Issue 7, time (API.md §5) and the Infinity / expired-timer / this / inspect parts of the
 // contract: Infinity means "no limit" everywhere, NaN stays an error; a timer with ms <= 0 has
 // its value ready when the call returns; weft's own TypeError for a wrong `this`.
@@ -88,7 +87,7 @@ describe('an expired timer (ms <= 0) has its value ready at once (Go 1.23)', () 
     const t = new Timer(-5);
     const r = t.c.tryRecv();
     expect(r.ok).toBe(true);
-    expect(Math.abs(r.value - Date.now())).toBeLessThan(60_000);
+    expect(Math.abs(r.value! - Date.now())).toBeLessThan(60_000);
     expect(t.stop()).toBe(false); // fired and received
     const k = new Timer(1e6);
     expect(k.reset(0)).toBe(true); // it was active
@@ -112,11 +111,11 @@ describe('an expired timer (ms <= 0) has its value ready at once (Go 1.23)', () 
 
 describe("Timer / Ticker: weft's TypeError for a wrong this, and util.inspect", () => {
   it('every public method', () => {
-    const cases = [[Timer, ['stop', 'reset']], [Ticker, ['stop', 'reset']]];
+    const cases: [typeof Timer | typeof Ticker, ('stop' | 'reset')[]][] = [[Timer, ['stop', 'reset']], [Ticker, ['stop', 'reset']]];
     for (const [cls, methods] of cases) {
       for (const m of methods) {
         for (const self of [{}, undefined, new Chan(1), cls === Timer ? new Ticker(1e6) : new Timer(1e6)]) {
-          const e = thrown(() => cls.prototype[m].call(self, 5));
+          const e = thrown(() => (cls.prototype[m] as (this: unknown, d: number) => unknown).call(self, 5));
           expect(e, `${cls.name}.${m}`).toBeInstanceOf(TypeError);
           expect(e.message).toBe(`${cls.name}.${m} called on an object that is not a ${cls.name}`);
         }

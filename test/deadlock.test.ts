@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §9: dump() lists every blocked operation in every thread, and lock cycles among
 // threads blocked in lockSync are reported with DeadlockError instead of hanging (workers in
 // test/fixtures/sync-deadlock.js). Includes the book's dining philosophers.
@@ -8,15 +7,16 @@ import {
   Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, DeadlockError, dump, threadId,
 } from 'weft';
 import { spawnWith, cleanup, delay, flags, within, until, track } from './helpers.js';
+import type { Runner } from './helpers.js';
 
 afterEach(cleanup);
 
 const MODULE = fixture('sync-deadlock');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
+const run = (fn: string, ...args: unknown[]): Runner => spawnWith({ module: MODULE }, fn, ...args);
+const setFlag = (fl: Int32Array, i = 0, v = 1): void => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 const MAIN = threadId();
-const entriesOf = (tid) => dump().filter((e) => e.thread === tid);
-const blockedNow = (tid, op) => until(() => entriesOf(tid).some((e) => e.op === op), 10_000, `thread ${tid} blocked in ${op}`);
+const entriesOf = (tid: number) => dump().filter((e) => e.thread === tid);
+const blockedNow = (tid: number, op: string) => until(() => entriesOf(tid).some((e) => e.op === op), 10_000, `thread ${tid} blocked in ${op}`);
 
 // ---------------------------------------------------------------------------------------
 describe('dump()', () => {
@@ -81,7 +81,7 @@ describe('dump()', () => {
     const slow = run('onceSlow', once, onceFl);
     await slow.event('running');
 
-    const specs = [
+    const specs: [Runner, string, RegExp, RegExp | null][] = [
       [run('blockIn', mu, 'lockSync'), 'lock', /mutex/i, /mu1/],
       [run('blockIn', rw, 'rlockSync'), 'rlock', /rwmutex/i, /cfg/],
       [run('blockIn', wg, 'waitSync'), 'wait', /waitgroup/i, /grp/],
@@ -89,7 +89,7 @@ describe('dump()', () => {
       [run('blockIn', cond, 'condWaitSync'), 'wait', /cond/i, null],
       [run('blockIn', once, 'doSync'), 'do', /once/i, null],
     ];
-    const tids: unknown[] = [];
+    const tids: number[] = [];
     for (const [w, op, kind, name] of specs) {
       const tid = await w.event('tid');
       tids.push(tid);
@@ -103,9 +103,9 @@ describe('dump()', () => {
     const asyncOps = [track(mu.lock()), track(rw.rlock()), track(sem.acquire(1))];
     const mine = entriesOf(MAIN);
     expect(mine.map((e) => e.op).sort()).toEqual(['acquire', 'lock', 'rlock']);
-    expect(mine.find((e) => e.op === 'lock').object).toMatch(/mu1/);
-    expect(mine.find((e) => e.op === 'rlock').object).toMatch(/rwmutex.*cfg|cfg.*rwmutex/i);
-    expect(mine.find((e) => e.op === 'acquire').object).toMatch(/pool/);
+    expect(mine.find((e) => e.op === 'lock')?.object).toMatch(/mu1/);
+    expect(mine.find((e) => e.op === 'rlock')?.object).toMatch(/rwmutex.*cfg|cfg.*rwmutex/i);
+    expect(mine.find((e) => e.op === 'acquire')?.object).toMatch(/pool/);
 
     // let everything go
     mu.unlock();
@@ -211,7 +211,7 @@ describe('lock cycles', () => {
     const w = run('holdThenLock', m2, m1, fl); // worker: holds x2, then lockSync(x1)
     await until(() => Atomics.load(fl, 0) === 1, 10_000, 'worker holds x2');
     setFlag(fl, 1);
-    let mainErr = null;
+    let mainErr: unknown = null;
     try {
       m2.lockSync({ timeout: 10_000 }); // main blocks; one of us must fail
     } catch (e) {

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Every export of the package root is documented: each exported symbol, and each public member
 // of the exported classes and interfaces, has a non-empty TSDoc comment in the published
 // declarations (dist/index.d.ts and the files it re-exports, after `tsc -p tsconfig.json`),
@@ -26,6 +25,7 @@ function load() {
   const source = program.getSourceFile(entry);
   if (source === undefined) throw new Error(`${entry} not found: build with tsc first`);
   const mod = checker.getSymbolAtLocation(source);
+  if (mod === undefined) throw new Error(`${entry} has no module symbol`);
   return { checker, exports: checker.getExportsOfModule(mod) };
 }
 
@@ -64,7 +64,7 @@ function undocumentedMembers(name, sym) {
       // Every overload of the constructor (a class without one declared inherits its base's).
       for (const d of ctor.declarations ?? []) {
         const sig = checker.getSignatureFromDeclaration(d);
-        if (ts.displayPartsToString(sig.getDocumentationComment(checker)).trim() === '' && docOf(sym) === '') {
+        if (ts.displayPartsToString(sig?.getDocumentationComment(checker)).trim() === '' && docOf(sym) === '') {
           missing.push(`${name}.constructor`);
         }
       }
@@ -104,7 +104,7 @@ describe('API reference (TSDoc on the public declarations)', () => {
       const tags = [...sym.getJsDocTags(checker)];
       // A function's tags may sit on its (first) signature.
       for (const d of sym.declarations ?? []) {
-        if (ts.isFunctionDeclaration(d)) tags.push(...checker.getSignatureFromDeclaration(d).getJsDocTags());
+        if (ts.isFunctionDeclaration(d)) tags.push(...(checker.getSignatureFromDeclaration(d)?.getJsDocTags() ?? []));
       }
       return !tags.some((t) => t.name === 'example');
     });

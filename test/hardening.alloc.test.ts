@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Sizes that cannot be allocated end in a RangeError, never in an aborted process: channel
 // capacity, recvMany's max (allocation follows what is received), a structured payload too big
 // to copy, a select case list too long. In a child process with a 4 GiB address-space limit
@@ -33,7 +32,7 @@ describe('allocation failures', () => {
     const detail = `status ${r.status}, signal ${r.signal}\n${(r.stderr || '').slice(-3000)}\n${r.stdout}`;
     expect(r.signal, detail).toBe(null);
     expect(r.status, detail).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
     for (const elem of ['structured', 'f64', 'i32', 'i64', 'bool', 'worker']) {
       expect(out[`capacity:${elem}`], elem).toMatch(/^RangeError: capacity 1073741824 cannot be allocated/);
     }

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Op ids are 64-bit end to end: after 2^31 (and 2^32, 2^53) async operations on one thread,
 // timeouts, aborts and select timeouts still cancel the right operation. The counter is
 // started near each limit with the internal __setNextOpId hook instead of running 2^31 ops.
@@ -7,26 +6,26 @@ import { fixture } from './fixture.js';
 import { Worker } from 'node:worker_threads';
 import { crossOpIds } from './fixtures/hardening-opid.js';
 
-const LIMITS = [
+const LIMITS: [string, number][] = [
   ['2^31', 2 ** 31 - 10],
   ['2^32', 2 ** 32 - 10],
   ['2^53 (wraps to 1)', 2 ** 53 - 10],
 ];
 
-function inWorker(start) {
+function inWorker(start: number): Promise<number[]> {
   const src = `
     const { parentPort, workerData } = require('node:worker_threads');
     import(workerData.url).then((m) => m.crossOpIds(workerData.start))
       .then((seen) => parentPort.postMessage({ seen }), (e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
   const url = fixture('hardening-opid').href;
   const w = new Worker(src, { eval: true, workerData: { url, start } });
-  return new Promise((resolve, reject) => {
-    w.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.seen)));
+  return new Promise<number[]>((resolve, reject) => {
+    w.once('message', (m: { seen: number[]; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m.seen)));
     w.once('error', reject);
   }).finally(() => w.terminate());
 }
 
-function checkIds(seen, start) {
+function checkIds(seen: number[], start: number): void {
   // every op got an id at or past the start (or wrapped past 2^53 to small ones), all distinct,
   // and the ones before the limit were not truncated
   expect(new Set(seen).size).toBe(seen.length);

@@ -38,6 +38,14 @@ export interface RevivedError extends Error {
  */
 export type Caught = Error & { code?: string; kinds?: string[]; cause?: unknown; [key: string]: unknown };
 
+/**
+ * A value that came back from another thread (through a channel or a worker's result) and that
+ * a test takes apart field by field: its shape is whatever was sent, and checking it is the
+ * test's job. Used where the sent values are heterogeneous; elsewhere channels carry a type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Received = any;
+
 /** Options of spawnWith. */
 export interface RunnerOptions {
   /** The scenario module (default: fixtures/scenarios). */

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Memory and liveness, each in a child process:
 // - 1 000 000 channels created, shared with a worker (batches sent through a channel to a
 //   worker that drops them) and dropped: resident memory grows less than 50 MB after gc.
@@ -18,7 +17,7 @@ describe('memory', () => {
     expect(r.signal, r.stderr).toBeNull();
     expect(r.code, r.stderr).toBe(0);
     const line = r.stdout.trim().split('\n').at(-1);
-    const res = JSON.parse(line);
+    const res = JSON.parse(line ?? '');
     expect(res.made).toBe(1_100_000);
     expect(res.received).toBe(1_100_000);
     expect(res.growthMB, `rss ${(res.base / 2 ** 20).toFixed(1)} MB -> ${(res.end / 2 ** 20).toFixed(1)} MB`).toBeLessThan(50);

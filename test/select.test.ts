@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §2: select / selectSync / recv / send, with a worker thread on at least one side.
 // Ports the ideas of Go's test/chan/select*.go and runtime/chan_test.go select tests and of
 // crossbeam-channel's select tests, at sizes that suit a 2-core machine.
@@ -30,16 +29,16 @@ describe('argument checks (synchronous TypeError/RangeError)', () => {
   it('select/selectSync reject a non-array and anything that is not a case or null', () => {
     const ch = new Chan(1);
     for (const bad of ['x', 42, undefined, null, {}, new Set()]) {
-      const e1 = thrown(() => select(bad));
+      const e1 = thrown(() => select(bad as never));
       expect(e1).toBeInstanceOf(TypeError);
       expect(e1.message).toMatch(/cases/);
-      expect(thrown(() => selectSync(bad))).toBeInstanceOf(TypeError);
+      expect(thrown(() => selectSync(bad as never))).toBeInstanceOf(TypeError);
     }
     for (const badCase of [42, 'x', undefined, {}, { ch }, [recv(ch)], ch]) {
-      const e = thrown(() => select([recv(ch), badCase]));
+      const e = thrown(() => select([recv(ch), badCase as never]));
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/cases/);
-      expect(thrown(() => selectSync([badCase, recv(ch)]))).toBeInstanceOf(TypeError);
+      expect(thrown(() => selectSync([badCase as never, recv(ch)]))).toBeInstanceOf(TypeError);
     }
     // nothing happened on the channel
     expect(ch.length).toBe(0);
@@ -47,20 +46,20 @@ describe('argument checks (synchronous TypeError/RangeError)', () => {
 
   it('recv()/send() need a Chan', () => {
     for (const bad of [null, undefined, {}, 'ch', 1]) {
-      expect(thrown(() => recv(bad))).toBeInstanceOf(TypeError);
-      expect(thrown(() => send(bad, 1))).toBeInstanceOf(TypeError);
+      expect(thrown(() => recv(bad as never))).toBeInstanceOf(TypeError);
+      expect(thrown(() => send(bad as never, 1))).toBeInstanceOf(TypeError);
     }
   });
 
   it('bad options throw synchronously', () => {
     const ch = new Chan();
-    expect(thrown(() => select([recv(ch)], { default: 'yes' }))).toBeInstanceOf(TypeError);
-    expect(thrown(() => select([recv(ch)], { timeout: 'x' }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => select([recv(ch)], { default: 'yes' as never }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => select([recv(ch)], { timeout: 'x' as never }))).toBeInstanceOf(TypeError);
     expect(thrown(() => select([recv(ch)], { timeout: -1 }))).toBeInstanceOf(RangeError);
-    expect(thrown(() => select([recv(ch)], { signal: {} }))).toBeInstanceOf(TypeError);
-    expect(thrown(() => select([recv(ch)], 'opts'))).toBeInstanceOf(TypeError);
+    expect(thrown(() => select([recv(ch)], { signal: {} as never }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => select([recv(ch)], 'opts' as never))).toBeInstanceOf(TypeError);
     expect(thrown(() => selectSync([recv(ch)], { timeout: NaN }))).toBeInstanceOf(RangeError);
-    expect(thrown(() => selectSync([recv(ch)], { signal: 'x' }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => selectSync([recv(ch)], { signal: 'x' as never }))).toBeInstanceOf(TypeError);
   });
 
   it('a send case checks its value at once: DataCloneError / TypeError, and nothing is sent', () => {
@@ -210,15 +209,15 @@ describe('exactly one case takes effect when several are ready', () => {
   });
 
   it('send cases on several channels with room deliver exactly one value', async () => {
-    const chans = [new Chan(300), new Chan(300), new Chan(300), new Chan(300)];
+    const chans = [new Chan<number>(300), new Chan<number>(300), new Chan<number>(300), new Chan<number>(300)];
     for (let i = 0; i < 200; i++) {
       const before = chans.map((c) => c.length);
       const r = i % 2 ? await select(chans.map((c) => send(c, i))) : selectSync(chans.map((c) => send(c, i)));
       expect(r).toEqual({ index: r.index, ok: true });
       chans.forEach((c, k) => expect(c.length).toBe(before[k] + (k === r.index ? 1 : 0)));
     }
-    const all: unknown[] = [];
-    for (const c of chans) for (let r = c.tryRecv(); r.ok; r = c.tryRecv()) all.push(r.value);
+    const all: number[] = [];
+    for (const c of chans) for (let r = c.tryRecv(); r.ok; r = c.tryRecv()) all.push(r.value!);
     expect(all.sort((x, y) => x - y)).toEqual([...Array(200).keys()]);
   });
 
@@ -246,7 +245,7 @@ describe('exactly one case takes effect when several are ready', () => {
   });
 
   it('many threads racing selects on shared channels (buffered and unbuffered, send and recv cases): nothing lost or duplicated', async () => {
-    const chans = [new Chan(0), new Chan(0), new Chan(8), new Chan(8)];
+    const chans = [new Chan<number>(0), new Chan<number>(0), new Chan<number>(8), new Chan<number>(8)];
     const PER = 2500;
     const MAIN = 800;
     const total = 2 * PER + MAIN;
@@ -269,7 +268,7 @@ describe('exactly one case takes effect when several are ready', () => {
       for (;;) {
         const r = await select([...chans.map(recv), recv(stop)], { timeout: 20_000 });
         if (r.index === 4 || !r.ok) return;
-        Atomics.add(seen, r.value, 1);
+        Atomics.add(seen, r.value as number, 1); // index 0-3: the number channels
         mainGot++;
       }
     })();
@@ -307,17 +306,17 @@ describe('exactly one case takes effect when several are ready', () => {
 
 describe('send and recv cases on the same shared channel, several threads', () => {
   it('buffered: each select either sends or receives; every value ends up received once or still buffered', async () => {
-    const ch = new Chan(4);
+    const ch = new Chan<number>(4);
     const fl = flags();
     const N = 3000;
     const ws = [run('sendRecvShuffle', ch, 0, N, fl), run('sendRecvShuffle', ch, N, N, fl)];
     go(fl);
-    const mine = { pushed: [], popped: [] };
+    const mine: { pushed: number[]; popped: number[] } = { pushed: [], popped: [] };
     for (let i = 0; i < 1000; i++) {
       const v = 2 * N + i;
       const r = await select([send(ch, v), recv(ch)], { timeout: 20_000 });
       if (r.index === 0) mine.pushed.push(v);
-      else mine.popped.push(r.value);
+      else mine.popped.push(r.value!);
     }
     const res = [...(await Promise.all(ws.map((w) => w.done(30_000)))), mine];
     const pushed = res.flatMap((r) => r.pushed).sort((a, b) => a - b);
@@ -411,14 +410,14 @@ describe('the choice is uniformly random among ready cases', () => {
   });
 
   it('a blocked select with two send cases on one unbuffered channel: the receiver arriving later does not always take the first', async () => {
-    const ch = new Chan();
+    const ch = new Chan<number>();
     const N = 200;
     const w = run('blockedSendPair', ch, N);
     await w.event('ready');
     const got = [0, 0];
     for (let i = 0; i < N; i++) {
       await delay(2); // let the worker's select queue up first
-      got[await ch.recv({ timeout: 20_000 })]++;
+      got[(await ch.recv({ timeout: 20_000 }))!]++;
     }
     const counts = await w.done();
     expect(counts).toEqual(got);
@@ -702,11 +701,11 @@ describe('many cases (64+)', () => {
   });
 
   it('a worker selectSync over 130 cases (70 buffered channels, 60 nil)', async () => {
-    const cases: unknown[] = [];
-    const chans: unknown[] = [];
+    const cases: (Chan<number> | null)[] = [];
+    const chans: [number, Chan<number>][] = [];
     for (let i = 0; i < 130; i++) {
       if (i % 13 < 7) {
-        const c = new Chan(1);
+        const c = new Chan<number>(1);
         cases.push(c);
         chans.push([i, c]);
       } else cases.push(null);
@@ -719,8 +718,8 @@ describe('many cases (64+)', () => {
     }
     const out = await w.done();
     // the worker may start after several values were buffered: then it chooses among them
-    const key = ([i]) => i;
-    expect(out.sort((x, y) => key(x) - key(y))).toEqual(picks.map(([i]) => [i, i]).sort((x, y) => key(x) - key(y)));
+    const key = ([i]: number[]) => i!;
+    expect(out.sort((x: number[], y: number[]) => key(x) - key(y))).toEqual(picks.map(([i]) => [i, i]).sort((x, y) => key(x) - key(y)));
   });
 
   it('70 recv cases on the same unbuffered channel: each value taken once, no record left queued', async () => {

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // worker.terminate() while the worker is blocked in a *Sync channel operation resolves
 // promptly, and no value is lost or invented: a dead receiver takes nothing, a dead sender
 // delivers nothing. Threads may exit in any order without crashing the process.
@@ -64,7 +63,7 @@ describe('terminate() of a worker blocked in a receive', () => {
       expect(r.status, `exit status ${r.status}; stderr: ${r.stderr}`).toBe(0);
       const m = /OK elapsed=(\d+)/.exec(r.stdout);
       expect(m, r.stdout).not.toBeNull();
-      expect(Number(m[1])).toBeLessThan(PROMPT_MS);
+      expect(Number(m![1])).toBeLessThan(PROMPT_MS);
     });
   }
 
@@ -138,7 +137,7 @@ describe('many threads terminated at once', () => {
   });
 
   it('terminating workers that churn on a channel while others use it loses nothing among the survivors', async () => {
-    const ch = new Chan(4);
+    const ch = new Chan<{ i: number }>(4);
     const churners = Array.from({ length: 3 }, () => spawn('churn', ch));
     await Promise.all(churners.map((w) => w.event('blocking')));
     await delay(100);
@@ -146,8 +145,8 @@ describe('many threads terminated at once', () => {
     // whatever the churners left in the buffer, the channel must behave normally now
     while (ch.tryRecv().ok);
     const s = spawn('sendSeq', ch, 'z', 200, 'sync');
-    const got: unknown[] = [];
-    for (let i = 0; i < 200; i++) got.push((await within(ch.recv(), 5000)).i);
+    const got: number[] = [];
+    for (let i = 0; i < 200; i++) got.push((await within(ch.recv(), 5000))!.i);
     expect(got).toEqual([...Array(200).keys()]);
     await s.done();
   });
