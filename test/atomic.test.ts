@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §4: AtomicInt64, AtomicBool, AtomicValue, ProgressMeter shared across threads
 // (workers in test/fixtures/sync-atomic.js), including the memory-model guarantee that plain
 // writes made before an atomic store are visible to the thread whose load sees that store.
@@ -77,6 +76,7 @@ describe('AtomicInt64', () => {
 
   it('non-number arguments throw TypeError; out-of-safe-range throws RangeError with no effect', () => {
     const a = new AtomicInt64(1);
+    // @ts-expect-error -- wrong argument types on purpose
     for (const f of [() => a.store('1'), () => a.add(1n), () => a.swap(null), () => a.compareAndSwap('1', 2), () => a.compareAndSwap(1, undefined), () => new AtomicInt64('3'), () => new AtomicInt64(null)]) {
       expect(thrown(f)).toBeInstanceOf(TypeError);
     }
@@ -140,6 +140,7 @@ describe('AtomicBool', () => {
     expect(b.compareAndSwap(true, false)).toBe(false);
     expect(b.compareAndSwap(false, true)).toBe(true);
     expect(b.load()).toBe(true);
+    // @ts-expect-error -- wrong argument types on purpose
     for (const f of [() => new AtomicBool(1), () => new AtomicBool('true'), () => b.store(1), () => b.swap(null), () => b.compareAndSwap(1, true), () => b.compareAndSwap(true, 'x')]) {
       expect(thrown(f)).toBeInstanceOf(TypeError);
     }
@@ -176,7 +177,7 @@ describe('AtomicValue', () => {
     x.a = 99;
     expect(v.load().value).toEqual({ a: 1 });
     // undefined and rich values
-    const u = new AtomicValue(undefined);
+    const u = new AtomicValue<unknown>(undefined);
     expect(u.load().value).toBeUndefined();
     const rich = { m: new Map([[1, 'x']]), d: new Date(3), s: new Set([2]), big: 5n, arr: new Uint8Array([1, 2]) };
     u.store(rich);
@@ -195,13 +196,16 @@ describe('AtomicValue', () => {
     v.store('b'); // equal value, new version: an old version no longer matches
     expect(v.compareAndSwap(now.version, 'd')).toBe(false);
     expect(v.load().value).toBe('b');
+    // @ts-expect-error -- wrong argument type on purpose
     expect(thrown(() => v.compareAndSwap('1', 'x'))).toBeInstanceOf(TypeError);
   });
 
   it('a non-cloneable value throws DataCloneError and changes nothing', () => {
     const v = new AtomicValue(1);
     const before = v.load();
+    // @ts-expect-error -- a function cannot be stored on purpose
     expect(thrown(() => v.store(() => 1))).toBeInstanceOf(DataCloneError);
+    // @ts-expect-error -- a symbol cannot be cloned on purpose
     expect(thrown(() => v.compareAndSwap(before.version, { f: Symbol('s') }))).toBeInstanceOf(DataCloneError);
     expect(thrown(() => new AtomicValue({ f() {} }))).toBeInstanceOf(DataCloneError);
     expect(v.load()).toEqual(before);
@@ -276,7 +280,7 @@ describe('ProgressMeter', () => {
     p.progress(5);
     expect(p.get().count).toBe(6);
     expect(p.get().at).toBeGreaterThanOrEqual(g1.at);
-    for (const bad of ['1', null, {}]) expect(thrown(() => p.progress(bad))).toBeInstanceOf(TypeError);
+    for (const bad of ['1', null, {}]) expect(thrown(() => p.progress(bad as never))).toBeInstanceOf(TypeError);
     for (const bad of [NaN, Infinity]) expect(thrown(() => p.progress(bad))).toBeInstanceOf(RangeError);
     expect(p.get().count).toBe(6);
   });

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §0 "Values": regression tests for values that used to arrive wrong. Each value goes
 // main -> worker -> main (or main -> worker, where the worker checks what only it can see)
 // through structured channels and must be what postMessage / structuredClone gives.

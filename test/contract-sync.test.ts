@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // Issue 7, "the contract enforced at run time", for the sync primitives (API.md §3), the atomics
 // (§4) and dump() (§9): Once's self-waits and options, clone failures and thenables; argument
 // checks of the atomics; the lock holder in dump(); RWMutex self-locks; a wrong `this`; error

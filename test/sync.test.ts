@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §3: Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore across threads. Ports the tests
 // of Go's sync package (mutex_test.go, rwmutex_test.go, waitgroup_test.go, cond_test.go,
 // once_test.go) and of golang.org/x/sync/semaphore at sizes that suit two cores: workers use

@@ -1,4 +1,3 @@
-// @ts-nocheck -- not typed yet (issue 8): remove this line and fix the errors tsc reports
 // API.md §5: Timer, Ticker, after, afterFunc, sleep, sleepSync — with Go 1.23 stop/reset
 // semantics — and timer channels used from worker threads. Ports the ideas of Go's
 // time/sleep_test.go and time/tick_test.go. Timing bounds are deliberately generous: they
