@@ -135,7 +135,9 @@ describe('Once: do/doSync take { signal, timeout } for the wait', () => {
     expect(await rejection(once.do(() => ran++, { signal: ac.signal }))).toBeInstanceOf(CanceledError);
     expect(ran).toBe(0);
     expect(once.done).toBe(false);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => once.do(() => 1, { timeout: 'x' }))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => once.doSync(() => 1, { signal: {} }))).toBeInstanceOf(TypeError);
     expect(thrown(() => once.doSync(() => 1, { timeout: -1 }))).toBeInstanceOf(RangeError);
     expect(ran).toBe(0);
@@ -217,6 +219,7 @@ describe('atomics and ProgressMeter reject bad arguments and change nothing', ()
       expect(e.message).toMatch(/\bn\b/);
     }
     for (const n of ['x', '1', 1n, null, {}]) {
+      // @ts-expect-error -- bad input on purpose
       const e = thrown(() => p.progress(n));
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/\bn\b/);
@@ -238,16 +241,21 @@ describe('atomics and ProgressMeter reject bad arguments and change nothing', ()
   it('AtomicValue.compareAndSwap: version must be an integer >= 0; AtomicInt64/AtomicBool constructors', () => {
     const v = new AtomicValue(1);
     for (const ver of [-1, 0.5, NaN, Infinity]) expect(thrown(() => v.compareAndSwap(ver, 2))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => v.compareAndSwap('0', 2))).toBeInstanceOf(TypeError);
     expect(v.load()).toEqual({ value: 1, version: 0 });
     expect(v.compareAndSwap(0, 2)).toBe(true);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new AtomicInt64('5'))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new AtomicInt64(null))).toBeInstanceOf(TypeError);
     expect(thrown(() => new AtomicInt64(1.5))).toBeInstanceOf(RangeError);
     expect(thrown(() => new AtomicInt64(2 ** 60))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new AtomicBool(1))).toBeInstanceOf(TypeError);
     const a = new AtomicInt64(5);
     expect(thrown(() => a.add(0.5))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => a.add('1'))).toBeInstanceOf(TypeError);
     expect(thrown(() => a.compareAndSwap(5, 1.5))).toBeInstanceOf(RangeError);
     expect(a.load()).toBe(5);
@@ -322,7 +330,7 @@ describe('dump() names the holder of the lock a waiter is blocked on', () => {
     await pr;
     await until(() => dump().filter((e) => e.thread === MAIN).length === 1, 10_000, 'reader granted');
     const e = entry((x) => x.thread === MAIN && x.op === 'lock');
-    expect(e.holder).toBeUndefined();
+    expect(e?.holder).toBeUndefined();
     rw.runlock();
     await pw;
     rw.unlock();
@@ -406,8 +414,11 @@ describe('lock cycles through an RWMutex write lock are detected like Mutex cycl
 });
 
 // ---------------------------------------------------------------------------------------------
+/** A class whose methods and getters a test calls by name with a wrong `this`. */
+type Probed = abstract new (...args: never[]) => object;
+
 describe("a wrong `this` gets weft's TypeError", () => {
-  const cases = [
+  const cases: [Probed, string[], string[]][] = [
     [Mutex, ['tryLock', 'lock', 'lockSync', 'unlock', 'withLock'], ['name']],
     [RWMutex, ['tryLock', 'lock', 'lockSync', 'unlock', 'tryRLock', 'rlock', 'rlockSync', 'runlock'], ['name']],
     [WaitGroup, ['add', 'done', 'wait', 'waitSync'], ['count', 'name']],
@@ -425,13 +436,14 @@ describe("a wrong `this` gets weft's TypeError", () => {
       const others = [{}, Object.create(C.prototype), new (C === Mutex ? WaitGroup : Mutex)()];
       for (const m of methods) {
         for (const self of others) {
-          const e = thrown(() => C.prototype[m].call(self, () => 1));
+          const method = (C.prototype as Record<string, (this: unknown, ...args: unknown[]) => unknown>)[m]!;
+          const e = thrown(() => method.call(self, () => 1));
           expect(e).toBeInstanceOf(TypeError);
           expect(e.message).toBe(`${C.name}.${m} called on an object that is not ${an} ${C.name}`);
         }
       }
       for (const g of getters) {
-        const get = Object.getOwnPropertyDescriptor(C.prototype, g).get;
+        const get = Object.getOwnPropertyDescriptor(C.prototype, g)!.get!;
         const e = thrown(() => get.call({}));
         expect(e.message).toBe(`${C.name}.${g} called on an object that is not ${an} ${C.name}`);
       }
@@ -450,6 +462,7 @@ describe('error messages name the object and the operation', () => {
     expect(wl).toBeInstanceOf(TimeoutError);
     expect(wl.message).toBe("lock of mutex 'db' timed out after 10 ms");
     expect(ran).toBe(false);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => m.withLock(() => 1, { timeout: 'x' }))).toBeInstanceOf(TypeError);
     m.unlock();
     expect(thrown(() => m.unlock()).message).toBe("unlock of unlocked mutex 'db'");
@@ -482,7 +495,7 @@ describe('error messages name the object and the operation', () => {
       [() => rw.rlock({ signal: ac.signal }), "rlock of rwmutex 'rw' canceled"],
       [() => s.acquire(1, { signal: ac.signal }), "acquire of semaphore 's' canceled"],
     ]) {
-      const e = await rejection(f());
+      const e = await rejection((f as () => Promise<unknown>)());
       expect(e).toBeInstanceOf(CanceledError);
       expect(e.message).toBe(msg);
       expect(e.cause).toBe('why');
@@ -496,7 +509,7 @@ describe('error messages name the object and the operation', () => {
     ac2.abort(new Error('later'));
     const e2 = await rejection(pending);
     expect(e2.message).toBe("lock of mutex 'db' canceled");
-    expect(e2.cause.message).toBe('later');
+    expect((e2.cause as Error).message).toBe('later');
     // A context's own error is kept as is.
     const [ctx, cancel] = withCancel(background());
     cancel();

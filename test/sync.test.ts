@@ -11,6 +11,7 @@ import {
   background, withCancel, withTimeout,
 } from 'weft';
 import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, track, failure } from './helpers.js';
+import type { Runner } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -19,7 +20,7 @@ const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
 const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 const ints = (n) => new Int32Array(new SharedArrayBuffer(4 * n));
 /** Entries of dump() for thread `tid` (optionally only op `op`). */
-const blockedIn = (tid, op) => dump().filter((e) => e.thread === tid && (op === undefined || e.op === op));
+const blockedIn = (tid: number, op?: string) => dump().filter((e) => e.thread === tid && (op === undefined || e.op === op));
 /** Resolves once thread `tid` shows up in dump() blocked in `op`. */
 const blockedNow = (tid, op, what = `thread ${tid} blocked in ${op}`) =>
   until(() => blockedIn(tid, op).length > 0, 10_000, what);
@@ -126,6 +127,7 @@ describe('misuse throws MisuseError and changes nothing', () => {
 describe('bad arguments throw TypeError / RangeError synchronously', () => {
   it('Cond needs a Mutex', () => {
     for (const bad of [undefined, {}, null, 'm', new RWMutex()]) {
+      // @ts-expect-error -- bad input on purpose
       const e = thrown(() => new Cond(bad));
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/mu/);
@@ -137,7 +139,9 @@ describe('bad arguments throw TypeError / RangeError synchronously', () => {
     expect(e).toBeInstanceOf(RangeError);
     expect(e.message).toMatch(/size/);
     expect(thrown(() => new Semaphore(1.5))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new Semaphore('2'))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new Semaphore())).toBeInstanceOf(TypeError);
     const s = new Semaphore(2);
     for (const f of [() => s.acquire(3), () => s.acquireSync(3), () => s.tryAcquire(3), () => s.acquire(-1), () => s.acquire(0.5)]) {
@@ -145,9 +149,12 @@ describe('bad arguments throw TypeError / RangeError synchronously', () => {
       expect(e).toBeInstanceOf(RangeError);
       expect(e.message).toMatch(/\bn\b/);
     }
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => s.acquire('1'))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => s.release('1'))).toBeInstanceOf(TypeError);
     expect(thrown(() => s.release(-1))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => s.acquire(1, { timeout: 'x' }))).toBeInstanceOf(TypeError);
     expect(s.tryAcquire(2)).toBe(true); // nothing was taken by the refused calls
     s.release(2);
@@ -156,19 +163,26 @@ describe('bad arguments throw TypeError / RangeError synchronously', () => {
   it('wait options, names and counts', () => {
     const m = new Mutex();
     for (const [opts, cls] of [[{ timeout: 'x' }, TypeError], [{ timeout: -1 }, RangeError], [{ signal: {} }, TypeError], ['x', TypeError]]) {
+      // @ts-expect-error -- bad input on purpose
       expect(thrown(() => m.lock(opts))).toBeInstanceOf(cls);
+      // @ts-expect-error -- bad input on purpose
       expect(thrown(() => m.lockSync(opts))).toBeInstanceOf(cls);
     }
     expect(m.tryLock()).toBe(true);
     m.unlock();
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new Mutex({ name: 5 }))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => new Mutex('db'))).toBeInstanceOf(TypeError);
     const wg = new WaitGroup();
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => wg.add('1'))).toBeInstanceOf(TypeError);
     expect(thrown(() => wg.add(1.5))).toBeInstanceOf(RangeError);
     expect(wg.count).toBe(0);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => wg.wait({ timeout: 'x' }))).toBeInstanceOf(TypeError);
     const rw = new RWMutex();
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => rw.rlock({ signal: 1 }))).toBeInstanceOf(TypeError);
     expect(rw.tryLock()).toBe(true);
     rw.unlock();
@@ -176,6 +190,7 @@ describe('bad arguments throw TypeError / RangeError synchronously', () => {
 
   it('withLock needs a function (thrown synchronously, not as a rejection)', () => {
     const m = new Mutex();
+    // @ts-expect-error -- bad input on purpose
     const e = thrown(() => m.withLock(5));
     expect(e).toBeInstanceOf(TypeError);
     expect(e.message).toMatch(/fn/);
@@ -185,7 +200,9 @@ describe('bad arguments throw TypeError / RangeError synchronously', () => {
 
   it('Once.do / doSync need a function (thrown synchronously, not as a rejection)', () => {
     const o = new Once();
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => o.doSync(null))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     const e = thrown(() => o.do('f'));
     expect(e).toBeInstanceOf(TypeError);
     expect(e.message).toMatch(/fn/);
@@ -547,7 +564,7 @@ describe('WaitGroup', () => {
     const N = 4;
     wg1.add(N);
     wg2.add(N);
-    const ws: unknown[] = [];
+    const ws: Runner[] = [];
     for (let i = 0; i < N; i++) ws.push(run('wgPair', wg1, wg2, exited));
     await within(wg1.wait(), 20_000, 'wg1');
     await delay(20);
@@ -620,7 +637,7 @@ describe('Cond', () => {
     const c = new Cond(m);
     const cnt = flags(2); // [0] waiting, [1] awake
     const N = 3;
-    const ws: unknown[] = [];
+    const ws: Runner[] = [];
     for (let i = 0; i < N; i++) ws.push(run('condWaiter', c, cnt));
     await untilOr(ws, () => Atomics.load(cnt, 0) === N, 20_000, 'all waiting');
     for (let i = 0; i < N; i++) {
@@ -640,7 +657,7 @@ describe('Cond', () => {
     const cnt = flags(2);
     const order = ints(8);
     const N = 4;
-    const ws: unknown[] = [];
+    const ws: Runner[] = [];
     for (let i = 0; i < N; i++) {
       ws.push(run('condWaiterOrdered', c, cnt, order, 10 + i));
       await untilOr(ws, () => Atomics.load(cnt, 0) === i + 1, 20_000, `waiter ${i} waiting`);
@@ -663,7 +680,7 @@ describe('Cond', () => {
     const state = ints(3);
     const N = 3;
     const ROUNDS = 5;
-    const ws: unknown[] = [];
+    const ws: Runner[] = [];
     for (let i = 0; i < N; i++) ws.push(run('condBroadcastWaiter', c, state, ROUNDS));
     for (let r = 0; r < ROUNDS; r++) {
       const end = Date.now() + 20_000;
@@ -1177,7 +1194,8 @@ describe('Sync waits given a context signal wake when the context ends on anothe
 
   for (const kind of ['mutex', 'sem']) {
     it(`${kind}: cancels from main racing with grants take nothing`, async () => {
-      const obj = kind === 'mutex' ? new Mutex() : new Semaphore(1);
+      // one of the two, used through the methods of its kind
+      const obj: Mutex & Semaphore = (kind === 'mutex' ? new Mutex() : new Semaphore(1)) as Mutex & Semaphore;
       const data = ints(2);
       const N = 150;
       const pairs = Array.from({ length: N }, () => withCancel(background()));

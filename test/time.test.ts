@@ -11,6 +11,7 @@ import {
   Chan, Timer, Ticker, after, afterFunc, sleep, sleepSync, select, recv,
   CanceledError, TimeoutError,
 } from 'weft';
+import type { RecvChan } from 'weft';
 import { spawnWith, cleanup, delay, track, within, rejection, thrown, until } from './helpers.js';
 
 afterEach(cleanup);
@@ -30,10 +31,13 @@ async function expectNothing(c, ms = 100) {
 describe('argument checks', () => {
   it('constructors: TypeError for non-numbers, RangeError for NaN/Infinity and (Ticker) ms <= 0', () => {
     for (const bad of ['10', null, undefined, {}, 10n]) {
+      // @ts-expect-error -- bad input on purpose
       const e = thrown(() => new Timer(bad));
       expect(e).toBeInstanceOf(TypeError);
       expect(e.message).toMatch(/ms/);
+      // @ts-expect-error -- bad input on purpose
       expect(thrown(() => new Ticker(bad))).toBeInstanceOf(TypeError);
+      // @ts-expect-error -- bad input on purpose
       expect(thrown(() => after(bad))).toBeInstanceOf(TypeError);
     }
     // NaN is refused; Infinity means "never" (test/contract.time.test.js), -Infinity "at once".
@@ -50,21 +54,29 @@ describe('argument checks', () => {
 
   it('methods and functions check their arguments synchronously', () => {
     const t = new Timer(1e6);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => t.reset('5'))).toBeInstanceOf(TypeError);
     expect(thrown(() => t.reset(NaN))).toBeInstanceOf(RangeError);
     t.stop();
     const k = new Ticker(1e6);
     expect(thrown(() => k.reset(0))).toBeInstanceOf(RangeError);
     expect(thrown(() => k.reset(-5))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => k.reset('5'))).toBeInstanceOf(TypeError);
     expect(thrown(() => k.reset(NaN))).toBeInstanceOf(RangeError);
     k.stop();
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => afterFunc(10, 'nope'))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => afterFunc('10', () => {}))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => sleep('10'))).toBeInstanceOf(TypeError);
     expect(thrown(() => sleep(NaN))).toBeInstanceOf(RangeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => sleep(10, { signal: {} }))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => sleep(10, 'opts'))).toBeInstanceOf(TypeError);
+    // @ts-expect-error -- bad input on purpose
     expect(thrown(() => sleepSync('10'))).toBeInstanceOf(TypeError);
     expect(thrown(() => sleepSync(NaN))).toBeInstanceOf(RangeError);
   });
@@ -90,7 +102,7 @@ describe('Timer', () => {
       const start = Date.now();
       const v = await new Timer(ms).c.recv({ timeout: 10_000 });
       expect(Date.now() - start).toBeLessThan(LATE);
-      expect(Math.abs(v - Date.now())).toBeLessThan(LATE);
+      expect(Math.abs(v! - Date.now())).toBeLessThan(LATE);
     }
   });
 
@@ -103,8 +115,8 @@ describe('Timer', () => {
     const delays = [120, 40, 80, 0, 160];
     const timers = delays.map((ms) => new Timer(ms));
     const vals = await Promise.all(timers.map((t) => t.c.recv({ timeout: 10_000 })));
-    const byDelay = delays.map((d, i) => [d, vals[i]]).sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < byDelay.length; i++) expect(byDelay[i][1]).toBeGreaterThanOrEqual(byDelay[i - 1][1]);
+    const byDelay = delays.map((d, i): [number, number] => [d, vals[i]!]).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < byDelay.length; i++) expect(byDelay[i]![1]).toBeGreaterThanOrEqual(byDelay[i - 1]![1]);
     await delay(50);
     for (const t of timers) expect(t.c.tryRecv().ok).toBe(false);
   });
@@ -237,8 +249,8 @@ describe('Ticker', () => {
   it('delivers increasing tick times about every period', async () => {
     const start = Date.now();
     const k = new Ticker(20);
-    const ticks: unknown[] = [];
-    for (let i = 0; i < 6; i++) ticks.push(await k.c.recv({ timeout: 10_000 }));
+    const ticks: number[] = [];
+    for (let i = 0; i < 6; i++) ticks.push((await k.c.recv({ timeout: 10_000 }))!);
     k.stop();
     const took = Date.now() - start;
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBeGreaterThan(ticks[i - 1]);
@@ -286,7 +298,7 @@ describe('Ticker', () => {
     const a = await k.c.recv({ timeout: 10_000 });
     const b = await k.c.recv({ timeout: 10_000 });
     expect(a).toBeGreaterThanOrEqual(before + 20 - EARLY);
-    expect(b).toBeGreaterThan(a);
+    expect(b).toBeGreaterThan(a!);
     k.stop();
   });
 
@@ -314,7 +326,7 @@ describe('afterFunc', () => {
     let calls = 0;
     let on = -1;
     const start = Date.now();
-    const ran = new Promise((resolve) => {
+    const ran = new Promise<number>((resolve) => {
       const t = afterFunc(40, () => { calls++; on = threadId; resolve(Date.now()); });
       expect(t).toBeInstanceOf(Timer);
     });
@@ -460,9 +472,9 @@ describe('timer channels across threads (driven by the native timer thread)', ()
   });
 
   it('a worker-created timer channel fires for main even after the worker has exited', async () => {
-    const out = new Chan(1);
+    const out = new Chan<{ c: RecvChan<number>; timer: Timer }>(1);
     const w = run('makeTimer', out, 200);
-    const { c } = await out.recv({ timeout: 10_000 });
+    const { c } = (await out.recv({ timeout: 10_000 }))!;
     await w.done();
     await w.exited;
     const v = await c.recv({ timeout: 10_000 });
@@ -470,9 +482,9 @@ describe('timer channels across threads (driven by the native timer thread)', ()
   });
 
   it('a worker-created Timer received by main can be stopped from main', async () => {
-    const out = new Chan(1);
+    const out = new Chan<{ c: RecvChan<number>; timer: Timer }>(1);
     const w = run('makeTimer', out, 150);
-    const { c, timer } = await out.recv({ timeout: 10_000 });
+    const { c, timer } = (await out.recv({ timeout: 10_000 }))!;
     await w.done();
     expect(timer).toBeInstanceOf(Timer);
     expect(timer.stop()).toBe(true);
@@ -494,7 +506,7 @@ describe('timer channels across threads (driven by the native timer thread)', ()
     const r = await run('useTimer', k, 'reset', 15).done();
     const a = await k.c.recv({ timeout: 5000 });
     const b = await k.c.recv({ timeout: 5000 }); // a second tick: still periodic
-    expect(b).toBeGreaterThan(a);
+    expect(b).toBeGreaterThan(a!);
     k.stop();
     expect(r.kind).toBe('Ticker');
   });
@@ -503,7 +515,8 @@ describe('timer channels across threads (driven by the native timer thread)', ()
 describe('huge finite delays (Go TestOverflowSleep): no early fire, no wedged timer thread', () => {
   const SCRIPT = fileURLToPath(fixture('time-overflow'));
   /** Runs the overflow script in a child process (a wedged timer thread cannot hang this file). */
-  function overflow(ms, kind) {
+  interface Overflow { hung: boolean; lines: { step: string; fired?: boolean; cpuShare: number }[]; last?: { step: string; fired?: boolean; cpuShare: number } }
+  function overflow(ms: number, kind: string): Promise<Overflow> {
     return new Promise((resolve) => {
       execFile(process.execPath, [SCRIPT, String(ms), kind], { timeout: 6000, killSignal: 'SIGKILL' }, (err, stdout) => {
         const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -513,16 +526,16 @@ describe('huge finite delays (Go TestOverflowSleep): no early fire, no wedged ti
   }
   // 9.3e12 ms overflows int64 nanoseconds (the timer thread's wait); 1e15 and beyond overflow
   // uint64 nanoseconds (the deadline itself)
-  const matrix: unknown[] = [];
+  const matrix: [number, string][] = [];
   for (const ms of [9.3e12, 1e15, 1e300]) for (const kind of ['timer', 'ctx', 'sleep']) matrix.push([ms, kind]);
   matrix.push([1e15, 'ticker'], [1e15, 'reset'], [Number.MAX_SAFE_INTEGER, 'deadline']);
   for (const [ms, kind] of matrix) {
     it(`${kind} with ${ms} ms`, async () => {
       const r = await overflow(ms, kind);
       expect({ hung: r.hung, last: r.last?.step }).toEqual({ hung: false, last: 'done' });
-      expect(r.last.fired).toBe(false);
+      expect(r.last?.fired).toBe(false);
       // an idle process: the timer thread must not spin (generous: half a core)
-      expect(r.last.cpuShare).toBeLessThan(0.5);
+      expect(r.last?.cpuShare).toBeLessThan(0.5);
     });
   }
 });
