@@ -8,6 +8,7 @@ import net from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import { Chan, Mutex, WaitGroup, DataCloneError } from 'weft';
 import { spawnWith, cleanup, within } from './helpers.js';
+import type { Received } from './helpers.js';
 import { sameClone, checkShared } from './fixtures/codec-compare.js';
 
 afterEach(cleanup);
@@ -28,20 +29,20 @@ oTP7tg==
 -----END CERTIFICATE-----`;
 
 /** Sends each value through an echo worker and returns what came back. */
-async function roundTrip(...values) {
+async function roundTrip(...values: unknown[]): Promise<Received[]> {
   const input = new Chan(values.length);
   const output = new Chan(values.length);
   const w = spawnWith({ module: MODULE }, 'echoAll', input, output);
   for (const v of values) await input.send(v);
   input.close();
-  const got: unknown[] = [];
+  const got: Received[] = [];
   for (let i = 0; i < values.length; i++) got.push(await within(output.recv(), 20_000, 'echo'));
   await w.done();
   return got;
 }
 
 /** Round trip of values structuredClone can clone too: compares with it in every detail. */
-async function expectLikeStructuredClone(value) {
+async function expectLikeStructuredClone(value: unknown): Promise<Received> {
   const [got] = await roundTrip(value);
   checkShared(sameClone(got, structuredClone(value)));
   return got;
@@ -101,7 +102,9 @@ describe('codec: Node objects postMessage clones arrive as such', () => {
     expect(Object.getPrototypeOf(got.sa) === Object.getPrototypeOf(structuredClone(sa))).toBe(true);
     expect(Object.getPrototypeOf(got.bl) === Object.getPrototypeOf(structuredClone(bl))).toBe(true);
     expect(got.sa).toBeInstanceOf(net.SocketAddress);
-    expect({ ...got.sa.toJSON() }).toEqual({ ...structuredClone(sa).toJSON() });
+    // toJSON() is in Node's SocketAddress but not in @types/node 20
+    const json = (x: unknown) => ({ ...(x as { toJSON(): object }).toJSON() });
+    expect(json(got.sa)).toEqual(json(structuredClone(sa)));
     expect(got.bl).toBeInstanceOf(net.BlockList);
     expect(got.bl.rules).toEqual(structuredClone(bl).rules);
     expect(got.bl.check('10.0.0.5')).toBe(true);
@@ -133,7 +136,7 @@ describe('codec: Node objects postMessage clones arrive as such', () => {
 describe('codec: identity, holes, properties', () => {
   it('an object referenced twice arrives as one object; cycles survive (also inside Map/Set)', async () => {
     const o = { k: 1 };
-    const cyc = { name: 'c' };
+    const cyc: { name: string; self?: unknown } = { name: 'c' };
     cyc.self = cyc;
     const m = new Map();
     m.set(m, o).set('o', o);
@@ -150,7 +153,7 @@ describe('codec: identity, holes, properties', () => {
   it('sparse arrays keep their holes; named array properties travel', async () => {
     const sparse = [1, , 3, , undefined]; // eslint-disable-line no-sparse-arrays
     const named = Object.assign([1, 2], { x: 'x', y: { z: 1 } });
-    const big = new Array(1_000_000);
+    const big: unknown[] & { tag?: string } = new Array(1_000_000);
     big[5] = 'five';
     big[999_999] = 'last';
     big.tag = 't';
@@ -166,6 +169,7 @@ describe('codec: identity, holes, properties', () => {
 
   it('only own enumerable properties travel; an enumerable throwing `constructor` on a prototype is harmless', async () => {
     class P {
+      own: number;
       constructor() {
         this.own = 1;
       }
@@ -183,6 +187,7 @@ describe('codec: identity, holes, properties', () => {
 
   it('class instances and Error subclasses clone as structuredClone does (getters run, extra props dropped)', async () => {
     class Point {
+      x: number;
       constructor() {
         this.x = 1;
       }
@@ -191,7 +196,8 @@ describe('codec: identity, holes, properties', () => {
       }
     }
     class MyErr extends TypeError {
-      constructor(m) {
+      extra: number;
+      constructor(m: string) {
         super(m, { cause: { why: 'because' } });
         this.extra = 5;
       }
@@ -229,7 +235,7 @@ describe('codec: identity, holes, properties', () => {
     const [got] = await roundTrip(value);
     expect(got.g).toBe('g');
     expect(got.a).toBe(got.b);
-    const inner = side.tryRecv().value;
+    const inner = side.tryRecv().value as Received;
     expect(inner.inner[0]).toBe(inner.inner[1]);
     expect(inner.n).toBe(2);
   });
@@ -248,7 +254,7 @@ describe('codec: buffers', () => {
     const output = new Chan(1);
     const w = spawnWith({ module: MODULE }, 'inspectOne', input, output);
     await input.send({ sab, view: new Int32Array(sab, 4, 2) });
-    const back = await within(output.recv(), 20_000, 'echo');
+    const back: Received = await within(output.recv(), 20_000, 'echo');
     const facts = await w.done();
     expect(facts).toMatchObject({ sabIsShared: true, viewSharesSab: true });
     expect(new Int32Array(sab)[0]).toBe(4242); // written by the worker
@@ -259,9 +265,9 @@ describe('codec: buffers', () => {
 
   it('views of one buffer stay views of one buffer, also in a cyclic or very deep value', async () => {
     const ab = new ArrayBuffer(16);
-    const value = { a: new Uint8Array(ab, 2, 4), b: new DataView(ab), c: ab };
+    const value: { a: Uint8Array; b: DataView; c: ArrayBuffer; self?: unknown } = { a: new Uint8Array(ab, 2, 4), b: new DataView(ab), c: ab };
     value.self = value;
-    let deep = { value };
+    let deep: object = { value };
     for (let i = 0; i < 300; i++) deep = { deep };
     const got = await expectLikeStructuredClone(deep);
     let d = got;
@@ -302,7 +308,7 @@ describe('codec: buffers', () => {
     const output = new Chan(1);
     const w = spawnWith({ module: MODULE }, 'inspectOne', input, output);
     await input.send({ mem, mod });
-    const back = await within(output.recv(), 20_000, 'echo');
+    const back: Received = await within(output.recv(), 20_000, 'echo');
     expect(await w.done()).toMatchObject({ memIsMemory: true, modAnswer: 42 });
     expect(new Uint8Array(mem.buffer)[1]).toBe(99);
     expect(back.mem).toBeInstanceOf(WebAssembly.Memory);
@@ -317,13 +323,14 @@ describe('codec: weft objects anywhere', () => {
     const mu = new Mutex();
     const wg = new WaitGroup();
     class Holder {
+      ch: Chan;
       constructor() {
         this.ch = ch;
       }
     }
-    const cyc = { ch };
+    const cyc: { ch: Chan; self?: unknown } = { ch };
     cyc.self = cyc;
-    let deep = { mu };
+    let deep: object = { mu };
     for (let i = 0; i < 150; i++) deep = { deep };
     const err = new Error('with cause', { cause: { wg, ch } });
     const [got] = await roundTrip({ cyc, deep, err, holder: new Holder(), map: new Map([[ch, mu]]), twice: [ch, ch] });
