@@ -90,13 +90,13 @@ describe('the addon reports its layout and a mismatch fails at import', () => {
 
   it('the same version with a moved word or slot is still refused, naming the entry', () => {
     const fake = { ...native.abi(), 'MutexWord.Owner': 3, kStatusBytes: 64 };
-    expect(() => checkAbi(fake)).toThrow(/MutexWord\.Owner: addon 3, lib\/abi\.ts 2/);
-    expect(() => checkAbi(fake)).toThrow(/kStatusBytes: addon 64, lib\/abi\.ts 32/);
-    expect(() => checkAbi({ ...native.abi(), 'Bogus.Entry': 1 })).toThrow(/Bogus\.Entry: addon 1, lib\/abi\.ts missing/);
+    expect(() => checkAbi(fake)).toThrow(/MutexWord\.Owner: addon 3, lib\/internal\/abi\.ts 2/);
+    expect(() => checkAbi(fake)).toThrow(/kStatusBytes: addon 64, lib\/internal\/abi\.ts 32/);
+    expect(() => checkAbi({ ...native.abi(), 'Bogus.Entry': 1 })).toThrow(/Bogus\.Entry: addon 1, lib\/internal\/abi\.ts missing/);
   });
 
   it('an addon that reports no layout (older build) is refused', () => {
-    expect(() => checkAbi(undefined)).toThrow(/ABI version unknown does not match lib\/abi\.ts ABI version \d+ \(the addon reports no layout\)/);
+    expect(() => checkAbi(undefined)).toThrow(/ABI version unknown does not match lib\/internal\/abi\.ts ABI version \d+ \(the addon reports no layout\)/);
   });
 
   it('a worker thread imports weft through the same check and sees the same layout', async () => {

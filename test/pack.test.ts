@@ -27,9 +27,9 @@ import { Chan, share, ClosedChannelError } from 'weft';
 const ch = new Chan(4);
 const nums = new Chan(0, { elem: 'i32' });
 const w = new Worker(new URL('./smoke-worker.mjs', import.meta.url), { workerData: share({ ch, nums }) });
-const got: unknown[] = [];
+const got = [];
 for await (const v of ch) got.push(v);
-const many: unknown[] = [];
+const many = [];
 for (;;) {
   const part = await nums.recvMany(16);
   if (part.length === 0) break;
