@@ -3,7 +3,7 @@
 # build of the addon, loaded into the ordinary `node` (npm run test:asan).
 #
 #   bash scripts/test-asan.sh                   # build build-asan/, run every test file
-#   bash scripts/test-asan.sh test/x.test.js    # only these files (any vitest arguments)
+#   bash scripts/test-asan.sh test/x.test.ts    # only these files (any vitest arguments)
 #   ASAN_SKIP_BUILD=1 bash scripts/test-asan.sh # reuse build-asan/ as it is
 #
 # The sanitized addon is built in build-asan/ from binding.gyp (sources, defines, flags) plus
