@@ -38,3 +38,7 @@ export { Timer, Ticker, after, afterFunc, sleep, sleepSync } from './time/time.j
 export { background, withCancel, withTimeout, withDeadline, withValue, cause, type Context } from './time/context.js';
 export { Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, type SyncOptions } from './sync/sync.js';
 export { AtomicInt64, AtomicBool, AtomicValue, ProgressMeter, dump, threadId, type WaitInfo } from './sync/atomic.js';
+export { go, configure, shutdown, type GoConfig } from './runtime/pool.js';
+export type { Task } from './runtime/task.js';
+export { ErrGroup } from './runtime/errgroup.js';
+export type { TaskDumpInfo } from './runtime/dump.js';

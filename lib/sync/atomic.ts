@@ -8,6 +8,7 @@ import { formatWeft, inspectSymbol } from '../inspect.js';
 import { Kind, native, type Handle } from '../internal/native.js';
 import { AtomicBoolWord, AtomOp, kAtomicWordsBytes } from '../internal/abi.js';
 import { WeftObject, registerKind } from '../internal/object.js';
+import { withTaskEntries, type TaskDumpInfo } from '../runtime/dump.js';
 
 let adopting: Handle | undefined;
 function take(): Handle | undefined {
@@ -290,11 +291,13 @@ export interface WaitInfo {
   holder?: number;
   /** With `holder`: true if that thread has exited (so only another thread can unlock it). */
   holderExited?: boolean;
+  /** Entries with `op: 'task'` describe a `go()` task (id, `module#export`, state, blocked-on). */
+  task?: TaskDumpInfo;
 }
 
 /** Every operation blocked right now, in every thread (sync primitives: Sync and async waits). */
 export function dump(): WaitInfo[] {
-  return native.dump();
+  return withTaskEntries(native.dump());
 }
 
 /** This thread's weft thread id (as `dump()` and `DeadlockError` name threads). */

@@ -82,6 +82,7 @@ class Shared {
     std::string object;
     uint64_t since_ns;
     uint64_t holder = 0;  // obj->holder_thread() at the time of the copy
+    bool sync = false;    // Blocked::sync: the thread itself is blocked (runtime hand-off)
   };
   static std::vector<BlockedInfo> blocked();
   // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows

@@ -18,6 +18,8 @@ namespace weft {
 
 // bind_payload.cc: SharedArrayBuffer / WebAssembly.Module payloads of structured messages.
 void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+// bind_runtime.cc: the goroutine runtime's task table, root slot and hand-off signal.
+void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 namespace {
 
@@ -142,6 +144,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_atomic_functions(env, exports, tc);
   register_unreach_functions(env, exports, tc);
   register_payload_functions(env, exports, tc);
+  register_runtime_functions(env, exports, tc);
   return exports;
 }
 
