@@ -481,7 +481,12 @@ async function stop(m: Manager, timeout: number): Promise<void> {
   if (cur.value !== null && cur.value.id === m.desc.id) r.compareAndSwap(cur.version, null);
   m.desc.runq.close();
   ring(m.desc, true);
-  const exits = [...m.threads].map((t) => new Promise<void>((res) => t.worker.once('exit', () => res())));
+  // The threads are unref'd: while shutdown() waits for them to exit they must keep the
+  // process alive, or it could end with shutdown() still pending.
+  const exits = [...m.threads].map((t) => {
+    t.worker.ref();
+    return new Promise<void>((res) => t.worker.once('exit', () => res()));
+  });
   if (timedOut) {
     for (const t of m.threads) {
       t.terminated = true;

@@ -12,6 +12,9 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+// Every kind of weft object (Context, Mutex, ...) can arrive in a task's arguments before the
+// task's module is loaded: load the whole package so each kind is registered for decoding.
+import '../index.js';
 import type { Chan } from '../chan/chan.js';
 import { DataCloneError, TimeoutError } from '../errors.js';
 import { attach } from '../share.js';
