@@ -56,6 +56,7 @@ export interface RuntimeNative {
   rtTaskAdd(pool: number, name: string, reply: Handle): number;
   rtTaskRun(id: number): boolean;
   rtTaskEnd(id: number): boolean;
+  rtTaskReply(id: number): Handle | null;
   rtTasks(): [id: number, pool: number, name: string, thread: number, running: boolean, sinceMs: number][];
   rtTaskClaim(pool: number, thread: number): [id: number, reply: Handle][];
   rtTaskCount(pool: number): number;
@@ -64,8 +65,12 @@ export interface RuntimeNative {
 /** @internal */
 export const rt = native as unknown as RuntimeNative;
 
-/** @internal A task on the run queue. */
-export type TaskMsg = [id: number, module: string, exportName: string, args: unknown[], reply: Chan<ReplyMsg>];
+/**
+ * @internal A task on the run queue. `replyKey` names the submitting thread's reply channel
+ * (its weft thread id): a pool thread fetches that channel once from the task table
+ * (`rtTaskReply`) and caches it, so a task message carries no object reference of its own.
+ */
+export type TaskMsg = [id: number, module: string, exportName: string, args: unknown[], replyKey: number];
 /** @internal A result: `[id, 0, value]`, or `[id, 1, packed error]`. */
 export type ReplyMsg = [id: number, failed: 0 | 1, value: unknown];
 
@@ -260,6 +265,8 @@ interface Pending {
 }
 
 const pending = new Map<number, Pending>();
+/** This thread's reply key (see TaskMsg): its weft thread id, unique in the process. */
+const replyKey = native.threadId();
 let reply: Chan<ReplyMsg> | undefined;
 let looping = false;
 
@@ -294,7 +301,7 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   const desc = currentPool();
   reply ??= new Chan<ReplyMsg>(REPLY_CAPACITY, { name: `${INTERNAL}replies` });
   const id = rt.rtTaskAdd(desc.id, `${mod}#${exportName}`, reply._h);
-  const msg: TaskMsg = [id, mod, exportName, args, reply];
+  const msg: TaskMsg = [id, mod, exportName, args, replyKey];
   try {
     if (!desc.runq.trySend(msg)) {
       // A full run queue: the value was checked (clone errors throw here, synchronously) and

@@ -17,6 +17,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
 import type { Chan } from '../chan/chan.js';
 import { DataCloneError, TimeoutError } from '../errors.js';
+import { wrapHandle } from '../internal/object.js';
 import { attach } from '../share.js';
 import { threadId } from '../sync/atomic.js';
 import { markPoolThread, openBell, RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './pool.js';
@@ -28,6 +29,8 @@ markPoolThread(desc);
 /** Tasks started here and not yet answered: id -> where the answer goes. */
 const inflight = new Map<number, Chan<ReplyMsg>>();
 const modules = new Map<string, Record<string, unknown>>();
+/** Reply channels by key (the submitting thread's id), fetched once from the task table. */
+const replies = new Map<number, Chan<ReplyMsg>>();
 /** The queue was closed (shutdown): exit once the tasks in flight are answered. */
 let draining = false;
 let exiting = false;
@@ -64,8 +67,15 @@ function answer(id: number, failed: 0 | 1, value: unknown): void {
 }
 
 function run(msg: TaskMsg): Promise<void> | undefined {
-  const [id, mod, exp, , reply] = msg;
+  const [id, mod, exp, , key] = msg;
   if (!rt.rtTaskRun(id)) return undefined; // failed by the manager meanwhile
+  let reply = replies.get(key);
+  if (reply === undefined) {
+    const h = rt.rtTaskReply(id);
+    if (h === null) return undefined; // failed by the manager meanwhile
+    reply = wrapHandle(h) as Chan<ReplyMsg>;
+    replies.set(key, reply);
+  }
   inflight.set(id, reply);
   const ns = modules.get(mod);
   if (ns !== undefined) {

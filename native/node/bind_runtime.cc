@@ -43,6 +43,19 @@ napi_value js_rt_task_run(napi_env env, napi_callback_info info) {
   return boolean(env, runtime::task_run(to_u64(dbl(env, a.v[0])), a.tc->thread_id));
 }
 
+// rtTaskReply(id) -> the task's reply channel (a new handle), or null if it is not in the table.
+// A pool thread asks once per submitting thread and caches it (tasks carry a key, not the channel).
+napi_value js_rt_task_reply(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Shared* reply = runtime::task_reply(to_u64(dbl(env, a.v[0])));
+  if (reply == nullptr) {
+    napi_value n;
+    napi_get_null(env, &n);
+    return n;
+  }
+  return make_handle(env, reply);  // adopts the reference task_reply took
+}
+
 napi_value js_rt_task_end(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   return boolean(env, runtime::task_end(to_u64(dbl(env, a.v[0]))));
@@ -113,6 +126,7 @@ void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       FN("rtTaskRun", js_rt_task_run),     FN("rtTaskEnd", js_rt_task_end),
       FN("rtTasks", js_rt_tasks),         FN("rtTaskClaim", js_rt_task_claim),
       FN("rtTaskCount", js_rt_task_count), FN("rtSyncThreads", js_rt_sync_threads),
+      FN("rtTaskReply", js_rt_task_reply),
   };
 #undef FN
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

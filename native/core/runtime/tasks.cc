@@ -1,6 +1,7 @@
 // tasks.cc — see tasks.h.
 #include "core/runtime/tasks.h"
 
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -18,14 +19,27 @@ struct Rec {
   Shared* reply;  // one owned reference
 };
 
-struct Table {
-  // Guards every field below. Each operation is a short critical section; a task costs three
-  // of them (add, run, end), all on different threads in general: the mutex orders them, so a
-  // claim by the pool manager and a task_end by the pool thread never both own `reply`.
+// The records are spread over shards by id, each with its own mutex: a task's add, run and end
+// run on different threads (submitter, pool thread, pool thread), and with one lock for all a
+// lock holder preempted on a busy machine stalls every other thread's go() (a lock convoy).
+// Every operation on one task takes the lock of that task's shard only; the scans (list,
+// claim, count) take the shards one after the other, so they see each shard consistently but
+// not the whole table at one instant (enough for diagnostics and for the manager, which
+// rescans).
+struct Shard {
   std::mutex mu;
-  std::unordered_map<uint64_t, Rec> recs;
-  uint64_t next_id = 1;
-  Shared* root = nullptr;  // owned reference, never dropped (the slot lives as long as the process)
+  std::unordered_map<uint64_t, Rec> recs;  // guarded by mu
+};
+
+constexpr size_t kShards = 16;
+
+struct Table {
+  Shard shards[kShards];
+  // Ids only need to be unique: relaxed is enough (no data is published through the counter).
+  std::atomic<uint64_t> next_id{1};
+  std::mutex root_mu;
+  Shared* root = nullptr;  // guarded by root_mu; an owned reference, never dropped
+  Shard& shard(uint64_t id) { return shards[id % kShards]; }
 };
 
 Table& table() {
@@ -38,33 +52,47 @@ Table& table() {
 uint64_t task_add(uint64_t pool, std::string name, Shared* reply) {
   Table& t = table();
   uint64_t now = now_ns();
-  std::lock_guard<std::mutex> g(t.mu);
-  uint64_t id = t.next_id++;
-  t.recs.emplace(id, Rec{pool, std::move(name), 0, TaskState::kQueued, now, reply});
+  uint64_t id = t.next_id.fetch_add(1, std::memory_order_relaxed);
+  Shard& sh = t.shard(id);
+  std::lock_guard<std::mutex> g(sh.mu);
+  sh.recs.emplace(id, Rec{pool, std::move(name), 0, TaskState::kQueued, now, reply});
   return id;
 }
 
 bool task_run(uint64_t id, uint64_t thread) {
   Table& t = table();
   uint64_t now = now_ns();
-  std::lock_guard<std::mutex> g(t.mu);
-  auto it = t.recs.find(id);
-  if (it == t.recs.end()) return false;
+  Shard& sh = t.shard(id);
+  std::lock_guard<std::mutex> g(sh.mu);
+  auto it = sh.recs.find(id);
+  if (it == sh.recs.end()) return false;
   it->second.thread = thread;
   it->second.state = TaskState::kRunning;
   it->second.since_ns = now;
   return true;
 }
 
+Shared* task_reply(uint64_t id) {
+  Table& t = table();
+  Shard& sh = t.shard(id);
+  std::lock_guard<std::mutex> g(sh.mu);
+  auto it = sh.recs.find(id);
+  if (it == sh.recs.end()) return nullptr;
+  // The record owns a reference and is only erased under this lock, so the count is > 0.
+  it->second.reply->retain();
+  return it->second.reply;
+}
+
 bool task_end(uint64_t id) {
   Table& t = table();
   Shared* reply = nullptr;
   {
-    std::lock_guard<std::mutex> g(t.mu);
-    auto it = t.recs.find(id);
-    if (it == t.recs.end()) return false;
+    Shard& sh = t.shard(id);
+    std::lock_guard<std::mutex> g(sh.mu);
+    auto it = sh.recs.find(id);
+    if (it == sh.recs.end()) return false;
     reply = it->second.reply;
-    t.recs.erase(it);
+    sh.recs.erase(it);
   }
   // Outside the lock: the last release destroys the channel (and may wake watchers).
   if (reply != nullptr) reply->release();
@@ -73,23 +101,26 @@ bool task_end(uint64_t id) {
 
 std::vector<TaskInfo> task_list() {
   Table& t = table();
-  std::lock_guard<std::mutex> g(t.mu);
   std::vector<TaskInfo> out;
-  out.reserve(t.recs.size());
-  for (const auto& [id, r] : t.recs) out.push_back(TaskInfo{id, r.pool, r.name, r.thread, r.state, r.since_ns});
+  for (Shard& sh : t.shards) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    for (const auto& [id, r] : sh.recs) out.push_back(TaskInfo{id, r.pool, r.name, r.thread, r.state, r.since_ns});
+  }
   return out;
 }
 
 std::vector<std::pair<uint64_t, Shared*>> task_claim(uint64_t pool, uint64_t thread) {
   Table& t = table();
-  std::lock_guard<std::mutex> g(t.mu);
   std::vector<std::pair<uint64_t, Shared*>> out;
-  for (auto it = t.recs.begin(); it != t.recs.end();) {
-    if (it->second.pool == pool && (thread == 0 || it->second.thread == thread)) {
-      out.emplace_back(it->first, it->second.reply);  // the reference moves to the caller
-      it = t.recs.erase(it);
-    } else {
-      ++it;
+  for (Shard& sh : t.shards) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    for (auto it = sh.recs.begin(); it != sh.recs.end();) {
+      if (it->second.pool == pool && (thread == 0 || it->second.thread == thread)) {
+        out.emplace_back(it->first, it->second.reply);  // the reference moves to the caller
+        it = sh.recs.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
   return out;
@@ -97,21 +128,23 @@ std::vector<std::pair<uint64_t, Shared*>> task_claim(uint64_t pool, uint64_t thr
 
 size_t task_count(uint64_t pool) {
   Table& t = table();
-  std::lock_guard<std::mutex> g(t.mu);
   size_t n = 0;
-  for (const auto& [id, r] : t.recs) n += r.pool == pool ? 1 : 0;
+  for (Shard& sh : t.shards) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    for (const auto& [id, r] : sh.recs) n += r.pool == pool ? 1 : 0;
+  }
   return n;
 }
 
 Shared* root_get_or_set(Shared* candidate) {
   Table& t = table();
-  std::lock_guard<std::mutex> g(t.mu);
+  std::lock_guard<std::mutex> g(t.root_mu);
   if (t.root == nullptr) {
     if (candidate == nullptr) return nullptr;
     candidate->retain();  // the slot's own reference (the caller owns one: retain is safe)
     t.root = candidate;
   }
-  // Under the table lock the slot's reference keeps the root alive, so retain cannot revive a
+  // Under root_mu the slot's reference keeps the root alive, so retain cannot revive a
   // dead count; the returned reference belongs to the caller.
   t.root->retain();
   return t.root;

@@ -34,6 +34,9 @@ uint64_t task_add(uint64_t pool, std::string name, Shared* reply);
 // The task started on `thread`; false if it is no longer in the table (claimed: failed by the
 // pool manager, whose failure already went to the submitter).
 bool task_run(uint64_t id, uint64_t thread);
+// The task's reply channel with one new reference for the caller, or nullptr if the task is
+// not in the table.
+Shared* task_reply(uint64_t id);
 // The task ended (its result was sent); false if it was not in the table.
 bool task_end(uint64_t id);
 // Copies of every record, for dump().
