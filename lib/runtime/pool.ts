@@ -41,7 +41,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, isMainThread, type ResourceLimits } from 'node:worker_threads';
 import { Chan } from '../chan/chan.js';
 import { ClosedChannelError, TimeoutError } from '../errors.js';
 import { native, type Handle } from '../internal/native.js';
@@ -199,8 +199,13 @@ function currentPool(): PoolDesc {
       alive: new AtomicInt64(0),
     };
     if (r.compareAndSwap(version, desc)) {
-      mgr = { desc, cfg: resolved(), threads: new Set(), timer: undefined, closing: undefined, startFailures: 0 };
-      tick(mgr);
+      const m: Manager = { desc, cfg: resolved(), threads: new Set(), timer: undefined, closing: undefined, startFailures: 0 };
+      mgr = m;
+      tick(m);
+      // A Worker that manages the pool takes its threads with it when it exits (they are its
+      // child workers): then detach the pool so the next go() anywhere starts a fresh one,
+      // and fail the tasks it had (their callers would wait forever).
+      if (!isMainThread) process.once('exit', () => abandon(m));
       return (cached = desc);
     }
   }
@@ -416,6 +421,17 @@ function onExit(m: Manager, t: PoolThread, code: number): void {
     }
   }
   if (code !== RETIRE_CODE && m.threads.size < m.cfg.threads) startThread(m); // the replacement
+}
+
+function abandon(m: Manager): void {
+  if (mgr !== m) return;
+  mgr = undefined;
+  const r = rootValue();
+  const cur = r.load();
+  if (cur.value !== null && cur.value.id === m.desc.id) r.compareAndSwap(cur.version, null);
+  if (!m.desc.runq.closed) m.desc.runq.close();
+  ring(m.desc, true);
+  failClaimed(rt.rtTaskClaim(m.desc.id, 0), new Error('weft: the thread that managed the pool exited before this task ended'));
 }
 
 function failClaimed(claimed: [number, Handle][], reason: unknown): void {

@@ -129,6 +129,9 @@ function retire(): boolean {
 }
 
 async function main(): Promise<void> {
+  // False after this thread found it must stay (the pool is at `keep`): it then sleeps without
+  // a timeout until there is work again (with idleTimeout 0 it would otherwise spin).
+  let mayRetire = true;
   for (;;) {
     let taken = 0;
     for (;;) {
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
         }
         break;
       }
+      mayRetire = true;
       const p = run(r.value);
       if (p !== undefined) await p;
       // Let timers, I/O and the tasks' continuations run between long runs of takes.
@@ -161,10 +165,13 @@ async function main(): Promise<void> {
     desc.sleepers.add(1);
     if (desc.runq.length > 0 || desc.runq.closed) continue;
     try {
-      await bell.recv({ timeout: idleTimeout });
+      await bell.recv(mayRetire ? { timeout: idleTimeout } : undefined);
     } catch (e) {
       if (!(e instanceof TimeoutError)) throw e;
-      if (inflight.size === 0 && desc.runq.length === 0 && retire()) exit(RETIRE_CODE);
+      if (inflight.size === 0 && desc.runq.length === 0) {
+        if (retire()) exit(RETIRE_CODE);
+        mayRetire = false;
+      }
     }
   }
 }
