@@ -4,11 +4,17 @@
  * ## Dispatch
  * One process-wide pool, found by every thread through the native root slot (an AtomicValue
  * holding the pool's descriptor: run queue, doorbell, counters). `go()` records the task in the
- * native task table (what `dump()` lists) and `trySend`s `[id, module, export, args, reply]` on
- * the run queue, a buffered weft channel that every pool thread takes from. `reply` is the
- * submitting thread's completion channel: results come back on it and one receive loop per
+ * native task table (what `dump()` lists, with a reference to the submitting thread's reply
+ * channel) and `trySend`s `[id, module, export, args, replyKey]` on the run queue, a buffered
+ * weft channel that every pool thread takes from. Results come back on the reply channel (a
+ * pool thread fetches it from the table once per submitting thread) and one receive loop per
  * thread settles its tasks (that loop runs, and keeps the thread alive, only while the thread
  * has tasks pending). `postMessage` is used once per pool thread, to start it.
+ *
+ * ## Limits
+ * Hand-off and thread starts are done by the manager's event loop: while the manager thread
+ * itself is blocked (in synchronous code or a `*Sync` call), no thread is added. A pool made by
+ * a Worker ends with that Worker (its threads are its children): its unfinished tasks reject.
  *
  * ## Never hold a queued task on a busy thread
  * A pending async `recv()` on the run queue would be handed a task even while its thread is
