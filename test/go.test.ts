@@ -258,6 +258,18 @@ describe('go(): lifetime', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a running task keeps the process alive, even one that nobody awaits', async () => {
+    const script = fileURLToPath(new URL('./fixtures/go/detached.mjs', import.meta.url));
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      execFile(process.execPath, [script], { timeout: 30_000 }, (error, out, err) =>
+        res({ code: error ? ((error as any).code ?? -1) : 0, out, err }),
+      );
+    });
+    expect(r.err).toBe('');
+    expect(r.out.trim().split('\n')).toEqual(['spawned', 'detached task done']);
+    expect(r.code).toBe(0);
+  });
+
   it('AtomicInt64 shared with a task is the same object (by reference)', async () => {
     const running = new AtomicInt64(0);
     const max = new AtomicInt64(0);

@@ -66,6 +66,7 @@ export interface RuntimeNative {
   rtTasks(): [id: number, pool: number, name: string, thread: number, running: boolean, sinceMs: number][];
   rtTaskClaim(pool: number, thread: number): [id: number, reply: Handle][];
   rtTaskCount(pool: number): number;
+  rtTaskTotal(): number;
   rtSyncThreads(): number[];
 }
 /** @internal */
@@ -461,7 +462,10 @@ function tick(m: Manager): void {
     if (m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
   }
   m.timer = setTimeout(tick, queued > 0 ? 2 : 10, m);
-  m.timer.unref();
+  // A queued or running task keeps the process alive, whoever started it (a task started by a
+  // pool thread and awaited by nobody included), as a pending I/O operation does; an idle pool
+  // does not.
+  if (rt.rtTaskTotal() === 0) m.timer.unref();
 }
 
 /**

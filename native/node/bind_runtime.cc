@@ -104,6 +104,10 @@ napi_value js_rt_task_count(napi_env env, napi_callback_info info) {
   return num(env, double(runtime::task_count(to_u64(dbl(env, a.v[0])))));
 }
 
+napi_value js_rt_task_total(napi_env env, napi_callback_info) {
+  return num(env, double(runtime::task_total()));
+}
+
 // rtSyncThreads() -> ids of the threads blocked in a *Sync call right now (each once). A
 // snapshot: a thread may enter or leave its wait right after; the manager polls it.
 napi_value js_rt_sync_threads(napi_env env, napi_callback_info) {
@@ -126,7 +130,7 @@ void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       FN("rtTaskRun", js_rt_task_run),     FN("rtTaskEnd", js_rt_task_end),
       FN("rtTasks", js_rt_tasks),         FN("rtTaskClaim", js_rt_task_claim),
       FN("rtTaskCount", js_rt_task_count), FN("rtSyncThreads", js_rt_sync_threads),
-      FN("rtTaskReply", js_rt_task_reply),
+      FN("rtTaskReply", js_rt_task_reply), FN("rtTaskTotal", js_rt_task_total),
   };
 #undef FN
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

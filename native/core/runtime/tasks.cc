@@ -37,6 +37,9 @@ struct Table {
   Shard shards[kShards];
   // Ids only need to be unique: relaxed is enough (no data is published through the counter).
   std::atomic<uint64_t> next_id{1};
+  // Records in all shards. Relaxed: only a hint for the manager's "keep the process alive"
+  // decision, which it re-reads every few ms (a stale value delays that by one poll).
+  std::atomic<int64_t> total{0};
   std::mutex root_mu;
   Shared* root = nullptr;  // guarded by root_mu; an owned reference, never dropped
   Shard& shard(uint64_t id) { return shards[id % kShards]; }
@@ -56,6 +59,7 @@ uint64_t task_add(uint64_t pool, std::string name, Shared* reply) {
   Shard& sh = t.shard(id);
   std::lock_guard<std::mutex> g(sh.mu);
   sh.recs.emplace(id, Rec{pool, std::move(name), 0, TaskState::kQueued, now, reply});
+  t.total.fetch_add(1, std::memory_order_relaxed);
   return id;
 }
 
@@ -93,6 +97,7 @@ bool task_end(uint64_t id) {
     if (it == sh.recs.end()) return false;
     reply = it->second.reply;
     sh.recs.erase(it);
+    t.total.fetch_sub(1, std::memory_order_relaxed);
   }
   // Outside the lock: the last release destroys the channel (and may wake watchers).
   if (reply != nullptr) reply->release();
@@ -118,6 +123,7 @@ std::vector<std::pair<uint64_t, Shared*>> task_claim(uint64_t pool, uint64_t thr
       if (it->second.pool == pool && (thread == 0 || it->second.thread == thread)) {
         out.emplace_back(it->first, it->second.reply);  // the reference moves to the caller
         it = sh.recs.erase(it);
+        t.total.fetch_sub(1, std::memory_order_relaxed);
       } else {
         ++it;
       }
@@ -135,6 +141,8 @@ size_t task_count(uint64_t pool) {
   }
   return n;
 }
+
+int64_t task_total() { return table().total.load(std::memory_order_relaxed); }
 
 Shared* root_get_or_set(Shared* candidate) {
   Table& t = table();

@@ -47,6 +47,8 @@ std::vector<TaskInfo> task_list();
 std::vector<std::pair<uint64_t, Shared*>> task_claim(uint64_t pool, uint64_t thread);
 // Number of tasks of `pool` in the table (queued or running).
 size_t task_count(uint64_t pool);
+// Number of tasks in the table, all pools (O(1); may lag a concurrent add or end).
+int64_t task_total();
 
 // The root slot: returns the root object with one reference for the caller. The first call
 // installs `candidate` (taking one reference of its own, kept until the process exits); later
