@@ -192,7 +192,9 @@ export function markPoolThread(desc: PoolDesc): void {
 
 /** The pool to submit to: the one running, or a new one this thread then manages. */
 function currentPool(): PoolDesc {
-  if (cached !== undefined && !cached.runq.closed) return cached;
+  // A cached pool that was shut down since is noticed by the send (ClosedChannelError), which
+  // drops the cache and retries once (see submit).
+  if (cached !== undefined) return cached;
   const r = rootValue();
   for (;;) {
     const { value, version } = r.load();
