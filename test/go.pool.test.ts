@@ -95,6 +95,16 @@ describe('shutdown', () => {
     expect(await go(M, 'add', 1, 2)).toBe(3);
   });
 
+  it('a pool thread that cannot start fails the tasks (go() itself does not throw)', async () => {
+    await shutdown();
+    configure({ execArgv: ['--expose-gc'] }); // a flag Worker refuses
+    const e = await rejection(go(M, 'add', 1, 2));
+    expect(e.code).toBe('ERR_WORKER_INVALID_EXEC_ARGV');
+    await shutdown();
+    configure({ execArgv: undefined });
+    expect(await go(M, 'add', 1, 2)).toBe(3);
+  });
+
   it('shutdown() without a pool resolves; bad options throw', async () => {
     await shutdown();
     await shutdown();

@@ -120,7 +120,7 @@ interface Resolved {
   maxThreads: number;
   idleTimeout: number;
   resourceLimits: ResourceLimits | undefined;
-  execArgv: string[];
+  execArgv: string[] | undefined;
 }
 
 let userConfig: GoConfig = {};
@@ -132,7 +132,9 @@ function resolved(): Resolved {
     maxThreads: Math.max(threads, userConfig.maxThreads ?? Math.max(4 * threads, 16)),
     idleTimeout: userConfig.idleTimeout ?? 30_000,
     resourceLimits: userConfig.resourceLimits,
-    execArgv: userConfig.execArgv ?? process.execArgv,
+    // undefined: the Worker inherits process.execArgv (Node drops the flags a worker cannot
+    // take, such as --expose-gc; passing them explicitly would throw).
+    execArgv: userConfig.execArgv,
   };
 }
 
@@ -163,8 +165,9 @@ export function configure(opts: GoConfig): void {
     throw new TypeError('execArgv must be an array of strings');
   }
   const next: GoConfig = { ...userConfig };
+  // A key given as undefined goes back to its default.
   for (const k of ['threads', 'maxThreads', 'idleTimeout', 'resourceLimits', 'execArgv'] as const) {
-    if (opts[k] !== undefined) (next as Record<string, unknown>)[k] = opts[k];
+    if (k in opts) (next as Record<string, unknown>)[k] = opts[k];
   }
   if (next.threads !== undefined && next.maxThreads !== undefined && next.maxThreads < next.threads) {
     throw new RangeError('maxThreads must be >= threads');
@@ -394,9 +397,17 @@ let mgr: Manager | undefined;
 function startThread(m: Manager): void {
   const t: PoolThread = { worker: undefined as unknown as Worker, tid: 0, error: undefined, terminated: false };
   const data = share({ desc: m.desc, keep: m.cfg.threads, idleTimeout: m.cfg.idleTimeout });
-  const opts: import('node:worker_threads').WorkerOptions = { workerData: data, execArgv: m.cfg.execArgv };
+  const opts: import('node:worker_threads').WorkerOptions = { workerData: data };
+  if (m.cfg.execArgv !== undefined) opts.execArgv = m.cfg.execArgv;
   if (m.cfg.resourceLimits !== undefined) opts.resourceLimits = m.cfg.resourceLimits;
-  t.worker = new Worker(new URL('./worker.js', import.meta.url), opts);
+  try {
+    t.worker = new Worker(new URL('./worker.js', import.meta.url), opts);
+  } catch (e) {
+    // Bad options (an execArgv flag a worker refuses, ...): with no thread to run them, the
+    // pool's tasks fail with the reason instead of waiting forever; go() itself never throws it.
+    if (m.threads.size === 0) failClaimed(rt.rtTaskClaim(m.desc.id, 0), e);
+    return;
+  }
   m.desc.alive.add(1);
   m.threads.add(t);
   t.worker.on('message', (msg: { tid?: number }) => {
