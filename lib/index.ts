@@ -46,3 +46,7 @@ export { AtomicInt64, AtomicBool } from './sync/atomic.js';
 export { AtomicValue } from './sync/value.js';
 export { ProgressMeter } from './sync/progress.js';
 export { dump, threadId, type WaitInfo } from './runtime/dump.js';
+export { go, configure, shutdown, type GoConfig } from './runtime/pool.js';
+export type { Task } from './runtime/task.js';
+export { ErrGroup } from './runtime/errgroup.js';
+export type { TaskDumpInfo } from './runtime/dump.js';

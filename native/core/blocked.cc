@@ -55,7 +55,7 @@ std::vector<BlockedInfo> blocked_snapshot() {
   for (Blocked* b : r.list) {
     std::string obj = kind_name(b->obj->kind());
     if (!b->obj->name().empty()) obj += " " + b->obj->name();
-    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns, b->obj->holder_thread()});
+    out.push_back(BlockedInfo{b->thread, b->op, obj, b->since_ns, b->obj->holder_thread(), b->sync});
   }
   return out;
 }

@@ -35,6 +35,7 @@ struct BlockedInfo {
   std::string object;
   uint64_t since_ns;
   uint64_t holder = 0;  // obj->holder_thread() at the time of the copy
+  bool sync = false;    // Blocked::sync: the thread itself is blocked (runtime hand-off)
 };
 std::vector<BlockedInfo> blocked_snapshot();
 

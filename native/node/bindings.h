@@ -28,5 +28,7 @@ void register_context_functions(napi_env env, napi_value exports, ThreadCtx* tc)
 void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // deadlock.cc: opDepends(id, doneHandle | null), what besides its objects can end a pending op.
 void register_unreach_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+// bind_runtime.cc: the goroutine runtime's task table, root slot and hand-off signal.
+void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 }  // namespace weft

@@ -1,0 +1,548 @@
+/**
+ * The goroutine pool (API.md §7): `go()`, `configure()`, `shutdown()`, and the pool manager.
+ *
+ * ## Dispatch
+ * One process-wide pool, found by every thread through the native root slot (an AtomicValue
+ * holding the pool's descriptor: run queue, doorbell, counters). `go()` records the task in the
+ * native task table (what `dump()` lists, with a reference to the submitting thread's reply
+ * channel) and `trySend`s `[id, module, export, args, replyKey]` on the run queue, a buffered
+ * weft channel that every pool thread takes from. Results come back on the reply channel (a
+ * pool thread fetches it from the table once per submitting thread) and one receive loop per
+ * thread settles its tasks (that loop runs, and keeps the thread alive, only while the thread
+ * has tasks pending). `postMessage` is used once per pool thread, to start it.
+ *
+ * ## Limits
+ * Hand-off and thread starts are done by the manager's event loop: while the manager thread
+ * itself is blocked (in synchronous code or a `*Sync` call), no thread is added. A pool made by
+ * a Worker ends with that Worker (its threads are its children): its unfinished tasks reject.
+ *
+ * ## Never hold a queued task on a busy thread
+ * A pending async `recv()` on the run queue would be handed a task even while its thread is
+ * stuck in synchronous code or in a `*Sync` call, so no pool thread ever has one. A pool thread
+ * takes tasks only with `tryRecv()`, from its event loop (lib/runtime/worker.ts). When the queue
+ * is empty it goes to sleep on a doorbell: it adds itself to `sleepers`, loads the current bell
+ * (an unbuffered channel nobody sends on), re-checks the queue, and awaits the bell's close. A
+ * submitter that finds `sleepers > 0` after its send swaps the count to 0 and rings: it installs
+ * a new bell and closes the old one, which wakes every sleeper (a close is a broadcast that
+ * consumes nothing, so a held thread that misses the wake-up swallows no task). Lost wake-ups:
+ * the sleeper's order is count → load bell → check queue, the ringer's is send → swap count →
+ * replace bell; so either the sleeper's check sees the task or the ringer closes a bell the
+ * sleeper loaded (see {@link ring}).
+ *
+ * ## Hand-off (Go's handoffp / sysmon)
+ * The manager (the thread whose `go()` created the pool) polls while the pool lives: every
+ * 2 ms while tasks are queued, else every 10 ms (an unref'd timer). A pool thread blocked in a
+ * `*Sync` call (the native blocked list, `rtSyncThreads`) is held; when tasks are queued and
+ * fewer than `threads` pool threads are not held, it starts one more (up to `maxThreads`), so
+ * N tasks that block on each other through `*Sync` calls complete on any pool size. A thread
+ * running synchronous JavaScript is not replaced, as Go does not add threads for CPU-bound
+ * goroutines (that would only oversubscribe the cores); it takes no task while it runs.
+ *
+ * ## Retire
+ * A pool thread that had nothing to do for `idleTimeout` retires if the pool has more than its
+ * `threads` threads (a CAS on the shared `alive` count decides who goes), so threads started
+ * for blocked ones outlive their burst by `idleTimeout` and serve as spares meanwhile.
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, isMainThread, type ResourceLimits } from 'node:worker_threads';
+import { Chan } from '../chan/chan.js';
+import { ClosedChannelError, TimeoutError } from '../errors.js';
+import { native, type Handle } from '../internal/native.js';
+import { wrapHandle } from '../internal/object.js';
+import { share } from '../share.js';
+import { AtomicInt64 } from '../sync/atomic.js';
+import { AtomicValue } from '../sync/value.js';
+import { newTask, packError, siteFrames, unpackError, type Packed, type Task } from './task.js';
+
+/** @internal The runtime's native functions (native/node/bind_runtime.cc). */
+export interface RuntimeNative {
+  rtRoot(candidate: Handle): Handle;
+  rtTaskAdd(pool: number, name: string, reply: Handle): number;
+  rtTaskRun(id: number): boolean;
+  rtTaskEnd(id: number): boolean;
+  rtTaskReply(id: number): Handle | null;
+  rtTasks(): [id: number, pool: number, name: string, thread: number, running: boolean, sinceMs: number][];
+  rtTaskClaim(pool: number, thread: number): [id: number, reply: Handle][];
+  rtTaskCount(pool: number): number;
+  rtTaskTotal(): number;
+  rtSyncThreads(): number[];
+}
+/** @internal */
+export const rt = native as unknown as RuntimeNative;
+
+/**
+ * @internal A task on the run queue. `replyKey` names the submitting thread's reply channel
+ * (its weft thread id): a pool thread fetches that channel once from the task table
+ * (`rtTaskReply`) and caches it, so a task message carries no object reference of its own.
+ */
+export type TaskMsg = [id: number, module: string, exportName: string, args: unknown[], replyKey: number];
+/** @internal A result: `[id, 0, value]`, or `[id, 1, packed error]`. */
+export type ReplyMsg = [id: number, failed: 0 | 1, value: unknown];
+
+/** @internal What every thread finds through the root slot. */
+export interface PoolDesc {
+  /** Process-unique pool id (the task table groups tasks by it). */
+  id: number;
+  runq: Chan<TaskMsg>;
+  /** The current doorbell: closed to wake sleeping pool threads, then replaced. */
+  bell: AtomicValue<Chan<never>>;
+  /** Pool threads that went to sleep since the last ring (an over-count costs one spare ring). */
+  sleepers: AtomicInt64;
+  /** Pool threads started and not retired (the retire CAS reads it). */
+  alive: AtomicInt64;
+}
+
+/** @internal Names of the runtime's own channels start with this (dump() hides their waits). */
+export const INTERNAL = 'weft:';
+/** @internal Exit code of a pool thread that retired or stopped with the pool. */
+export const RETIRE_CODE = 75;
+const RUNQ_CAPACITY = 1 << 16;
+const REPLY_CAPACITY = 1 << 12;
+
+/** Options of {@link configure} (API.md §7). */
+export interface GoConfig {
+  /** Threads the pool keeps (Go's GOMAXPROCS). Default `os.availableParallelism()`. */
+  threads?: number;
+  /** The most threads the pool runs, those started for blocked ones included. Default `max(4 * threads, 16)`. */
+  maxThreads?: number;
+  /** Ms before an idle extra thread exits. Default 30 000. */
+  idleTimeout?: number;
+  /** Passed to each pool thread's `Worker`. */
+  resourceLimits?: ResourceLimits;
+  /** The pool threads' `execArgv`; default `process.execArgv`, so loaders such as tsx apply. */
+  execArgv?: string[];
+}
+
+interface Resolved {
+  threads: number;
+  maxThreads: number;
+  idleTimeout: number;
+  resourceLimits: ResourceLimits | undefined;
+  execArgv: string[] | undefined;
+}
+
+let userConfig: GoConfig = {};
+
+function resolved(): Resolved {
+  const threads = userConfig.threads ?? Math.max(1, availableParallelism());
+  return {
+    threads,
+    maxThreads: Math.max(threads, userConfig.maxThreads ?? Math.max(4 * threads, 16)),
+    idleTimeout: userConfig.idleTimeout ?? 30_000,
+    resourceLimits: userConfig.resourceLimits,
+    // undefined: the Worker inherits process.execArgv (Node drops the flags a worker cannot
+    // take, such as --expose-gc; passing them explicitly would throw).
+    execArgv: userConfig.execArgv,
+  };
+}
+
+/**
+ * Sets the pool's options (API.md §7). Applies to the pool this thread starts next, and, if this
+ * thread manages the running pool, to threads started from now on.
+ *
+ * @example
+ * configure({ threads: 2, maxThreads: 8, idleTimeout: 5_000 });
+ */
+export function configure(opts: GoConfig): void {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('opts must be an object');
+  const int = (v: unknown, name: string, min: number): void => {
+    if (v === undefined) return;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name} must be a number`);
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}`);
+  };
+  int(opts.threads, 'threads', 1);
+  int(opts.maxThreads, 'maxThreads', 1);
+  if (opts.idleTimeout !== undefined) {
+    if (typeof opts.idleTimeout !== 'number' || Number.isNaN(opts.idleTimeout)) throw new TypeError('idleTimeout must be a number');
+    if (opts.idleTimeout < 0) throw new RangeError('idleTimeout must be >= 0');
+  }
+  if (opts.resourceLimits !== undefined && (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)) {
+    throw new TypeError('resourceLimits must be an object');
+  }
+  if (opts.execArgv !== undefined && (!Array.isArray(opts.execArgv) || opts.execArgv.some((a) => typeof a !== 'string'))) {
+    throw new TypeError('execArgv must be an array of strings');
+  }
+  const next: GoConfig = { ...userConfig };
+  // A key given as undefined goes back to its default.
+  for (const k of ['threads', 'maxThreads', 'idleTimeout', 'resourceLimits', 'execArgv'] as const) {
+    if (k in opts) (next as Record<string, unknown>)[k] = opts[k];
+  }
+  if (next.threads !== undefined && next.maxThreads !== undefined && next.maxThreads < next.threads) {
+    throw new RangeError('maxThreads must be >= threads');
+  }
+  userConfig = next;
+  if (mgr !== undefined) mgr.cfg = resolved();
+}
+
+// ---- the root and this thread's view of the pool ------------------------------------------
+
+let root: AtomicValue<PoolDesc | null> | undefined;
+let cached: PoolDesc | undefined;
+let poolThread = false;
+
+function rootValue(): AtomicValue<PoolDesc | null> {
+  root ??= wrapHandle(rt.rtRoot(new AtomicValue<PoolDesc | null>(null)._h)) as AtomicValue<PoolDesc | null>;
+  return root;
+}
+
+/** @internal Called by a pool thread at startup: it uses this pool and never starts one. */
+export function markPoolThread(desc: PoolDesc): void {
+  poolThread = true;
+  cached = desc;
+}
+
+/** The pool to submit to: the one running, or a new one this thread then manages. */
+function currentPool(): PoolDesc {
+  // A cached pool that was shut down since is noticed by the send (ClosedChannelError), which
+  // drops the cache and retries once (see submit).
+  if (cached !== undefined) return cached;
+  const r = rootValue();
+  for (;;) {
+    const { value, version } = r.load();
+    if (value !== null && !value.runq.closed) return (cached = value);
+    if (poolThread) throw new Error('weft: go() from a pool thread after its pool was shut down');
+    const desc: PoolDesc = {
+      id: Math.floor(Math.random() * 2 ** 52) + 1,
+      runq: new Chan<TaskMsg>(RUNQ_CAPACITY, { name: `${INTERNAL}runq` }),
+      bell: new AtomicValue(new Chan<never>(0, { name: `${INTERNAL}bell` })),
+      sleepers: new AtomicInt64(0),
+      alive: new AtomicInt64(0),
+    };
+    if (r.compareAndSwap(version, desc)) {
+      const m: Manager = { desc, cfg: resolved(), threads: new Set(), timer: undefined, closing: undefined, startFailures: 0 };
+      mgr = m;
+      tick(m);
+      // A Worker that manages the pool takes its threads with it when it exits (they are its
+      // child workers): then detach the pool so the next go() anywhere starts a fresh one,
+      // and fail the tasks it had (their callers would wait forever).
+      if (!isMainThread) process.once('exit', () => abandon(m));
+      return (cached = desc);
+    }
+  }
+}
+
+/**
+ * Wakes the pool threads sleeping on the doorbell, if any went to sleep since the last ring:
+ * closes the current bell (sleepers install a fresh one, see {@link openBell}, so a ring costs
+ * one load and one close). Ordering (the lost wake-up argument): the caller's send happened
+ * before its swap of `sleepers`. A sleeper counted in that swap took its open bell before
+ * counting itself; the bell this ring loads is that one, or a later one, which a sleeper
+ * installs only after the earlier one was closed: either way the sleeper's bell gets closed.
+ * A sleeper not counted came after the swap, so its queue check (after counting) sees the task.
+ * @internal
+ */
+export function ring(desc: PoolDesc, force = false): void {
+  if (!force && desc.sleepers.load() === 0) return;
+  if (desc.sleepers.swap(0) === 0 && !force) return;
+  const bell = desc.bell.load().value;
+  if (!bell.closed) {
+    try {
+      bell.close();
+    } catch {
+      // closed by another ringer meanwhile: that ring wakes the same sleepers
+    }
+  }
+}
+
+/**
+ * @internal The current bell, open: if it was rung (closed), installs a new one (CAS on the
+ * AtomicValue's version; a loser takes the winner's).
+ */
+export function openBell(desc: PoolDesc): Chan<never> {
+  for (;;) {
+    const { value, version } = desc.bell.load();
+    if (!value.closed) return value;
+    const next = new Chan<never>(0, { name: `${INTERNAL}bell` });
+    if (desc.bell.compareAndSwap(version, next)) return next;
+  }
+}
+
+// ---- go() ----------------------------------------------------------------------------------
+
+function resolveModule(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string') throw new TypeError('module must be a string or a URL');
+  if (module === '') throw new TypeError('module must not be empty');
+  if (module.startsWith('./') || module.startsWith('../') || module === '.' || module === '..') {
+    throw new TypeError(
+      `module must be a URL, a file: URL string or an absolute path, not the relative path '${module}' ` +
+        `(it would resolve against weft's own files): use new URL('${module}', import.meta.url)`,
+    );
+  }
+  if (isAbsolute(module)) return pathToFileURL(module).href;
+  return module; // a URL string (file:, data:, node:) or a bare specifier: imported as given
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  site: { stack?: string };
+}
+
+const pending = new Map<number, Pending>();
+/** This thread's reply key (see TaskMsg): its weft thread id, unique in the process. */
+const replyKey = native.threadId();
+let reply: Chan<ReplyMsg> | undefined;
+let looping = false;
+
+/**
+ * Runs `exportName` of the ES module `module` on one of weft's pool threads (Go's `go f(x)`)
+ * and returns at once. The task resolves with the function's (awaited) result and rejects with
+ * what it threw: built-in and weft errors keep their class, `code` and `cause`, and their
+ * `stack` shows the pool thread's frames, then the frames of this call. `args` and the result
+ * are carried as channel values are (structured clone; weft objects, a Context included, by
+ * reference); a value that cannot be cloned throws `DataCloneError` here and starts nothing.
+ * Every thread may call `go` (tasks may start tasks); all share one pool.
+ *
+ * @param module a `URL`, a `file:` URL string or an absolute path (not a relative path)
+ * @param exportName the name of an exported function
+ * @param args its arguments
+ * @example
+ * // sum.js: export function sum(a, b) { return a + b; }
+ * const t = go<number>(new URL('./sum.js', import.meta.url), 'sum', 1, 2);
+ * console.log(t.id, await t); // 1 3
+ */
+export function go<R = unknown>(module: string | URL, exportName: string, ...args: unknown[]): Task<R> {
+  const mod = resolveModule(module);
+  if (typeof exportName !== 'string') throw new TypeError('exportName must be a string');
+  if (exportName === '') throw new TypeError('exportName must not be empty');
+  const site: { stack?: string } = {};
+  Error.captureStackTrace(site, go);
+  const task = submit<R>(mod, exportName, args, site);
+  return task;
+}
+
+function submit<R>(mod: string, exportName: string, args: unknown[], site: { stack?: string }, retried = false): Task<R> {
+  const desc = currentPool();
+  reply ??= new Chan<ReplyMsg>(REPLY_CAPACITY, { name: `${INTERNAL}replies` });
+  const id = rt.rtTaskAdd(desc.id, `${mod}#${exportName}`, reply._h);
+  const msg: TaskMsg = [id, mod, exportName, args, replyKey];
+  try {
+    if (!desc.runq.trySend(msg)) {
+      // A full run queue: the value was checked (clone errors throw here, synchronously) and
+      // waits for room; the task counts as queued meanwhile.
+      desc.runq.send(msg).then(
+        () => ring(desc),
+        (e: unknown) => {
+          if (rt.rtTaskEnd(id)) settle([id, 1, packError(e)]);
+        },
+      );
+    }
+  } catch (e) {
+    rt.rtTaskEnd(id);
+    if (e instanceof ClosedChannelError && !retried) {
+      cached = undefined; // the pool shut down under us: a fresh one
+      return submit(mod, exportName, args, site, true);
+    }
+    throw e;
+  }
+  const { task, resolve, reject } = newTask<R>(id);
+  pending.set(id, { resolve: resolve as (v: unknown) => void, reject, site });
+  ring(desc);
+  if (mgr !== undefined && mgr.desc === desc && mgr.threads.size < mgr.cfg.threads) startThread(mgr);
+  if (!looping) {
+    looping = true;
+    void replyLoop(reply);
+  }
+  return task;
+}
+
+function settle(r: ReplyMsg): void {
+  const p = pending.get(r[0]);
+  if (p === undefined) return; // already settled (a late duplicate after a thread died)
+  pending.delete(r[0]);
+  if (r[1] === 0) p.resolve(r[2]);
+  else p.reject(unpackError(r[2] as Packed, siteFrames(p.site)));
+}
+
+/**
+ * Settles this thread's tasks as their results arrive. It runs only while tasks are pending, so
+ * its receive keeps the thread alive exactly as long as a task it started is queued or running.
+ */
+async function replyLoop(ch: Chan<ReplyMsg>): Promise<void> {
+  try {
+    while (pending.size > 0) {
+      const r = await ch.recv();
+      if (r !== undefined) settle(r);
+      for (let t = ch.tryRecv(); t.ok; t = ch.tryRecv()) settle(t.value);
+    }
+  } finally {
+    looping = false;
+  }
+}
+
+// ---- the manager (on the thread that created the pool) --------------------------------------
+
+interface PoolThread {
+  worker: Worker;
+  /** weft thread id, once the thread said hello. */
+  tid: number;
+  error: unknown;
+  terminated: boolean;
+}
+
+interface Manager {
+  desc: PoolDesc;
+  cfg: Resolved;
+  threads: Set<PoolThread>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  closing: Promise<void> | undefined;
+  startFailures: number;
+}
+
+let mgr: Manager | undefined;
+
+function startThread(m: Manager): void {
+  const t: PoolThread = { worker: undefined as unknown as Worker, tid: 0, error: undefined, terminated: false };
+  const data = share({ desc: m.desc, keep: m.cfg.threads, idleTimeout: m.cfg.idleTimeout });
+  const opts: import('node:worker_threads').WorkerOptions = { workerData: data };
+  if (m.cfg.execArgv !== undefined) opts.execArgv = m.cfg.execArgv;
+  if (m.cfg.resourceLimits !== undefined) opts.resourceLimits = m.cfg.resourceLimits;
+  try {
+    t.worker = new Worker(new URL('./worker.js', import.meta.url), opts);
+  } catch (e) {
+    // Bad options (an execArgv flag a worker refuses, ...): with no thread to run them, the
+    // pool's tasks fail with the reason instead of waiting forever; go() itself never throws it.
+    if (m.threads.size === 0) failClaimed(rt.rtTaskClaim(m.desc.id, 0), e);
+    return;
+  }
+  m.desc.alive.add(1);
+  m.threads.add(t);
+  t.worker.on('message', (msg: { tid?: number }) => {
+    if (typeof msg?.tid === 'number') {
+      t.tid = msg.tid;
+      m.startFailures = 0;
+    }
+  });
+  t.worker.on('error', (e) => {
+    t.error = e;
+  });
+  t.worker.on('exit', (code) => onExit(m, t, code));
+  t.worker.unref(); // after the listeners: adding a 'message' listener refs the port again
+}
+
+function onExit(m: Manager, t: PoolThread, code: number): void {
+  m.threads.delete(t);
+  if (code !== RETIRE_CODE) m.desc.alive.add(-1);
+  const reason =
+    t.error ??
+    (t.terminated
+      ? new TimeoutError('weft: shutdown() timed out; the pool thread running this task was stopped')
+      : new Error(`weft: pool thread ${t.tid} exited (code ${code}) while running this task`));
+  if (t.tid !== 0) failClaimed(rt.rtTaskClaim(m.desc.id, t.tid), reason);
+  if (m.closing !== undefined || mgr !== m) return;
+  if (t.tid === 0 && code !== RETIRE_CODE) {
+    // It died before it could take a task (its module failed to load, say): do not spin.
+    if (++m.startFailures >= 3) {
+      failClaimed(rt.rtTaskClaim(m.desc.id, 0), reason);
+      return;
+    }
+  }
+  if (code !== RETIRE_CODE && m.threads.size < m.cfg.threads) startThread(m); // the replacement
+}
+
+function abandon(m: Manager): void {
+  if (mgr !== m) return;
+  mgr = undefined;
+  const r = rootValue();
+  const cur = r.load();
+  if (cur.value !== null && cur.value.id === m.desc.id) r.compareAndSwap(cur.version, null);
+  if (!m.desc.runq.closed) m.desc.runq.close();
+  ring(m.desc, true);
+  failClaimed(rt.rtTaskClaim(m.desc.id, 0), new Error('weft: the thread that managed the pool exited before this task ended'));
+}
+
+function failClaimed(claimed: [number, Handle][], reason: unknown): void {
+  const packed = packError(reason);
+  for (const [id, h] of claimed) {
+    const ch = wrapHandle(h) as Chan<ReplyMsg>;
+    const msg: ReplyMsg = [id, 1, packed];
+    if (!ch.trySend(msg)) ch.send(msg).catch(() => {});
+  }
+}
+
+/** Go's sysmon: hands the work of blocked threads to a new one (see the module comment). */
+function tick(m: Manager): void {
+  m.timer = undefined;
+  if (m.closing !== undefined || mgr !== m) return;
+  const queued = m.desc.runq.length;
+  if (queued > 0) {
+    const blocked = new Set(rt.rtSyncThreads());
+    let held = 0;
+    for (const t of m.threads) if (t.tid !== 0 && blocked.has(t.tid)) held++;
+    if (m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
+  }
+  m.timer = setTimeout(tick, queued > 0 ? 2 : 10, m);
+  // A queued or running task keeps the process alive, whoever started it (a task started by a
+  // pool thread and awaited by nobody included), as a pending I/O operation does; an idle pool
+  // does not.
+  if (rt.rtTaskTotal() === 0) m.timer.unref();
+}
+
+/**
+ * Waits for every queued and running task of the pool this thread started, then stops its
+ * threads. After `timeout` ms it stops the threads still running instead: their tasks (and any
+ * still queued) reject, and `shutdown` rejects with `TimeoutError`. A later `go` starts a fresh
+ * pool. Resolves at once if this thread runs no pool.
+ *
+ * @example
+ * await shutdown({ timeout: 5_000 });
+ */
+export function shutdown(opts?: { timeout?: number }): Promise<void> {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new TypeError('opts must be an object');
+  const timeout = opts?.timeout;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError('timeout must be a number');
+    if (timeout < 0) throw new RangeError('timeout must be >= 0');
+  }
+  const m = mgr;
+  if (m === undefined) return Promise.resolve();
+  m.closing ??= stop(m, timeout ?? Infinity).finally(() => {
+    if (mgr === m) mgr = undefined;
+    if (cached === m.desc) cached = undefined;
+  });
+  return m.closing;
+}
+
+async function stop(m: Manager, timeout: number): Promise<void> {
+  if (m.timer !== undefined) clearTimeout(m.timer);
+  const deadline = performance.now() + timeout;
+  // Hand-off goes on while we wait (tick() stops once closing is set, so poll it here).
+  while (rt.rtTaskCount(m.desc.id) > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(5, deadline - performance.now()))));
+    const queued = m.desc.runq.length;
+    if (queued > 0) {
+      const blocked = new Set(rt.rtSyncThreads());
+      let held = 0;
+      for (const t of m.threads) if (t.tid !== 0 && blocked.has(t.tid)) held++;
+      if (m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
+    }
+  }
+  const timedOut = rt.rtTaskCount(m.desc.id) > 0;
+  // Detach: a go() from now on (from any thread) starts a fresh pool.
+  const r = rootValue();
+  const cur = r.load();
+  if (cur.value !== null && cur.value.id === m.desc.id) r.compareAndSwap(cur.version, null);
+  m.desc.runq.close();
+  ring(m.desc, true);
+  // The threads are unref'd: while shutdown() waits for them to exit they must keep the
+  // process alive, or it could end with shutdown() still pending.
+  const exits = [...m.threads].map((t) => {
+    t.worker.ref();
+    return new Promise<void>((res) => t.worker.once('exit', () => res()));
+  });
+  if (timedOut) {
+    for (const t of m.threads) {
+      t.terminated = true;
+      void t.worker.terminate();
+    }
+    await Promise.all(exits);
+    failClaimed(rt.rtTaskClaim(m.desc.id, 0), new TimeoutError('weft: shutdown() timed out before this task ran'));
+    throw new TimeoutError(`weft: shutdown() timed out after ${timeout} ms; the pool's threads were stopped`);
+  }
+  // The threads see the closed queue and exit by themselves once their tasks ended.
+  await Promise.all(exits);
+}

@@ -1,0 +1,198 @@
+/**
+ * Entry point of a pool thread (started by lib/runtime/pool.ts with the pool's descriptor as
+ * `workerData`).
+ *
+ * The thread takes tasks from the shared run queue only with `tryRecv()`, from its event loop,
+ * and never leaves an async receive pending on the queue: a task is taken only by a thread that
+ * is free to start it now (see pool.ts, "Never hold a queued task on a busy thread"). It keeps
+ * taking while its current tasks wait in an `await` (M:N); when the queue is empty it sleeps on
+ * the doorbell. A task's synchronous part runs inside the take loop, so a thread held by
+ * synchronous code or a `*Sync` call takes nothing more until it is back in its event loop.
+ * @internal
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+// Every kind of weft object (Context, Mutex, ...) can arrive in a task's arguments before the
+// task's module is loaded: load the whole package so each kind is registered for decoding.
+import '../index.js';
+import type { Chan } from '../chan/chan.js';
+import { DataCloneError, TimeoutError } from '../errors.js';
+import { wrapHandle } from '../internal/object.js';
+import { attach } from '../share.js';
+import { threadId } from './dump.js';
+import { markPoolThread, openBell, RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './pool.js';
+import { degradePacked, packError, type Packed } from './task.js';
+
+const { desc, keep, idleTimeout } = attach(workerData) as { desc: PoolDesc; keep: number; idleTimeout: number };
+markPoolThread(desc);
+
+/** Tasks started here and not yet answered: id -> where the answer goes. */
+const inflight = new Map<number, Chan<ReplyMsg>>();
+const modules = new Map<string, Record<string, unknown>>();
+/** Reply channels by key (the submitting thread's id), fetched once from the task table. */
+const replies = new Map<number, Chan<ReplyMsg>>();
+/** The queue was closed (shutdown): exit once the tasks in flight are answered. */
+let draining = false;
+let exiting = false;
+
+function exit(code: number): void {
+  exiting = true;
+  process.exit(code);
+}
+
+/** Sends a task's outcome to its caller, then drops it from the task table. */
+function answer(id: number, failed: 0 | 1, value: unknown): void {
+  const reply = inflight.get(id);
+  if (reply === undefined) return;
+  inflight.delete(id);
+  let msg: ReplyMsg = [id, failed, value];
+  const end = (): void => {
+    rt.rtTaskEnd(id);
+    if (draining && inflight.size === 0) exit(RETIRE_CODE);
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (reply.trySend(msg)) return end();
+      // The caller's reply buffer is full: wait for room (the task stays in the table, so a
+      // thread death meanwhile still fails it).
+      reply.send(msg).then(end, end);
+      return;
+    } catch (e) {
+      if (attempt > 0) return end(); // nothing sendable: the caller's channel is gone
+      msg = failed
+        ? [id, 1, degradePacked(value as Packed)]
+        : [id, 1, packError(new DataCloneError(`weft: the task's result could not be cloned: ${(e as Error).message}`))];
+    }
+  }
+}
+
+function run(msg: TaskMsg): Promise<void> | undefined {
+  const [id, mod, exp, , key] = msg;
+  if (!rt.rtTaskRun(id)) return undefined; // failed by the manager meanwhile
+  let reply = replies.get(key);
+  if (reply === undefined) {
+    const h = rt.rtTaskReply(id);
+    if (h === null) return undefined; // failed by the manager meanwhile
+    reply = wrapHandle(h) as Chan<ReplyMsg>;
+    replies.set(key, reply);
+  }
+  inflight.set(id, reply);
+  const ns = modules.get(mod);
+  if (ns !== undefined) {
+    call(ns, msg);
+    return undefined;
+  }
+  // While the module loads, this thread takes nothing else (the task might block it at once).
+  return import(mod).then(
+    (loaded: Record<string, unknown>) => {
+      modules.set(mod, loaded);
+      call(loaded, msg);
+    },
+    (e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      answer(id, 1, packError(new TypeError(`weft go(): cannot load module '${mod}' for export '${exp}': ${why}`, { cause: e })));
+    },
+  );
+}
+
+function call(ns: Record<string, unknown>, [id, mod, exp, args]: TaskMsg): void {
+  const fn = ns[exp];
+  if (typeof fn !== 'function') {
+    const what = fn === undefined ? 'has no export' : `has an export that is not a function (${typeof fn}):`;
+    answer(id, 1, packError(new TypeError(`weft go(): module '${mod}' ${what} '${exp}'`)));
+    return;
+  }
+  let r: unknown;
+  try {
+    r = (fn as (...a: unknown[]) => unknown)(...args);
+  } catch (e) {
+    answer(id, 1, packError(e));
+    return;
+  }
+  if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function') {
+    (r as PromiseLike<unknown>).then(
+      (v) => answer(id, 0, v),
+      (e: unknown) => answer(id, 1, packError(e)),
+    );
+  } else {
+    answer(id, 0, r);
+  }
+}
+
+/** Leaves the pool if it has more threads than it keeps (one CAS on the shared count decides). */
+function retire(): boolean {
+  for (;;) {
+    const n = desc.alive.load();
+    if (n <= keep) return false;
+    if (desc.alive.compareAndSwap(n, n - 1)) return true;
+  }
+}
+
+async function main(): Promise<void> {
+  // False after this thread found it must stay (the pool is at `keep`): it then sleeps without
+  // a timeout until there is work again (with idleTimeout 0 it would otherwise spin).
+  let mayRetire = true;
+  for (;;) {
+    let taken = 0;
+    for (;;) {
+      const r = desc.runq.tryRecv();
+      if (!r.ok) {
+        if (r.closed) {
+          draining = true;
+          if (inflight.size === 0) exit(RETIRE_CODE);
+          return;
+        }
+        break;
+      }
+      mayRetire = true;
+      const p = run(r.value);
+      if (p !== undefined) await p;
+      // Let timers, I/O and the tasks' continuations run between long runs of takes.
+      if (++taken % 64 === 0) await new Promise((res) => setImmediate(res));
+    }
+    // The queue just ran dry after we took some: look again for a few turns of the event loop
+    // (~50 µs) before going to sleep, as Go's idle Ms spin before parking. A submitter that
+    // keeps the queue fed then never pays for a ring (a new bell and a close).
+    if (taken > 0) {
+      const until = performance.now() + 0.05;
+      while (desc.runq.length === 0 && !desc.runq.closed && performance.now() < until) {
+        await new Promise((res) => setImmediate(res));
+      }
+      if (desc.runq.length > 0) continue;
+    }
+    // Sleep on the doorbell (order matters, see pool.ts ring()): open bell, count, re-check.
+    const bell = openBell(desc);
+    desc.sleepers.add(1);
+    if (desc.runq.length > 0 || desc.runq.closed) continue;
+    try {
+      await bell.recv(mayRetire ? { timeout: idleTimeout } : undefined);
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) throw e;
+      if (inflight.size === 0 && desc.runq.length === 0) {
+        if (retire()) exit(RETIRE_CODE);
+        mayRetire = false;
+      }
+    }
+  }
+}
+
+/**
+ * An error thrown outside every task's promise chain (a callback) fails the tasks on this
+ * thread with it; the thread then exits and the manager starts a replacement.
+ */
+function crash(e: unknown): void {
+  const packed = packError(e);
+  for (const id of [...inflight.keys()]) answer(id, 1, packed);
+  exit(1);
+}
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// process.exit() called by a task ends only this thread: its tasks reject.
+process.on('exit', (code) => {
+  if (exiting || inflight.size === 0) return;
+  const packed = packError(new Error(`weft: pool thread ${threadId()} exited (process.exit(${code})) while running this task`));
+  for (const id of [...inflight.keys()]) answer(id, 1, packed);
+});
+
+parentPort!.postMessage({ tid: threadId() });
+main().catch(crash);

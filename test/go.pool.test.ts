@@ -1,0 +1,170 @@
+// API.md §7: the pool itself — hand-off when every thread is blocked in a *Sync call, shutdown
+// (waits; timeout stops threads and rejects), a fresh pool after shutdown, a pool thread whose
+// callback throws is replaced, process.exit() in a task ends only its thread, ErrGroup.
+// Each file runs in its own process, so this file's pool is its own (1 thread here).
+import { describe, it, expect, beforeAll } from 'vitest';
+import {
+  AtomicInt64,
+  CanceledError,
+  Chan,
+  ErrGroup,
+  TimeoutError,
+  configure,
+  go,
+  shutdown,
+  sleep,
+  background,
+  withCancel,
+} from 'weft';
+
+const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
+const RING = new URL('./fixtures/go/ring.mjs', import.meta.url);
+
+async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(() => {
+  configure({ threads: 1, maxThreads: 16, idleTimeout: 1_000 });
+});
+
+describe('hand-off', () => {
+  it('8 tasks in a ring passing a token with sendSync/recvSync complete on a 1-thread pool', async () => {
+    const n = 8;
+    const rounds = 20;
+    const chans = Array.from({ length: n }, () => new Chan<number>(0));
+    const tasks = chans.map((_, i) => go<number>(RING, 'ringNode', i, n, chans[i], chans[(i + 1) % n], rounds));
+    const results = await Promise.all(tasks);
+    // node 0 gets back its last token after n - 1 increments
+    expect(results[0]).toBe((rounds - 1) * n + 1 + (n - 1));
+    // and the extra threads retire after idleTimeout: the pool drops back to 1 thread
+    const ids = new Set<number>();
+    await sleep(2_500);
+    for (let i = 0; i < 20; i++) ids.add(await go<number>(M, 'whoAmI'));
+    expect(ids.size).toBe(1);
+  });
+});
+
+describe('pool threads that fail', () => {
+  it('a callback that throws fails its task; the thread is replaced and others carry on', async () => {
+    const e = await rejection(go(M, 'throwInCallback', 20));
+    expect(e).toBeInstanceOf(Error);
+    expect(e.message).toBe('boom in a callback');
+    expect(await go(M, 'add', 2, 2)).toBe(4);
+  });
+
+  it('process.exit() in a task ends only its thread; the task rejects', async () => {
+    const e = await rejection(go(M, 'exitThread'));
+    expect(e).toBeInstanceOf(Error);
+    expect(e.message).toMatch(/exit/);
+    expect(await go(M, 'add', 3, 3)).toBe(6);
+  });
+});
+
+describe('shutdown', () => {
+  it('waits for running and queued tasks, then a later go() starts a fresh pool', async () => {
+    const before = await go<number>(M, 'whoAmI');
+    const a = go<number>(M, 'slowAdd', 1, 2, 200);
+    const b = go<number>(M, 'add', 5, 5);
+    let settled = false;
+    void a.then(() => (settled = true));
+    await shutdown();
+    expect(settled).toBe(true);
+    expect(await a).toBe(3);
+    expect(await b).toBe(10);
+    const after = await go<number>(M, 'whoAmI');
+    expect(after).not.toBe(before);
+  });
+
+  it('timeout: stops the threads, their tasks reject, shutdown rejects with TimeoutError', async () => {
+    const busy = go(M, 'spin', 60_000);
+    const queued = go(M, 'add', 1, 1);
+    await sleep(100);
+    const t0 = performance.now();
+    const err = await rejection(shutdown({ timeout: 200 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const b = await rejection(busy);
+    expect(b).toBeInstanceOf(TimeoutError);
+    await rejection(queued);
+    expect(await go(M, 'add', 1, 2)).toBe(3);
+  });
+
+  it('a pool thread that cannot start fails the tasks (go() itself does not throw)', async () => {
+    await shutdown();
+    configure({ execArgv: ['--expose-gc'] }); // a flag Worker refuses
+    const e = await rejection(go(M, 'add', 1, 2));
+    expect(e.code).toBe('ERR_WORKER_INVALID_EXEC_ARGV');
+    await shutdown();
+    configure({ execArgv: undefined });
+    expect(await go(M, 'add', 1, 2)).toBe(3);
+  });
+
+  it('shutdown() without a pool resolves; bad options throw', async () => {
+    await shutdown();
+    await shutdown();
+    expect(() => shutdown({ timeout: -1 })).toThrow(RangeError);
+    expect(() => shutdown({ timeout: 'x' as any })).toThrow(TypeError);
+  });
+});
+
+describe('ErrGroup', () => {
+  it('the first error cancels ctx and wins; wait() rejects after every task ended', async () => {
+    const g = new ErrGroup();
+    let localEnded = false;
+    g.go(M, 'untilCanceled', g.ctx);
+    g.go(M, 'failAfter', 50, 'first');
+    g.goLocal(async (ctx) => {
+      await ctx.done().recvOk();
+      await sleep(50);
+      localEnded = true;
+    });
+    const e = await rejection(g.wait());
+    expect(e.message).toBe('first');
+    expect(localEnded).toBe(true);
+    expect(g.ctx.err()).toBeInstanceOf(CanceledError);
+  });
+
+  it('wait() resolves when all succeed, and cancels ctx then', async () => {
+    const g = new ErrGroup();
+    for (let i = 0; i < 5; i++) g.go(M, 'slowAdd', i, 1, 10);
+    g.goLocal(async () => sleep(5));
+    await g.wait();
+    expect(g.ctx.err()).not.toBeNull();
+  });
+
+  it('setLimit bounds concurrency (queued, the caller never blocks); goLocal errors count', async () => {
+    const running = new AtomicInt64(0);
+    const max = new AtomicInt64(0);
+    const g = new ErrGroup();
+    g.setLimit(2);
+    const t0 = performance.now();
+    for (let i = 0; i < 8; i++) g.go(M, 'counted', running, max, 30);
+    expect(performance.now() - t0).toBeLessThan(1_000); // go() queued, did not wait
+    await g.wait();
+    expect(max.load()).toBe(2);
+    expect(running.load()).toBe(0);
+
+    const h = new ErrGroup();
+    h.goLocal(async () => {
+      throw new RangeError('local');
+    });
+    const e = await rejection(h.wait());
+    expect(e).toBeInstanceOf(RangeError);
+  });
+
+  it('a parent ctx cancels the group ctx', async () => {
+    const [parent, cancel] = withCancel(background());
+    const g = new ErrGroup(parent);
+    g.go(M, 'untilCanceled', g.ctx);
+    cancel();
+    await g.wait();
+    expect(g.ctx.err()).toBeInstanceOf(CanceledError);
+    expect(() => g.setLimit(0)).toThrow(RangeError);
+  });
+});
