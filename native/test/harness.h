@@ -277,16 +277,26 @@ inline Res recv_blocking(Channel* ch, uint64_t* v, uint64_t* rng, bool spin = tr
 // ---- exactly-once bookkeeping ------------------------------------------------------------
 
 struct Ledger {
-  std::unique_ptr<std::atomic<uint32_t>[]> recv;
-  std::unique_ptr<std::atomic<uint32_t>[]> sent;
-  size_t n;
-  explicit Ledger(size_t count)
-      : recv(new std::atomic<uint32_t>[count]), sent(new std::atomic<uint32_t>[count]), n(count) {
-    for (size_t i = 0; i < n; i++) {
-      recv[i].store(0, std::memory_order_relaxed);
-      sent[i].store(0, std::memory_order_relaxed);
-    }
+  // The counters live in calloc'ed memory: zero pages the kernel maps lazily, so a ledger of
+  // tens of millions of ids costs nothing until used. Constructing and storing each element
+  // instead took over 30 s under TSan on a loaded 2-core machine (every store instrumented),
+  // which the watchdog reported as a hang before the test had started. std::atomic<uint32_t>
+  // is lock-free with the same size and representation as uint32_t, and all zero bits is 0.
+  struct Free {
+    void operator()(std::atomic<uint32_t>* p) const { std::free(p); }
+  };
+  using Counters = std::unique_ptr<std::atomic<uint32_t>[], Free>;
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                std::atomic<uint32_t>::is_always_lock_free);
+  static Counters zeroed(size_t count) {
+    void* p = std::calloc(count, sizeof(std::atomic<uint32_t>));
+    CHECKF(p != nullptr, "ledger of %zu ids: out of memory", count);
+    return Counters(static_cast<std::atomic<uint32_t>*>(p));
   }
+  Counters recv;
+  Counters sent;
+  size_t n;
+  explicit Ledger(size_t count) : recv(zeroed(count)), sent(zeroed(count)), n(count) {}
   void got(uint64_t id) {
     CHECKF(id < n, "received an id out of range: %" PRIu64, id);
     uint32_t before = recv[id].fetch_add(1, std::memory_order_relaxed);
