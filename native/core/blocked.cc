@@ -10,6 +10,11 @@ namespace weft {
 
 namespace {
 
+// Entries are registered and removed by their own thread, read by any thread (dump(), the
+// lock-cycle check): every access to the list and to an entry's `pos` is under mu. An entry's
+// other fields are written before block_begin() and not changed while it is registered, so
+// the mutex publishes them to readers. An entry's `obj` is alive while it is registered
+// (the blocked call holds it), so readers may call it under mu.
 struct BlockedList {
   std::mutex mu;
   std::vector<Blocked*> list;  // guarded by mu
@@ -69,6 +74,9 @@ std::string find_lock_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shar
   std::string desc = "thread " + std::to_string(thread);
   Shared* cur = m;
   for (int steps = 0; steps < 64 && cur != nullptr; steps++) {
+    // A relaxed read of the lock's holder (Mutex: its Owner word; RWMutex: writer_thread_): a
+    // racy snapshot. A stale answer is corrected by block_on re-checking every park slice,
+    // and a cycle, once formed, does not go away by itself (every thread in it is blocked).
     uint64_t owner = uint64_t(owner_of(cur));
     if (owner == 0) return "";
     desc += (steps == 0 ? " waits for " : ", which waits for ") + describe(cur) +

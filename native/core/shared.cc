@@ -154,6 +154,8 @@ void Shared::notify_watchers() {
 int64_t Shared::live_count() { return live.load(std::memory_order_relaxed); }
 
 bool Shared::try_retain() {
+  // Never from zero (the object may be going away). acquire on success: pairs with the
+  // acq_rel decrement in release(), as in attach() above.
   int64_t n = refs_.load(std::memory_order_relaxed);
   while ((n & kCountMask) > 0) {
     if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,

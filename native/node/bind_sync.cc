@@ -114,7 +114,7 @@ napi_value js_sem_release(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   Semaphore* s = unwrap<Semaphore>(env, a.v[0], Kind::Semaphore);
   if (!s) return nullptr;
-  return boolean(env, s->release(int64_t(dbl(env, a.v[1], 1))));
+  return boolean(env, s->release_permits(int64_t(dbl(env, a.v[1], 1))));
 }
 
 // ---- Cond --------------------------------------------------------------------------------

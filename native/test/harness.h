@@ -10,16 +10,19 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/abi.h"
 #include "core/chan/channel.h"
 #include "core/message.h"
 #include "core/park/parker.h"
@@ -38,6 +41,14 @@ using weft::Shared;
 using weft::Waiter;
 using weft::WaitStatus;
 using Res = weft::Channel::Res;
+
+// Result codes of the core's waits (abi::Code), as the binding returns them.
+constexpr int32_t kOk = weft::abi::ix(weft::abi::Code::Ok);
+constexpr int32_t kClosed = weft::abi::ix(weft::abi::Code::Closed);
+constexpr int32_t kTimeout = weft::abi::ix(weft::abi::Code::Timeout);
+constexpr int32_t kStopped = weft::abi::ix(weft::abi::Code::Stopped);
+constexpr int32_t kCanceled = weft::abi::ix(weft::abi::Code::Canceled);
+constexpr int32_t kDeadlock = weft::abi::ix(weft::abi::Code::Deadlock);
 
 // ---- registration ------------------------------------------------------------------------
 
@@ -274,6 +285,26 @@ inline Res recv_blocking(Channel* ch, uint64_t* v, uint64_t* rng, bool spin = tr
   return out.res;
 }
 
+// An owner thread's event loop for async ops: Inbox::push calls fn, which wakes wait().
+struct Wake {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool flag = false;  // guarded by mu
+  static void fn(void* arg) {  // called by Inbox::push (under the inbox lock)
+    auto* w = static_cast<Wake*>(arg);
+    {
+      std::lock_guard<std::mutex> g(w->mu);
+      w->flag = true;
+    }
+    w->cv.notify_one();
+  }
+  void wait(uint64_t ns) {
+    std::unique_lock<std::mutex> g(mu);
+    cv.wait_for(g, std::chrono::nanoseconds(ns), [&] { return flag; });
+    flag = false;
+  }
+};
+
 // ---- exactly-once bookkeeping ------------------------------------------------------------
 
 struct Ledger {
@@ -327,6 +358,18 @@ struct Ledger {
     return c;
   }
 };
+
+// Starts n threads, thread i running fn(i, rng) with its own Rng seeded from salt + i (so a
+// failing STRESS_SEED replays every thread's choices), and adds them to ts (join_all joins).
+template <class F>
+void spawn(std::vector<std::thread>& ts, int n, uint64_t salt, F fn) {
+  for (int i = 0; i < n; i++) {
+    ts.emplace_back([fn, i, salt]() mutable {
+      Rng rng(seed_for(salt + uint64_t(i)));
+      fn(i, rng);
+    });
+  }
+}
 
 // Joins threads; the watchdog covers hangs.
 inline void join_all(std::vector<std::thread>& ts) {

@@ -22,29 +22,6 @@ namespace {
 
 using weft::AsyncOp;
 using weft::AsyncResult;
-constexpr int32_t kOk = weft::abi::ix(weft::abi::Code::Ok);
-constexpr int32_t kClosed = weft::abi::ix(weft::abi::Code::Closed);
-constexpr int32_t kCanceled = weft::abi::ix(weft::abi::Code::Canceled);
-
-// The owner's event loop: Inbox::push wakes it.
-struct Wake {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool flag = false;
-  static void fn(void* arg) {  // called by Inbox::push (under the inbox lock)
-    auto* w = static_cast<Wake*>(arg);
-    {
-      std::lock_guard<std::mutex> g(w->mu);
-      w->flag = true;
-    }
-    w->cv.notify_one();
-  }
-  void wait(uint64_t ns) {
-    std::unique_lock<std::mutex> g(mu);
-    cv.wait_for(g, std::chrono::nanoseconds(ns), [&] { return flag; });
-    flag = false;
-  }
-};
 
 // One owner thread: keeps up to three receive ops ({U}, {B} or {U, B}) and two send ops (on S
 // or S2) pending, completes them from its inbox, cancels random pending ones, and — when
@@ -258,18 +235,15 @@ TEST(async_op_channels_cancel_withdraw_teardown) {
   }
 
   std::vector<std::thread> threads;
-  for (int p = 0; p < P; p++) {
-    threads.emplace_back([&, p] {
-      Rng rng(seed_for(1600 + uint64_t(p)));
-      for (size_t i = 0; i < per_producer; i++) {
-        uint64_t idu = uint64_t(p) * per_producer + i;
-        uint64_t idb = uint64_t(P) * per_producer + idu;
-        CHECK(send_blocking(U, payload(Elem::Structured, idu), &rng.s, rng.chance(50)) ==
-              Res::kOk);
-        CHECK(send_blocking(B, idb, &rng.s, rng.chance(50)) == Res::kOk);
-      }
-    });
-  }
+  spawn(threads, P, 1600, [&](int p, Rng& rng) {
+    for (size_t i = 0; i < per_producer; i++) {
+      uint64_t idu = uint64_t(p) * per_producer + i;
+      uint64_t idb = uint64_t(P) * per_producer + idu;
+      CHECK(send_blocking(U, payload(Elem::Structured, idu), &rng.s, rng.chance(50)) ==
+            Res::kOk);
+      CHECK(send_blocking(B, idb, &rng.s, rng.chance(50)) == Res::kOk);
+    }
+  });
   // Receives from a pair of channels until both close, into a ledger.
   auto receiver = [&](Channel* a, Channel* b, Ledger* l, uint64_t salt) {
     Rng rng(seed_for(salt));

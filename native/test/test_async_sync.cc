@@ -9,15 +9,10 @@
 #include <mutex>
 #include <unordered_set>
 
-#include "core/abi.h"
 #include "core/park/async_op.h"
-#include "core/sync/block.h"
 #include "core/sync/mutex.h"
-#include "core/sync/cond.h"
-#include "core/sync/once.h"
 #include "core/sync/semaphore.h"
-#include "core/sync/wait_group.h"
-#include "harness.h"
+#include "sync_wait.h"
 
 namespace wt {
 namespace {
@@ -26,10 +21,6 @@ using weft::AsyncOp;
 using weft::AsyncResult;
 using weft::Mutex;
 using weft::Semaphore;
-using weft::SyncRec;
-constexpr int32_t kOk = weft::abi::ix(weft::abi::Code::Ok);
-constexpr int32_t kTimeout = weft::abi::ix(weft::abi::Code::Timeout);
-constexpr int32_t kCanceled = weft::abi::ix(weft::abi::Code::Canceled);
 constexpr int64_t kPermits = 3;
 
 struct Shared2 {
@@ -43,31 +34,12 @@ struct Shared2 {
   }
   void put_permits(int64_t n) {
     permits_held.fetch_sub(n);
-    CHECK(sem->release(n));
+    CHECK(sem->release_permits(n));
   }
   void got_lock() { CHECK(!in_cs.exchange(true)); }
   void put_lock() {
     CHECK(in_cs.exchange(false));
     CHECK(mu->unlock());
-  }
-};
-
-struct Wake {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool flag = false;
-  static void fn(void* arg) {
-    auto* w = static_cast<Wake*>(arg);
-    {
-      std::lock_guard<std::mutex> g(w->mu);
-      w->flag = true;
-    }
-    w->cv.notify_one();
-  }
-  void wait(uint64_t ns) {
-    std::unique_lock<std::mutex> g(mu);
-    cv.wait_for(g, std::chrono::nanoseconds(ns), [&] { return flag; });
-    flag = false;
   }
 };
 
@@ -178,42 +150,28 @@ TEST(async_op_sync_prims_cancel_teardown) {
     threads.emplace_back(async_owner, &sh, uint64_t(10 + o), rounds, Rng(seed_for(2500 + o)),
                          stats[o]);
   std::atomic<size_t> timeouts{0};
-  for (int t = 0; t < T; t++) {
-    threads.emplace_back([&, t] {
-      Rng rng(seed_for(2600 + uint64_t(t)));
-      uint64_t spin = weft::kSpinMaxNs / 2;
-      weft::BlockThread me;
-      me.id = uint64_t(20 + t);
-      me.spin_ns = &spin;
-      for (size_t i = 0; i < rounds; i++) {
-        uint64_t deadline = rng.chance(50) ? weft::now_ns() + rng.below(300000) : 0;
-        SyncRec rec;
-        int32_t code;
-        bool lock = rng.chance(50);
-        if (lock) {
-          code = weft::block_on(me, sh.mu, "lock", rec, deadline, sh.mu, nullptr,
-                                [&](SyncRec* r, bool first) {
-                                  return sh.mu->lock_or_queue(r, !first);
-                                });
-        } else {
-          rec.n = int64_t(1 + rng.below(2));
-          code = weft::block_on(me, sh.sem, "acquire", rec, deadline, nullptr, nullptr,
-                                [&](SyncRec* r, bool) { return sh.sem->acquire_or_queue(r); });
-        }
-        if (code == kTimeout) {
-          timeouts++;
-          continue;
-        }
-        CHECKF(code == kOk, "code %d", int(code));
-        if (lock) sh.got_lock();
-        else sh.got_permits(rec.n);
-        progress();
-        spin_for(rng.below(20000));
-        if (lock) sh.put_lock();
-        else sh.put_permits(rec.n);
+  spawn(threads, T, 2600, [&](int t, Rng& rng) {
+    uint64_t spin = weft::kSpinMaxNs / 2;
+    BlockThread me;
+    me.id = uint64_t(20 + t);
+    me.spin_ns = &spin;
+    for (size_t i = 0; i < rounds; i++) {
+      uint64_t deadline = rng.chance(50) ? weft::now_ns() + rng.below(300000) : 0;
+      bool lock = rng.chance(50);
+      int64_t n = int64_t(1 + rng.below(2));
+      int32_t code = lock ? mutex_lock(me, sh.mu, deadline) : sem_acquire(me, sh.sem, n, deadline);
+      if (code == kTimeout) {
+        timeouts++;
+        continue;
       }
-    });
-  }
+      CHECKF(code == kOk, "code %d", int(code));
+      if (lock) sh.got_lock();
+      else sh.got_permits(n);
+      spin_for(rng.below(20000));
+      if (lock) sh.put_lock();
+      else sh.put_permits(n);
+    }
+  });
   join_all(threads);
   int64_t avail = 0;
   size_t queued = 0;
@@ -225,7 +183,7 @@ TEST(async_op_sync_prims_cancel_teardown) {
     std::printf("  owner: cancels won %zu lost %zu, re-queued %zu, abandoned %zu\n", s[0], s[1],
                 s[2], s[3]);
   std::printf("  sync waits timed out: %zu\n", timeouts.load());
-  sh.sem->Shared::release();  // the reference (Semaphore::release(n) returns permits)
+  sh.sem->release();
   sh.mu->release();
   CHECK(Shared::live_count() == live0);
 }

@@ -4,35 +4,15 @@
 #include <mutex>
 #include <string>
 
-#include "core/abi.h"
-#include "core/sync/block.h"
 #include "core/sync/mutex.h"
-#include "core/sync/cond.h"
-#include "core/sync/once.h"
 #include "core/sync/semaphore.h"
-#include "core/sync/wait_group.h"
-#include "harness.h"
+#include "sync_wait.h"
 
 namespace wt {
 namespace {
 
-using weft::BlockThread;
 using weft::Mutex;
 using weft::Semaphore;
-using weft::SyncRec;
-constexpr int32_t kOk = weft::abi::ix(weft::abi::Code::Ok);
-constexpr int32_t kTimeout = weft::abi::ix(weft::abi::Code::Timeout);
-constexpr int32_t kStopped = weft::abi::ix(weft::abi::Code::Stopped);
-constexpr int32_t kCanceled = weft::abi::ix(weft::abi::Code::Canceled);
-constexpr int32_t kDeadlock = weft::abi::ix(weft::abi::Code::Deadlock);
-
-int32_t acquire(const BlockThread& t, Semaphore* s, int64_t n, uint64_t deadline,
-                Channel* done) {
-  SyncRec rec;
-  rec.n = n;
-  return weft::block_on(t, s, "acquire", rec, deadline, nullptr, done,
-                        [s](SyncRec* r, bool) { return s->acquire_or_queue(r); });
-}
 
 void expect_sem(Semaphore* s, int64_t avail, size_t queued) {
   int64_t a = 0;
@@ -56,9 +36,8 @@ TEST(block_on_timeout_and_cancel) {
       BlockThread t;
       t.id = uint64_t(1 + i);
       uint64_t start = weft::now_ns();
-      CHECK(acquire(t, s, 1, start + 2'000'000, nullptr) == kTimeout);
+      CHECK(sem_acquire(t, s, 1, start + 2'000'000, nullptr) == kTimeout);
       CHECK(weft::now_ns() >= start + 2'000'000);
-      progress();
     });
   }
   join_all(ts);
@@ -73,11 +52,10 @@ TEST(block_on_timeout_and_cancel) {
       ts.emplace_back([&, i] {
         BlockThread t;
         t.id = uint64_t(1 + i);
-        int32_t code = acquire(t, s, 1, 0, done);
+        int32_t code = sem_acquire(t, s, 1, 0, done);
         if (code == kOk) oks++;
         else CHECKF(code == kCanceled, "code %d", int(code));
         if (code == kCanceled) canceled++;
-        progress();
       });
     }
     bool race = round % 2 == 1;
@@ -96,7 +74,7 @@ TEST(block_on_timeout_and_cancel) {
       std::atomic<bool> go{false};
       std::thread releaser([&] {
         while (!go.load()) weft::cpu_relax();
-        CHECK(s->release(1));
+        CHECK(s->release_permits(1));
       });
       go.store(true);
       if (rng.chance(50)) std::this_thread::yield();
@@ -113,15 +91,15 @@ TEST(block_on_timeout_and_cancel) {
     // A wait that starts on an already-closed done channel is canceled at once.
     BlockThread t;
     t.id = 9;
-    CHECK(acquire(t, s, 1, 0, done) == kCanceled);
+    CHECK(sem_acquire(t, s, 1, 0, done) == kCanceled);
     expect_sem(s, 0, 0);
     done->release();
   }
   std::printf("  %zu of %zu races: a waiter got the permit before the close\n", raced_ok,
               rounds / 2);
-  CHECK(s->release(1));
+  CHECK(s->release_permits(1));
   expect_sem(s, 1, 0);
-  s->Shared::release();  // the reference (Semaphore::release(n) returns permits)
+  s->release();
   CHECK(Shared::live_count() == live0);
 }
 
@@ -145,58 +123,46 @@ TEST(block_on_wakeups_under_load) {
   std::atomic<size_t> codes[8] = {};
   std::atomic<bool> finished{false};
   std::vector<std::thread> ts;
-  for (int i = 0; i < W; i++) {
-    ts.emplace_back([&, i] {
-      Rng rng(seed_for(3000 + uint64_t(i)));
-      uint64_t spin = weft::kSpinMaxNs / 2;
-      BlockThread t;
-      t.id = uint64_t(1 + i);
-      t.spin_ns = &spin;
-      t.stop = [](void* a) { return static_cast<std::atomic<bool>*>(a)->exchange(false); };
-      t.stop_arg = &stop[i];
-      for (size_t k = 0; k < rounds; k++) {
-        Channel* done = nullptr;
-        {
-          std::lock_guard<std::mutex> g(slots_mu);
-          if (slots[i]->closed()) {  // the controller ended it: a fresh one
-            slots[i]->release();
-            slots[i] = new Channel(0, Elem::Bool);
-          }
-          if (rng.chance(50)) done = slots[i];  // our own reference keeps it alive
+  spawn(ts, W, 3000, [&](int i, Rng& rng) {
+    uint64_t spin = weft::kSpinMaxNs / 2;
+    BlockThread t;
+    t.id = uint64_t(1 + i);
+    t.spin_ns = &spin;
+    t.stop = [](void* a) { return static_cast<std::atomic<bool>*>(a)->exchange(false); };
+    t.stop_arg = &stop[i];
+    for (size_t k = 0; k < rounds; k++) {
+      Channel* done = nullptr;
+      {
+        std::lock_guard<std::mutex> g(slots_mu);
+        if (slots[i]->closed()) {  // the controller ended it: a fresh one
+          slots[i]->release();
+          slots[i] = new Channel(0, Elem::Bool);
         }
-        uint64_t deadline = rng.chance(40) ? weft::now_ns() + rng.below(500000) : 0;
-        SyncRec rec;
-        bool lock = rng.chance(50);
-        int32_t code;
-        if (lock) {
-          code = weft::block_on(t, m, "lock", rec, deadline, m, done,
-                                [m](SyncRec* r, bool first) { return m->lock_or_queue(r, !first); });
-        } else {
-          rec.n = int64_t(1 + rng.below(2));
-          code = weft::block_on(t, s, "acquire", rec, deadline, nullptr, done,
-                                [s](SyncRec* r, bool) { return s->acquire_or_queue(r); });
-        }
-        CHECKF(code == kOk || code == kTimeout || code == kCanceled || code == kStopped,
-               "code %d", int(code));
-        codes[code]++;
-        progress();
-        if (code != kOk) continue;
-        if (lock) {
-          CHECK(!in_cs.exchange(true));
-        } else {
-          CHECK(permits.fetch_add(rec.n) + rec.n <= 2);
-        }
-        spin_for(rng.below(30000));
-        if (lock) {
-          CHECK(in_cs.exchange(false));
-          CHECK(m->unlock());
-        } else {
-          permits.fetch_sub(rec.n);
-          CHECK(s->release(rec.n));
-        }
+        if (rng.chance(50)) done = slots[i];  // our own reference keeps it alive
       }
-    });
-  }
+      uint64_t deadline = rng.chance(40) ? weft::now_ns() + rng.below(500000) : 0;
+      bool lock = rng.chance(50);
+      int64_t n = int64_t(1 + rng.below(2));
+      int32_t code = lock ? mutex_lock(t, m, deadline, done) : sem_acquire(t, s, n, deadline, done);
+      CHECKF(code == kOk || code == kTimeout || code == kCanceled || code == kStopped,
+             "code %d", int(code));
+      codes[code]++;
+      if (code != kOk) continue;
+      if (lock) {
+        CHECK(!in_cs.exchange(true));
+      } else {
+        CHECK(permits.fetch_add(n) + n <= 2);
+      }
+      spin_for(rng.below(30000));
+      if (lock) {
+        CHECK(in_cs.exchange(false));
+        CHECK(m->unlock());
+      } else {
+        permits.fetch_sub(n);
+        CHECK(s->release_permits(n));
+      }
+    }
+  });
   std::thread controller([&] {
     Rng rng(seed_for(3100));
     while (!finished.load()) {
@@ -226,7 +192,7 @@ TEST(block_on_wakeups_under_load) {
   std::printf("  ok %zu, timeout %zu, canceled %zu, stopped %zu\n", codes[kOk].load(),
               codes[kTimeout].load(), codes[kCanceled].load(), codes[kStopped].load());
   CHECK(codes[kOk].load() > 0);
-  s->Shared::release();  // the reference (Semaphore::release(n) returns permits)
+  s->release();
   m->release();
   CHECK(Shared::live_count() == live0);
 }
@@ -253,11 +219,7 @@ TEST(block_on_lock_cycle) {
         CHECK(mine->try_lock(int32_t(t.id)));
         ready++;
         while (ready.load() < 2) std::this_thread::yield();
-        SyncRec rec;
-        int32_t code = weft::block_on(t, other, "lock", rec, 0, other, nullptr,
-                                      [other](SyncRec* r, bool first) {
-                                        return other->lock_or_queue(r, !first);
-                                      });
+        int32_t code = mutex_lock(t, other);
         if (code == kDeadlock) {
           deadlocks++;
           CHECKF(err.find("waits for") != std::string::npos, "error: %s", err.c_str());
@@ -267,7 +229,6 @@ TEST(block_on_lock_cycle) {
           CHECK(other->unlock());
           CHECK(mine->unlock());
         }
-        progress();
       });
     }
     join_all(ts);

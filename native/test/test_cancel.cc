@@ -47,69 +47,66 @@ void sync_cancel_race(bool close_early) {
     }
   });
   std::vector<std::thread> cancelers;
-  for (int c = 0; c < C; c++) {
-    cancelers.emplace_back([&, c] {
-      Rng rng(seed_for(1950 + c));
-      uint64_t next_send = uint64_t(c) * n, end_send = next_send + n;
-      bool r_open = true;
-      while (r_open || next_send < end_send) {
-        bool is_send = !r_open || (next_send < end_send && rng.chance(50));
-        Op op(1);
-        op[0].ch = is_send ? T : R;
-        op[0].is_send = is_send;
-        op[0].val = is_send ? next_send : 0;
-        SelectOut o;
-        Waiter* w = op.w.get();
-        w->async = false;
-        if (!weft::select_register(w, op.recs.data(), 1, &rng.s, &o)) {
-          // Completed during registration.
-          Op::check_unlinked(op.recs.data(), 1);
-          if (is_send) {
-            CHECK(o.res == Res::kOk);
-            sent.put(next_send++);
-          } else if (o.res == Res::kClosed) {
-            r_open = false;
-          } else {
-            got.got(take_id(Elem::Structured, o.val));
-          }
-          progress();
-          continue;
-        }
-        uint64_t d = rng.below(3);
-        if (d == 1) spin_for(rng.below(30000));
-        if (d == 2) std::this_thread::yield();
-        if (w->try_cancel()) {
-          won.fetch_add(1, std::memory_order_relaxed);
-          weft::select_unlink(w);
-          Op::check_unlinked(op.recs.data(), 1);
-          CHECK(op[0].val == (is_send ? next_send : 0));  // nothing moved
-          continue;
-        }
-        // Lost: a peer claimed us; its completion is coming.
-        weft::await_completion(w);
-        weft::select_unlink(w);
-        CHECK(w->state.load() == 0);
-        Outcome how = op[0].outcome;
-        if (how == Outcome::kClosed) {
-          CHECK(!is_send);
-          r_open = false;
-          progress();
-          continue;
-        }
-        CHECKF(how == Outcome::kHandoff, "outcome %d", int(how));
-        weft::select_abandon_claim(w);
+  spawn(cancelers, C, 1950, [&](int c, Rng& rng) {
+    uint64_t next_send = uint64_t(c) * n, end_send = next_send + n;
+    bool r_open = true;
+    while (r_open || next_send < end_send) {
+      bool is_send = !r_open || (next_send < end_send && rng.chance(50));
+      Op op(1);
+      op[0].ch = is_send ? T : R;
+      op[0].is_send = is_send;
+      op[0].val = is_send ? next_send : 0;
+      SelectOut o;
+      Waiter* w = op.w.get();
+      w->async = false;
+      if (!weft::select_register(w, op.recs.data(), 1, &rng.s, &o)) {
+        // Completed during registration.
         Op::check_unlinked(op.recs.data(), 1);
-        CHECK(op[0].val == 0);
         if (is_send) {
-          lost_send.fetch_add(1, std::memory_order_relaxed);
-          sent.put(next_send++);  // the receiver has it: the send happened
+          CHECK(o.res == Res::kOk);
+          sent.put(next_send++);
+        } else if (o.res == Res::kClosed) {
+          r_open = false;
         } else {
-          lost_recv.fetch_add(1, std::memory_order_relaxed);  // the value went back
+          got.got(take_id(Elem::Structured, o.val));
         }
         progress();
+        continue;
       }
-    });
-  }
+      uint64_t d = rng.below(3);
+      if (d == 1) spin_for(rng.below(30000));
+      if (d == 2) std::this_thread::yield();
+      if (w->try_cancel()) {
+        won.fetch_add(1, std::memory_order_relaxed);
+        weft::select_unlink(w);
+        Op::check_unlinked(op.recs.data(), 1);
+        CHECK(op[0].val == (is_send ? next_send : 0));  // nothing moved
+        continue;
+      }
+      // Lost: a peer claimed us; its completion is coming.
+      weft::await_completion(w);
+      weft::select_unlink(w);
+      CHECK(w->state.load() == 0);
+      Outcome how = op[0].outcome;
+      if (how == Outcome::kClosed) {
+        CHECK(!is_send);
+        r_open = false;
+        progress();
+        continue;
+      }
+      CHECKF(how == Outcome::kHandoff, "outcome %d", int(how));
+      weft::select_abandon_claim(w);
+      Op::check_unlinked(op.recs.data(), 1);
+      CHECK(op[0].val == 0);
+      if (is_send) {
+        lost_send.fetch_add(1, std::memory_order_relaxed);
+        sent.put(next_send++);  // the receiver has it: the send happened
+      } else {
+        lost_recv.fetch_add(1, std::memory_order_relaxed);  // the value went back
+      }
+      progress();
+    }
+  });
   if (close_early) {
     size_t at = size_t(Rng(seed_for(1960)).below(n));
     while (got.received() < at) std::this_thread::yield();
@@ -160,44 +157,38 @@ TEST(select_stop_probe_gives_back) {
   std::atomic<bool> senders_done{false};
   auto probe = [](void* arg) { return static_cast<std::atomic<bool>*>(arg)->load(); };
   std::vector<std::thread> senders, receivers;
-  for (int s = 0; s < S; s++) {
-    senders.emplace_back([&, s] {
-      Rng rng(seed_for(2100 + s));
-      for (size_t i = 0; i < per; i++) {
-        uint64_t id = uint64_t(s) * per + i;
-        bool to_u = rng.chance(50);
-        Channel* ch = to_u ? U : B;
-        CHECK(send_blocking(ch, payload(ch->elem(), id), &rng.s, rng.chance(50)) == Res::kOk);
-        if (rng.chance(8)) std::this_thread::sleep_for(std::chrono::milliseconds(15 + rng.below(20)));
+  spawn(senders, S, 2100, [&](int s, Rng& rng) {
+    for (size_t i = 0; i < per; i++) {
+      uint64_t id = uint64_t(s) * per + i;
+      bool to_u = rng.chance(50);
+      Channel* ch = to_u ? U : B;
+      CHECK(send_blocking(ch, payload(ch->elem(), id), &rng.s, rng.chance(50)) == Res::kOk);
+      if (rng.chance(8)) std::this_thread::sleep_for(std::chrono::milliseconds(15 + rng.below(20)));
+    }
+  });
+  spawn(receivers, R, 2200, [&](int r, Rng& rng) {
+    Channel* from[2] = {U, B};
+    while (from[0] || from[1]) {
+      Op op(2);
+      op[0].ch = from[0];
+      op[1].ch = from[1];
+      SelectOut out;
+      WaitStatus st = op.block(&rng.s, &out, rng.chance(50), 0, +probe, &stop_flag[r]);
+      if (st == WaitStatus::kStopped) {
+        CHECK(out.index == -1);
+        stops.fetch_add(1);
+        stop_flag[r].store(false);
+        progress();
+        continue;
       }
-    });
-  }
-  for (int r = 0; r < R; r++) {
-    receivers.emplace_back([&, r] {
-      Rng rng(seed_for(2200 + r));
-      Channel* from[2] = {U, B};
-      while (from[0] || from[1]) {
-        Op op(2);
-        op[0].ch = from[0];
-        op[1].ch = from[1];
-        SelectOut out;
-        WaitStatus st = op.block(&rng.s, &out, rng.chance(50), 0, +probe, &stop_flag[r]);
-        if (st == WaitStatus::kStopped) {
-          CHECK(out.index == -1);
-          stops.fetch_add(1);
-          stop_flag[r].store(false);
-          progress();
-          continue;
-        }
-        CHECK(st == WaitStatus::kDone);
-        if (out.res == Res::kClosed) {
-          from[out.index] = nullptr;
-          continue;
-        }
-        got.got(take_id(op[out.index].ch->elem(), out.val));
+      CHECK(st == WaitStatus::kDone);
+      if (out.res == Res::kClosed) {
+        from[out.index] = nullptr;
+        continue;
       }
-    });
-  }
+      got.got(take_id(op[out.index].ch->elem(), out.val));
+    }
+  });
   std::thread controller([&] {
     Rng rng(seed_for(2300));
     while (!senders_done.load()) {

@@ -84,37 +84,34 @@ TEST(context_tree_cancel_stress) {
     auto root_cause = cause_msg(round), own_cause = cause_msg(1'000'000 + round);
     std::atomic<bool> canceled{false};
     std::vector<std::thread> ts;
-    for (int w = 0; w < W; w++) {
-      ts.emplace_back([&, w] {
-        Rng rng(seed_for(2000 + round * 8 + w));
-        std::vector<Context*> mine;
-        size_t after = 0;  // creations after the root's cancel was seen
-        while (after < 20) {
-          if (canceled.load(std::memory_order_acquire)) after++;
-          if (mine.empty() || rng.chance(60)) {
-            Context* parent = mine.empty() || rng.chance(30) ? root : mine[rng.below(mine.size())];
-            Context* c = child_of(parent);
-            if (after > 0) CHECK(c->err() != kCtxNone && done_closed(c));  // born canceled
-            mine.push_back(c);
-          } else if (rng.chance(70)) {
-            size_t i = rng.below(mine.size());
-            mine[i]->release();  // may destroy it (if it has no children) mid-walk
-            mine[i] = mine.back();
-            mine.pop_back();
-          } else if (rng.chance(10)) {
-            mine[rng.below(mine.size())]->cancel(kCtxCanceled, own_cause);
-          }
-          progress();
+    spawn(ts, W, 2000 + round * 8, [&](int, Rng& rng) {
+      std::vector<Context*> mine;
+      size_t after = 0;  // creations after the root's cancel was seen
+      while (after < 20) {
+        if (canceled.load(std::memory_order_acquire)) after++;
+        if (mine.empty() || rng.chance(60)) {
+          Context* parent = mine.empty() || rng.chance(30) ? root : mine[rng.below(mine.size())];
+          Context* c = child_of(parent);
+          if (after > 0) CHECK(c->err() != kCtxNone && done_closed(c));  // born canceled
+          mine.push_back(c);
+        } else if (rng.chance(70)) {
+          size_t i = rng.below(mine.size());
+          mine[i]->release();  // may destroy it (if it has no children) mid-walk
+          mine[i] = mine.back();
+          mine.pop_back();
+        } else if (rng.chance(10)) {
+          mine[rng.below(mine.size())]->cancel(kCtxCanceled, own_cause);
         }
-        for (Context* c : mine) {
-          CHECK(c->err() == kCtxCanceled);
-          auto cause = c->cause();
-          CHECK(cause == root_cause || cause == own_cause);
-          CHECK(done_closed(c));
-        }
-        for (Context* c : mine) c->release();
-      });
-    }
+        progress();
+      }
+      for (Context* c : mine) {
+        CHECK(c->err() == kCtxCanceled);
+        auto cause = c->cause();
+        CHECK(cause == root_cause || cause == own_cause);
+        CHECK(done_closed(c));
+      }
+      for (Context* c : mine) c->release();
+    });
     ts.emplace_back([&] {
       Rng rng(seed_for(3000 + round));
       spin_for(rng.below(1'000'000));

@@ -4,7 +4,7 @@
 //
 // The deterministic cases drive the wait queues with records owned by the test thread (a
 // record queued, then inspected after the primitive claimed it); the stress cases block real
-// threads through sync_wait.h.
+// threads through sync_wait.h (the production wait, block_on).
 #include "core/sync/mutex.h"
 #include "sync_wait.h"
 
@@ -20,23 +20,11 @@ constexpr uint32_t kState = abi::ix(abi::MutexWord::State);
 int32_t state_word(Mutex* m) { return m->words()[kState].load(std::memory_order_seq_cst); }
 int32_t queued_of(Mutex* m) { return state_word(m) >> 1; }
 
-WaitRes rw_lock(RWMutex* m, bool write, uint64_t deadline = 0) {
+int32_t rw_lock(RWMutex* m, bool write, uint64_t deadline = 0) {
   SyncRec rec;
   rec.n = write ? 1 : 0;
   return wait_prim(m, rec, deadline, [m](SyncRec* r, bool) { return m->lock_or_queue(r); });
 }
-
-// A record the test thread queues itself and never parks on.
-struct RawRec {
-  std::unique_ptr<weft::Waiter> w = std::make_unique<weft::Waiter>();
-  SyncRec rec;
-  explicit RawRec(uint64_t thread, int64_t n = 1) {
-    rec.w = w.get();
-    rec.thread = thread;
-    rec.n = n;
-  }
-  bool completed() const { return w->word.load(std::memory_order_acquire) == 1; }
-};
 
 // ---- Mutex -------------------------------------------------------------------------------
 
@@ -66,27 +54,24 @@ TEST(mutex_stress_exclusion) {
   std::atomic<int> inside{0};
   std::atomic<uint64_t> acquired{0}, timeouts{0};
   std::vector<std::thread> ts;
-  for (int t = 0; t < T; t++) {
-    ts.emplace_back([&, t] {
-      Rng rng(seed_for(300 + t));
-      for (size_t i = 0; i < N; i++) {
-        uint64_t deadline = rng.chance(20) ? deadline_in_us(rng.below(300)) : 0;
-        if (mutex_lock(m, deadline) != WaitRes::kOk) {
-          CHECK(deadline != 0);
-          timeouts.fetch_add(1, std::memory_order_relaxed);
-          continue;
-        }
-        CHECK(m->locked());
-        CHECKF(inside.fetch_add(1, std::memory_order_relaxed) == 0, "two holders");
-        counter++;
-        if (rng.chance(1)) spin_for(1'200'000);  // make the queue starve: handoff mode
-        else if (rng.chance(30)) spin_for(rng.below(5000));
-        inside.fetch_sub(1, std::memory_order_relaxed);
-        acquired.fetch_add(1, std::memory_order_relaxed);
-        CHECK(m->unlock());
+  spawn(ts, T, 300, [&](int, Rng& rng) {
+    for (size_t i = 0; i < N; i++) {
+      uint64_t deadline = rng.chance(20) ? deadline_in_us(rng.below(300)) : 0;
+      if (mutex_lock(m, deadline) != kOk) {
+        CHECK(deadline != 0);
+        timeouts.fetch_add(1, std::memory_order_relaxed);
+        continue;
       }
-    });
-  }
+      CHECK(m->locked());
+      CHECKF(inside.fetch_add(1, std::memory_order_relaxed) == 0, "two holders");
+      counter++;
+      if (rng.chance(1)) spin_for(1'200'000);  // make the queue starve: handoff mode
+      else if (rng.chance(30)) spin_for(rng.below(5000));
+      inside.fetch_sub(1, std::memory_order_relaxed);
+      acquired.fetch_add(1, std::memory_order_relaxed);
+      CHECK(m->unlock());
+    }
+  });
   join_all(ts);
   CHECKF(counter == acquired.load(), "counter %" PRIu64 " != %" PRIu64, counter,
          acquired.load());
@@ -104,7 +89,7 @@ TEST(mutex_timeout_leaves_queue) {
   const int T = 4;
   std::vector<std::thread> ts;
   for (int t = 0; t < T; t++)
-    ts.emplace_back([&] { CHECK(mutex_lock(m, deadline_in_us(5000)) == WaitRes::kTimeout); });
+    ts.emplace_back([&] { CHECK(mutex_lock(m, deadline_in_us(5000)) == kTimeout); });
   join_all(ts);
   CHECKF(state_word(m) == abi::kMutexLocked, "state %d", int(state_word(m)));
   CHECK(m->unlock());
@@ -247,38 +232,35 @@ TEST(rwmutex_stress) {
   std::atomic<int> readers{0}, writers{0};
   std::atomic<uint64_t> writes{0};
   std::vector<std::thread> ts;
-  for (int t = 0; t < T; t++) {
-    ts.emplace_back([&, t] {
-      Rng rng(seed_for(400 + t));
-      uint64_t me = test_thread_id();
-      for (size_t i = 0; i < N; i++) {
-        bool write = rng.chance(30);
-        uint64_t deadline = rng.chance(20) ? deadline_in_us(rng.below(200)) : 0;
-        bool got;
-        if (rng.chance(20)) got = write ? m->try_lock(me) : m->try_rlock(me);
-        else got = rw_lock(m, write, deadline) == WaitRes::kOk;
-        if (!got) continue;
-        if (write) {
-          CHECK(writers.fetch_add(1) == 0);
-          CHECK(readers.load() == 0);
-          CHECK(m->held_by(me) == RWMutex::kHoldsWrite);
-          data++;
-          if (rng.chance(20)) spin_for(rng.below(3000));
-          writes.fetch_add(1, std::memory_order_relaxed);
-          writers.fetch_sub(1);
-          CHECK(m->unlock());
-        } else {
-          readers.fetch_add(1);
-          CHECK(writers.load() == 0);
-          volatile uint64_t seen = data;
-          (void)seen;
-          if (rng.chance(20)) spin_for(rng.below(3000));
-          readers.fetch_sub(1);
-          CHECK(m->runlock(me));
-        }
+  spawn(ts, T, 400, [&](int, Rng& rng) {
+    uint64_t me = test_thread_id();
+    for (size_t i = 0; i < N; i++) {
+      bool write = rng.chance(30);
+      uint64_t deadline = rng.chance(20) ? deadline_in_us(rng.below(200)) : 0;
+      bool got;
+      if (rng.chance(20)) got = write ? m->try_lock(me) : m->try_rlock(me);
+      else got = rw_lock(m, write, deadline) == kOk;
+      if (!got) continue;
+      if (write) {
+        CHECK(writers.fetch_add(1) == 0);
+        CHECK(readers.load() == 0);
+        CHECK(m->held_by(me) == RWMutex::kHoldsWrite);
+        data++;
+        if (rng.chance(20)) spin_for(rng.below(3000));
+        writes.fetch_add(1, std::memory_order_relaxed);
+        writers.fetch_sub(1);
+        CHECK(m->unlock());
+      } else {
+        readers.fetch_add(1);
+        CHECK(writers.load() == 0);
+        volatile uint64_t seen = data;
+        (void)seen;
+        if (rng.chance(20)) spin_for(rng.below(3000));
+        readers.fetch_sub(1);
+        CHECK(m->runlock(me));
       }
-    });
-  }
+    }
+  });
   join_all(ts);
   CHECK(data == writes.load());
   auto s = m->state();

@@ -18,76 +18,70 @@ void mpmc(uint32_t cap, Elem elem, int P, int C, size_t per_producer, bool batch
   std::atomic<size_t> blocked_sends{0}, blocked_recvs{0};
 
   std::vector<std::thread> producers, consumers;
-  for (int p = 0; p < P; p++) {
-    producers.emplace_back([&, p] {
-      Rng rng(seed_for(100 + p));
-      size_t i = 0;
-      while (i < per_producer) {
-        uint64_t id = uint64_t(p) * per_producer + i;
-        if (batch && rng.chance(50)) {
-          uint64_t vals[37];
-          size_t k = std::min<size_t>(1 + rng.below(37), per_producer - i);
-          for (size_t j = 0; j < k; j++) vals[j] = id + j;
-          Res r;
-          size_t done = ch->try_send_many(vals, k, &r);
-          CHECK(done <= k);
-          if (done > 0) {
-            i += done;
-            progress();
-            continue;
-          }
-          CHECK(r == Res::kWouldBlock);
+  spawn(producers, P, 100, [&](int p, Rng& rng) {
+    size_t i = 0;
+    while (i < per_producer) {
+      uint64_t id = uint64_t(p) * per_producer + i;
+      if (batch && rng.chance(50)) {
+        uint64_t vals[37];
+        size_t k = std::min<size_t>(1 + rng.below(37), per_producer - i);
+        for (size_t j = 0; j < k; j++) vals[j] = id + j;
+        Res r;
+        size_t done = ch->try_send_many(vals, k, &r);
+        CHECK(done <= k);
+        if (done > 0) {
+          i += done;
+          progress();
+          continue;
         }
-        uint64_t v = payload(elem, id, extra && id % 3 == 0 ? extra : nullptr);
-        bool spin = rng.chance(50);
-        Res r = ch->try_send(v);
-        if (r == Res::kWouldBlock) {
-          blocked_sends.fetch_add(1, std::memory_order_relaxed);
-          r = send_blocking(ch, v, &rng.s, spin, 0, false);
-        }
-        CHECK(r == Res::kOk);
-        i++;
+        CHECK(r == Res::kWouldBlock);
       }
-    });
-  }
-  for (int c = 0; c < C; c++) {
-    consumers.emplace_back([&, c] {
-      Rng rng(seed_for(200 + c));
-      std::vector<int64_t> last(size_t(P), -1);
-      auto seen = [&](uint64_t id) {
-        ledger.got(id);
-        size_t p = size_t(id / per_producer);
-        CHECKF(int64_t(id) > last[p], "FIFO violated: producer %zu id %" PRIu64 " after %" PRId64,
-               p, id, last[p]);
-        last[p] = int64_t(id);
-      };
-      for (;;) {
-        if (batch && rng.chance(50)) {
-          uint64_t buf[29];
-          Res r;
-          size_t k = ch->try_recv_many(buf, 1 + rng.below(29), &r);
-          for (size_t j = 0; j < k; j++) seen(buf[j]);
-          if (k > 0) {
-            progress();
-            continue;
-          }
-          if (r == Res::kClosed) break;
-        }
-        uint64_t v = 0;
-        Res r = ch->try_recv(&v);
-        if (r == Res::kWouldBlock) {
-          blocked_recvs.fetch_add(1, std::memory_order_relaxed);
-          r = recv_blocking(ch, &v, &rng.s, rng.chance(50), 0, false);
+      uint64_t v = payload(elem, id, extra && id % 3 == 0 ? extra : nullptr);
+      bool spin = rng.chance(50);
+      Res r = ch->try_send(v);
+      if (r == Res::kWouldBlock) {
+        blocked_sends.fetch_add(1, std::memory_order_relaxed);
+        r = send_blocking(ch, v, &rng.s, spin, 0, false);
+      }
+      CHECK(r == Res::kOk);
+      i++;
+    }
+  });
+  spawn(consumers, C, 200, [&](int, Rng& rng) {
+    std::vector<int64_t> last(size_t(P), -1);
+    auto seen = [&](uint64_t id) {
+      ledger.got(id);
+      size_t p = size_t(id / per_producer);
+      CHECKF(int64_t(id) > last[p], "FIFO violated: producer %zu id %" PRIu64 " after %" PRId64,
+             p, id, last[p]);
+      last[p] = int64_t(id);
+    };
+    for (;;) {
+      if (batch && rng.chance(50)) {
+        uint64_t buf[29];
+        Res r;
+        size_t k = ch->try_recv_many(buf, 1 + rng.below(29), &r);
+        for (size_t j = 0; j < k; j++) seen(buf[j]);
+        if (k > 0) {
+          progress();
+          continue;
         }
         if (r == Res::kClosed) break;
-        CHECK(r == Res::kOk);
-        seen(take_id(elem, v));
       }
-      // Closed and drained: stays so.
       uint64_t v = 0;
-      CHECK(ch->try_recv(&v) == Res::kClosed);
-    });
-  }
+      Res r = ch->try_recv(&v);
+      if (r == Res::kWouldBlock) {
+        blocked_recvs.fetch_add(1, std::memory_order_relaxed);
+        r = recv_blocking(ch, &v, &rng.s, rng.chance(50), 0, false);
+      }
+      if (r == Res::kClosed) break;
+      CHECK(r == Res::kOk);
+      seen(take_id(elem, v));
+    }
+    // Closed and drained: stays so.
+    uint64_t v = 0;
+    CHECK(ch->try_recv(&v) == Res::kClosed);
+  });
   join_all(producers);
   CHECK(ch->close());
   CHECK(!ch->close());

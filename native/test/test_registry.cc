@@ -199,48 +199,42 @@ TEST(registry_refs_in_flight) {
   auto* carrier = new Channel(4, Elem::Structured);
   auto* rendez = new Channel(0, Elem::Structured);
   std::vector<std::thread> ts;
-  for (int p = 0; p < 2; p++) {
-    ts.emplace_back([&, p] {
-      Rng rng(seed_for(1200 + p));
-      for (size_t i = 0; i < n; i++) {
-        auto* obj = new Channel(1, Elem::I64);
-        CHECK(obj->try_send(i) == Res::kOk);
-        uint64_t id = obj->share();
-        uint64_t m = make_msg(id, obj, 0);  // the message owns a reference
-        obj->release();                     // our own: only the message and the token keep it
-        Channel* via = (i & 1) ? carrier : rendez;
-        CHECK(send_blocking(via, m, &rng.s, rng.chance(50)) == Res::kOk);
-      }
-    });
-  }
+  spawn(ts, 2, 1200, [&](int, Rng& rng) {
+    for (size_t i = 0; i < n; i++) {
+      auto* obj = new Channel(1, Elem::I64);
+      CHECK(obj->try_send(i) == Res::kOk);
+      uint64_t id = obj->share();
+      uint64_t m = make_msg(id, obj, 0);  // the message owns a reference
+      obj->release();                     // our own: only the message and the token keep it
+      Channel* via = (i & 1) ? carrier : rendez;
+      CHECK(send_blocking(via, m, &rng.s, rng.chance(50)) == Res::kOk);
+    }
+  });
   std::vector<std::thread> cs;
-  for (int c = 0; c < 2; c++) {
-    cs.emplace_back([&, c] {
-      Rng rng(seed_for(1300 + c));
-      Channel* from[2] = {carrier, rendez};
-      while (from[0] != nullptr || from[1] != nullptr) {
-        Op op(2);  // receive from either; a closed one becomes a nil case
-        op[0].ch = from[0];
-        op[1].ch = from[1];
-        SelectOut out;
-        CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
-        CHECK(out.index == 0 || out.index == 1);
-        if (out.res == Res::kClosed) {
-          from[out.index] = nullptr;
-          continue;
-        }
-        uint64_t m = out.val;
-        uint64_t id = msg_id(m);
-        Shared* s = Shared::attach(id);  // adopts the token
-        CHECK(s != nullptr);
-        auto* obj = static_cast<Channel*>(s);
-        uint64_t v = ~0ull;
-        CHECK(obj->try_recv(&v) == Res::kOk);
-        weft::drop_value(Elem::Structured, m);  // drops the message's reference
-        s->release();
+  spawn(cs, 2, 1300, [&](int, Rng& rng) {
+    Channel* from[2] = {carrier, rendez};
+    while (from[0] != nullptr || from[1] != nullptr) {
+      Op op(2);  // receive from either; a closed one becomes a nil case
+      op[0].ch = from[0];
+      op[1].ch = from[1];
+      SelectOut out;
+      CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
+      CHECK(out.index == 0 || out.index == 1);
+      if (out.res == Res::kClosed) {
+        from[out.index] = nullptr;
+        continue;
       }
-    });
-  }
+      uint64_t m = out.val;
+      uint64_t id = msg_id(m);
+      Shared* s = Shared::attach(id);  // adopts the token
+      CHECK(s != nullptr);
+      auto* obj = static_cast<Channel*>(s);
+      uint64_t v = ~0ull;
+      CHECK(obj->try_recv(&v) == Res::kOk);
+      weft::drop_value(Elem::Structured, m);  // drops the message's reference
+      s->release();
+    }
+  });
   join_all(ts);
   carrier->close();
   rendez->close();

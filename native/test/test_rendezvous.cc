@@ -13,43 +13,37 @@ void rendezvous_mpmc(Elem elem, int P, int C, size_t per_producer) {
   const size_t total = size_t(P) * per_producer;
   Ledger ledger(total);
   std::vector<std::thread> senders, receivers;
-  for (int p = 0; p < P; p++) {
-    senders.emplace_back([&, p] {
-      Rng rng(seed_for(300 + p));
-      for (size_t i = 0; i < per_producer; i++) {
-        uint64_t id = uint64_t(p) * per_producer + i;
-        uint64_t v = payload(elem, id);
-        Op op(1);
-        op[0].ch = ch;
-        op[0].is_send = true;
-        op[0].val = v;
-        SelectOut out;
-        CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
-        CHECK(out.index == 0 && out.res == Res::kOk);
-        CHECK(op[0].val == 0);
-      }
-    });
-  }
-  for (int c = 0; c < C; c++) {
-    receivers.emplace_back([&, c] {
-      Rng rng(seed_for(400 + c));
-      std::vector<int64_t> last(size_t(P), -1);
-      for (;;) {
-        Op op(1);
-        op[0].ch = ch;
-        SelectOut out;
-        CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
-        CHECK(out.index == 0);
-        if (out.res == Res::kClosed) break;
-        CHECK(out.res == Res::kOk);
-        uint64_t id = take_id(elem, out.val);
-        ledger.got(id);
-        size_t p = size_t(id / per_producer);
-        CHECK(int64_t(id) > last[p]);
-        last[p] = int64_t(id);
-      }
-    });
-  }
+  spawn(senders, P, 300, [&](int p, Rng& rng) {
+    for (size_t i = 0; i < per_producer; i++) {
+      uint64_t id = uint64_t(p) * per_producer + i;
+      uint64_t v = payload(elem, id);
+      Op op(1);
+      op[0].ch = ch;
+      op[0].is_send = true;
+      op[0].val = v;
+      SelectOut out;
+      CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
+      CHECK(out.index == 0 && out.res == Res::kOk);
+      CHECK(op[0].val == 0);
+    }
+  });
+  spawn(receivers, C, 400, [&](int, Rng& rng) {
+    std::vector<int64_t> last(size_t(P), -1);
+    for (;;) {
+      Op op(1);
+      op[0].ch = ch;
+      SelectOut out;
+      CHECK(op.block(&rng.s, &out, rng.chance(50)) == WaitStatus::kDone);
+      CHECK(out.index == 0);
+      if (out.res == Res::kClosed) break;
+      CHECK(out.res == Res::kOk);
+      uint64_t id = take_id(elem, out.val);
+      ledger.got(id);
+      size_t p = size_t(id / per_producer);
+      CHECK(int64_t(id) > last[p]);
+      last[p] = int64_t(id);
+    }
+  });
   join_all(senders);
   // Every send returned, so every value has been handed over (its receiver may still be
   // waking up): closing now must not take any of them away.

@@ -155,47 +155,41 @@ void timeout_race(uint32_t cap, Elem elem, size_t per_sender) {
   Ledger ledger(S * per_sender);
   std::atomic<size_t> timeouts{0}, send_timeouts{0};
   std::vector<std::thread> senders, receivers;
-  for (int s = 0; s < S; s++) {
-    senders.emplace_back([&, s] {
-      Rng rng(seed_for(900 + s));
-      for (size_t i = 0; i < per_sender; i++) {
-        uint64_t id = uint64_t(s) * per_sender + i;
-        uint64_t v = payload(elem, id);
-        for (;;) {
-          uint64_t deadline = rng.chance(50) ? weft::now_ns() + rng.below(200000) : 0;
-          Res r = send_blocking(ch, v, &rng.s, rng.chance(50), deadline, rng.chance(50));
-          if (r == Res::kOk) break;
-          CHECK(r == Res::kWouldBlock);
-          send_timeouts.fetch_add(1, std::memory_order_relaxed);
-        }
-        ledger.put(id);
-        if (rng.chance(10)) std::this_thread::sleep_for(std::chrono::microseconds(50));
-      }
-    });
-  }
-  for (int r = 0; r < R; r++) {
-    receivers.emplace_back([&, r] {
-      Rng rng(seed_for(950 + r));
+  spawn(senders, S, 900, [&](int s, Rng& rng) {
+    for (size_t i = 0; i < per_sender; i++) {
+      uint64_t id = uint64_t(s) * per_sender + i;
+      uint64_t v = payload(elem, id);
       for (;;) {
-        uint64_t deadline = weft::now_ns() + rng.below(100000);
-        Op op(rng.chance(50) ? 2 : 1);
-        op[0].ch = ch;
-        if (op.n() == 2) op[1].ch = other;
-        SelectOut out;
-        WaitStatus st = op.block(&rng.s, &out, rng.chance(50), deadline);
-        if (st == WaitStatus::kTimeout) {
-          CHECK(out.index == -1);
-          timeouts.fetch_add(1, std::memory_order_relaxed);
-          progress();
-          continue;
-        }
-        CHECK(st == WaitStatus::kDone);
-        CHECK(out.index == 0);
-        if (out.res == Res::kClosed) break;
-        ledger.got(take_id(elem, out.val));
+        uint64_t deadline = rng.chance(50) ? weft::now_ns() + rng.below(200000) : 0;
+        Res r = send_blocking(ch, v, &rng.s, rng.chance(50), deadline, rng.chance(50));
+        if (r == Res::kOk) break;
+        CHECK(r == Res::kWouldBlock);
+        send_timeouts.fetch_add(1, std::memory_order_relaxed);
       }
-    });
-  }
+      ledger.put(id);
+      if (rng.chance(10)) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  });
+  spawn(receivers, R, 950, [&](int, Rng& rng) {
+    for (;;) {
+      uint64_t deadline = weft::now_ns() + rng.below(100000);
+      Op op(rng.chance(50) ? 2 : 1);
+      op[0].ch = ch;
+      if (op.n() == 2) op[1].ch = other;
+      SelectOut out;
+      WaitStatus st = op.block(&rng.s, &out, rng.chance(50), deadline);
+      if (st == WaitStatus::kTimeout) {
+        CHECK(out.index == -1);
+        timeouts.fetch_add(1, std::memory_order_relaxed);
+        progress();
+        continue;
+      }
+      CHECK(st == WaitStatus::kDone);
+      CHECK(out.index == 0);
+      if (out.res == Res::kClosed) break;
+      ledger.got(take_id(elem, out.val));
+    }
+  });
   join_all(senders);
   CHECK(ch->close());
   join_all(receivers);

@@ -19,18 +19,6 @@ using weft::Semaphore;
 using weft::WaitGroup;
 namespace abi = weft::abi;
 
-// A record the test thread queues itself and never parks on.
-struct RawRec {
-  std::unique_ptr<weft::Waiter> w = std::make_unique<weft::Waiter>();
-  SyncRec rec;
-  explicit RawRec(int64_t n = 1) {
-    rec.w = w.get();
-    rec.thread = 1000 + uint64_t(n);
-    rec.n = n;
-  }
-  bool completed() const { return w->word.load(std::memory_order_acquire) == 1; }
-};
-
 void sleep_us(uint64_t us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
 // ---- WaitGroup ---------------------------------------------------------------------------
@@ -53,8 +41,8 @@ bool wg_add(WaitGroup* wg, int32_t n) {
   return true;
 }
 
-WaitRes wg_wait(WaitGroup* wg, uint64_t deadline = 0) {
-  if (wg->words()[kWgCounter].load(std::memory_order_seq_cst) == 0) return WaitRes::kOk;
+int32_t wg_wait(WaitGroup* wg, uint64_t deadline = 0) {
+  if (wg->words()[kWgCounter].load(std::memory_order_seq_cst) == 0) return kOk;
   SyncRec rec;
   return wait_prim(wg, rec, deadline, [wg](SyncRec* r, bool) { return wg->wait_or_queue(r); });
 }
@@ -74,7 +62,7 @@ TEST(waitgroup_rounds) {
         Rng rng(seed_for(500 + round * 8 + k));
         for (;;) {
           uint64_t deadline = rng.chance(40) ? deadline_in_us(rng.below(300)) : 0;
-          if (wg_wait(wg, deadline) == WaitRes::kOk) break;
+          if (wg_wait(wg, deadline) == kOk) break;
         }
         for (int i = 0; i < W; i++) CHECKF(slots[i] == round, "slot %d not written", i);
       });
@@ -104,7 +92,7 @@ TEST(waitgroup_negative_misuse) {
   for (size_t round = 0; round < scaled(50); round++) {
     CHECK(wg_add(wg, 2));
     std::atomic<int> ok{0}, refused{0};
-    std::thread waiter([&] { CHECK(wg_wait(wg) == WaitRes::kOk); });
+    std::thread waiter([&] { CHECK(wg_wait(wg) == kOk); });
     std::vector<std::thread> ts;
     for (int t = 0; t < T; t++)
       ts.emplace_back([&] { (wg_add(wg, -1) ? ok : refused).fetch_add(1); });
@@ -117,7 +105,7 @@ TEST(waitgroup_negative_misuse) {
   CHECK(wg_add(wg, 1));
   std::vector<std::thread> ts;
   for (int t = 0; t < 3; t++)
-    ts.emplace_back([&] { CHECK(wg_wait(wg, deadline_in_us(3000)) == WaitRes::kTimeout); });
+    ts.emplace_back([&] { CHECK(wg_wait(wg, deadline_in_us(3000)) == kTimeout); });
   join_all(ts);
   CHECK(wg->words()[kWgWaiters].load() == 0);
   CHECK(wg_add(wg, -1));
@@ -126,20 +114,14 @@ TEST(waitgroup_negative_misuse) {
 
 // ---- Semaphore ---------------------------------------------------------------------------
 
-WaitRes sem_acquire(Semaphore* s, int64_t n, uint64_t deadline = 0) {
-  SyncRec rec;
-  rec.n = n;
-  return wait_prim(s, rec, deadline, [s](SyncRec* r, bool) { return s->acquire_or_queue(r); });
-}
-
 // The head of the queue blocks everyone behind it (a large acquire is not starved by small
 // ones); when it gives up, those behind it are re-examined; a granted acquire whose owner left
 // gives its permits back (abandon).
 TEST(semaphore_fifo_weights) {
   auto* s = new Semaphore(4);
-  CHECK(!s->release(1));  // more than acquired: misuse, nothing changes
+  CHECK(!s->release_permits(1));  // more than acquired: misuse, nothing changes
   CHECK(s->try_acquire(3));
-  RawRec big(4), small(1);
+  RawRec big(1, 4), small(2, 1);
   CHECK(!s->acquire_or_queue(&big.rec));
   CHECK(!s->try_acquire(1));  // one permit free, but an acquire is queued: FIFO
   CHECK(!s->acquire_or_queue(&small.rec));
@@ -151,17 +133,17 @@ TEST(semaphore_fifo_weights) {
   size_t queued;
   s->state(&avail, &queued);
   CHECK(avail == 0 && queued == 0);
-  RawRec big2(4);
+  RawRec big2(3, 4);
   CHECK(!s->acquire_or_queue(&big2.rec));
-  CHECK(s->release(3));
+  CHECK(s->release_permits(3));
   CHECK(!big2.completed());  // 3 of 4
-  CHECK(s->release(1));
+  CHECK(s->release_permits(1));
   CHECK(big2.completed() && big2.rec.grant == Grant::kGranted);
   s->abandon(&big2.rec);  // its owner left: the 4 permits come back
   s->state(&avail, &queued);
   CHECK(avail == 4 && queued == 0);
-  CHECK(!s->release(1));
-  static_cast<Shared*>(s)->release();  // (Semaphore::release(n) hides it)
+  CHECK(!s->release_permits(1));
+  s->release();
 }
 
 // Threads acquire random weights (some try_acquire, some with timeouts): the permits held never
@@ -174,54 +156,51 @@ TEST(semaphore_stress) {
   const int T = 4;
   const size_t N = scaled(4000);
   std::vector<std::thread> ts;
-  for (int t = 0; t < T; t++) {
-    ts.emplace_back([&, t] {
-      Rng rng(seed_for(600 + t));
-      for (size_t i = 0; i < N; i++) {
-        int64_t n = 1 + int64_t(rng.below(rng.chance(10) ? uint64_t(S) : 3));
-        bool got;
-        if (rng.chance(20)) {
-          got = s->try_acquire(n);
-        } else {
-          uint64_t deadline = rng.chance(25) ? deadline_in_us(rng.below(300)) : 0;
-          got = sem_acquire(s, n, deadline) == WaitRes::kOk;
-          if (!got) timeouts.fetch_add(1, std::memory_order_relaxed);
-        }
-        if (!got) continue;
-        int64_t now = held.fetch_add(n) + n;
-        CHECKF(now <= S, "%" PRId64 " permits held of %" PRId64, now, S);
-        if (rng.chance(30)) spin_for(rng.below(3000));
-        held.fetch_sub(n);
-        grants.fetch_add(1, std::memory_order_relaxed);
-        CHECK(s->release(n));
+  spawn(ts, T, 600, [&](int, Rng& rng) {
+    for (size_t i = 0; i < N; i++) {
+      int64_t n = 1 + int64_t(rng.below(rng.chance(10) ? uint64_t(S) : 3));
+      bool got;
+      if (rng.chance(20)) {
+        got = s->try_acquire(n);
+      } else {
+        uint64_t deadline = rng.chance(25) ? deadline_in_us(rng.below(300)) : 0;
+        got = sem_acquire(s, n, deadline) == kOk;
+        if (!got) timeouts.fetch_add(1, std::memory_order_relaxed);
       }
-    });
-  }
+      if (!got) continue;
+      int64_t now = held.fetch_add(n) + n;
+      CHECKF(now <= S, "%" PRId64 " permits held of %" PRId64, now, S);
+      if (rng.chance(30)) spin_for(rng.below(3000));
+      held.fetch_sub(n);
+      grants.fetch_add(1, std::memory_order_relaxed);
+      CHECK(s->release_permits(n));
+    }
+  });
   join_all(ts);
   int64_t avail;
   size_t queued;
   s->state(&avail, &queued);
   CHECKF(avail == S && queued == 0, "avail %" PRId64 " queued %zu", avail, queued);
   std::printf("grants %" PRIu64 ", timeouts %" PRIu64 "\n", grants.load(), timeouts.load());
-  static_cast<Shared*>(s)->release();  // (Semaphore::release(n) hides it)
+  s->release();
 }
 
 // ---- Cond --------------------------------------------------------------------------------
 
 // Cond.wait as the binding does it: queue first, then unlock, so that a signal sent after the
 // unlock finds the waiter queued; then lock again (whatever the outcome).
-WaitRes cond_wait(Cond* c, uint64_t deadline = 0) {
+int32_t cond_wait(Cond* c, uint64_t deadline = 0) {
   Mutex* m = c->mutex();
   CHECK(m->locked());
   SyncRec rec;
-  WaitRes r = wait_prim(c, rec, deadline, [c, m](SyncRec* q, bool first) {
+  int32_t r = wait_prim(c, rec, deadline, [c, m](SyncRec* q, bool first) {
     if (first) {
       c->queue(q);
       CHECK(m->unlock());
     }
     return false;
   });
-  CHECK(mutex_lock(m) == WaitRes::kOk);
+  CHECK(mutex_lock(m) == kOk);
   return r;
 }
 
@@ -235,40 +214,34 @@ TEST(cond_no_lost_wakeups) {
   const size_t total = P * N;
   size_t items = 0, consumed = 0;  // guarded by m
   std::vector<std::thread> ts;
-  for (int p = 0; p < P; p++) {
-    ts.emplace_back([&, p] {
-      Rng rng(seed_for(700 + p));
-      for (size_t i = 0; i < N; i++) {
-        CHECK(mutex_lock(m) == WaitRes::kOk);
-        items++;
-        bool bcast = rng.chance(5);
-        CHECK(m->unlock());
-        if (bcast) c->broadcast(); else c->signal();  // after unlock, as Go allows
-        if (rng.chance(10)) spin_for(rng.below(2000));
-      }
-    });
-  }
-  for (int k = 0; k < C; k++) {
-    ts.emplace_back([&, k] {
-      Rng rng(seed_for(800 + k));
-      CHECK(mutex_lock(m) == WaitRes::kOk);
-      for (;;) {
-        while (items == 0 && consumed < total) {
-          uint64_t deadline = rng.chance(10) ? deadline_in_us(rng.below(500)) : 0;
-          cond_wait(c, deadline);
-        }
-        if (consumed == total) break;
-        items--;
-        consumed++;
-        if (consumed == total) c->broadcast();  // release the other consumers
-        if (rng.chance(10)) {  // let the others in
-          CHECK(m->unlock());
-          CHECK(mutex_lock(m) == WaitRes::kOk);
-        }
-      }
+  spawn(ts, P, 700, [&](int, Rng& rng) {
+    for (size_t i = 0; i < N; i++) {
+      CHECK(mutex_lock(m) == kOk);
+      items++;
+      bool bcast = rng.chance(5);
       CHECK(m->unlock());
-    });
-  }
+      if (bcast) c->broadcast(); else c->signal();  // after unlock, as Go allows
+      if (rng.chance(10)) spin_for(rng.below(2000));
+    }
+  });
+  spawn(ts, C, 800, [&](int, Rng& rng) {
+    CHECK(mutex_lock(m) == kOk);
+    for (;;) {
+      while (items == 0 && consumed < total) {
+        uint64_t deadline = rng.chance(10) ? deadline_in_us(rng.below(500)) : 0;
+        cond_wait(c, deadline);
+      }
+      if (consumed == total) break;
+      items--;
+      consumed++;
+      if (consumed == total) c->broadcast();  // release the other consumers
+      if (rng.chance(10)) {  // let the others in
+        CHECK(m->unlock());
+        CHECK(mutex_lock(m) == kOk);
+      }
+    }
+    CHECK(m->unlock());
+  });
   join_all(ts);
   CHECK(items == 0 && consumed == total);
   CHECK(c->waiters() == 0 && !m->locked());
@@ -308,13 +281,13 @@ TEST(cond_signal_broadcast_abandon) {
     flag = false;
     for (int k = 0; k < K; k++) {
       ts.emplace_back([&] {
-        CHECK(mutex_lock(c->mutex()) == WaitRes::kOk);
+        CHECK(mutex_lock(c->mutex()) == kOk);
         while (!flag) cond_wait(c);
         CHECK(c->mutex()->unlock());
       });
     }
     while (c->waiters() < size_t(K)) sleep_us(50);
-    CHECK(mutex_lock(c->mutex()) == WaitRes::kOk);
+    CHECK(mutex_lock(c->mutex()) == kOk);
     flag = true;
     c->broadcast();
     CHECK(c->mutex()->unlock());
@@ -344,43 +317,46 @@ TEST(once_single_runner) {
     uint64_t written = 0;  // plain: written by the runner, read by everyone after kDone
     const bool as_error = round % 3 == 0;
     std::vector<std::thread> ts;
-    for (int t = 0; t < T; t++) {
-      ts.emplace_back([&, t] {
-        Rng rng(seed_for(900 + round * 8 + t));
-        uint64_t me = test_thread_id();
-        for (;;) {
-          int32_t st = -1;
-          SyncRec rec;
-          WaitRes r = wait_prim(
-              o, rec, 0,
-              [&](SyncRec* q, bool) { return (st = o->enter(me, q)) != Once::kRunning; },
-              /*retry_returns=*/true);
-          if (r == WaitRes::kRetry) continue;  // the runner exited: start over
-          CHECK(r == WaitRes::kOk);
-          if (st == Once::kIdle) {  // this thread runs fn
-            CHECK(o->running_on(me));
-            starts.fetch_add(1);
-            if (rng.chance(5)) spin_for(rng.below(20000));
-            if (rng.chance(25)) {  // the runner's thread exits before finishing
-              exits.fetch_add(1);
-              o->runner_exited(me);
-              return;
-            }
-            written = 1000 + round;
-            finishes.fetch_add(1);
-            o->finish(weft::to_message(make_msg(round)),
-                      as_error ? Once::kError : Once::kValue);
-            o->runner_exited(me);  // after finish: a no-op
+    spawn(ts, T, 900 + round * 8, [&](int, Rng& rng) {
+      uint64_t me = test_thread_id();
+      for (;;) {
+        // As onceWaitSync: enter, or queue until the runner finishes (kDone) or exits
+        // (kRetry: block_on calls take again with first = false; start over with enter()).
+        int32_t st = -1;
+        bool retry = false;
+        SyncRec rec;
+        int32_t r = wait_prim(o, rec, 0, [&](SyncRec* q, bool first) {
+          if (!first) {
+            retry = true;
+            return true;
           }
-          break;
+          return (st = o->enter(me, q)) != Once::kRunning;
+        });
+        CHECK(r == kOk);
+        if (retry) continue;  // the runner exited: start over
+        if (st == Once::kIdle) {  // this thread runs fn
+          CHECK(o->running_on(me));
+          starts.fetch_add(1);
+          if (rng.chance(5)) spin_for(rng.below(20000));
+          if (rng.chance(25)) {  // the runner's thread exits before finishing
+            exits.fetch_add(1);
+            o->runner_exited(me);
+            return;
+          }
+          written = 1000 + round;
+          finishes.fetch_add(1);
+          o->finish(weft::to_message(make_msg(round)),
+                    as_error ? Once::kError : Once::kValue);
+          o->runner_exited(me);  // after finish: a no-op
         }
-        // Every caller that did not exit sees the one outcome.
-        CHECK(o->state() == Once::kDone);
-        CHECK(written == 1000 + round);
-        CHECK(msg_bits_id(o->result()) == round);
-        CHECK(o->outcome() == (as_error ? Once::kError : Once::kValue));
-      });
-    }
+        break;
+      }
+      // Every caller that did not exit sees the one outcome.
+      CHECK(o->state() == Once::kDone);
+      CHECK(written == 1000 + round);
+      CHECK(msg_bits_id(o->result()) == round);
+      CHECK(o->outcome() == (as_error ? Once::kError : Once::kValue));
+    });
     join_all(ts);
     if (finishes.load() == 0) {
       // Every thread happened to exit while running fn: nobody finished; it is idle again.

@@ -54,21 +54,18 @@ TEST(timer_service_order) {
   const uint64_t base = weft::now_ns() + 150'000'000;  // TSan: leave time to schedule them all
   std::atomic<uint64_t> last_scheduled{0};
   std::vector<std::thread> ts;
-  for (int t = 0; t < T; t++) {
-    ts.emplace_back([&, t] {
-      Rng rng(seed_for(1000 + t));
-      for (size_t i = 0; i < per; i++) {
-        uint64_t deadline = base + rng.below(30'000'000);
-        auto* p = new Probe(&log, deadline);
-        timer_service().schedule(p, deadline, deadline);
-        p->release();  // the heap keeps it alive until it fired
-      }
-      uint64_t now = weft::now_ns();
-      uint64_t prev = last_scheduled.load();
-      while (prev < now && !last_scheduled.compare_exchange_weak(prev, now)) {
-      }
-    });
-  }
+  spawn(ts, T, 1000, [&](int, Rng& rng) {
+    for (size_t i = 0; i < per; i++) {
+      uint64_t deadline = base + rng.below(30'000'000);
+      auto* p = new Probe(&log, deadline);
+      timer_service().schedule(p, deadline, deadline);
+      p->release();  // the heap keeps it alive until it fired
+    }
+    uint64_t now = weft::now_ns();
+    uint64_t prev = last_scheduled.load();
+    while (prev < now && !last_scheduled.compare_exchange_weak(prev, now)) {
+    }
+  });
   join_all(ts);
   const size_t total = T * per;
   while (log.count.load(std::memory_order_acquire) < total)

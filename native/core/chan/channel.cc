@@ -65,6 +65,7 @@ size_t Channel::try_send_many(const uint64_t* vals, size_t n, Res* res) {
   *res = Res::kOk;
   if (cap_ != 0) done = ring_push_many(vals, n);
   if (done > 0) {
+    // seq_cst after ring_push_many's tail CAS: see recv_waiting_ (channel.h).
     for (size_t i = 0; i < done && recv_waiting_.load(std::memory_order_seq_cst) != 0; i++)
       notify_after_push();
     return done;
@@ -80,6 +81,7 @@ size_t Channel::try_recv_many(uint64_t* out, size_t max, Res* res) {
   *res = Res::kOk;
   if (cap_ != 0) done = ring_pop_many(out, max);
   if (done > 0) {
+    // seq_cst after ring_pop_many's head CAS: see send_waiting_ (channel.h).
     for (size_t i = 0; i < done && send_waiting_.load(std::memory_order_seq_cst) != 0; i++)
       notify_after_pop();
     return done;
@@ -90,6 +92,7 @@ size_t Channel::try_recv_many(uint64_t* out, size_t max, Res* res) {
 }
 
 bool Channel::closed() const {
+  // acquire: pairs with rv_close()'s release store (rendezvous.cc).
   if (cap_ == 0) return closed_.load(std::memory_order_acquire);
   return ring_closed();
 }
@@ -137,6 +140,7 @@ void Channel::notify_after_push() {
 }
 
 void Channel::notify_after_pop() {
+  // seq_cst load: see the comment on recv_waiting_ (mirrored for senders).
   if (send_waiting_.load(std::memory_order_seq_cst) == 0) return;
   Waiter* wake = nullptr;
   {
@@ -174,6 +178,9 @@ Channel::Res Channel::try_recv_locked(uint64_t* out, Waiter** wake) {
 
 bool Channel::close() { return cap_ != 0 ? ring_close() : rv_close(); }
 
+// Under mu_. The counts are seq_cst: a waiter's increment comes before its re-check of the ring
+// (select re-tries its cases after registering), and a pusher's/popper's CAS before its load of
+// the count, so one of the two sees the other (see recv_waiting_ in channel.h).
 void Channel::enqueue_locked(CaseRec* r) {
   r->outcome = Outcome::kNone;
   if (r->is_send) {
@@ -185,6 +192,7 @@ void Channel::enqueue_locked(CaseRec* r) {
   }
 }
 
+// Under mu_; seq_cst as in enqueue_locked.
 void Channel::dequeue_locked(CaseRec* r) {
   if (!r->queued) return;
   if (r->is_send) {

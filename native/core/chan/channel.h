@@ -116,6 +116,7 @@ class Channel final : public Shared {
   Res rv_recv_locked(uint64_t* out, Waiter** wake);
   bool rv_close();
   void rv_give_back_locked(uint64_t v, Waiter** wake);
+  Waiter* rv_hand_to_receiver_locked(uint64_t v);
   // ---- shared by both (channel.cc) ----
   void notify_one_locked(RecQueue& q, std::atomic<uint32_t>& count, Waiter** wake);
   void wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome how);

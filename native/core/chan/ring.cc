@@ -77,7 +77,9 @@ Channel::Ring Channel::ring_push(uint64_t v) {
         return Ring::kOk;
       }
     } else if (stamp + one_lap_ == tail + 1) {
-      // The slot still holds last lap's value: full, unless a receiver is mid-pop.
+      // The slot still holds last lap's value: full, unless a receiver is mid-pop. The
+      // seq_cst fence orders the stamp load before the head load (pairs with ring_pop's
+      // head CAS); it publishes nothing (values travel with the stamps).
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint64_t head = head_.load(std::memory_order_relaxed);
       if (head + one_lap_ == tail) return Ring::kEmptyOrFull;
@@ -101,6 +103,7 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
     uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (head + 1 == stamp) {
       uint64_t next = index + 1 < cap_ ? head + 1 : lap + one_lap_;
+      // seq_cst: ordered before our load of send_waiting_ in notify_after_pop().
       if (head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
         *out = slot.val;
@@ -109,6 +112,8 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
         return Ring::kOk;
       }
     } else if (stamp == head) {
+      // Empty, unless a sender is mid-push: the fence orders the stamp load before the tail
+      // load (pairs with ring_push's tail CAS, and with ring_close's fetch_or of the mark).
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint64_t tail = tail_.load(std::memory_order_relaxed);
       if ((tail & ~mark_bit_) == head) {
@@ -132,6 +137,7 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
     if (tail & mark_bit_) return 0;
     uint64_t index = tail & (mark_bit_ - 1);
     uint64_t lap = tail & ~(one_lap_ - 1);
+    // acquire: pairs with the receivers' head CAS; a stale head only under-estimates room.
     uint64_t head = head_.load(std::memory_order_acquire);
     uint64_t used = pos_of(tail) - pos_of(head);
     uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
@@ -147,6 +153,7 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
         backoff(spins);
       slot.val = vals[i];
+      // release: publishes val to the receiver that acquires this stamp (as in ring_push).
       slot.stamp.store(tail + i + 1, std::memory_order_release);
     }
     return size_t(k);
@@ -160,11 +167,14 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
   for (;;) {
     uint64_t index = head & (mark_bit_ - 1);
     uint64_t lap = head & ~(one_lap_ - 1);
+    // acquire: pairs with the senders' tail CAS; the values themselves are published by the
+    // per-slot stamps below, so a reserved-but-unwritten slot is waited for, never read.
     uint64_t tail = tail_.load(std::memory_order_acquire) & ~mark_bit_;
     uint64_t avail = pos_of(tail) - pos_of(head);
     uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
     if (avail > cap_ || k == 0) return 0;
     uint64_t next = index + k < cap_ ? head + k : lap + one_lap_;
+    // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
     if (!head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed))
       continue;
@@ -174,6 +184,7 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
         backoff(spins);
       out[i] = slot.val;
+      // release: our read of val happens before a sender reuses the slot next lap.
       slot.stamp.store(head + i + one_lap_, std::memory_order_release);
     }
     return size_t(k);
@@ -183,6 +194,7 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
 size_t Channel::length() const {
   if (cap_ == 0) return 0;
   for (;;) {
+    // A snapshot (diagnostics only): tail read twice around head, so the pair is consistent.
     uint64_t tail = tail_.load(std::memory_order_seq_cst);
     uint64_t head = head_.load(std::memory_order_seq_cst);
     if (tail_.load(std::memory_order_seq_cst) != tail) continue;
@@ -195,6 +207,7 @@ size_t Channel::length() const {
 }
 
 bool Channel::ring_closed() const {
+  // acquire: pairs with ring_close()'s seq_cst fetch_or of the mark bit.
   return (tail_.load(std::memory_order_acquire) & mark_bit_) != 0;
 }
 
@@ -221,6 +234,7 @@ Channel::Res Channel::ring_try_recv(uint64_t* out) {
 Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
   Ring r = ring_push(v);
   if (r == Ring::kOk) {
+    // seq_cst after ring_push's tail CAS: see recv_waiting_ (channel.h).
     if (recv_waiting_.load(std::memory_order_seq_cst) != 0)
       notify_one_locked(recvq_, recv_waiting_, wake);
     return Res::kOk;
@@ -231,6 +245,7 @@ Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
 Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
   Ring r = ring_pop(out);
   if (r == Ring::kOk) {
+    // seq_cst after ring_pop's head CAS: see recv_waiting_ (channel.h), mirrored.
     if (send_waiting_.load(std::memory_order_seq_cst) != 0)
       notify_one_locked(sendq_, send_waiting_, wake);
     return Res::kOk;
@@ -239,6 +254,8 @@ Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
 }
 
 bool Channel::ring_close() {
+  // seq_cst: a sender's next tail CAS fails and sees the mark; receivers see it in ring_pop's
+  // tail load (after the fence) and in ring_closed() (acquire).
   uint64_t prev = tail_.fetch_or(mark_bit_, std::memory_order_seq_cst);
   if (prev & mark_bit_) return false;
   std::lock_guard<std::mutex> g(mu_);

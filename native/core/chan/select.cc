@@ -155,6 +155,8 @@ void select_unlink(Waiter* w) {
 }
 
 bool select_finish(Waiter* w, uint64_t* rng, SelectOut* out) {
+  // acquire: pairs with the claimer's acq_rel claim CAS (which case won); the CaseRec's
+  // outcome/val were published by complete()'s release (or the inbox lock) before we got here.
   int32_t k = w->state.load(std::memory_order_acquire);
   select_unlink(w);
   CaseRec& c = w->cases[k];
@@ -180,6 +182,7 @@ bool select_finish(Waiter* w, uint64_t* rng, SelectOut* out) {
 }
 
 void select_abandon_claim(Waiter* w) {
+  // acquire: pairs with the claim CAS, as in select_finish (k < 0: nobody claimed it).
   int32_t k = w->state.load(std::memory_order_acquire);
   if (k < 0) return;
   CaseRec& c = w->cases[k];
@@ -256,6 +259,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
         select_abandon_claim(w);
         return WaitStatus::kStopped;
       }
+      // acquire: pairs with the claim CAS; await_completion's acquire published the CaseRec.
       int32_t k = w->state.load(std::memory_order_acquire);
       if (w->cases[k].outcome == Outcome::kNotify) {
         select_unlink(w);

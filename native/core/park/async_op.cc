@@ -52,6 +52,8 @@ void async_prepare(AsyncOp* op, std::shared_ptr<Inbox> inbox, uint64_t thread) {
   op->srec.thread = thread;
 }
 
+// Plain writes, as in async_prepare: select_register() publishes them under each channel's
+// queue lock when it enqueues the cases.
 void async_bind_cases(AsyncOp* op, std::shared_ptr<Inbox> inbox) {
   op->async = true;
   op->inbox = std::move(inbox);
@@ -145,6 +147,8 @@ void async_abandon(AsyncOp* op) {
   async_free(op);
 }
 
+// Only once nobody else references the op: it was never queued, was withdrawn (cancel CAS won,
+// unlinked under the primitive's / channels' locks), or came out of the inbox after its claim.
 void async_free(AsyncOp* op) {
   if (op->also != nullptr) op->also->release();
   if (op->prim != nullptr) {

@@ -76,6 +76,8 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
   uint64_t start = now_ns();
   uint64_t spin_until = start + budget;
   for (int i = 0;; i++) {
+    // Every acquire load of `word` seeing 1 here and below pairs with complete()'s acq_rel
+    // exchange: the claimer's writes to the claimed record (outcome, value, grant) are visible.
     if (w->word.load(std::memory_order_acquire) == 1) {
       if (spin_ns != nullptr) *spin_ns = std::min(kSpinMaxNs, budget * 2);
       return true;
@@ -127,6 +129,8 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
   }
 }
 
+// The same acquire protocol as park()'s sleep loop: the 0 -> 2 CAS announces the sleeper to
+// complete()'s exchange, and reading 1 (acquire) pairs with that exchange's release.
 void await_completion(Waiter* w) {
   for (;;) {
     uint32_t cur = 0;

@@ -61,16 +61,34 @@ struct SyncQueue {
     r->queued = false;
     size--;
   }
+  // Queues a waiter that could not take the resource: stamps when it first queued (a record
+  // re-queued after a kRetry wake-up keeps its stamp) and links it at the back, or at the front
+  // (a woken mutex waiter that lost the race).
+  void enqueue(SyncRec* r, bool front = false) {
+    if (r->since_ns == 0) r->since_ns = now_ns();
+    if (front) push_front(r); else push_back(r);
+  }
+  // Unlinks r and claims its Waiter for outcome g. false: its owner gave up first (its cancel
+  // CAS won; it unlinks nothing more, the record is just dropped). The acq_rel claim CAS pairs
+  // with the owner's cancel CAS in Waiter::try_cancel; `grant` is written before the caller's
+  // complete() (release), which publishes it to the woken owner.
+  bool claim(SyncRec* r, Grant g) {
+    remove(r);
+    if (!r->w->try_claim_index(0)) return false;
+    r->grant = g;
+    return true;
+  }
   // Claims and unlinks the first waiter still waiting (stale records are dropped); null if none.
   SyncRec* claim_front(Grant g) {
     while (SyncRec* r = head) {
-      remove(r);
-      if (r->w->try_claim_index(0)) {
-        r->grant = g;
-        return r;
-      }
+      if (claim(r, g)) return r;
     }
     return nullptr;
+  }
+  // Claims and completes every waiter still waiting, with outcome g (WaitGroup zero, Cond
+  // broadcast, Once finished or its runner gone). Called under the primitive's lock.
+  void wake_all(Grant g) {
+    while (SyncRec* r = claim_front(g)) complete(r->w);
   }
 };
 

@@ -22,6 +22,8 @@ struct Probe {
 // The thread holding a Mutex or an RWMutex's write lock (0: none or unknown), for the cycle check.
 int32_t holder_of(Shared* s) { return int32_t(s->holder_thread()); }
 
+// Runs on the blocked thread only (park() polls it each slice): probe.cycle needs no
+// synchronization. find_lock_cycle reads the blocked list under its own lock (blocked.cc).
 bool probe_fn(void* arg) {
   auto* p = static_cast<Probe*>(arg);
   if (p->deadlock_on != nullptr) {
@@ -79,6 +81,8 @@ int32_t block_on(const BlockThread& t, SyncPrim* prim, const char* what, SyncRec
       done->enqueue_locked(&dr);
       done->unlock();
     }
+    // Registered for dump() and other threads' lock-cycle checks; its fields are published by
+    // the list's lock (blocked.cc). prim is alive: the caller holds a reference.
     Blocked b{t.id, what, prim, rec.since_ns, true};
     block_begin(&b);
     bool completed = false;
@@ -120,6 +124,8 @@ int32_t block_on(const BlockThread& t, SyncPrim* prim, const char* what, SyncRec
       if (code == kCodeDeadlock && t.last_error != nullptr) *t.last_error = probe.cycle;
       return code;
     }
+    // rec.grant was written by the claimer before complete(); park()'s acquire of `word`
+    // (or await_completion's) pairs with complete()'s release, so this plain read sees it.
     if (rec.grant != Grant::kRetry) return kCodeOk;  // granted (possibly at the last moment)
   }
 }

@@ -7,10 +7,16 @@ Cond::Cond(Mutex* mu) : SyncPrim(Kind::Cond), mu_obj_(mu) { mu_obj_->retain(); }
 
 Cond::~Cond() { mu_obj_->release(); }
 
+// Every cross-thread hand-off here goes through mu_ (the queue and each record's links and
+// `queued`) and the Waiter protocol of waitq.h: a claim (acq_rel CAS, SyncQueue::claim) against
+// the waiter's cancel, then complete() (release of `word`, or the inbox lock) publishing
+// `grant` to the woken owner's acquire in park()/await_completion().
+
 void Cond::queue(SyncRec* r) {
+  // Called before the caller unlocks the Mutex: a signal() after that unlock takes mu_ after
+  // this and finds r queued (no lost wake-up; see cond.h).
   std::lock_guard<std::mutex> g(mu_);
-  if (r->since_ns == 0) r->since_ns = now_ns();
-  q_.push_back(r);
+  q_.enqueue(r);
 }
 
 void Cond::signal() {
@@ -20,7 +26,7 @@ void Cond::signal() {
 
 void Cond::broadcast() {
   std::lock_guard<std::mutex> g(mu_);
-  while (SyncRec* r = q_.claim_front(Grant::kDone)) complete(r->w);
+  q_.wake_all(Grant::kDone);
 }
 
 size_t Cond::waiters() {
@@ -33,6 +39,8 @@ void Cond::unlink(SyncRec* r) {
   q_.remove(r);
 }
 
+// Called without mu_ by an owner that lost the cancel race: it read `grant` after
+// await_completion()'s acquire (pairs with complete()'s release).
 void Cond::abandon(SyncRec* r) {
   if (r->grant == Grant::kDone) signal();  // pass the signal on to the next waiter
 }

@@ -13,7 +13,14 @@ Mutex::Mutex() : SyncPrim(Kind::Mutex) {
   for (auto& w : words_) w.store(0, std::memory_order_relaxed);
 }
 
+// The State word is shared with JavaScript (lib/sync/mutex.ts: tryLock's CAS 0 -> locked,
+// unlock's CAS locked -> 0 when nobody is queued). Every change of it is seq_cst (CAS,
+// fetch_add, fetch_and), pairing with those Atomics operations: taking the lock acquires what
+// the last holder wrote, and a JS unlock that finds the queued count (set_queued, under mu_)
+// non-zero calls unlock() here instead. The Owner word is a holder hint only (relaxed).
+
 bool Mutex::try_lock(int32_t thread) {
+  // relaxed: only a first guess for the CAS, which re-reads the word.
   int32_t c = words_[kState].load(std::memory_order_relaxed);
   while ((c & abi::kMutexLocked) == 0) {
     if (words_[kState].compare_exchange_weak(c, c | abi::kMutexLocked, std::memory_order_seq_cst)) {
@@ -24,6 +31,8 @@ bool Mutex::try_lock(int32_t thread) {
   return false;
 }
 
+// seq_cst: a waiter's count is in the word before lock_or_queue's try_lock, so an unlock (JS
+// or native) after that try_lock failed sees it and wakes the queue (Dekker pair).
 void Mutex::set_queued(size_t before) {
   int32_t delta = 2 * (int32_t(q_.size) - int32_t(before));
   if (delta != 0) words_[kState].fetch_add(delta, std::memory_order_seq_cst);
@@ -31,9 +40,8 @@ void Mutex::set_queued(size_t before) {
 
 bool Mutex::lock_or_queue(SyncRec* r, bool front) {
   std::lock_guard<std::mutex> g(mu_);
-  if (r->since_ns == 0) r->since_ns = now_ns();
   size_t before = q_.size;
-  if (front) q_.push_front(r); else q_.push_back(r);
+  q_.enqueue(r, front);
   set_queued(before);
   if (try_lock(int32_t(r->thread))) {
     before = q_.size;
@@ -46,6 +54,7 @@ bool Mutex::lock_or_queue(SyncRec* r, bool front) {
 
 bool Mutex::unlock() {
   std::lock_guard<std::mutex> g(mu_);
+  // acquire: pairs with the locking CAS (JS or try_lock); misuse check only, under mu_.
   if ((words_[kState].load(std::memory_order_acquire) & abi::kMutexLocked) == 0) return false;
   size_t before = q_.size;
   SyncRec* head = q_.head;
@@ -59,6 +68,7 @@ bool Mutex::unlock() {
     }
   }
   words_[kOwner].store(0, std::memory_order_relaxed);
+  // seq_cst release of the lock: pairs with the next locker's CAS (JS or try_lock).
   words_[kState].fetch_and(~abi::kMutexLocked, std::memory_order_seq_cst);
   SyncRec* r = q_.claim_front(Grant::kRetry);
   set_queued(before);
@@ -130,8 +140,7 @@ bool RWMutex::lock_or_queue(SyncRec* r) {
     add_reader_locked(r->thread);
     return true;
   }
-  if (r->since_ns == 0) r->since_ns = now_ns();
-  q_.push_back(r);
+  q_.enqueue(r);
   return false;
 }
 
@@ -142,21 +151,15 @@ void RWMutex::grant_locked() {
     SyncRec* h = q_.head;
     if (h->n == 1) {
       if (readers_ > 0) return;
-      q_.remove(h);
       waiting_writers_--;
-      if (h->w->try_claim_index(0)) {
-        h->grant = Grant::kGranted;
+      if (q_.claim(h, Grant::kGranted)) {
         writer_ = true;
         writer_thread_.store(h->thread, std::memory_order_relaxed);
         complete(h->w);
       }
-    } else {
-      q_.remove(h);
-      if (h->w->try_claim_index(0)) {
-        h->grant = Grant::kGranted;
-        add_reader_locked(h->thread);
-        complete(h->w);
-      }
+    } else if (q_.claim(h, Grant::kGranted)) {
+      add_reader_locked(h->thread);
+      complete(h->w);
     }
   }
 }

@@ -41,6 +41,7 @@ class Mutex final : public SyncPrim {
   Mutex();
   std::atomic<int32_t>* words() { return words_; }
   bool locked() const {
+    // acquire: pairs with the seq_cst locking CAS / unlocking fetch_and (a snapshot).
     return (words_[kState].load(std::memory_order_acquire) & abi::kMutexLocked) != 0;
   }
   int32_t owner() const { return words_[kOwner].load(std::memory_order_relaxed); }

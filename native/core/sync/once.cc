@@ -7,6 +7,12 @@ Once::Once() : SyncPrim(Kind::Once) {}
 
 Once::~Once() { delete result_; }
 
+// state_, runner_, result_, outcome_ and the queue are guarded by mu_. A waiter woken with
+// kDone reads result_/outcome_ without mu_: finish() wrote them under mu_ before claiming it,
+// and complete()'s release (paired with park()'s acquire of `word`, or the inbox lock for an
+// async waiter) orders those writes before its reads. A caller of state() that sees kDone
+// took mu_, which orders them as well.
+
 Once::State Once::state() {
   std::lock_guard<std::mutex> g(mu_);
   return state_;
@@ -21,8 +27,7 @@ int32_t Once::enter(uint64_t thread, SyncRec* r) {
   }
   if (state_ == kDone) return kDone;
   if (r != nullptr) {
-    if (r->since_ns == 0) r->since_ns = now_ns();
-    q_.push_back(r);
+    q_.enqueue(r);
   }
   return kRunning;
 }
@@ -41,7 +46,7 @@ void Once::finish(Message* result, Outcome outcome) {
   result_ = result;
   outcome_ = outcome;
   state_ = kDone;
-  while (SyncRec* r = q_.claim_front(Grant::kDone)) complete(r->w);
+  q_.wake_all(Grant::kDone);  // after the writes above: see the comment on state()
 }
 
 void Once::runner_exited(uint64_t thread) {
@@ -49,7 +54,8 @@ void Once::runner_exited(uint64_t thread) {
   if (state_ != kRunning || runner_ != thread) return;
   state_ = kIdle;
   runner_ = 0;
-  while (SyncRec* r = q_.claim_front(Grant::kRetry)) complete(r->w);
+  // kRetry: each waiter enters again (and one of them becomes the runner) under mu_.
+  q_.wake_all(Grant::kRetry);
 }
 
 void Once::unlink(SyncRec* r) {

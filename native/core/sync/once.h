@@ -38,6 +38,8 @@ class Once final : public SyncPrim {
   State state();
   // Whether `thread` is the one running fn now (a blocking wait by it would never end).
   bool running_on(uint64_t thread);
+  // Only after state() returned kDone or a wait was woken with kDone (both order the writes of
+  // finish() before the read: mu_, or complete()'s release; see once.cc).
   const Message* result() const { return result_; }
   Outcome outcome() const { return outcome_; }
   void unlink(SyncRec* r) override;

@@ -5,6 +5,11 @@ namespace weft {
 
 Semaphore::Semaphore(int64_t size) : SyncPrim(Kind::Semaphore), size_(size), avail_(size) {}
 
+// avail_ and the queue are guarded by mu_. A queued acquire is granted by grant_locked():
+// SyncQueue::claim (acq_rel CAS against the waiter's cancel) sets grant, the permits are taken
+// under mu_, and complete() (release; park()/await_completion() acquire, or the inbox lock)
+// publishes both to the woken owner.
+
 bool Semaphore::try_acquire(int64_t n) {
   std::lock_guard<std::mutex> g(mu_);
   if (q_.size > 0 || avail_ < n) return false;  // FIFO: never pass a waiting acquire
@@ -18,24 +23,21 @@ bool Semaphore::acquire_or_queue(SyncRec* r) {
     avail_ -= r->n;
     return true;
   }
-  if (r->since_ns == 0) r->since_ns = now_ns();
-  q_.push_back(r);
+  q_.enqueue(r);
   return false;
 }
 
 void Semaphore::grant_locked() {
   while (SyncRec* h = q_.head) {
     if (h->n > avail_) return;  // the head waits; nobody passes it
-    q_.remove(h);
-    if (h->w->try_claim_index(0)) {
+    if (q_.claim(h, Grant::kGranted)) {
       avail_ -= h->n;
-      h->grant = Grant::kGranted;
       complete(h->w);
     }
   }
 }
 
-bool Semaphore::release(int64_t n) {
+bool Semaphore::release_permits(int64_t n) {
   std::lock_guard<std::mutex> g(mu_);
   if (avail_ + n > size_) return false;
   avail_ += n;
@@ -56,8 +58,10 @@ void Semaphore::unlink(SyncRec* r) {
   grant_locked();  // the acquires behind a canceled head may fit now
 }
 
+// Called without mu_ by an owner that lost the cancel race after await_completion()'s acquire,
+// so it reads the grant the claimer wrote; the permits go back under mu_.
 void Semaphore::abandon(SyncRec* r) {
-  if (r->grant == Grant::kGranted) release(r->n);
+  if (r->grant == Grant::kGranted) release_permits(r->n);
 }
 
 }  // namespace weft

@@ -16,7 +16,9 @@ class Semaphore final : public SyncPrim {
   int64_t size() const { return size_; }
   bool try_acquire(int64_t n);
   bool acquire_or_queue(SyncRec* r);  // r->n permits
-  bool release(int64_t n);            // false: more than acquired (misuse; nothing changed)
+  // Gives n permits back. false: more than acquired (misuse; nothing changed). (Not named
+  // release(): that is Shared's reference count.)
+  bool release_permits(int64_t n);
   // Permits available now and acquires queued (diagnostics).
   void state(int64_t* avail, size_t* queued);
   void unlink(SyncRec* r) override;

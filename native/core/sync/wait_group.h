@@ -26,6 +26,7 @@ class WaitGroup final : public SyncPrim {
   void abandon(SyncRec*) override {}
 
  private:
+  void publish_waiters_locked();  // Waiters word := q_.size (under mu_)
   // Mapped into JavaScript (wgWords()): the layout is abi::WaitGroupWord (native/core/abi.h).
   static constexpr uint32_t kCounter = abi::ix(abi::WaitGroupWord::Counter);
   static constexpr uint32_t kWaiters = abi::ix(abi::WaitGroupWord::Waiters);
