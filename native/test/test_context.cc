@@ -151,10 +151,11 @@ TEST(context_deadline) {
   }
   // Canceled first: the deadline does not overwrite the error; dropped before its deadline:
   // the timer's reference keeps it until it fires, then it goes.
-  const uint64_t at = weft::now_ns() + 20'000'000;
+  const uint64_t at = weft::now_ns() + 100'000'000;
   auto* c = child_of(nullptr, at);
   auto cause = cause_msg(5);
-  CHECK(c->cancel(kCtxCanceled, cause));
+  // On a loaded machine the deadline may come first: then the cancel loses, and says so.
+  CHECK(c->cancel(kCtxCanceled, cause) || (weft::now_ns() >= at && c->err() == kCtxDeadline));
   auto* d = child_of(nullptr, at);
   c->release();
   d->release();
