@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates lib/internal/abi.ts from the `abi:begin` / `abi:end` block of native/core/abi.h (the block's
 // syntax is described at the top of abi.h). `node scripts/gen-abi.mjs` writes the file;
-// `generateAbi(source)` returns its text (test/abi.test.js compares it with the committed one).
+// `generateAbi(source)` returns its text (test/abi.test.ts compares it with the committed one).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 // API.md §4: AtomicInt64, AtomicBool, AtomicValue, ProgressMeter shared across threads
-// (workers in test/fixtures/sync-atomic.js), including the memory-model guarantee that plain
+// (workers in test/fixtures/sync-atomic.ts), including the memory-model guarantee that plain
 // writes made before an atomic store are visible to the thread whose load sees that store.
 import { describe, it, expect, afterEach } from 'vitest';
 import { fixture } from './fixture.js';
@@ -11,9 +11,9 @@ import { spawnWith, cleanup, flags, thrown, delay } from './helpers.js';
 afterEach(cleanup);
 
 const MODULE = fixture('sync-atomic');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
-const ints = (n) => new Int32Array(new SharedArrayBuffer(4 * n));
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const setFlag = (fl: Int32Array, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
+const ints = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
 const MAX = Number.MAX_SAFE_INTEGER;
 
 describe('AtomicInt64', () => {

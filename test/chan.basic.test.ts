@@ -2,14 +2,16 @@
 // in the three flavours (async / Sync / try).
 import { describe, it, expect, afterEach } from 'vitest';
 import { Chan, ClosedChannelError } from 'weft';
+import type { RecvResult } from 'weft';
 import { spawn, cleanup, delay, track, flags, until, within, failure } from './helpers.js';
 
 afterEach(cleanup);
 
-const go = (fl, i = 0) => { Atomics.store(fl, i, 1); Atomics.notify(fl, i); };
+const go = (fl: Int32Array, i = 0) => { Atomics.store(fl, i, 1); Atomics.notify(fl, i); };
 
 // main-thread receive / send in each flavour (sync ones carry a timeout so a bug cannot hang the test file)
-const mainRecvOk = {
+type Flavour = 'async' | 'sync' | 'try';
+const mainRecvOk: Record<Flavour, <T>(ch: Chan<T>) => Promise<RecvResult<T>>> = {
   async: (ch) => ch.recvOk(),
   sync: async (ch) => ch.recvOkSync({ timeout: 10_000 }),
   try: async (ch) => {
@@ -20,7 +22,7 @@ const mainRecvOk = {
     throw new Error('tryRecv never succeeded');
   },
 };
-const mainSend = {
+const mainSend: Record<Flavour, <T>(ch: Chan<T>, v: T) => Promise<void>> = {
   async: (ch, v) => ch.send(v),
   sync: async (ch, v) => ch.sendSync(v, { timeout: 10_000 }),
   try: async (ch, v) => {
@@ -96,7 +98,7 @@ describe('rendezvous: an unbuffered send completes only when a receiver takes th
     });
   }
 
-  for (const mainFlavour of ['async', 'sync', 'try']) {
+  for (const mainFlavour of ['async', 'sync', 'try'] as const) {
     it(`a worker's sendSync() waits until main receives with ${mainFlavour}`, async () => {
       const ch = new Chan();
       const fl = flags();
@@ -150,16 +152,16 @@ describe('rendezvous: an unbuffered send completes only when a receiver takes th
     const s = spawn('sendSeq', ch, 's', 100, 'async');
     const r = spawn('recvN', ch, 100);
     const got = await r.done();
-    expect(got.map((x) => x.value.i)).toEqual([...Array(100).keys()]);
+    expect(got.map((x: { value: { i: number } }) => x.value.i)).toEqual([...Array(100).keys()]);
     expect(await s.done()).toBe(100);
   });
 });
 
 describe('FIFO per sender with several senders', () => {
   for (const capacity of [0, 8]) {
-    for (const mainFlavour of ['async', 'sync']) {
+    for (const mainFlavour of ['async', 'sync'] as const) {
       it(`capacity ${capacity}, 3 worker senders (async/sync/try), main receives with ${mainFlavour}`, async () => {
-        const ch = new Chan(capacity);
+        const ch = new Chan<{ tag: 'a' | 's' | 't'; i: number }>(capacity);
         const N = 1500;
         const senders = [
           spawn('sendSeq', ch, 'a', N, 'async'),
@@ -170,7 +172,7 @@ describe('FIFO per sender with several senders', () => {
         for (let k = 0; k < 3 * N; k++) {
           const r = await mainRecvOk[mainFlavour](ch);
           expect(r.ok).toBe(true);
-          const { tag, i } = r.value;
+          const { tag, i } = r.value!;
           if (i !== next[tag]) expect(`${tag}:${i}`).toBe(`${tag}:${next[tag]}`);
           next[tag]++;
         }

@@ -3,16 +3,16 @@
 // a receive that timed out consumed nothing and left no waiter behind.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Chan, CanceledError, DeadlineExceededError, TimeoutError } from 'weft';
-import { spawn, cleanup, delay, track, failure, within } from './helpers.js';
+import { spawn, cleanup, delay, track, failure, within, type Caught } from './helpers.js';
 
 afterEach(cleanup);
 
-function expectTimeout(e) {
+function expectTimeout(e: Caught) {
   expect(e).toBeInstanceOf(TimeoutError);
   expect(e.name).toBe('TimeoutError');
   expect(e.code).toBe('ERR_WEFT_TIMEOUT');
 }
-function expectCanceled(e, cause) {
+function expectCanceled(e: Caught, cause: string|number|Error|{ why: string; }) {
   expect(e).toBeInstanceOf(CanceledError);
   expect(e.name).toBe('CanceledError');
   expect(e.code).toBe('ERR_WEFT_CANCELED');
@@ -124,7 +124,7 @@ describe('timeout', () => {
       const { values } = await r.done(45_000);
       await s.done(45_000);
       expect(values.length).toBe(N);
-      const wrong = values.findIndex((v, i) => v !== i);
+      const wrong = values.findIndex((v: unknown, i: number) => v !== i);
       expect(wrong).toBe(-1);
       expect(ch.tryRecv()).toEqual({ value: undefined, ok: false, closed: false });
     }

@@ -5,7 +5,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as weft from 'weft';
 import type { ElemType } from 'weft';
-import { spawn, cleanup, delay, thrown, failure, within } from './helpers.js';
+import { spawn, cleanup, delay, thrown, failure, within, type Caught } from './helpers.js';
 
 const { Chan, ClosedChannelError, DataCloneError } = weft;
 
@@ -55,7 +55,7 @@ function expectArgError(fn: () => unknown, Type: abstract new (...args: never[])
 describe('error classes', () => {
   for (const [name, code] of Object.entries(ERRORS)) {
     it(`${name} is exported, has name "${name}" and code ${code}`, () => {
-      const C = weft[name];
+      const C = (weft as unknown as Record<string, new () => Error & { code?: string }>)[name];
       expect(typeof C).toBe('function');
       const e = new C();
       expect(e).toBeInstanceOf(Error);
@@ -102,13 +102,14 @@ describe('constructor arguments', () => {
 });
 
 describe('wait options', () => {
-  const ops = (ch) => ({
-    send: (o) => ch.send(3, o),
-    sendSync: (o) => ch.sendSync(3, o),
-    recv: (o) => ch.recv(o),
-    recvOk: (o) => ch.recvOk(o),
-    recvSync: (o) => ch.recvSync(o),
-    recvOkSync: (o) => ch.recvOkSync(o),
+  // Most options passed here are bad input on purpose, hence `as never`.
+  const ops = (ch: LooseChan) => ({
+    send: (o?: unknown) => ch.send(3, o as never),
+    sendSync: (o?: unknown) => ch.sendSync(3, o as never),
+    recv: (o?: unknown) => ch.recv(o as never),
+    recvOk: (o?: unknown) => ch.recvOk(o as never),
+    recvSync: (o?: unknown) => ch.recvSync(o as never),
+    recvOkSync: (o?: unknown) => ch.recvOkSync(o as never),
   });
 
   it('timeout of the wrong type throws TypeError naming timeout, synchronously, in every flavour', () => {
@@ -288,7 +289,7 @@ describe('numeric channels never coerce', () => {
     await ch.sendMany([7, 8]);
     ch.close();
     const calls = await w.done();
-    expect(calls.flatMap((c) => c.values)).toEqual([7, 8]);
+    expect(calls.flatMap((c: { values: number[] }) => c.values)).toEqual([7, 8]);
   });
 });
 
@@ -302,7 +303,7 @@ describe('non-cloneable values', () => {
     new Map([['k', () => 0]]),
   ];
 
-  function expectClone(e) {
+  function expectClone(e: Caught) {
     expect(e).toBeInstanceOf(DataCloneError);
     expect(e).toBeInstanceOf(TypeError);
     expect(e.name).toBe('DataCloneError');
@@ -336,8 +337,8 @@ describe('non-cloneable values', () => {
   it('in a worker: DataCloneError, and the channel stays empty', async () => {
     const ch = new Chan(2);
     const r = await spawn('sendFunction', ch).done();
-    expect(r.map((e) => e.name)).toEqual(['DataCloneError', 'DataCloneError', 'DataCloneError']);
-    expect(r.every((e) => e.code === 'ERR_WEFT_CLONE' && e.kinds.includes('TypeError'))).toBe(true);
+    expect(r.map((e: { name: string }) => e.name)).toEqual(['DataCloneError', 'DataCloneError', 'DataCloneError']);
+    expect(r.every((e: { code: string; kinds: string|string[]; }) => e.code === 'ERR_WEFT_CLONE' && e.kinds.includes('TypeError'))).toBe(true);
     expect(ch.length).toBe(0);
   });
 

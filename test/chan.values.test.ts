@@ -61,10 +61,13 @@ function sample() {
   };
 }
 
-function checkClone(got, original) {
+/** The value sample() builds. */
+type Sample = ReturnType<typeof sample>;
+
+function checkClone(got: Sample, original: Sample) {
   const ref = structuredClone(original);
   expect(Object.keys(got)).toEqual(Object.keys(ref));
-  for (const k of Object.keys(ref)) expect(got[k], k).toStrictEqual(ref[k]);
+  for (const k of Object.keys(ref) as (keyof Sample)[]) expect(got[k], k).toStrictEqual(ref[k]);
   // things toStrictEqual does not see
   expect(Object.is(got.negZero, -0)).toBe(true);
   expect(Number.isNaN(got.nan)).toBe(true);
@@ -109,13 +112,13 @@ function checkClone(got, original) {
 describe('structured values', () => {
   for (const capacity of [0, 4]) {
     it(`round trip main -> worker -> main follows structured clone (capacity ${capacity})`, async () => {
-      const input = new Chan(capacity);
-      const output = new Chan(capacity);
+      const input = new Chan<Sample>(capacity);
+      const output = new Chan<Sample>(capacity);
       const w = spawn('echo', input, output, 1);
       const original = sample();
       await input.send(original);
       const got = await within(output.recv(), 20_000, 'echo');
-      checkClone(got, original);
+      checkClone(got!, original);
       expect(await w.done()).toBe(1);
     });
   }
@@ -241,7 +244,7 @@ describe('structured values', () => {
     const vals = [new Map([[1, 2]]), new Set([3]), new Date(5), new Float64Array([1.25]), 99n, [1, [2]], 'ü'];
     for (const v of vals) await ch.send(v);
     const d = await spawn('recvDescribe', ch, vals.length).done();
-    expect(d.map((x) => x.ctor)).toEqual(['Map', 'Set', 'Date', 'Float64Array', 'BigInt', 'Array', 'String']);
+    expect(d.map((x: { ctor: string }) => x.ctor)).toEqual(['Map', 'Set', 'Date', 'Float64Array', 'BigInt', 'Array', 'String']);
     expect(d[4].type).toBe('bigint');
     expect(d[4].value).toBe(99n);
     expect(d[0].value.get(1)).toBe(2);
@@ -253,7 +256,7 @@ describe('structured values', () => {
     const input = new Chan(16);
     const output = new Chan(16);
     const w = spawn('echoAll', input, output);
-    const make = (i) => (i % 4 === 0 ? { i, s: `v${i}`, a: [i, { n: i }] }
+    const make = (i: number) => (i % 4 === 0 ? { i, s: `v${i}`, a: [i, { n: i }] }
       : i % 4 === 1 ? [i, `é${i}`] : i % 4 === 2 ? new Map([[i, i]]) : i);
     const N = 3000;
     const sender = (async () => {
@@ -293,7 +296,7 @@ describe("element type 'f64'", () => {
     ch.sendSync(0.1, { timeout: 10_000 });
     while (!ch.trySend(NaN)) await delay(1);
     const d = await w.done();
-    expect(d.map((x) => x.type)).toEqual(['number', 'number', 'number']);
+    expect(d.map((x: { type: string }) => x.type)).toEqual(['number', 'number', 'number']);
     expect(Object.is(d[0].value, -0)).toBe(true);
     expect(d[1].value).toBe(0.1);
     expect(Number.isNaN(d[2].value)).toBe(true);
@@ -340,7 +343,7 @@ describe("element type 'i64'", () => {
     const ch = new Chan(4, { elem: 'i64' });
     expect(ch.sendManySync(new BigInt64Array([5n, -6n]))).toBe(2);
     const d = await spawn('recvDescribe', ch, 2).done();
-    expect(d.map((x) => [x.type, x.value])).toEqual([['bigint', 5n], ['bigint', -6n]]);
+    expect(d.map((x: { type: string; value: unknown }) => [x.type, x.value])).toEqual([['bigint', 5n], ['bigint', -6n]]);
   });
 });
 
@@ -362,7 +365,7 @@ describe("element type 'bool'", () => {
     const w = spawn('recvDescribe', ch, 2);
     await ch.send(false);
     await ch.send(true);
-    expect((await w.done()).map((d) => [d.type, d.value])).toEqual([['boolean', false], ['boolean', true]]);
+    expect((await w.done()).map((d: { type: string; value: unknown }) => [d.type, d.value])).toEqual([['boolean', false], ['boolean', true]]);
   });
 });
 
@@ -419,10 +422,10 @@ describe('sendMany / recvMany', () => {
     expect(await ch.sendMany(values)).toBe(N);
     ch.close();
     const calls = await r.done();
-    const flat = calls.flatMap((c) => c.values);
+    const flat = calls.flatMap((c: { values: number[] }) => c.values);
     expect(flat.length).toBe(N);
-    expect(flat.every((v, i) => v === i)).toBe(true);
-    expect(calls.every((c) => c.ctor === 'Int32Array' && c.values.length <= 64)).toBe(true);
+    expect(flat.every((v: number, i: number) => v === i)).toBe(true);
+    expect(calls.every((c: { ctor: string; values: string|any[]; }) => c.ctor === 'Int32Array' && c.values.length <= 64)).toBe(true);
   });
 
   it('async sendMany in a worker, recvManySync in main', async () => {

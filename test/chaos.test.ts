@@ -6,7 +6,7 @@
 // replacements that continue their work. 20 rounds of 10 000 values (200 000 in all) and 6
 // kills; more rounds with WEFT_CHAOS_ROUNDS (WEFT_CHAOS_VALUES and WEFT_CHAOS_KILLS set the
 // values and kills per round). The bookkeeping and the accounting rules are described in
-// fixtures/chaos-worker.js and fixtures/chaos-driver.js. In short, per round:
+// fixtures/chaos-worker.ts and fixtures/chaos-driver.ts. In short, per round:
 //  - nothing comes out twice (acknowledged by a consumer, or left in a channel at the end);
 //  - nothing comes out that was never sent, and every value comes out of the channel it went in;
 //  - a value whose send returned is acknowledged, or still in a channel, or was possibly in the
@@ -39,8 +39,15 @@ function run(script: string, args: string[], timeout: number): Promise<ChildRun>
   });
 }
 
-/** JSON records a fixture printed as `TAG {...}` lines (untyped data from another process). */
-const lines = (out: string, tag: string): any[] =>
+/** One `CHAOS {...}` line of the driver: a round's report (chaos-driver.ts, runRound). */
+interface Round {
+  round: number; violations: unknown[]; values: number; sent: number; inDoubt: number; received: number;
+  drained: number; excused: number; consumerKillsInRecv: number; killedIn: Record<string, number>;
+  kills: number; workers: number; ms: number;
+}
+
+/** JSON records a fixture printed as `TAG {...}` lines (data from another process, not checked). */
+const lines = <T = Round>(out: string, tag: string): T[] =>
   out.split('\n').filter((l) => l.startsWith(`${tag} `)).map((l) => JSON.parse(l.slice(tag.length + 1)));
 
 describe('chaos: workers terminated at random while values move', () => {
@@ -64,8 +71,8 @@ describe('chaos: workers terminated at random while values move', () => {
       expect(x.received + x.drained + x.excused).toBeGreaterThanOrEqual(x.sent);
       expect(x.excused).toBeLessThanOrEqual(x.consumerKillsInRecv);
     }
-    const sum = (f) => rounds.reduce((a, x) => a + f(x), 0);
-    const killedIn = {};
+    const sum = (f: (x: Round) => number) => rounds.reduce((a, x) => a + f(x), 0);
+    const killedIn: Record<string, number> = {};
     for (const x of rounds) for (const [k, n] of Object.entries(x.killedIn)) killedIn[k] = (killedIn[k] ?? 0) + n;
     const report = {
       values: sum((x) => x.values),
@@ -98,7 +105,7 @@ describe('a value handed to a receiver whose worker is being terminated', () => 
         const where = `exit code ${r.code}, signal ${r.signal}; stderr: ${r.stderr.slice(-2000)}`;
         expect(r.signal, where).toBeNull();
         expect(r.code, where).toBe(0);
-        const [res] = lines(r.stdout, 'RESULT');
+        const [res] = lines<{ lost: number; kept: number; delivered: number; sent: number }>(r.stdout, 'RESULT');
         expect(res, r.stdout).toBeDefined();
         expect(res.lost, JSON.stringify(res)).toBe(0);
         expect(res.kept + res.delivered).toBe(res.sent);

@@ -27,7 +27,7 @@ async function roundTrip<T extends unknown[]>(...values: T): Promise<T> {
 }
 
 /** `got` is a CryptoKey equal field by field to structuredClone(`orig`). */
-function expectSameKey(got, orig) {
+function expectSameKey(got: CryptoKey, orig: CryptoKey) {
   const ref = structuredClone(orig);
   expect(got).toBeInstanceOf(globalThis.CryptoKey);
   expect(Object.getPrototypeOf(got)).toBe(Object.getPrototypeOf(ref));
@@ -45,7 +45,7 @@ describe('codec: CryptoKey', () => {
     const pair = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify']);
     const v = { hmac, hmacLocked, aes, pair, again: pair.publicKey };
     const [got] = await roundTrip(v);
-    for (const k of ['hmac', 'hmacLocked', 'aes']) expectSameKey(got[k], v[k]);
+    for (const k of ['hmac', 'hmacLocked', 'aes'] as const) expectSameKey(got[k], v[k]);
     expectSameKey(got.pair.publicKey, pair.publicKey);
     expectSameKey(got.pair.privateKey, pair.privateKey);
     expect(got.again).toBe(got.pair.publicKey);
@@ -89,17 +89,17 @@ describe('codec: CryptoKey', () => {
     const kw = await subtle.generateKey({ name: 'AES-KW', length: 128 }, true, ['wrapKey', 'unwrapKey']);
     const [got] = await roundTrip([ed.privateKey, rsa.publicKey, rsa.privateKey, kw]);
     [ed.privateKey, rsa.publicKey, rsa.privateKey, kw].forEach((k, i) => expectSameKey(got[i], k));
-    const ch = new Chan(1);
+    const ch = new Chan<CryptoKey>(1);
     ch.trySend(kw);
     const r = ch.tryRecv();
     expect(r.ok).toBe(true);
-    expectSameKey(r.value, kw);
+    expectSameKey(r.value!, kw);
     // Key-derivation and key-agreement keys too (HKDF/PBKDF2 keys are never extractable).
     const hkdf = await subtle.importKey('raw', new Uint8Array(16), 'HKDF', false, ['deriveBits']);
     const ecdh = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
     for (const k of [hkdf, ecdh.publicKey, ecdh.privateKey]) {
       ch.trySend(k);
-      expectSameKey(ch.tryRecv().value, k);
+      expectSameKey(ch.tryRecv().value!, k);
     }
   }, 120_000);
 });

@@ -27,7 +27,7 @@ describe('codec property: channel round trip equals structuredClone', () => {
     const w = spawnWith({ module: MODULE }, 'echoAll', input, output);
     const wefts = [new Chan(5), new Chan(6), new Chan(7)];
     const marks = markers(wefts.length);
-    const weftCheck = (g, k, path) => {
+    const weftCheck = (g: unknown, k: number, path: string) => {
       if (!(g instanceof Chan) || g.capacity !== 5 + k) throw new Error(`${path}: expected weft object #${k}, got ${String(g)}`);
     };
     let values = 0;
@@ -58,13 +58,13 @@ describe('codec property: channel round trip equals structuredClone', () => {
         // put the poison into a random container of the value (or wrap the value with it)
         const holders: Record<string, unknown>[] = [];
         const seen = new Set();
-        const walk = (x) => {
+        const walk = (x: unknown) => {
           if (typeof x !== 'object' || x === null || seen.has(x) || ArrayBuffer.isView(x)) return;
           seen.add(x);
-          if (Array.isArray(x) || Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null) holders.push(x);
+          if (Array.isArray(x) || Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null) holders.push(x as Record<string, unknown>);
           if (x instanceof Map) for (const [k, y] of x) { walk(k); walk(y); }
           else if (x instanceof Set) for (const y of x) walk(y);
-          else if (!(x instanceof Chan)) for (const k of Object.keys(x)) walk(x[k]);
+          else if (!(x instanceof Chan)) for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k]);
         };
         walk(v);
         const bad = mk();

@@ -13,17 +13,17 @@ import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, tra
 afterEach(cleanup);
 
 const MODULE = fixture('ctx-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const setFlag = (fl: Int32Array, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 /** Blocks the main thread until fl[i] >= v (bounded). */
-function waitFlagSync(fl, i, v = 1, ms = 20_000) {
+function waitFlagSync(fl: Int32Array, i: number, v = 1, ms = 20_000) {
   const end = Date.now() + ms;
   while (Atomics.load(fl, i) < v) {
     if (Date.now() > end) throw new Error(`flag ${i} never set`);
     Atomics.wait(fl, i, Atomics.load(fl, i), 20);
   }
 }
-const doneState = (ctx) => {
+const doneState = (ctx: Context) => {
   const r = ctx.done().tryRecv();
   return r.ok ? 'value?!' : r.closed ? 'closed' : 'open';
 };

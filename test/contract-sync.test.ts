@@ -2,7 +2,7 @@
 // (§4) and dump() (§9): Once's self-waits and options, clone failures and thenables; argument
 // checks of the atomics; the lock holder in dump(); RWMutex self-locks; a wrong `this`; error
 // messages that name the object and the operation; util.inspect. Workers run
-// test/fixtures/contract-sync-scenarios.js.
+// test/fixtures/contract-sync-scenarios.ts.
 import { inspect } from 'node:util';
 import { describe, it, expect, afterEach } from 'vitest';
 import { fixture } from './fixture.js';
@@ -12,16 +12,17 @@ import {
   DeadlockError, DataCloneError, TimeoutError, CanceledError, MisuseError,
   dump, threadId, background, withCancel,
 } from 'weft';
-import { spawnWith, cleanup, delay, flags, thrown, until, rejection, track } from './helpers.js';
+import type { WaitInfo } from 'weft';
+import { spawnWith, cleanup, delay, flags, thrown, until, rejection, track, type Caught } from './helpers.js';
 
 afterEach(cleanup);
 
 const MODULE = fixture('contract-sync-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const setFlag = (fl: Int32Array, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
 const MAIN = threadId();
 
-function expectDeadlock(e) {
+function expectDeadlock(e: Caught) {
   expect(e).toBeInstanceOf(DeadlockError);
   expect(e.code).toBe('ERR_WEFT_DEADLOCK');
 }
@@ -30,7 +31,7 @@ function expectDeadlock(e) {
 describe('Once: a wait that only the waiting thread could end is a DeadlockError', () => {
   it('main: do(async fn) pending, then doSync on the same thread throws at once; do() still resolves', async () => {
     const once = new Once({ name: 'cfg' });
-    let release;
+    let release!: (v?: unknown) => void;
     const p = track(once.do(() => new Promise((r) => { release = r; }).then(() => 41)));
     const t0 = Date.now();
     const e = thrown(() => once.doSync(() => 'not run'));
@@ -65,9 +66,9 @@ describe('Once: a wait that only the waiting thread could end is a DeadlockError
     expect(r.done).toBe(true);
 
     const once = new Once();
-    let inner;
+    let inner: Caught | undefined;
     expect(once.doSync(() => { inner = thrown(() => once.doSync(() => 2)); return 1; })).toBe(1);
-    expectDeadlock(inner);
+    expectDeadlock(inner!);
   });
 
   it('a doSync waiting for another thread is not a deadlock', async () => {
@@ -149,7 +150,7 @@ describe('Once: results that cannot cross, and async fns given to doSync', () =>
   it('a non-cloneable result: the running caller gets it, every other caller (any thread) DataCloneError', async () => {
     const once = new Once({ name: 'fn' });
     const f = () => 'a function';
-    let release;
+    let release!: (v?: unknown) => void;
     const running = once.do(() => new Promise((r) => { release = r; }).then(() => f));
     const concurrent = track(once.do(() => 'not run'));
     await delay(10);
@@ -267,7 +268,7 @@ describe('atomics and ProgressMeter reject bad arguments and change nothing', ()
     const a = new AtomicInt64(1);
     const m = new Mutex();
     const r = await run('badCalls', { p, v, a, m }).done();
-    expect(r.progress.map((x) => x.name)).toEqual(['RangeError', 'RangeError', 'RangeError', 'TypeError']);
+    expect(r.progress.map((x: { name: string }) => x.name)).toEqual(['RangeError', 'RangeError', 'RangeError', 'TypeError']);
     expect(r.cas.name).toBe('RangeError');
     expect(r.add.name).toBe('TypeError');
     expect(r.wrongThis).toMatchObject({ ok: false, name: 'TypeError', message: 'Mutex.unlock called on an object that is not a Mutex' });
@@ -279,7 +280,7 @@ describe('atomics and ProgressMeter reject bad arguments and change nothing', ()
 
 // ---------------------------------------------------------------------------------------------
 describe('dump() names the holder of the lock a waiter is blocked on', () => {
-  const entry = (pred) => dump().find(pred);
+  const entry = (pred: (e: WaitInfo) => boolean) => dump().find(pred);
 
   it('Mutex held by a worker: holder is its thread; once it exits, holderExited; any thread may unlock', async () => {
     const m = new Mutex({ name: 'm' });
@@ -530,7 +531,7 @@ describe('error messages name the object and the operation', () => {
     await rw.lock();
     wg.add(1);
     await s.acquire();
-    let release;
+    let release!: (v?: unknown) => void;
     const running = once.do(() => new Promise((r) => { release = r; }));
     const r = await run('namedFailures', { m, rw, wg, s, c, once }).done();
     expect(r.names).toEqual(['db', 'table', 'jobs', 'slots', 'ready', 'init']);
@@ -559,7 +560,7 @@ describe('error messages name the object and the operation', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('util.inspect shows kind, name and live state, nothing internal', () => {
-  const clean = (s) => {
+  const clean = (s: string) => {
     expect(s).not.toMatch(/_h|Int32Array|ArrayBuffer|External|#/);
     return s;
   };

@@ -15,11 +15,11 @@ import type { RecvChan, SendChan } from 'weft';
 import { spawnWith, cleanup, flags, within, rejection, thrown, failure, delay } from './helpers.js';
 
 const MODULE = fixture('contract-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
 
 afterEach(cleanup);
 
-function setFlag(fl, i, value = 1) {
+function setFlag(fl: Int32Array, i: number, value = 1) {
   Atomics.store(fl, i, value);
   Atomics.notify(fl, i);
 }
@@ -259,7 +259,7 @@ describe("a method called on something that is not one gives weft's TypeError", 
     for (const name of names) {
       const label = typeof name === 'symbol' ? `[${name.description}]` : name;
       for (const self of [{}, undefined, null, 5, new Timer(1e6)]) {
-        const e = thrown(() => Chan.prototype[name].call(self, 1));
+        const e = thrown(() => (Chan.prototype[name as keyof Chan] as (this: unknown, ...a: unknown[]) => unknown).call(self, 1));
         expect(e, label).toBeInstanceOf(TypeError);
         expect(e.message, label).toMatch(/^Chan\..* called on an object that is not a Chan$/);
       }

@@ -10,7 +10,7 @@ import {
 import { spawnWith, cleanup, within, rejection, thrown, delay, track } from './helpers.js';
 
 const MODULE = fixture('contract-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
 
 afterEach(cleanup);
 

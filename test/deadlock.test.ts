@@ -1,13 +1,13 @@
 // API.md §9: dump() lists every blocked operation in every thread, and lock cycles among
 // threads blocked in lockSync are reported with DeadlockError instead of hanging (workers in
-// test/fixtures/sync-deadlock.js). Includes the book's dining philosophers.
+// test/fixtures/sync-deadlock.ts). Includes the book's dining philosophers.
 import { describe, it, expect, afterEach } from 'vitest';
 import { fixture } from './fixture.js';
 import {
   Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore, DeadlockError, dump, threadId,
 } from 'weft';
 import { spawnWith, cleanup, delay, flags, within, until, track } from './helpers.js';
-import type { Runner } from './helpers.js';
+import type { Caught, Runner } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -188,16 +188,16 @@ describe('lock cycles', () => {
   it('lockSync on a Mutex main holds, from main: DeadlockError, not a hang', async () => {
     const m = new Mutex({ name: 'mainself' });
     await m.lock();
-    let err;
+    let err: Caught | undefined;
     const t0 = Date.now();
     try {
       m.lockSync({ timeout: 3000 });
     } catch (e) {
-      err = e;
+      err = e as Caught;
     }
     expect(err).toBeInstanceOf(DeadlockError);
-    expect(err.name).toBe('DeadlockError');
-    expect(err.message).toMatch(/mainself/);
+    expect(err!.name).toBe('DeadlockError');
+    expect(err!.message).toMatch(/mainself/);
     expect(Date.now() - t0).toBeLessThan(2500);
     expect(m.tryLock()).toBe(false); // still ours
     m.unlock();
@@ -257,13 +257,13 @@ describe('lock cycles', () => {
 // ---------------------------------------------------------------------------------------
 describe('dining philosophers (five workers, five Mutex forks, left then right)', () => {
   const N = 5;
-  const table = (barrier, meals, retry) => {
+  const table = (barrier: boolean, meals: unknown, retry: unknown) => {
     const forks = Array.from({ length: N }, (_, i) => new Mutex({ name: `fork${i}` }));
     const bar = barrier ? flags(1) : null;
     const ws = forks.map((_, i) => run('philosopher', forks, i, meals, bar, retry));
     return { forks, ws };
   };
-  const check = (forks) => {
+  const check = (forks: Mutex[]) => {
     for (const f of forks) {
       expect(f.tryLock()).toBe(true);
       f.unlock();

@@ -31,39 +31,39 @@ function load() {
 
 const { checker, exports } = load();
 
-function resolve(sym) {
+function resolve(sym: ts.Symbol) {
   return sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
 }
 
-function docOf(sym) {
+function docOf(sym: ts.Symbol) {
   return ts.displayPartsToString(sym.getDocumentationComment(checker)).trim();
 }
 
 /** Declared in weft's own declarations (not inherited from lib.d.ts, e.g. Error's message). */
-function ours(sym) {
+function ours(sym: ts.Symbol) {
   return (sym.declarations ?? []).some((d) => d.getSourceFile().fileName.startsWith(dist));
 }
 
 /** Public: not `#private` (tsc's placeholder for private fields), not `private`/`protected`. */
-function isPublic(sym) {
+function isPublic(sym: ts.Symbol) {
   if (sym.name.startsWith('#') || sym.name === 'prototype') return false;
   return !(sym.declarations ?? []).some(
-    (d) => ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected),
+    (d: ts.Declaration) => ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected),
   );
 }
 
 /** `Chan.send`, `Chan.constructor`, ... for each undocumented public member of a class/interface. */
-function undocumentedMembers(name, sym) {
+function undocumentedMembers(name: string, sym: ts.Symbol) {
   const missing: unknown[] = [];
   const decl = sym.declarations?.[0];
   const members = [...checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(sym))];
   if (sym.flags & ts.SymbolFlags.Class) {
-    members.push(...checker.getPropertiesOfType(checker.getTypeOfSymbolAtLocation(sym, decl)));
-    const ctor = sym.members?.get('__constructor');
+    members.push(...checker.getPropertiesOfType(checker.getTypeOfSymbolAtLocation(sym, decl!)));
+    const ctor = sym.members?.get('__constructor' as ts.__String);
     if (ctor !== undefined) {
       // Every overload of the constructor (a class without one declared inherits its base's).
       for (const d of ctor.declarations ?? []) {
-        const sig = checker.getSignatureFromDeclaration(d);
+        const sig = checker.getSignatureFromDeclaration(d as ts.SignatureDeclaration);
         if (ts.displayPartsToString(sig?.getDocumentationComment(checker)).trim() === '' && docOf(sym) === '') {
           missing.push(`${name}.constructor`);
         }
@@ -116,7 +116,7 @@ describe('API reference (TSDoc on the public declarations)', () => {
     for (const e of exports) {
       const sym = resolve(e);
       if (!(sym.flags & ts.SymbolFlags.Class)) continue;
-      const decl = sym.declarations[0];
+      const decl = sym.declarations![0];
       const all = [
         ...checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(sym)),
         ...checker.getPropertiesOfType(checker.getTypeOfSymbolAtLocation(sym, decl)),

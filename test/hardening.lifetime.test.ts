@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const script = fileURLToPath(fixture('hardening-worker-only'));
 
-function runMode(mode, rounds, timeout = 240_000) {
+function runMode(mode: string, rounds: number, timeout = 240_000) {
   const r = spawnSync(process.execPath, [script, mode, String(rounds)], { cwd: here, encoding: 'utf8', timeout });
   const detail = `mode ${mode}: status ${r.status}, signal ${r.signal}\n${(r.stderr || '').slice(-3000)}`;
   return { r, detail };

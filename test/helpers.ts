@@ -1,6 +1,6 @@
 // Shared helpers for the weft test suite.
 //
-// spawn(fn, ...args) runs the named export of test/fixtures/scenarios.js in a
+// spawn(fn, ...args) runs the named export of test/fixtures/scenarios.ts in a
 // fresh worker thread. The arguments travel as `workerData: share({ fn, args })`
 // and the worker does `attach(workerData)`, so weft objects arrive by reference.
 // The scenario gets a context object `t` as its first argument (t.emit(name, data)
@@ -140,7 +140,7 @@ export class Runner {
   }
 }
 
-/** Run scenario `fn` (an export of test/fixtures/scenarios.js) in a new worker. */
+/** Run scenario `fn` (an export of test/fixtures/scenarios.ts) in a new worker. */
 export function spawn(fn: string, ...args: unknown[]): Runner {
   return new Runner(fn, args);
 }

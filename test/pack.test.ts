@@ -11,10 +11,11 @@ import { mkdtempSync, writeFileSync, existsSync, readdirSync, rmSync, cpSync, sy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PathLike } from 'fs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const skip = process.env.WEFT_SKIP_PACK === '1';
-let tmp;
+let tmp: PathLike;
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -59,7 +60,7 @@ nums.close();
 
 describe.skipIf(skip)('prebuild and pack', () => {
   it('installs from the tarball without a compiler and runs across threads', () => {
-    const run = (cmd, args, cwd, env = {}) =>
+    const run = (cmd: string, args: readonly string[], cwd: string, env = {}) =>
       execFileSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
     tmp = mkdtempSync(join(tmpdir(), 'weft-pack-'));
@@ -83,11 +84,11 @@ describe.skipIf(skip)('prebuild and pack', () => {
     const info = JSON.parse(packOut.slice(packOut.indexOf('[\n')));
     const tarball = join(tmp, info[0].filename);
     expect(existsSync(tarball)).toBe(true);
-    const files = info[0].files.map((f) => f.path);
+    const files = info[0].files.map((f: { path: string }) => f.path);
     expect(files).toContain('dist/index.js');
-    expect(files.some((f) => f.startsWith('prebuilds/') && f.endsWith('.node'))).toBe(true);
-    expect(files.some((f) => f.startsWith('build/'))).toBe(false);
-    expect(files.some((f) => f.startsWith('test/'))).toBe(false);
+    expect(files.some((f: string) => f.startsWith('prebuilds/') && f.endsWith('.node'))).toBe(true);
+    expect(files.some((f: string) => f.startsWith('build/'))).toBe(false);
+    expect(files.some((f: string) => f.startsWith('test/'))).toBe(false);
 
     const proj = join(tmp, 'proj');
     mkdirSync(proj);

@@ -12,14 +12,14 @@ import { spawnWith, cleanup, delay, track, flags, within, rejection, thrown } fr
 afterEach(cleanup);
 
 const MODULE = fixture('select-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const go = (fl, i = 0) => { Atomics.store(fl, i, 1); Atomics.notify(fl, i); };
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const go = (fl: Int32Array, i = 0) => { Atomics.store(fl, i, 1); Atomics.notify(fl, i); };
 
 /** Pearson's chi-square statistic of counts against a uniform distribution. */
-function chi2(counts) {
+function chi2(counts: number[]) {
   const total = counts.reduce((a, b) => a + b, 0);
   const e = total / counts.length;
-  return counts.reduce((s, o) => s + ((o - e) ** 2) / e, 0);
+  return counts.reduce((s: number, o: number) => s + ((o - e) ** 2) / e, 0);
 }
 // p ≈ 1e-6 critical values are 23.9 (1 dof), 27.6 (2 dof), 30.7 (3 dof): anything above 35 is not
 // bad luck.
@@ -284,7 +284,7 @@ describe('exactly one case takes effect when several are ready', () => {
     expect(bad).toEqual([]);
     // each producer's selects used every channel (random choice among the ready ones)
     for (const pc of perChan) {
-      expect(pc.reduce((a, b) => a + b, 0)).toBe(PER);
+      expect(pc.reduce((a: number, b: number) => a + b, 0)).toBe(PER);
       for (const n of pc) expect(n).toBeGreaterThan(0);
     }
   }, 60_000);

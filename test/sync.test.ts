@@ -1,7 +1,7 @@
 // API.md §3: Mutex, RWMutex, WaitGroup, Cond, Once, Semaphore across threads. Ports the tests
 // of Go's sync package (mutex_test.go, rwmutex_test.go, waitgroup_test.go, cond_test.go,
 // once_test.go) and of golang.org/x/sync/semaphore at sizes that suit two cores: workers use
-// the Sync flavours (test/fixtures/sync-scenarios.js), the main thread the async ones.
+// the Sync flavours (test/fixtures/sync-scenarios.ts), the main thread the async ones.
 // Plain (non-atomic) accesses to SharedArrayBuffers check the memory-model guarantees.
 import { describe, it, expect, afterEach } from 'vitest';
 import { fixture } from './fixture.js';
@@ -11,22 +11,22 @@ import {
   background, withCancel, withTimeout,
 } from 'weft';
 import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, track, failure } from './helpers.js';
-import type { Runner } from './helpers.js';
+import type { Caught, Runner } from './helpers.js';
 
 afterEach(cleanup);
 
 const MODULE = fixture('sync-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
-const setFlag = (fl, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
-const ints = (n) => new Int32Array(new SharedArrayBuffer(4 * n));
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const setFlag = (fl: Int32Array, i = 0, v = 1) => { Atomics.store(fl, i, v); Atomics.notify(fl, i); };
+const ints = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
 /** Entries of dump() for thread `tid` (optionally only op `op`). */
 const blockedIn = (tid: number, op?: string) => dump().filter((e) => e.thread === tid && (op === undefined || e.op === op));
 /** Resolves once thread `tid` shows up in dump() blocked in `op`. */
-const blockedNow = (tid, op, what = `thread ${tid} blocked in ${op}`) =>
+const blockedNow = (tid: number, op: string|undefined, what = `thread ${tid} blocked in ${op}`) =>
   until(() => blockedIn(tid, op).length > 0, 10_000, what);
 const MAIN = threadId();
 /** until(cond), failing at once with the error of any worker in `ws` that fails meanwhile. */
-const untilOr = (ws, cond, ms, what) => Promise.race([
+const untilOr = (ws: Runner[], cond: () => unknown, ms?: number, what?: string) => Promise.race([
   until(cond, ms, what).catch((e) => {
     e.message += `; blocked now: ${JSON.stringify(dump())}`;
     throw e;
@@ -34,7 +34,7 @@ const untilOr = (ws, cond, ms, what) => Promise.race([
   ...ws.map((w) => w.result.then(() => new Promise(() => {}))),
 ]);
 
-function expectMisuse(e) {
+function expectMisuse(e: Caught) {
   expect(e).toBeInstanceOf(MisuseError);
   expect(e.name).toBe('MisuseError');
   expect(e.code).toBe('ERR_WEFT_MISUSE');
@@ -827,7 +827,7 @@ describe('Once', () => {
   it('workers wait in doSync while main runs an async fn, then get its result', async () => {
     const once = new Once();
     const runs = flags(1);
-    let release;
+    let release!: (v?: unknown) => void;
     const gate = new Promise((r) => { release = r; });
     const p = once.do(async () => {
       Atomics.add(runs, 0, 1);
@@ -872,7 +872,7 @@ describe('Once', () => {
   it('an async rejection on main reaches waiting workers', async () => {
     const once = new Once();
     const runs = flags(1);
-    let fail;
+    let fail!: (e: unknown) => void;
     const gate = new Promise((_, rej) => { fail = rej; });
     const p = once.do(() => gate);
     const w = run('onceValue', once, runs, 'unused');
@@ -1158,7 +1158,7 @@ describe('Semaphore', () => {
 
 // ---------------------------------------------------------------------------------------
 describe('Sync waits given a context signal wake when the context ends on another thread', () => {
-  const setups = {
+  const setups: Record<string, () => [object, () => void]> = {
     lockSync: () => { const m = new Mutex(); m.tryLock(); return [m, () => m.unlock()]; },
     rlockSync: () => { const rw = new RWMutex(); rw.tryLock(); return [rw, () => rw.unlock()]; },
     waitSync: () => { const wg = new WaitGroup(); wg.add(1); return [wg, () => wg.done()]; },

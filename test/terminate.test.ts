@@ -15,12 +15,12 @@ const PROMPT_MS = 1000;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const script = fileURLToPath(fixture('exit-orders'));
-/** Run test/fixtures/exit-orders.js in a child process. */
-function runMode(mode, timeout = 20_000) {
+/** Run test/fixtures/exit-orders.ts in a child process. */
+function runMode(mode: string, timeout = 20_000) {
   return spawnSync(process.execPath, ['--expose-gc', script, mode], { cwd: here, encoding: 'utf8', timeout });
 }
 
-async function blockAndTerminate(ch, op) {
+async function blockAndTerminate(ch: unknown, op: unknown) {
   const w = spawn('blockIn', ch, op);
   await w.event('blocking');
   await delay(150); // let it really block in native code

@@ -17,13 +17,13 @@ import { spawnWith, cleanup, delay, track, within, rejection, thrown, until } fr
 afterEach(cleanup);
 
 const MODULE = fixture('time-scenarios');
-const run = (fn, ...args) => spawnWith({ module: MODULE }, fn, ...args);
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
 
 const LATE = 2000; // a timer firing later than this is broken, not slow
 const EARLY = 5;   // ms of slack below the requested delay (clock granularity)
 
 /** Expects the channel to deliver nothing within ms. */
-async function expectNothing(c, ms = 100) {
+async function expectNothing(c: RecvChan<number,"structured"|"f64"|"i32">, ms = 100) {
   const e = await rejection(c.recv({ timeout: ms }));
   expect(e).toBeInstanceOf(TimeoutError);
 }
@@ -40,7 +40,7 @@ describe('argument checks', () => {
       // @ts-expect-error -- bad input on purpose
       expect(thrown(() => after(bad))).toBeInstanceOf(TypeError);
     }
-    // NaN is refused; Infinity means "never" (test/contract.time.test.js), -Infinity "at once".
+    // NaN is refused; Infinity means "never" (test/contract.time.test.ts), -Infinity "at once".
     expect(thrown(() => new Timer(NaN))).toBeInstanceOf(RangeError);
     expect(thrown(() => new Ticker(NaN))).toBeInstanceOf(RangeError);
     expect(thrown(() => after(NaN))).toBeInstanceOf(RangeError);

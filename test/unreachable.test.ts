@@ -4,23 +4,23 @@
 // the error printed; handled: the program goes on). Operations another thread can still
 // complete (a live worker holds the object, or a message buffered in a channel a worker holds
 // carries it), or that a timer / deadline / timeout / signal can end, are not deadlocked.
-// Each scenario runs in a child process (test/fixtures/unreachable-scenarios.js) under a
+// Each scenario runs in a child process (test/fixtures/unreachable-scenarios.ts) under a
 // watchdog; workers are on the other side where it matters.
 import { describe, it, expect } from 'vitest';
 import { fixture } from './fixture.js';
 import { fileURLToPath } from 'node:url';
-import { runNode } from './helpers.js';
+import { type NodeRun, runNode } from './helpers.js';
 
 const FIXTURE = fileURLToPath(fixture('unreachable-scenarios'));
 const WATCHDOG_MS = 20_000;
 
 /** Runs one scenario; resolves with its exit status and output (killed after the watchdog). */
-const scenario = (name) => runNode([FIXTURE, name], WATCHDOG_MS);
+const scenario = (name: string) => runNode([FIXTURE, name], WATCHDOG_MS);
 
 /** The line of stdout that starts with `label `. */
-const line = (r, label) => r.lines.find((l) => l.startsWith(`${label} `)) ?? `(no ${label} line in: ${r.stdout}${r.stderr})`;
+const line = (r: NodeRun, label: string) => r.lines.find((l: string) => l.startsWith(`${label} `)) ?? `(no ${label} line in: ${r.stdout}${r.stderr})`;
 
-function finished(r) {
+function finished(r: NodeRun) {
   expect(r.timedOut, `hung (killed after ${WATCHDOG_MS} ms); stdout: ${r.stdout} stderr: ${r.stderr}`).toBe(false);
   expect(r.signal, r.stderr).toBeNull();
 }
