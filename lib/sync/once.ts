@@ -116,11 +116,11 @@ export class Once extends WeftObject {
       if (st === OnceState.Done) return this.#result<R>();
       const r = native.onceWait(this._h);
       let code: number;
-      if (typeof r === 'number') code = r;
+      if (r !== Code.Pending) code = r;
       else {
         // The time left of the caller's timeout (a retry after the runner exited waits again).
         const left = deadline < 0 ? o : { signal: o.signal, timeout: Math.max(0, deadline - Date.now()) };
-        code = (await awaitPending(r, opId(), left))[0];
+        code = (await awaitPending(opId(), left))[0];
       }
       if (code === Code.Retry) continue;
       if (code !== Code.Ok) fail(code, o, 'do', 'once', this._h);

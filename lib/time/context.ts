@@ -9,13 +9,15 @@ import { Chan } from '../chan/chan.js';
 import type { RecvChan } from '../chan/types.js';
 import { decode, encodeOwned } from '../internal/codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from '../errors.js';
-import { Code, Kind, native, status, type Handle, opId } from '../internal/native.js';
+import { Code, Kind, native, pending, status, type Handle, opId } from '../internal/native.js';
 import { CtxErr, StatusSlot } from '../internal/abi.js';
 import { ADOPT, WeftObject, fromHandle, notA, registerKind, type Adopt } from '../internal/object.js';
 import { signalSources } from '../internal/signals.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import { setMaxListeners } from 'node:events';
 import type { InspectOptions } from 'node:util';
+
+const RESOLVED: Promise<unknown> = Promise.resolve();
 
 const ERR_CANCELED = CtxErr.Canceled;
 const ERR_DEADLINE = CtxErr.Deadline;
@@ -142,9 +144,14 @@ class CtxImpl extends WeftObject implements Context {
     watched.add(ref);
     // Wait for done without keeping the event loop alive (a context may never be canceled).
     const ch = this.done() as Chan<never>;
-    const p = native.chanRecv(ch._h);
-    if (status[StatusSlot.Code] === Code.Pending) native.weaken(opId());
-    Promise.resolve(p).then(() => {
+    native.chanRecv(ch._h);
+    let p: Promise<unknown> = RESOLVED;
+    if (status[StatusSlot.Code] === Code.Pending) {
+      const id = opId();
+      native.weaken(id);
+      p = pending(id);
+    }
+    p.then(() => {
       watched.delete(ref);
       this._abortSignal();
     });
