@@ -64,9 +64,11 @@ export interface Native {
   ctxErr(h: Handle): number;
   ctxDeadline(h: Handle): number;
   ctxCancel(h: Handle, err: number, cause: Uint8Array | undefined, refs: Handle[] | undefined): boolean;
-  ctxCause(h: Handle): [Uint8Array, Handle[]] | null;
+  /** The cause's byte length (bytes in scratch, refs via takeRefs: see `decodeScratch`), or -1. */
+  ctxCause(h: Handle): number;
   ctxChain(h: Handle): [number, string][];
-  ctxValue(h: Handle, nodeId: number): [Uint8Array, Handle[]] | undefined;
+  /** That ancestor's value as a byte length (see `decodeScratch`), or -1. */
+  ctxValue(h: Handle, nodeId: number): number;
   mutexNew(name: string | undefined): Handle;
   mutexWords(h: Handle): ArrayBuffer;
   mutexLockSync(h: Handle, timeout: number, done?: Handle): number;
@@ -101,8 +103,9 @@ export interface Native {
   onceEnter(h: Handle): number;
   onceWaitSync(h: Handle, timeout: number, done?: Handle): number;
   onceWait(h: Handle): number;
-  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, outcome: number): void;
-  onceResult(h: Handle): [Uint8Array, Handle[], number] | null;
+  onceFinish(h: Handle, bytes: Uint8Array | number, refs: Handle[] | undefined, outcome: number): void;
+  /** The result's byte length (see `decodeScratch`), its outcome in {@link aux}; -1 while not done. */
+  onceResult(h: Handle): number;
   onceState(h: Handle): number;
   atomNew(v: bigint, isBool: boolean): Handle;
   atomWords(h: Handle): ArrayBuffer;
@@ -110,10 +113,12 @@ export interface Native {
   atomLoadBig(h: Handle): bigint;
   atomAdd(h: Handle, d: number): number;
   atomLoad(h: Handle): number;
-  valueNew(bytes: Uint8Array, refs: Handle[] | undefined): Handle;
-  valueLoad(h: Handle): [Uint8Array, Handle[], number];
-  valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;
-  valueCas(h: Handle, version: number, bytes: Uint8Array, refs: Handle[] | undefined): boolean;
+  /** Values entering native code: a byte length of the scratch area (or a Uint8Array) + refs, as `encode` gives them. */
+  valueNew(bytes: Uint8Array | number, refs: Handle[] | undefined): Handle;
+  /** The value's byte length (see `decodeScratch`), its version in {@link aux}. */
+  valueLoad(h: Handle): number;
+  valueStore(h: Handle, bytes: Uint8Array | number, refs: Handle[] | undefined): void;
+  valueCas(h: Handle, version: number, bytes: Uint8Array | number, refs: Handle[] | undefined): boolean;
   progNew(): Handle;
   progAdd(h: Handle, n: number): boolean;
   progGet(h: Handle): [number, number];
@@ -230,6 +235,12 @@ const [scratchAb, statusAb] = areas;
 /** @internal This thread's status area: index it with `StatusSlot` (lib/internal/abi.ts); op ids are 64-bit (see {@link opId}). */
 export const status = new Int32Array(statusAb, 0, abi.kStatusSlots);
 const opIdSlot = new Float64Array(statusAb, abi.kStatusOpIdByteOffset, 1);
+const auxSlot = new Float64Array(statusAb, abi.kStatusAuxByteOffset, 1);
+
+/** @internal The second result of the last call that has one: valueLoad's version, onceResult's outcome. */
+export function aux(): number {
+  return auxSlot[0]!;
+}
 
 /**
  * Id of the last async op that was left pending (`status[StatusSlot.Code] === Code.Pending`), for

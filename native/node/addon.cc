@@ -44,6 +44,7 @@ napi_value js_abi(napi_env env, napi_callback_info) {
       {"kAbiVersion", kAbiVersion},
       {"kStatusSlots", kStatusSlots},
       {"kStatusOpIdByteOffset", kStatusOpIdByteOffset},
+      {"kStatusAuxByteOffset", kStatusAuxByteOffset},
       {"kStatusBytes", kStatusBytes},
       {"StatusSlot.Code", ix(StatusSlot::Code)},
       {"StatusSlot.Refs", ix(StatusSlot::Refs)},

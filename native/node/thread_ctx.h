@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,6 +70,11 @@ class ThreadCtx {
   // double at byte offset kOpIdOffset (exact: ids stay below 2^53), see set_op_id().
   static constexpr size_t kStatusBytes = abi::kStatusBytes;
   static constexpr size_t kOpIdOffset = abi::kStatusOpIdByteOffset;
+  // The second result of a call that has one (valueLoad's version, onceResult's outcome), as
+  // the double at byte offset abi::kStatusAuxByteOffset.
+  void set_aux(double d) {
+    std::memcpy(reinterpret_cast<uint8_t*>(status) + abi::kStatusAuxByteOffset, &d, sizeof d);
+  }
   int32_t* status = nullptr;
   napi_ref status_ref = nullptr;
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
