@@ -306,9 +306,9 @@ void ThreadCtx::call_settle(uint64_t id, napi_value v, napi_value err) {
   args[2] = err;  // passed only when there is one (JS tells by the argument count)
   if (napi_call_function(env, undef, fn, err != nullptr ? 3 : 2, args, &ignored) == napi_ok)
     return;
-  // The JS settle catches everything it runs (lib/internal/pending.ts): a failure here is
-  // the environment going away (leave it), or truly unexpected (report it; never let it
-  // escape into libuv or into the JS call that canceled the op).
+  // The JS settle catches everything it runs (settle() in lib/internal/native.ts): a
+  // failure here is the environment going away (leave it), or truly unexpected (report it;
+  // never let it escape into libuv or into the JS call that canceled the op).
   napi_value e = nullptr;
   bool pending = false;
   napi_is_exception_pending(env, &pending);

@@ -5,9 +5,9 @@
 // Refs) and the value is returned (a number/bigint/boolean, or a structured value's byte
 // length with its bytes in the scratch area and its weft objects waiting for takeRefs()). An
 // async op that cannot finish at once returns with Code = Pending and its op id in the status
-// area; lib/internal/pending.ts makes the Promise. When the op completes, settle() writes the
-// status area exactly as a sync call would and calls the JS settle function (given to init)
-// with (op id, value[, error]), which reads the status area before anything else runs.
+// area; pending() in lib/internal/native.ts makes the Promise. When the op completes, settle()
+// writes the status area exactly as a sync call would and calls the JS settle function (given
+// to init) with (op id, value[, error]), which reads the status area before anything else runs.
 #pragma once
 
 #include <node_api.h>
@@ -79,7 +79,7 @@ class ThreadCtx {
   napi_ref status_ref = nullptr;
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
   napi_ref probe = nullptr;        // a no-op JS function: calling it fails once terminating
-  napi_ref settle_fn = nullptr;    // JS settle(opId, value, error?) of lib/internal/pending.ts
+  napi_ref settle_fn = nullptr;    // JS settle(opId, value, error?) (lib/internal/native.ts)
   bool stopping = false;
   uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
