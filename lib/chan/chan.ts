@@ -7,12 +7,13 @@
 import type { InspectOptions } from 'node:util';
 import { ClosedChannelError, MisuseError } from '../errors.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
-import { Code, Kind, native, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
+import { Code, Kind, native, status, type Handle, opId } from '../internal/native.js';
+import { decodeScratch } from '../internal/codec.js';
 import { Elem, Owner, StatusSlot, ViewTag } from '../internal/abi.js';
 import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
 import { contextOf } from '../internal/signals.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
-import { ELEM_NAMES, decodeAsync, decodeScratch, elemCode, encodeElem, lastEncRefs } from './elem.js';
+import { ELEM_NAMES, elemCode, encodeElem, lastEncRefs } from './elem.js';
 import { selectUntilDone } from './done.js';
 import { recvIterator, recvIteratorSync } from './iter.js';
 import { recvMany, recvManySync, sendMany, sendManySync } from './many.js';
@@ -171,9 +172,14 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     return encodeElem(this.#code, value);
   }
 
-  /** @internal decodes a value returned by a sync/try native receive. */
+  /** @internal decodes a value a native receive returned (sync, try, or a settled async op). */
   _dec(v: unknown): T {
     return (this.#code === Elem.Structured ? decodeScratch(v as number) : v) as T;
+  }
+
+  /** @internal the decoder of `pending` for this channel's received values (none: numeric). */
+  get _decoder(): ((v: unknown) => unknown) | undefined {
+    return this.#code === Elem.Structured ? (decodeScratch as (v: unknown) => unknown) : undefined;
   }
 
   /**
@@ -187,11 +193,12 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const v = this._enc(value);
     const refs = lastEncRefs();
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
-    const r = native.chanSend(this._h, v, refs);
-    if (typeof r === 'number') {
-      return r === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError(closedMessage('send', this.name)));
+    native.chanSend(this._h, v, refs);
+    const c = status[StatusSlot.Code];
+    if (c !== Code.Pending) {
+      return c === Code.Ok ? RESOLVED : Promise.reject(new ClosedChannelError(closedMessage('send', this.name)));
     }
-    return awaitPending(r, opId(), o).then(([code]) => {
+    return awaitPending(opId(), o).then(([code]) => {
       if (code !== Code.Ok) throwForCode(code, o, 'send', this.name);
     });
   }
@@ -242,8 +249,8 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const code = status[StatusSlot.Code];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
     if (code === Code.Closed) return Promise.resolve({ value: undefined, ok: false });
-    return awaitPending(r as Promise<AsyncResult>, opId(), o).then(([c, , v]) => {
-      if (c === Code.Ok) return { value: decodeAsync(this.#code, v) as T, ok: true };
+    return awaitPending(opId(), o, this._decoder).then(([c, , v]) => {
+      if (c === Code.Ok) return { value: v as T, ok: true };
       if (c === Code.Closed) return { value: undefined, ok: false };
       return throwForCode(c, o, 'recv', this.name);
     });

@@ -5,9 +5,9 @@
  * @internal
  * @module
  */
-import { decode, encode } from '../internal/codec.js';
-import { native, refreshScratch, scratch, status, type Handle } from '../internal/native.js';
-import { Elem, StatusSlot } from '../internal/abi.js';
+import { encode } from '../internal/codec.js';
+import type { Handle } from '../internal/native.js';
+import { Elem } from '../internal/abi.js';
 import type { ElemType } from './types.js';
 
 /** @internal native element code of each element type */
@@ -67,19 +67,4 @@ export function encodeElem(code: number, value: unknown): unknown {
   }
   encRefs = undefined;
   return value;
-}
-
-/** @internal decodes a received structured value left in the scratch area (the sync form). */
-export function decodeScratch(len: number): unknown {
-  let u8 = scratch();
-  if (len > u8.length) u8 = refreshScratch();
-  const refs = status[StatusSlot.Refs]! > 0 ? native.takeRefs() : undefined;
-  return decode(u8, len, refs);
-}
-
-/** @internal decodes the value of an async/select result (`AsyncResult`'s value: the async form). */
-export function decodeAsync(elem: number, v: unknown): unknown {
-  if (elem !== Elem.Structured) return v;
-  const [u8, refs] = v as [Uint8Array, Handle[] | undefined];
-  return decode(u8, u8.length, refs);
 }

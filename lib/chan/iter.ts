@@ -4,10 +4,9 @@
  * @internal
  * @module
  */
-import { Code, native, status, type AsyncResult, opId } from '../internal/native.js';
+import { Code, native, pending as pendingOp, status, opId } from '../internal/native.js';
 import { StatusSlot } from '../internal/abi.js';
 import { parseOpts, throwForCode } from '../internal/options.js';
-import { decodeAsync } from './elem.js';
 import type { Chan } from './chan.js';
 
 const NO_OPTS = parseOpts(undefined);
@@ -29,9 +28,9 @@ export function recvIterator<T>(ch: Chan<T, any>): AsyncIterator<T> {
       }
       const id = opId();
       pending.add(id);
-      return (r as Promise<AsyncResult>).then(([c, , v]): IteratorResult<T> => {
+      return pendingOp(id, ch._decoder).then(([c, , v]): IteratorResult<T> => {
         pending.delete(id);
-        if (c === Code.Ok) return { value: decodeAsync(ch._elemCode, v) as T, done: false };
+        if (c === Code.Ok) return { value: v as T, done: false };
         if (c === Code.Closed) {
           finished = true;
           return DONE;

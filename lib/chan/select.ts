@@ -3,11 +3,11 @@
  * @module
  */
 import { Chan } from './chan.js';
-import { decodeAsync, lastEncRefs } from './elem.js';
+import { lastEncRefs } from './elem.js';
 import { MASK_MAX, selectUntilDone } from './done.js';
 import type { RecvChan, SendChan } from './types.js';
 import { ClosedChannelError } from '../errors.js';
-import { Code, native, scratch, status, type AsyncResult, type Handle, opId } from '../internal/native.js';
+import { Code, native, scratch, status, type Handle, type Settled, opId } from '../internal/native.js';
 import { SelectMode, StatusSlot } from '../internal/abi.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
 import { contextOf } from '../internal/signals.js';
@@ -201,8 +201,8 @@ function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): S
   return { index, value: (p.cases[index]!.ch as Chan<any>)._dec(v), ok: true };
 }
 
-/** Result of a select that was pending (value in the async form). */
-function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts>): Selected {
+/** Result of a select that was pending (its value decoded when it settled). */
+function asyncResult(p: Prepared, r: Settled, o: ReturnType<typeof parseOpts>): Selected {
   const [code, index, v] = r;
   if (code === Code.Closed) {
     if (isSend(p, index)) throw closedCase(p, index);
@@ -210,7 +210,7 @@ function asyncResult(p: Prepared, r: AsyncResult, o: ReturnType<typeof parseOpts
   }
   if (code !== Code.Ok) throwForCode(code, o, 'select');
   if (isSend(p, index)) return { index, ok: true };
-  return { index, value: decodeAsync((p.cases[index]!.ch as Chan<any>)._elemCode, v), ok: true };
+  return { index, value: v, ok: true };
 }
 
 /**
@@ -240,7 +240,8 @@ export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selec
   try {
     const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Async, -1);
     if (status[StatusSlot.Code] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
-    return awaitPending(r as Promise<AsyncResult>, opId(), o).then((x) => asyncResult(p, x, o));
+    const decode = (v: unknown, index: number): unknown => (p.cases[index]!.ch as Chan<any>)._dec(v);
+    return awaitPending(opId(), o, decode).then((x) => asyncResult(p, x, o));
   } catch (e) {
     return Promise.reject(e);
   }

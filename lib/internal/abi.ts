@@ -6,7 +6,7 @@
  */
 
 /** Version of this layout; lib/internal/native.ts compares it with the addon's at import. @internal */
-export const kAbiVersion = 1;
+export const kAbiVersion = 2;
 
 /** Result codes of native calls (status slot Code, and the code of an async result). @internal */
 export const Code = Object.freeze({
@@ -120,6 +120,9 @@ export const kStatusSlots = 4;
 
 /** Byte offset of the Float64 id of the last pending async op in the status area. @internal */
 export const kStatusOpIdByteOffset = 16;
+
+/** Byte offset of the Float64 second result of the last call that has one: valueLoad()'s version, onceResult()'s outcome (OnceOutcome), beside a value returned as scratch + refs. @internal */
+export const kStatusAuxByteOffset = 24;
 
 /** Byte length of the status area. @internal */
 export const kStatusBytes = 32;

@@ -16,7 +16,8 @@
  */
 import { types } from 'node:util';
 import { DataCloneError } from '../errors.js';
-import { native, scratch } from './native.js';
+import { native, refreshScratch, scratch, status } from './native.js';
+import { StatusSlot } from './abi.js';
 import { WeftObject } from './object.js';
 import type { Handle } from './native.js';
 import { writeBuiltin } from './codec-builtins.js';
@@ -433,4 +434,18 @@ export function encodeOwned(v: unknown): { payload: Uint8Array; refs: Handle[] |
   return { payload, refs: e.refs };
 }
 
-export { decode } from './codec-read.js';
+import { decode } from './codec-read.js';
+export { decode };
+
+/**
+ * @internal The one decoder of a structured value leaving native code (a received channel
+ * value, sync or async; a context's cause or value; an AtomicValue; a Once's result): its
+ * `len` bytes are in the scratch area, its weft objects wait for `native.takeRefs()`
+ * (status Refs = their number).
+ */
+export function decodeScratch(len: number): unknown {
+  let u8 = scratch();
+  if (len > u8.length) u8 = refreshScratch();
+  const refs = status[StatusSlot.Refs]! > 0 ? native.takeRefs() : undefined;
+  return decode(u8, len, refs);
+}

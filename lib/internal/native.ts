@@ -21,7 +21,7 @@ export type Handle = { readonly __weftHandle: unique symbol };
 export interface Native {
   /** The layout the addon was built with (see {@link checkAbi}). */
   abi(): Record<string, number>;
-  init(probe: () => number): [ArrayBuffer, ArrayBuffer];
+  init(probe: () => number, settle: (id: number, value: unknown, ...error: unknown[]) => void): [ArrayBuffer, ArrayBuffer];
   getScratch(): ArrayBuffer;
   share(h: Handle): number;
   attach(id: number): Handle | null;
@@ -35,7 +35,7 @@ export interface Native {
   chanClose(h: Handle): boolean;
   chanTrySend(h: Handle, v: unknown, refs: Handle[] | undefined): number;
   chanSendSync(h: Handle, v: unknown, refs: Handle[] | undefined, timeout: number): number;
-  chanSend(h: Handle, v: unknown, refs: Handle[] | undefined): number | Promise<AsyncResult>;
+  chanSend(h: Handle, v: unknown, refs: Handle[] | undefined): void;
   chanTryRecv(h: Handle): unknown;
   chanRecvSync(h: Handle, timeout: number): unknown;
   chanRecv(h: Handle): unknown;
@@ -64,45 +64,48 @@ export interface Native {
   ctxErr(h: Handle): number;
   ctxDeadline(h: Handle): number;
   ctxCancel(h: Handle, err: number, cause: Uint8Array | undefined, refs: Handle[] | undefined): boolean;
-  ctxCause(h: Handle): [Uint8Array, Handle[]] | null;
+  /** The cause's byte length (bytes in scratch, refs via takeRefs: see `decodeScratch`), or -1. */
+  ctxCause(h: Handle): number;
   ctxChain(h: Handle): [number, string][];
-  ctxValue(h: Handle, nodeId: number): [Uint8Array, Handle[]] | undefined;
+  /** That ancestor's value as a byte length (see `decodeScratch`), or -1. */
+  ctxValue(h: Handle, nodeId: number): number;
   mutexNew(name: string | undefined): Handle;
   mutexWords(h: Handle): ArrayBuffer;
   mutexLockSync(h: Handle, timeout: number, done?: Handle): number;
-  mutexLock(h: Handle): number | Promise<AsyncResult>;
+  mutexLock(h: Handle): number;
   mutexUnlock(h: Handle): boolean;
   mutexWake(h: Handle): void;
   rwNew(name: string | undefined): Handle;
   rwTry(h: Handle, writer: boolean): boolean;
   rwLockSync(h: Handle, writer: boolean, timeout: number, done?: Handle): number;
-  rwLock(h: Handle, writer: boolean): number | Promise<AsyncResult>;
+  rwLock(h: Handle, writer: boolean): number;
   rwUnlock(h: Handle, writer: boolean): boolean;
   rwState(h: Handle): [readers: number, writer: number, writerThread: number, queued: number];
   wgNew(name: string | undefined): Handle;
   wgWords(h: Handle): ArrayBuffer;
   wgWake(h: Handle): void;
   wgWaitSync(h: Handle, timeout: number, done?: Handle): number;
-  wgWait(h: Handle): number | Promise<AsyncResult>;
+  wgWait(h: Handle): number;
   semNew(size: number, name: string | undefined): Handle;
   semSize(h: Handle): number;
   semState(h: Handle): [available: number, queued: number];
   semTry(h: Handle, n: number): boolean;
   semAcquireSync(h: Handle, n: number, timeout: number, done?: Handle): number;
-  semAcquire(h: Handle, n: number): number | Promise<AsyncResult>;
+  semAcquire(h: Handle, n: number): number;
   semRelease(h: Handle, n: number): boolean;
   condNew(mu: Handle, name: string | undefined): Handle;
   condWaiters(h: Handle): number;
   condMutex(h: Handle): Handle;
   condWaitSync(h: Handle, timeout: number, done?: Handle): number;
-  condWait(h: Handle): number | Promise<AsyncResult>;
+  condWait(h: Handle): number;
   condSignal(h: Handle, all: boolean): void;
   onceNew(name: string | undefined): Handle;
   onceEnter(h: Handle): number;
   onceWaitSync(h: Handle, timeout: number, done?: Handle): number;
-  onceWait(h: Handle): number | Promise<AsyncResult>;
-  onceFinish(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined, outcome: number): void;
-  onceResult(h: Handle): [Uint8Array, Handle[], number] | null;
+  onceWait(h: Handle): number;
+  onceFinish(h: Handle, bytes: Uint8Array | number, refs: Handle[] | undefined, outcome: number): void;
+  /** The result's byte length (see `decodeScratch`), its outcome in {@link aux}; -1 while not done. */
+  onceResult(h: Handle): number;
   onceState(h: Handle): number;
   atomNew(v: bigint, isBool: boolean): Handle;
   atomWords(h: Handle): ArrayBuffer;
@@ -110,10 +113,12 @@ export interface Native {
   atomLoadBig(h: Handle): bigint;
   atomAdd(h: Handle, d: number): number;
   atomLoad(h: Handle): number;
-  valueNew(bytes: Uint8Array, refs: Handle[] | undefined): Handle;
-  valueLoad(h: Handle): [Uint8Array, Handle[], number];
-  valueStore(h: Handle, bytes: Uint8Array, refs: Handle[] | undefined): void;
-  valueCas(h: Handle, version: number, bytes: Uint8Array, refs: Handle[] | undefined): boolean;
+  /** Values entering native code: a byte length of the scratch area (or a Uint8Array) + refs, as `encode` gives them. */
+  valueNew(bytes: Uint8Array | number, refs: Handle[] | undefined): Handle;
+  /** The value's byte length (see `decodeScratch`), its version in {@link aux}. */
+  valueLoad(h: Handle): number;
+  valueStore(h: Handle, bytes: Uint8Array | number, refs: Handle[] | undefined): void;
+  valueCas(h: Handle, version: number, bytes: Uint8Array | number, refs: Handle[] | undefined): boolean;
   progNew(): Handle;
   progAdd(h: Handle, n: number): boolean;
   progGet(h: Handle): [number, number];
@@ -130,8 +135,6 @@ export interface Native {
   wasmMemory(bytes: Uint8Array, sab: SharedArrayBuffer): object;
 }
 
-/** @internal [code, case index, value] — value is a number/bigint/boolean or [Uint8Array, Handle[]?]. */
-export type AsyncResult = [number, number, unknown];
 
 /**
  * @internal The addon's exports for this thread. Its init leaves them empty when it could not set this
@@ -174,7 +177,57 @@ export function checkAbi(reported: Record<string, number> | undefined): void {
 
 if (typeof native.init === 'function') checkAbi(typeof native.abi === 'function' ? native.abi() : undefined);
 
-const areas = typeof native.init === 'function' ? native.init(() => 0) : undefined;
+/**
+ * @internal What a settled async op reports, read from the status area when it completed:
+ * `[code, case index, value]` (the value decoded by the decoder given to {@link pending}).
+ */
+export type Settled = [code: number, index: number, value: unknown];
+
+/** Decodes a value an async op received (as a sync call's return value), given its case index. */
+type Decoder = (v: unknown, index: number) => unknown;
+type Waiting = { resolve: (r: Settled) => void; reject: (e: unknown) => void; decode: Decoder | undefined };
+const waiting = new Map<number, Waiting>();
+
+/**
+ * The addon calls this (ThreadCtx::settle) when pending op `id` completes, right after writing
+ * its outcome into the status area exactly as a sync call would and returning its value as
+ * `v`; `error` (a third argument) when the value could not be allocated. The status area is
+ * read here at once, before any other JavaScript runs. Never throws (the caller is libuv or
+ * native.cancel).
+ */
+function settle(id: number, v: unknown, ...error: unknown[]): void {
+  const w = waiting.get(id);
+  if (w === undefined) {
+    // Nobody awaits it (its caller never asked): drop the weft objects of a received value.
+    if (status[abi.StatusSlot.Refs]! > 0) native.takeRefs();
+    return;
+  }
+  waiting.delete(id);
+  try {
+    if (error.length > 0) {
+      w.reject(error[0]);
+      return;
+    }
+    const code = status[abi.StatusSlot.Code]!;
+    const index = status[abi.StatusSlot.SelectIndex]!;
+    w.resolve([code, index, v === undefined || w.decode === undefined ? v : w.decode(v, index)]);
+  } catch (e) {
+    w.reject(e);
+  }
+}
+
+/**
+ * @internal The Promise of the async op the last native call left pending (status Code =
+ * Pending, its id from {@link opId}); `decode` turns a received value into JavaScript (for a
+ * structured channel: the scratch length into the value, see `decodeScratch`).
+ */
+export function pending(id: number, decode?: Decoder): Promise<Settled> {
+  return new Promise<Settled>((resolve, reject) => {
+    waiting.set(id, { resolve, reject, decode });
+  });
+}
+
+const areas = typeof native.init === 'function' ? native.init(() => 0, settle) : undefined;
 if (areas === undefined || areas === null) {
   throw new Error('weft: the native addon could not initialise this thread (terminating, or out of memory)');
 }
@@ -182,6 +235,12 @@ const [scratchAb, statusAb] = areas;
 /** @internal This thread's status area: index it with `StatusSlot` (lib/internal/abi.ts); op ids are 64-bit (see {@link opId}). */
 export const status = new Int32Array(statusAb, 0, abi.kStatusSlots);
 const opIdSlot = new Float64Array(statusAb, abi.kStatusOpIdByteOffset, 1);
+const auxSlot = new Float64Array(statusAb, abi.kStatusAuxByteOffset, 1);
+
+/** @internal The second result of the last call that has one: valueLoad's version, onceResult's outcome. */
+export function aux(): number {
+  return auxSlot[0]!;
+}
 
 /**
  * Id of the last async op that was left pending (`status[StatusSlot.Code] === Code.Pending`), for

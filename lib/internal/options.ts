@@ -12,7 +12,7 @@ import {
   MisuseError,
   TimeoutError,
 } from '../errors.js';
-import { Code, native, type AsyncResult } from './native.js';
+import { Code, native, pending, type Settled } from './native.js';
 import { contextOf } from './signals.js';
 
 /** Options of every waiting operation. */
@@ -114,14 +114,15 @@ export function throwForCode(code: number, o: ParsedOpts, op = 'operation', name
 
 /**
  * @internal
- * Waits for a pending native op, withdrawing it on timeout or abort. A withdrawn op had no
+ * Waits for pending native op `id` (see `pending`), withdrawing it on timeout or abort. A withdrawn op had no
  * effect; if a peer completed it first, the completion wins and is reported.
  */
 export function awaitPending(
-  p: Promise<AsyncResult>,
   id: number,
   o: ParsedOpts,
-): Promise<AsyncResult> {
+  decode?: (v: unknown, index: number) => unknown,
+): Promise<Settled> {
+  const p = pending(id, decode);
   if (o.signal === undefined && o.timeout < 0) return p;
   // What else can end the op (API.md §9, native/deadlock.cc): a context's done channel, or
   // an ordinary signal (anyone may abort it: never reported as asleep).

@@ -4,7 +4,7 @@
  * @module
  */
 import { CanceledError, DeadlineExceededError, TimeoutError } from '../errors.js';
-import { Code, native, type AsyncResult, type Handle, opId } from '../internal/native.js';
+import { Code, native, type Handle, opId } from '../internal/native.js';
 import { awaitPending, throwForCode, type ParsedOpts } from '../internal/options.js';
 import { contextOf } from '../internal/signals.js';
 
@@ -65,15 +65,9 @@ export function fail(code: number, o: ParsedOpts, op: string, kind: string, h: H
   throwForCode(code, o);
 }
 
-/** @internal Settles an async wait whose native call returned a code or a pending Promise. */
-export function asyncWait(
-  r: number | Promise<AsyncResult>,
-  o: ParsedOpts,
-  op: string,
-  kind: string,
-  h: Handle,
-): Promise<void> {
-  if (typeof r === 'number') {
+/** @internal Settles an async wait from its native call's code (Pending: the op id is in the status area). */
+export function asyncWait(r: number, o: ParsedOpts, op: string, kind: string, h: Handle): Promise<void> {
+  if (r !== Code.Pending) {
     if (r === Code.Ok) return RESOLVED;
     try {
       fail(r, o, op, kind, h);
@@ -81,7 +75,7 @@ export function asyncWait(
       return Promise.reject(e);
     }
   }
-  return awaitPending(r, opId(), o).then(([code]) => {
+  return awaitPending(opId(), o).then(([code]) => {
     if (code !== Code.Ok) fail(code, o, op, kind, h);
   });
 }

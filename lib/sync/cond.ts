@@ -49,8 +49,8 @@ export class Cond extends WeftObject {
     if (!this.mu._locked) throw this.#unlocked();
     if (o.signal?.aborted) return Promise.reject(canceled(o.signal, 'wait', 'cond', this._h));
     const r = native.condWait(this._h);
-    if (typeof r === 'number') throw this.#unlocked();
-    return awaitPending(r, opId(), o).then(async ([code]) => {
+    if (r !== Code.Pending) throw this.#unlocked();
+    return awaitPending(opId(), o).then(async ([code]) => {
       await this.mu.lock();
       if (code !== Code.Ok) fail(code, o, 'wait', 'cond', this._h);
     });

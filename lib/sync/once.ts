@@ -4,10 +4,10 @@
  * @module
  */
 import type { InspectOptions } from 'node:util';
-import { decode, encodeOwned } from '../internal/codec.js';
+import { decodeScratch, encode } from '../internal/codec.js';
 import { DataCloneError } from '../errors.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
-import { Code, Kind, native, type Handle, opId } from '../internal/native.js';
+import { Code, Kind, aux, native, type Handle, opId } from '../internal/native.js';
 import { OnceOutcome, OnceState } from '../internal/abi.js';
 import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
 import { awaitPending, parseOpts, type ParsedOpts, type WaitOpts } from '../internal/options.js';
@@ -71,21 +71,22 @@ export class Once extends WeftObject {
     let enc;
     let outcome: number = isError ? ERROR : VALUE;
     try {
-      enc = encodeOwned(value);
+      enc = encode(value);
     } catch (e) {
       // Not cloneable (or a getter threw while cloning): keep a DataCloneError's message.
       const why = e instanceof Error ? e.message : String(e);
-      enc = encodeOwned(`${isError ? 'error thrown by' : 'result of'} ${label('once', this._h)} could not be cloned: ${why}`);
+      enc = encode(`${isError ? 'error thrown by' : 'result of'} ${label('once', this._h)} could not be cloned: ${why}`);
       outcome = CLONE_ERROR;
     }
     native.onceFinish(this._h, enc.payload, enc.refs, outcome);
   }
 
   #result<R>(): R {
-    const r = native.onceResult(this._h)!;
-    const v = decode(r[0], r[0].length, r[1]);
-    if (r[2] === CLONE_ERROR) throw new DataCloneError(v as string);
-    if (r[2] === ERROR) throw v;
+    const len = native.onceResult(this._h);
+    const outcome = aux(); // read before decoding (a decode may run user code)
+    const v = decodeScratch(len);
+    if (outcome === CLONE_ERROR) throw new DataCloneError(v as string);
+    if (outcome === ERROR) throw v;
     return v as R;
   }
 
@@ -116,11 +117,11 @@ export class Once extends WeftObject {
       if (st === OnceState.Done) return this.#result<R>();
       const r = native.onceWait(this._h);
       let code: number;
-      if (typeof r === 'number') code = r;
+      if (r !== Code.Pending) code = r;
       else {
         // The time left of the caller's timeout (a retry after the runner exited waits again).
         const left = deadline < 0 ? o : { signal: o.signal, timeout: Math.max(0, deadline - Date.now()) };
-        code = (await awaitPending(r, opId(), left))[0];
+        code = (await awaitPending(opId(), left))[0];
       }
       if (code === Code.Retry) continue;
       if (code !== Code.Ok) fail(code, o, 'do', 'once', this._h);

@@ -3,14 +3,14 @@
  * @module
  */
 import type { InspectOptions } from 'node:util';
-import { decode, encodeOwned } from '../internal/codec.js';
+import { decodeScratch, encode } from '../internal/codec.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
-import { Kind, native, type Handle } from '../internal/native.js';
+import { Kind, aux, native, type Handle } from '../internal/native.js';
 import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
 
 /** A new native value holding a copy of `v`. */
 function newValue(v: unknown): Handle {
-  const e = encodeOwned(v);
+  const e = encode(v);
   return native.valueNew(e.payload, e.refs);
 }
 
@@ -37,13 +37,14 @@ export class AtomicValue<T> extends WeftObject {
     version: number;
   } {
     if (!(#brand in this)) throw notA('AtomicValue', 'load');
-    const [u8, refs, version] = native.valueLoad(this._h);
-    return { value: decode(u8, u8.length, refs) as T, version };
+    const len = native.valueLoad(this._h);
+    const version = aux(); // read before decoding (a decode may call native code)
+    return { value: decodeScratch(len) as T, version };
   }
   /** Stores a copy of `v` and advances the version. */
   store(v: T): void {
     if (!(#brand in this)) throw notA('AtomicValue', 'store');
-    const e = encodeOwned(v);
+    const e = encode(v);
     native.valueStore(this._h, e.payload, e.refs);
   }
   /** Stores `next` if the version is still `version`. */
@@ -53,7 +54,7 @@ export class AtomicValue<T> extends WeftObject {
     if (!Number.isSafeInteger(version) || version < 0) {
       throw new RangeError(`version must be an integer >= 0, got ${version}`);
     }
-    const e = encodeOwned(next);
+    const e = encode(next);
     return native.valueCas(this._h, version, e.payload, e.refs);
   }
 

@@ -7,15 +7,17 @@
  */
 import { Chan } from '../chan/chan.js';
 import type { RecvChan } from '../chan/types.js';
-import { decode, encodeOwned } from '../internal/codec.js';
+import { decodeScratch, encodeOwned } from '../internal/codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from '../errors.js';
-import { Code, Kind, native, status, type Handle, opId } from '../internal/native.js';
+import { Code, Kind, native, pending, status, type Handle, opId } from '../internal/native.js';
 import { CtxErr, StatusSlot } from '../internal/abi.js';
 import { ADOPT, WeftObject, fromHandle, notA, registerKind, type Adopt } from '../internal/object.js';
 import { signalSources } from '../internal/signals.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import { setMaxListeners } from 'node:events';
 import type { InspectOptions } from 'node:util';
+
+const RESOLVED: Promise<unknown> = Promise.resolve();
 
 const ERR_CANCELED = CtxErr.Canceled;
 const ERR_DEADLINE = CtxErr.Deadline;
@@ -114,9 +116,9 @@ class CtxImpl extends WeftObject implements Context {
         if (text === '' || k !== text) continue;
       }
       if (text !== '' && k === text) {
-        const v = native.ctxValue(this._h, id);
-        if (v === undefined) return undefined;
-        return decode(v[0], v[0].length, v[1]) as V;
+        const len = native.ctxValue(this._h, id);
+        if (len < 0) return undefined;
+        return decodeScratch(len) as V;
       }
     }
     return undefined;
@@ -142,9 +144,14 @@ class CtxImpl extends WeftObject implements Context {
     watched.add(ref);
     // Wait for done without keeping the event loop alive (a context may never be canceled).
     const ch = this.done() as Chan<never>;
-    const p = native.chanRecv(ch._h);
-    if (status[StatusSlot.Code] === Code.Pending) native.weaken(opId());
-    Promise.resolve(p).then(() => {
+    native.chanRecv(ch._h);
+    let p: Promise<unknown> = RESOLVED;
+    if (status[StatusSlot.Code] === Code.Pending) {
+      const id = opId();
+      native.weaken(id);
+      p = pending(id);
+    }
+    p.then(() => {
       watched.delete(ref);
       this._abortSignal();
     });
@@ -290,9 +297,9 @@ export function cause(ctx: Context): unknown {
   const c = asCtx(ctx, 'ctx');
   const e = c.err();
   if (e === null) return null;
-  const m = native.ctxCause(c._h);
-  if (m === null) return e;
-  const [token, ...rest] = decode(m[0], m[0].length, m[1]) as [string, unknown?];
+  const len = native.ctxCause(c._h);
+  if (len < 0) return e;
+  const [token, ...rest] = decodeScratch(len) as [string, unknown?];
   const owner = localCauses.get(token)?.deref();
   if (owner !== undefined) return owner._cause;
   return rest.length > 0 ? rest[0] : e;

@@ -25,7 +25,7 @@ namespace weft::abi {
 // abi:begin
 
 /// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 /// Result codes of native calls (status slot Code, and the code of an async result).
 enum class Code : int32_t {
@@ -133,6 +133,9 @@ enum class StatusSlot : uint32_t {
 inline constexpr uint32_t kStatusSlots = 4;
 /// Byte offset of the Float64 id of the last pending async op in the status area.
 inline constexpr uint32_t kStatusOpIdByteOffset = 16;
+/// Byte offset of the Float64 second result of the last call that has one: valueLoad()'s
+/// version, onceResult()'s outcome (OnceOutcome), beside a value returned as scratch + refs.
+inline constexpr uint32_t kStatusAuxByteOffset = 24;
 /// Byte length of the status area.
 inline constexpr uint32_t kStatusBytes = 32;
 
@@ -179,7 +182,9 @@ static_assert(sizeof(std::atomic<int64_t>) == 8 && std::atomic<int64_t>::is_alwa
 static_assert(kStatusSlots * sizeof(int32_t) <= kStatusOpIdByteOffset);
 static_assert(ix(StatusSlot::SelectIndex) < kStatusSlots);
 static_assert(kStatusOpIdByteOffset % alignof(double) == 0);
-static_assert(kStatusOpIdByteOffset + sizeof(double) <= kStatusBytes);
+static_assert(kStatusOpIdByteOffset + sizeof(double) <= kStatusAuxByteOffset);
+static_assert(kStatusAuxByteOffset % alignof(double) == 0);
+static_assert(kStatusAuxByteOffset + sizeof(double) <= kStatusBytes);
 static_assert((ix(MutexWord::Owner) + 1) * sizeof(int32_t) <= kMutexWordsBytes);
 static_assert((ix(WaitGroupWord::Waiters) + 1) * sizeof(int32_t) <= kWaitGroupWordsBytes);
 static_assert(kAtomicWordsBytes == sizeof(std::atomic<int64_t>));

@@ -15,15 +15,18 @@ namespace weft {
 
 namespace {
 
-// init(probe) -> [scratch ArrayBuffer, status ArrayBuffer] (undefined if this thread's context
-// could not be set up: lib/internal/native.ts reports that).
+// init(probe, settle) -> [scratch ArrayBuffer, status ArrayBuffer] (undefined if this
+// thread's context could not be set up: lib/internal/native.ts reports that). settle(opId,
+// value, error?) is called when a pending async op completes (ThreadCtx::settle).
 napi_value js_init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   ThreadCtx* tc = ThreadCtx::get(env);
   if (tc == nullptr) return nullptr;
   if (argc >= 1 && tc->probe == nullptr) napi_create_reference(env, argv[0], 1, &tc->probe);
+  if (argc >= 2 && tc->settle_fn == nullptr)
+    napi_create_reference(env, argv[1], 1, &tc->settle_fn);
   napi_value arr, sc = tc->ref_value(tc->scratch_ref), st = tc->ref_value(tc->status_ref);
   if (sc == nullptr || st == nullptr || napi_create_array_with_length(env, 2, &arr) != napi_ok)
     return nullptr;
@@ -41,6 +44,7 @@ napi_value js_abi(napi_env env, napi_callback_info) {
       {"kAbiVersion", kAbiVersion},
       {"kStatusSlots", kStatusSlots},
       {"kStatusOpIdByteOffset", kStatusOpIdByteOffset},
+      {"kStatusAuxByteOffset", kStatusAuxByteOffset},
       {"kStatusBytes", kStatusBytes},
       {"StatusSlot.Code", ix(StatusSlot::Code)},
       {"StatusSlot.Refs", ix(StatusSlot::Refs)},

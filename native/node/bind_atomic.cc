@@ -8,6 +8,7 @@
 #include "node/handle.h"
 #include "node/marshal.h"
 #include "node/napi_util.h"
+#include "node/thread_ctx.h"
 
 namespace weft {
 
@@ -117,20 +118,21 @@ napi_value js_atom_load_big(napi_env env, napi_callback_info info) {
 
 napi_value js_value_new(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
-  Message* m = message_from(env, a.v[0], a.v[1]);
+  Message* m = message_from(env, a.v[0], a.v[1], a.tc);
   if (!m) return nullptr;
   return make_handle(env, new AtomicValue(m));
 }
 
-// valueLoad(h) -> [Uint8Array, refs, version]
+// valueLoad(h) -> byte length (bytes in scratch, refs via takeRefs()); the version in the
+// status area's aux double (kStatusAuxByteOffset)
 napi_value js_value_load(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
   napi_value out = nullptr;
   v->read([&](const Message* m, uint64_t version) {
-    out = message_to_js(env, m);
-    napi_set_element(env, out, 2, num(env, double(version)));
+    out = put_message(a.tc, m);
+    a.tc->set_aux(double(version));
   });
   return out;
 }
@@ -139,7 +141,7 @@ napi_value js_value_store(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
-  Message* m = message_from(env, a.v[1], a.v[2]);
+  Message* m = message_from(env, a.v[1], a.v[2], a.tc);
   if (!m) return nullptr;
   v->store(m);
   return nullptr;
@@ -149,7 +151,7 @@ napi_value js_value_cas(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   AtomicValue* v = unwrap<AtomicValue>(env, a.v[0], Kind::Value);
   if (!v) return nullptr;
-  Message* m = message_from(env, a.v[2], a.v[3]);
+  Message* m = message_from(env, a.v[2], a.v[3], a.tc);
   if (!m) return nullptr;
   bool ok = v->compare_and_swap(uint64_t(dbl(env, a.v[1])), m);
   if (!ok) delete m;

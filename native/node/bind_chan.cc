@@ -181,7 +181,7 @@ napi_value js_chan_try_recv(napi_env env, napi_callback_info info) {
   Channel::Res r = ch->try_recv(&v);
   tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
   if (r != Channel::Res::kOk) return nullptr;
-  return value_to_js(tc, ch->elem(), v, false);
+  return value_to_js(tc, ch->elem(), v);
 }
 
 // recvSync(h, timeoutMs) -> value; status.Code = code
@@ -197,11 +197,11 @@ napi_value js_chan_recv_sync(napi_env env, napi_callback_info info) {
     WaitStatus st = block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[1], -1)), &out);
     tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(st, out);
     if (tc->status[abi::ix(abi::StatusSlot::Code)] != kCodeOk) return nullptr;
-    return value_to_js(tc, ch->elem(), out.val, false);
+    return value_to_js(tc, ch->elem(), out.val);
   }
   tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
   if (r != Channel::Res::kOk) return nullptr;
-  return value_to_js(tc, ch->elem(), v, false);
+  return value_to_js(tc, ch->elem(), v);
 }
 
 // recv(h) -> value (status.Code ok/closed), or a Promise of [code, index, value] (pending)
@@ -215,7 +215,7 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   if (r != Channel::Res::kWouldBlock) {
     tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
     if (r != Channel::Res::kOk) return nullptr;
-    return value_to_js(tc, ch->elem(), v, false);
+    return value_to_js(tc, ch->elem(), v);
   }
   auto op = std::make_unique<AsyncOp>();
   op->recs.resize(1);

@@ -11,6 +11,7 @@
 #include "node/handle.h"
 #include "node/marshal.h"
 #include "node/napi_util.h"
+#include "node/thread_ctx.h"
 
 namespace weft {
 
@@ -36,7 +37,7 @@ napi_value js_ctx_new(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   napi_typeof(env, a.v[3], &t);
   if (t != napi_undefined) {
-    value = message_from(env, a.v[3], a.v[4]);
+    value = message_from(env, a.v[3], a.v[4], a.tc);
     if (!value) return nullptr;
   }
   return make_handle(env, new Context(parent, dl_ns, dl, std::move(key), value));
@@ -75,25 +76,21 @@ napi_value js_ctx_cancel(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   napi_typeof(env, a.v[2], &t);
   if (t != napi_undefined) {
-    Message* m = message_from(env, a.v[2], a.v[3]);
+    Message* m = message_from(env, a.v[2], a.v[3], a.tc);
     if (!m) return nullptr;
     cause.reset(m);
   }
   return boolean(env, c->cancel(err, std::move(cause)));
 }
 
-// ctxCause(h) -> [Uint8Array, handles[]] | null
+// ctxCause(h) -> byte length of the cause (bytes in scratch, refs via takeRefs()), or -1
 napi_value js_ctx_cause(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Context* c = unwrap<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   std::shared_ptr<Message> m = c->cause();
-  if (!m) {
-    napi_value n;
-    napi_get_null(env, &n);
-    return n;
-  }
-  return message_to_js(env, m.get());
+  if (!m) return num(env, -1);
+  return put_message(a.tc, m.get());
 }
 
 // ctxChain(h) -> [[nodeId, key], ...] for the value nodes from h up to the root
@@ -116,17 +113,16 @@ napi_value js_ctx_chain(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-// ctxValue(h, nodeId) -> [Uint8Array, handles[]] of that ancestor's value
+// ctxValue(h, nodeId) -> byte length of that ancestor's value (bytes in scratch, refs via
+// takeRefs()), or -1 if there is none
 napi_value js_ctx_value(napi_env env, napi_callback_info info) {
   Args<2> a(env, info);
   Context* c = unwrap<Context>(env, a.v[0], Kind::Context);
   if (!c) return nullptr;
   uint64_t id = uint64_t(dbl(env, a.v[1], 0));
   for (Context* p = c; p != nullptr; p = p->parent())
-    if (p->id() == id && p->value() != nullptr) return message_to_js(env, p->value());
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
+    if (p->id() == id && p->value() != nullptr) return put_message(a.tc, p->value());
+  return num(env, -1);
 }
 
 }  // namespace

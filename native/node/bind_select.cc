@@ -111,7 +111,7 @@ napi_value js_select(napi_env env, napi_callback_info info) {
   tc->status[abi::ix(abi::StatusSlot::Code)] = code;
   tc->status[abi::ix(abi::StatusSlot::SelectIndex)] = out.index;
   if (code == kCodeOk && out.index >= 0 && !recs[out.index].is_send)
-    return value_to_js(tc, recs[out.index].ch->elem(), out.val, false);
+    return value_to_js(tc, recs[out.index].ch->elem(), out.val);
   return nullptr;
 }
 

@@ -295,7 +295,7 @@ napi_value js_once_finish(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
   Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
-  Message* m = message_from(env, a.v[1], a.v[2]);
+  Message* m = message_from(env, a.v[1], a.v[2], a.tc);
   if (!m) return nullptr;
   int32_t outcome = int32_t(dbl(env, a.v[3]));
   if (outcome < Once::kValue || outcome > Once::kCloneError) outcome = Once::kError;
@@ -311,19 +311,16 @@ napi_value js_once_finish(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// onceResult(h) -> [Uint8Array, refs, outcome: Once::Outcome] | null
+// onceResult(h) -> byte length of the result (bytes in scratch, refs via takeRefs()), its
+// outcome (Once::Outcome) in the status area's aux double; -1 while not done
 napi_value js_once_result(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Once* o = unwrap<Once>(env, a.v[0], Kind::Once);
   if (!o) return nullptr;
-  if (o->state() != Once::kDone) {
-    napi_value n;
-    napi_get_null(env, &n);
-    return n;
-  }
-  napi_value pair = message_to_js(env, o->result());
-  napi_set_element(env, pair, 2, num(env, o->outcome()));
-  return pair;
+  if (o->state() != Once::kDone) return num(env, -1);
+  napi_value len = put_message(a.tc, o->result());
+  a.tc->set_aux(double(o->outcome()));
+  return len;
 }
 
 napi_value js_once_state(napi_env env, napi_callback_info info) {

@@ -325,13 +325,7 @@ void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,
     napi_callback_scope cb_scope;
     napi_open_callback_scope(env, ref_value(resource_), async_ctx_, &cb_scope);
     last_error = std::move(msg);
-    napi_value arr, v;
-    napi_create_array_with_length(env, 2, &arr);
-    napi_create_int32(env, kCodeDeadlock, &v);
-    napi_set_element(env, arr, 0, v);
-    napi_create_int32(env, -1, &v);
-    napi_set_element(env, arr, 1, v);
-    settle(op, arr);
+    settle(op, kCodeDeadlock, SelectOut());
     napi_close_callback_scope(env, cb_scope);
     napi_close_handle_scope(env, scope);
   }

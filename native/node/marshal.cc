@@ -53,31 +53,6 @@ bool add_refs(napi_env env, Message* m, napi_value refs) {
   return true;
 }
 
-napi_value message_to_js(napi_env env, const Message* m) {
-  napi_value ab, u8, pair, refs;
-  void* data = nullptr;
-  size_t n = m ? m->bytes.size() : 0;
-  if (napi_create_arraybuffer(env, n, &data, &ab) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending)
-      napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "weft: cannot allocate a value");
-    return nullptr;
-  }
-  if (n) std::memcpy(data, m->bytes.data(), n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, u8);
-  size_t nr = m ? m->refs.size() : 0;
-  napi_create_array_with_length(env, nr, &refs);
-  for (size_t i = 0; i < nr; i++) {
-    m->refs[i]->retain();
-    napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
-  }
-  napi_set_element(env, pair, 1, refs);
-  return pair;
-}
-
 bool value_to_bits(napi_env env, ThreadCtx* tc, Elem elem, napi_value v, napi_value refs,
                    uint64_t* out) {
   switch (elem) {

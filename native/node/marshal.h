@@ -5,8 +5,9 @@
 // Uint8Array or the thread's scratch area) plus the weft objects it references, as an array of
 // handles. Numeric channel elements travel as the slot's 64 bits (core/message.h).
 //
-// Still elsewhere: value_to_js (received slot bits -> JS, sync results through the scratch
-// area) lives in thread_ctx.cc with the async-op machinery that settles its promises.
+// The way back out has one shape too: value_to_js / put_message (recv_value.cc, declared in
+// thread_ctx.h) return a structured value's byte length with its bytes in the scratch area
+// and its weft objects waiting for takeRefs().
 #pragma once
 
 #include <node_api.h>
@@ -26,8 +27,6 @@ bool add_refs(napi_env env, Message* m, napi_value refs);
 // A Message from (bytes, handles[] | undefined); null with a TypeError pending if bad. bytes
 // is a Uint8Array, or — when tc is given — a number: that many bytes of tc's scratch area.
 Message* message_from(napi_env env, napi_value bytes, napi_value refs, ThreadCtx* tc = nullptr);
-// [Uint8Array copy, handles[]] of a message it keeps (each handle takes its own reference).
-napi_value message_to_js(napi_env env, const Message* m);
 
 // JS value -> slot bits for a channel of element type `elem` (JS has validated the type and
 // range). Structured: a new Message (see message_from), owned by the bits. False with an

@@ -1,6 +1,10 @@
-// recv_value.cc — value_to_js (declared in thread_ctx.h): a received channel value as
-// JavaScript, for a *Sync receive (through the thread's scratch area) or a Promise result.
+// recv_value.cc — value_to_js and put_message (declared in thread_ctx.h): a value leaving
+// native code for JavaScript. Numbers travel inline; a structured value always takes the one
+// scratch + refs shape (its length returned, its bytes in the scratch area, its weft objects
+// waiting for takeRefs()), whether a sync call, a settled async op, or an object's stored
+// value (ctxCause, ctxValue, valueLoad, onceResult) returns it.
 #include <cstring>
+#include <utility>
 
 #include "core/message.h"
 #include "node/handle.h"
@@ -8,7 +12,40 @@
 
 namespace weft {
 
-napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) {
+namespace {
+
+// Copies n bytes into scratch and parks refs (owned) for takeRefs(); the length, or nullptr
+// with a RangeError pending (refs are released then: the value is lost).
+napi_value put(ThreadCtx* tc, const uint8_t* bytes, size_t n, std::vector<Shared*>& refs) {
+  if (!tc->ensure_scratch(n)) {
+    for (Shared* s : refs) s->release();
+    refs.clear();
+    return nullptr;
+  }
+  if (n) std::memcpy(tc->scratch, bytes, n);
+  for (Shared* s : tc->last_refs) s->release();  // refs nobody took (should not happen)
+  tc->last_refs.clear();
+  tc->last_refs.swap(refs);
+  tc->status[abi::ix(abi::StatusSlot::Refs)] = int32_t(tc->last_refs.size());
+  napi_value v;
+  napi_create_double(tc->env, double(n), &v);
+  return v;
+}
+
+}  // namespace
+
+napi_value put_message(ThreadCtx* tc, const Message* m) {
+  std::vector<Shared*> refs;
+  if (m == nullptr) return put(tc, nullptr, 0, refs);
+  refs.reserve(m->refs.size());  // may throw std::bad_alloc before anything is retained
+  for (Shared* s : m->refs) {
+    s->retain();  // the caller's reference to m keeps s alive here
+    refs.push_back(s);
+  }
+  return put(tc, m->bytes.data(), m->bytes.size(), refs);
+}
+
+napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits) {
   napi_env env = tc->env;
   napi_value v;
   switch (elem) {
@@ -28,41 +65,9 @@ napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async) 
       break;
   }
   Message* m = to_message(bits);
-  size_t n = m->bytes.size();
-  if (!for_async) {
-    if (!tc->ensure_scratch(n)) {  // RangeError pending; the value is lost
-      delete m;
-      return nullptr;
-    }
-    if (n) std::memcpy(tc->scratch, m->bytes.data(), n);
-    for (Shared* s : tc->last_refs) s->release();  // refs nobody took (should not happen)
-    tc->last_refs.swap(m->refs);
-    m->refs.clear();
-    tc->status[abi::ix(abi::StatusSlot::Refs)] = int32_t(tc->last_refs.size());
-    delete m;
-    napi_create_double(env, double(n), &v);
-    return v;
-  }
-  napi_value ab, u8, pair, refs;
-  void* data = nullptr;
-  if (napi_create_arraybuffer(env, n, &data, &ab) != napi_ok) {
-    delete m;  // caller (make_result -> settle) rejects with what is pending, or a RangeError
-    return nullptr;
-  }
-  if (n) std::memcpy(data, m->bytes.data(), n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &u8);
-  napi_create_array_with_length(env, 2, &pair);
-  napi_set_element(env, pair, 0, u8);
-  if (!m->refs.empty()) {
-    napi_create_array_with_length(env, m->refs.size(), &refs);
-    for (size_t i = 0; i < m->refs.size(); i++) {
-      napi_set_element(env, refs, uint32_t(i), make_handle(env, m->refs[i]));
-    }
-    m->refs.clear();  // adopted by the handles
-    napi_set_element(env, pair, 1, refs);
-  }
+  v = put(tc, m->bytes.data(), m->bytes.size(), m->refs);  // adopts m's references
   delete m;
-  return pair;
+  return v;
 }
 
 }  // namespace weft

@@ -107,6 +107,7 @@ ThreadCtx::~ThreadCtx() {
   if (scratch_ref != nullptr) napi_delete_reference(env, scratch_ref);
   if (resource_ != nullptr) napi_delete_reference(env, resource_);
   if (probe != nullptr) napi_delete_reference(env, probe);
+  if (settle_fn != nullptr) napi_delete_reference(env, settle_fn);
 }
 
 ThreadCtx* ThreadCtx::get(napi_env env) {
@@ -211,86 +212,53 @@ void ThreadCtx::weaken(uint64_t id) {
   if (--strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
 }
 
-namespace {
-
-napi_deferred deferred_of(AsyncOp* op) { return static_cast<napi_deferred>(op->deferred); }
-
-// [code, case index, value?] — the value of a receive case that completed.
-napi_value make_result(ThreadCtx* tc, AsyncOp* op, int32_t code, const SelectOut& out) {
-  napi_env env = tc->env;
-  napi_value arr, v;
-  napi_create_array_with_length(env, 3, &arr);
-  napi_create_int32(env, code, &v);
-  napi_set_element(env, arr, 0, v);
-  napi_create_int32(env, out.index, &v);
-  napi_set_element(env, arr, 1, v);
-  if (code == kCodeOk && out.index >= 0 && !op->recs[out.index].is_send) {
-    v = value_to_js(tc, op->recs[out.index].ch->elem(), out.val, true);
-    if (v == nullptr) return nullptr;  // could not be allocated: settle() rejects
-    napi_set_element(env, arr, 2, v);
-  }
-  return arr;
-}
-
-}  // namespace
-
 void ThreadCtx::prepare_async(AsyncOp* op) { async_prepare(op, inbox_, thread_id); }
 
 napi_value ThreadCtx::start_sync_async(AsyncOp* op, const char* what) {
   // prepare_async() ran before the op was queued: it must not run again here, where a peer
   // may already be completing the op (its complete() reads op->inbox on another thread).
   op->prim->retain();
-  napi_value promise;
   // The op is already queued on its primitive (by the caller). Taking its pending_ slot may
   // throw (no memory): then withdraw it before the error goes up.
   try {
     add_pending(op);
   } catch (...) {
     if (async_withdraw(op)) async_free(op);
-    // else a grant won the race and is on its way to the inbox: process() settles it (no
-    // promise to resolve) and frees it; a granted lock is then released by nobody (not
+    // else a grant won the race and is on its way to the inbox: process() settles it (JS
+    // awaits nothing) and frees it; a granted lock is then released by nobody (not
     // recoverable without memory, like the rest of this corner).
     throw;
   }
-  napi_deferred d = nullptr;
-  if (napi_create_promise(env, &d, &promise) != napi_ok) promise = nullptr;
-  op->deferred = d;
+  op->awaited = true;  // JS makes its Promise for op_id when this call returns
   op->blocked = Blocked{thread_id, what, op->prim, now_ns()};
   block_begin(&op->blocked);  // never throws (out of memory: not in dump())
   op->registered = true;
-  return promise;
+  napi_value code;
+  napi_create_int32(env, kCodePending, &code);
+  return code;
 }
 
 napi_value ThreadCtx::start_async(AsyncOp* op) {
-  napi_env e = env;
   async_bind_cases(op, inbox_);
   // What can fail comes first, before the op is visible to other threads: its pending_ slot
-  // (allocation), then the promise.
+  // (allocation).
   try {
     add_pending(op);
   } catch (...) {
     async_free(op);  // drops an unsent payload and the channel references
     throw;
   }
-  napi_value promise;
-  napi_deferred d = nullptr;
-  if (napi_create_promise(e, &d, &promise) != napi_ok) {
-    forget_pending(op);
-    async_free(op);
-    set_op_id(0);
-    return nullptr;  // terminating: nothing to return to
-  }
-  op->deferred = d;
   AsyncResult res;
   if (!async_register(op, &rng, &res)) {
+    // Done at once: reported exactly like a sync call (nothing pending, no op id).
     forget_pending(op);
-    napi_value v = make_result(this, op, res.code, res.out);
-    if (v != nullptr) napi_resolve_deferred(e, d, v);
-    else reject_for_failed_result(op);
-    async_free(op);
     set_op_id(0);
-    return promise;
+    bool failed = false;
+    napi_value v = put_result(op, res.code, res.out, &failed);
+    async_free(op);
+    return v;  // failed: nullptr with the RangeError pending, thrown by the call
   }
+  op->awaited = true;  // JS makes its Promise for op_id when this call returns
   for (CaseRec& c : op->recs) {
     if (c.ch == nullptr) continue;
     const char* what = op->recs.size() > 1 ? "select" : c.is_send ? "send" : "recv";
@@ -299,7 +267,7 @@ napi_value ThreadCtx::start_async(AsyncOp* op) {
     op->registered = true;
     break;
   }
-  return promise;
+  return nullptr;
 }
 
 void ThreadCtx::forget_pending(AsyncOp* op) {
@@ -309,21 +277,6 @@ void ThreadCtx::forget_pending(AsyncOp* op) {
   if (!op->weak && --strong_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(uv()));
 }
 
-void ThreadCtx::reject_for_failed_result(AsyncOp* op) {
-  // The result could not be built (a received payload too big to allocate): the value is
-  // lost, and the promise rejects with that RangeError rather than never settling.
-  napi_value err = nullptr, msg;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) napi_get_and_clear_last_exception(env, &err);
-  if (err == nullptr &&
-      napi_create_string_utf8(env, "weft: cannot allocate a received value", NAPI_AUTO_LENGTH,
-                              &msg) == napi_ok)
-    napi_create_range_error(env, nullptr, msg, &err);
-  if (err == nullptr) napi_get_undefined(env, &err);
-  napi_reject_deferred(env, deferred_of(op), err);
-}
-
 void ThreadCtx::abandon(AsyncOp* op) {
   if (op->registered) block_end(&op->blocked);
   op->registered = false;
@@ -331,18 +284,64 @@ void ThreadCtx::abandon(AsyncOp* op) {
   async_abandon(op);  // gives back what a peer handed it, then frees it
 }
 
-void ThreadCtx::settle(AsyncOp* op, napi_value v) {
+napi_value ThreadCtx::put_result(AsyncOp* op, int32_t code, const SelectOut& out,
+                                 bool* failed) {
+  status[abi::ix(abi::StatusSlot::Code)] = code;
+  status[abi::ix(abi::StatusSlot::SelectIndex)] = out.index;
+  *failed = false;
+  if (code != kCodeOk || out.index < 0 || size_t(out.index) >= op->recs.size() ||
+      op->recs[out.index].is_send)
+    return nullptr;
+  napi_value v = value_to_js(this, op->recs[out.index].ch->elem(), out.val);
+  *failed = v == nullptr;
+  return v;
+}
+
+void ThreadCtx::call_settle(uint64_t id, napi_value v, napi_value err) {
+  napi_value fn = ref_value(settle_fn), undef, args[3], ignored;
+  if (fn == nullptr) return;  // init() not called yet: nobody awaits anything
+  napi_get_undefined(env, &undef);
+  napi_create_double(env, double(id), &args[0]);  // exact: ids stay below 2^53
+  args[1] = v != nullptr ? v : undef;
+  args[2] = err;  // passed only when there is one (JS tells by the argument count)
+  if (napi_call_function(env, undef, fn, err != nullptr ? 3 : 2, args, &ignored) == napi_ok)
+    return;
+  // The JS settle catches everything it runs (settle() in lib/internal/native.ts): a
+  // failure here is the environment going away (leave it), or truly unexpected (report it;
+  // never let it escape into libuv or into the JS call that canceled the op).
+  napi_value e = nullptr;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, &e);
+  if (e != nullptr && !stop_probe(this)) napi_fatal_exception(env, e);
+}
+
+void ThreadCtx::settle(AsyncOp* op, int32_t code, const SelectOut& out) {
   if (op->registered) block_end(&op->blocked);
   op->registered = false;
   forget_pending(op);
-  // No deferred: the op never got its promise (see start_sync_async); nothing to settle.
-  if (op->deferred == nullptr) {
-  } else if (v != nullptr) {
-    napi_resolve_deferred(env, deferred_of(op), v);
-  } else {
-    reject_for_failed_result(op);
+  uint64_t id = op->op_id;
+  bool awaited = op->awaited;
+  bool failed = false;
+  napi_value v = nullptr, err = nullptr;
+  // The value is written even when nobody awaits it (the op never got its Promise, see
+  // start_sync_async): then it is simply dropped here and in JS.
+  v = put_result(op, code, out, &failed);
+  if (failed) {
+    // The received value could not be allocated (too big): it is lost, and the Promise
+    // rejects with that RangeError rather than never settling.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &err);
+    napi_value msg;
+    if (err == nullptr &&
+        napi_create_string_utf8(env, "weft: cannot allocate a received value", NAPI_AUTO_LENGTH,
+                                &msg) == napi_ok)
+      napi_create_range_error(env, nullptr, msg, &err);
+    if (err == nullptr) napi_get_undefined(env, &err);
   }
   async_free(op);
+  if (awaited) call_settle(id, v, err);
 }
 
 bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
@@ -350,7 +349,7 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
   if (it == pending_.end()) return false;
   AsyncOp* op = it->second;
   if (async_cancel(op, code, withdraw)) {
-    settle(op, make_result(this, op, code, SelectOut()));
+    settle(op, code, SelectOut());
     return true;
   }
   // A peer claimed it first: process() reports the cancel when the completion arrives.
@@ -360,7 +359,7 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
 void ThreadCtx::process(AsyncOp* op) {
   AsyncResult r = async_process(op, &rng);
   if (r.pending) return;  // queued again (a retry, or a notification whose retry failed)
-  settle(op, make_result(this, op, r.code, r.out));
+  settle(op, r.code, r.out);
 }
 
 void ThreadCtx::on_async(uv_async_t* h) {

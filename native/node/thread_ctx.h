@@ -1,11 +1,20 @@
 // thread_ctx.h — per-thread state of the addon (one per Node-API environment: the main
 // thread and each worker), and the completion path of asynchronous (Promise) operations.
+//
+// One result encoding for every call: the outcome goes into the status area (Code, SelectIndex,
+// Refs) and the value is returned (a number/bigint/boolean, or a structured value's byte
+// length with its bytes in the scratch area and its weft objects waiting for takeRefs()). An
+// async op that cannot finish at once returns with Code = Pending and its op id in the status
+// area; pending() in lib/internal/native.ts makes the Promise. When the op completes, settle()
+// writes the status area exactly as a sync call would and calls the JS settle function (given
+// to init) with (op id, value[, error]), which reads the status area before anything else runs.
 #pragma once
 
 #include <node_api.h>
 #include <uv.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +22,7 @@
 #include <vector>
 
 #include "core/abi.h"
+#include "core/message.h"
 #include "core/chan/select.h"
 #include "core/park/async_op.h"
 #include "core/park/inbox.h"
@@ -60,10 +70,16 @@ class ThreadCtx {
   // double at byte offset kOpIdOffset (exact: ids stay below 2^53), see set_op_id().
   static constexpr size_t kStatusBytes = abi::kStatusBytes;
   static constexpr size_t kOpIdOffset = abi::kStatusOpIdByteOffset;
+  // The second result of a call that has one (valueLoad's version, onceResult's outcome), as
+  // the double at byte offset abi::kStatusAuxByteOffset.
+  void set_aux(double d) {
+    std::memcpy(reinterpret_cast<uint8_t*>(status) + abi::kStatusAuxByteOffset, &d, sizeof d);
+  }
   int32_t* status = nullptr;
   napi_ref status_ref = nullptr;
   std::vector<Shared*> last_refs;  // owned references waiting for takeRefs()
   napi_ref probe = nullptr;        // a no-op JS function: calling it fails once terminating
+  napi_ref settle_fn = nullptr;    // JS settle(opId, value, error?) (lib/internal/native.ts)
   bool stopping = false;
   uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
@@ -78,12 +94,15 @@ class ThreadCtx {
   bool ensure_scratch(size_t n);
   napi_value ref_value(napi_ref r) const;
 
-  // Async operations.
-  napi_value start_async(AsyncOp* op);  // registers (or completes at once); returns the Promise
+  // Async operations. The caller has set status.Code = Pending.
+  // Registers a channel op, or completes it at once: then the status area holds its outcome
+  // (as after a sync call) and the received value, if any, is returned; else (still pending)
+  // the op id is in the status area and undefined is returned.
+  napi_value start_async(AsyncOp* op);
   // Makes op completable (inbox, record owner) — call before queueing it anywhere.
   void prepare_async(AsyncOp* op);
   // A sync-primitive wait already queued on op->prim (op->srec), after prepare_async():
-  // returns the Promise.
+  // returns kCodePending (its op id is in the status area).
   napi_value start_sync_async(AsyncOp* op, const char* what);
   // withdraw: if a peer already completed a receive, give its value back (see AsyncOp).
   bool cancel(uint64_t id, int32_t code, bool withdraw = false);
@@ -120,10 +139,16 @@ class ThreadCtx {
   static void cleanup(napi_async_cleanup_hook_handle hook, void* arg);
   void process(AsyncOp* op);  // async_process(), then settle unless queued again
   void abandon(AsyncOp* op);  // torn down: give back what a peer handed op, settle nothing
-  void settle(AsyncOp* op, napi_value v);
+  // Writes the outcome (code, case, received value) into the status area / scratch exactly as
+  // a sync call does, frees op, and hands the value to JS settle (see the top of this file).
+  void settle(AsyncOp* op, int32_t code, const SelectOut& out);
+  // The outcome of a finished channel op as a sync call reports it: status Code/SelectIndex,
+  // and the received value (nullptr for none; nullptr with an exception pending when it could
+  // not be allocated — the value is lost then).
+  napi_value put_result(AsyncOp* op, int32_t code, const SelectOut& out, bool* failed);
+  void call_settle(uint64_t id, napi_value v, napi_value err);
   void add_pending(AsyncOp* op);     // id + pending_ slot; may throw std::bad_alloc only
   void forget_pending(AsyncOp* op);  // undoes add_pending
-  void reject_for_failed_result(AsyncOp* op);
 
   // The uv handle that wakes this thread for completions, with the async cleanup hook that
   // keeps the environment (and so the addon's code, which uv_close's callback is) until the
@@ -143,9 +168,12 @@ class ThreadCtx {
 };
 
 // A received value for JavaScript (recv_value.cc): numbers inline; a structured message is
-// copied into the scratch area (sync: returns its length; its weft objects wait in last_refs
-// for takeRefs()) or, for async results, returned as [Uint8Array, handles[] | undefined].
-// Takes ownership.
-napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits, bool for_async);
+// copied into the scratch area and its length returned (see put_message). Takes ownership.
+napi_value value_to_js(ThreadCtx* tc, Elem elem, uint64_t bits);
+// The one shape of a structured value leaving native code: its bytes copied into the scratch
+// area, its weft objects (each retained for the caller) waiting in last_refs for takeRefs()
+// (status.Refs = their number); returns the byte length. nullptr with a RangeError pending if
+// the scratch area cannot grow. m is only read.
+napi_value put_message(ThreadCtx* tc, const Message* m);
 
 }  // namespace weft

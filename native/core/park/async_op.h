@@ -15,8 +15,8 @@
 // owner will not act on (a received value, a mutex wake-up, permits, a Cond signal) is given
 // back or passed on, never lost.
 //
-// The glue (native/node/thread_ctx.cc) keeps what needs Node: the Promise (an opaque handle
-// here), the event-loop wake-up behind the Inbox, the op-id table and value conversion.
+// The glue (native/node/thread_ctx.cc) keeps what needs Node: settling the JS side, the
+// event-loop wake-up behind the Inbox, the op-id table and value conversion.
 // Every function here runs on the owner thread except where noted.
 #pragma once
 
@@ -34,11 +34,11 @@
 
 namespace weft {
 
-// One pending Promise operation: a waiter with its cases, the channels it keeps alive, and
-// the deferred to settle on the owner thread.
+// One pending Promise operation: a waiter with its cases and the channels it keeps alive,
+// settled on the owner thread.
 struct AsyncOp : Waiter {
   uint64_t op_id = 0;
-  void* deferred = nullptr;  // the glue's promise handle (a napi_deferred); opaque here
+  bool awaited = false;  // the glue told JS it is pending (JS awaits a settle for op_id)
   std::vector<CaseRec> recs;
   bool is_select = false;
   // Set by async_cancel() when a claim won the race; async_process() then reports it. Owner
