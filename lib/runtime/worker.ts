@@ -20,7 +20,8 @@ import { DataCloneError, TimeoutError } from '../errors.js';
 import { wrapHandle } from '../internal/object.js';
 import { attach } from '../share.js';
 import { threadId } from './dump.js';
-import { markPoolThread, openBell, RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './pool.js';
+import { RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
+import { markPoolThread, openBell } from './pool.js';
 import { degradePacked, packError, type Packed } from './task.js';
 
 const { desc, keep, idleTimeout } = attach(workerData) as { desc: PoolDesc; keep: number; idleTimeout: number };
