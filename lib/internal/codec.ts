@@ -427,13 +427,6 @@ function encodeNested(v: unknown): Encoded {
   }
 }
 
-/** Encodes into an owned copy (for values that must outlive the next encode). */
-export function encodeOwned(v: unknown): { payload: Uint8Array; refs: Handle[] | undefined } {
-  const e = encode(v);
-  const payload = typeof e.payload === 'number' ? scratch().slice(0, e.payload) : e.payload;
-  return { payload, refs: e.refs };
-}
-
 import { decode } from './codec-read.js';
 export { decode };
 

@@ -59,11 +59,11 @@ export interface Native {
   timerStop(h: Handle): boolean;
   timerState(h: Handle): [boolean, number, boolean];
   timerStats(): [number, boolean];
-  ctxNew(parent: Handle | null, deadline: number, key: string | undefined, value: Uint8Array | undefined, refs: Handle[] | undefined): Handle;
+  ctxNew(parent: Handle | null, deadline: number, key: string | undefined, value: number | Uint8Array | undefined, refs: Handle[] | undefined): Handle;
   ctxDone(h: Handle): Handle;
   ctxErr(h: Handle): number;
   ctxDeadline(h: Handle): number;
-  ctxCancel(h: Handle, err: number, cause: Uint8Array | undefined, refs: Handle[] | undefined): boolean;
+  ctxCancel(h: Handle, err: number, cause: number | Uint8Array | undefined, refs: Handle[] | undefined): boolean;
   /** The cause's byte length (bytes in scratch, refs via takeRefs: see `decodeScratch`), or -1. */
   ctxCause(h: Handle): number;
   ctxChain(h: Handle): [number, string][];

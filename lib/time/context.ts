@@ -7,7 +7,7 @@
  */
 import { Chan } from '../chan/chan.js';
 import type { RecvChan } from '../chan/types.js';
-import { decodeScratch, encodeOwned } from '../internal/codec.js';
+import { decodeScratch, encode, type Encoded } from '../internal/codec.js';
 import { CanceledError, DataCloneError, DeadlineExceededError } from '../errors.js';
 import { Code, Kind, native, pending, status, type Handle, opId } from '../internal/native.js';
 import { CtxErr, StatusSlot } from '../internal/abi.js';
@@ -70,10 +70,10 @@ class CtxImpl extends WeftObject implements Context {
   /** @internal */
   readonly _id: number;
 
-  constructor(parent: CtxImpl | undefined, deadline: number, key?: string, value?: Uint8Array, refs?: Handle[]);
+  constructor(parent: CtxImpl | undefined, deadline: number, key?: string, value?: Encoded['payload'], refs?: Handle[]);
   /** @internal wraps the existing context handle `h` (see lib/internal/object.ts). */
   constructor(adopt: Adopt, h: Handle);
-  constructor(parent: CtxImpl | undefined | Adopt, deadline: number | Handle, key?: string, value?: Uint8Array, refs?: Handle[]) {
+  constructor(parent: CtxImpl | undefined | Adopt, deadline: number | Handle, key?: string, value?: Encoded['payload'], refs?: Handle[]) {
     const adopted = parent === ADOPT;
     super(adopted ? (deadline as Handle) : native.ctxNew(parent?._h ?? null, deadline as number, key, value, refs));
     this._parent = adopted ? undefined : parent;
@@ -193,12 +193,12 @@ function cancelFunc(ctx: CtxImpl): (cause?: unknown) => void {
   return (cause?: unknown) => {
     if (native.ctxErr(ctx._h) !== CtxErr.None) return; // idempotent: the first cause stays
     const token = tokenPrefix + nextToken++;
-    let enc: ReturnType<typeof encodeOwned>;
+    let enc: Encoded;
     try {
-      enc = encodeOwned(cause === undefined ? [token] : [token, cause]);
+      enc = encode(cause === undefined ? [token] : [token, cause]);
     } catch (e) {
       if (!(e instanceof DataCloneError)) throw e;
-      enc = encodeOwned([token]); // other threads see err() as the cause
+      enc = encode([token]); // other threads see err() as the cause
     }
     if (cause !== undefined) {
       ctx._cause = cause;
@@ -272,10 +272,10 @@ export function withTimeout(parent: Context, ms: number): [Context, (cause?: unk
 export function withValue(parent: Context, key: unknown, value: unknown): Context {
   const p = asCtx(parent);
   const text = keyText(key);
-  let enc: ReturnType<typeof encodeOwned>;
+  let enc: Encoded;
   if (text !== '') {
     try {
-      enc = encodeOwned(value);
+      enc = encode(value);
     } catch (e) {
       if (e instanceof DataCloneError) {
         throw new DataCloneError(`withValue: the value for key ${String(key)} cannot be shared with other threads: ${e.message}`, { cause: e });
@@ -283,7 +283,7 @@ export function withValue(parent: Context, key: unknown, value: unknown): Contex
       throw e;
     }
   } else {
-    enc = encodeOwned(undefined);
+    enc = encode(undefined);
   }
   const ctx = new CtxImpl(p, NaN, text, enc.payload, enc.refs);
   const [[id]] = native.ctxChain(ctx._h) as [[number, string]];
