@@ -28,6 +28,8 @@ if [ "${ASAN_SKIP_BUILD:-0}" != 1 ]; then
     const gyp = JSON.parse(fs.readFileSync("binding.gyp", "utf8"));
     for (const t of gyp.targets) {
       t.sources = t.sources.map((s) => "../" + s);
+      // include folders of our own (not the "<!(...)" command ones) move with the sources
+      t.include_dirs = (t.include_dirs || []).map((d) => (d.startsWith("<") ? d : "../" + d));
       const san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
                    "-fno-omit-frame-pointer", "-g"];
       t.cflags_cc = t.cflags_cc.map((f) => (f === "-O2" ? "-O1" : f)).concat(san);
