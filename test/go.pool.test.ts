@@ -50,6 +50,39 @@ describe('hand-off', () => {
   });
 });
 
+describe('a thread held by synchronous code', () => {
+  // API.md §7: "A task running synchronous code or blocked in a *Sync call holds its thread.
+  // When every thread is held and tasks are queued, weft starts another thread".
+  for (const [what, fn] of [
+    ['a busy loop', 'busy'],
+    ['sleepSync', 'sleepy'],
+    ['a raw Atomics.wait', 'rawWait'],
+  ] as const) {
+    it(`a quick task queued behind ${what} on a 1-thread pool runs on another thread meanwhile`, async () => {
+      await go(M, 'add', 0, 0); // the pool's one thread is up
+      const long = go<number>(M, fn, 1_500);
+      await sleep(20); // it has started holding its thread
+      const t0 = performance.now();
+      let longDone = false;
+      void long.then(() => (longDone = true));
+      expect(await go<number>(M, 'add', 1, 2)).toBe(3);
+      expect(longDone).toBe(false);
+      expect(performance.now() - t0).toBeLessThan(1_200);
+      await long;
+    });
+  }
+
+  it('short synchronous tasks back to back never look held: no thread is added', async () => {
+    await sleep(1_500); // extra threads from earlier tests retire (idleTimeout 1 s)
+    const ids = new Set<number>();
+    // 200 tasks of 3 ms each on one thread: 600 ms of synchronous work in a row
+    const tasks = Array.from({ length: 200 }, () => go<number>(M, 'busy', 3));
+    await Promise.all(tasks);
+    for (let i = 0; i < 20; i++) ids.add(await go<number>(M, 'whoAmI'));
+    expect(ids.size).toBe(1);
+  });
+});
+
 describe('pool threads that fail', () => {
   it('a callback that throws fails its task; the thread is replaced and others carry on', async () => {
     const e = await rejection(go(M, 'throwInCallback', 20));

@@ -34,9 +34,12 @@
  * 2 ms while tasks are queued, else every 10 ms (an unref'd timer). A pool thread blocked in a
  * `*Sync` call (the native blocked list, `rtSyncThreads`) is held; when tasks are queued and
  * fewer than `threads` pool threads are not held, it starts one more (up to `maxThreads`), so
- * N tasks that block on each other through `*Sync` calls complete on any pool size. A thread
- * running synchronous JavaScript is not replaced, as Go does not add threads for CPU-bound
- * goroutines (that would only oversubscribe the cores); it takes no task while it runs.
+ * N tasks that block on each other through `*Sync` calls complete on any pool size. A thread in
+ * `sleepSync` is held too, and so is one that has run a single synchronous stretch of
+ * JavaScript (a long task, `Atomics.wait`) for over 50 ms (config.ts HOLD_MS): JavaScript
+ * cannot be preempted as Go preempts a goroutine after 10 ms, so the queued tasks get a new
+ * thread instead. Each thread shows its progress on a hold board in shared memory (config.ts
+ * HOLD); short tasks back to back let the event loop turn every 5 ms, so they never look held.
  *
  * ## Retire
  * A pool thread that had nothing to do for `idleTimeout` retires if the pool has more than its
@@ -57,6 +60,10 @@ import { AtomicValue } from '../sync/value.js';
 import { newTask, packError, siteFrames, unpackError, type Packed, type Task } from './task.js';
 
 import {
+  HOLD,
+  HOLD_MS,
+  HOLD_SLOTS,
+  HOLD_STRIDE,
   INTERNAL,
   REPLY_CAPACITY,
   RETIRE_CODE,
@@ -105,7 +112,16 @@ function currentPool(): PoolDesc {
       alive: new AtomicInt64(0),
     };
     if (r.compareAndSwap(version, desc)) {
-      const m: Manager = { desc, cfg: resolved(), threads: new Set(), timer: undefined, closing: undefined, startFailures: 0 };
+      const m: Manager = {
+        desc,
+        cfg: resolved(),
+        threads: new Set(),
+        timer: undefined,
+        closing: undefined,
+        startFailures: 0,
+        hold: new Int32Array(new SharedArrayBuffer(HOLD_SLOTS * HOLD_STRIDE * 4)),
+        freeSlots: Array.from({ length: HOLD_SLOTS }, (_, i) => HOLD_SLOTS - 1 - i),
+      };
       mgr = m;
       tick(m);
       // A Worker that manages the pool takes its threads with it when it exits (they are its
@@ -275,6 +291,11 @@ interface PoolThread {
   tid: number;
   error: unknown;
   terminated: boolean;
+  /** Its slot on the hold board, or -1. */
+  slot: number;
+  /** The progress count last read from its slot, and when (performance.now()) it last moved. */
+  turns: number;
+  movedAt: number;
 }
 
 interface Manager {
@@ -284,6 +305,9 @@ interface Manager {
   timer: ReturnType<typeof setTimeout> | undefined;
   closing: Promise<void> | undefined;
   startFailures: number;
+  /** The hold board (config.ts HOLD) and its free slots. */
+  hold: Int32Array;
+  freeSlots: number[];
 }
 
 let mgr: Manager | undefined;
@@ -293,8 +317,18 @@ onConfigure((cfg) => {
 });
 
 function startThread(m: Manager): void {
-  const t: PoolThread = { worker: undefined as unknown as Worker, tid: 0, error: undefined, terminated: false };
-  const data = share({ desc: m.desc, keep: m.cfg.threads, idleTimeout: m.cfg.idleTimeout });
+  const slot = m.freeSlots.pop() ?? -1;
+  if (slot >= 0) m.hold.fill(0, slot * HOLD_STRIDE, (slot + 1) * HOLD_STRIDE);
+  const t: PoolThread = {
+    worker: undefined as unknown as Worker,
+    tid: 0,
+    error: undefined,
+    terminated: false,
+    slot,
+    turns: 0,
+    movedAt: performance.now(),
+  };
+  const data = share({ desc: m.desc, keep: m.cfg.threads, idleTimeout: m.cfg.idleTimeout, hold: m.hold.buffer, slot });
   const opts: import('node:worker_threads').WorkerOptions = { workerData: data };
   if (m.cfg.execArgv !== undefined) opts.execArgv = m.cfg.execArgv;
   if (m.cfg.resourceLimits !== undefined) opts.resourceLimits = m.cfg.resourceLimits;
@@ -304,6 +338,7 @@ function startThread(m: Manager): void {
     // Bad options (an execArgv flag a worker refuses, ...): with no thread to run them, the
     // pool's tasks fail with the reason instead of waiting forever; go() itself never throws it.
     if (m.threads.size === 0) failClaimed(rt.rtTaskClaim(m.desc.id, 0), e);
+    if (slot >= 0) m.freeSlots.push(slot);
     return;
   }
   m.desc.alive.add(1);
@@ -323,6 +358,7 @@ function startThread(m: Manager): void {
 
 function onExit(m: Manager, t: PoolThread, code: number): void {
   m.threads.delete(t);
+  if (t.slot >= 0) m.freeSlots.push(t.slot);
   if (code !== RETIRE_CODE) m.desc.alive.add(-1);
   const reason =
     t.error ??
@@ -361,17 +397,47 @@ function failClaimed(claimed: [number, Handle][], reason: unknown): void {
   }
 }
 
-/** Go's sysmon: hands the work of blocked threads to a new one (see the module comment). */
+/**
+ * Whether pool thread `t` is held: blocked in a `*Sync` call that waits in native code (`sync`:
+ * the native blocked list), in `sleepSync`, or busy with one synchronous stretch of JavaScript
+ * (a long task, `Atomics.wait`) for over HOLD_MS: its progress count has not moved since.
+ * Reads its hold-board slot (written only by that thread, config.ts HOLD).
+ */
+function isHeld(m: Manager, t: PoolThread, sync: Set<number>, now: number): boolean {
+  if (t.tid === 0) return false; // still starting: it will take work soon
+  if (sync.has(t.tid)) return true;
+  if (t.slot < 0) return false;
+  const base = t.slot * HOLD_STRIDE;
+  const turns = Atomics.load(m.hold, base + HOLD.TURNS);
+  if (turns !== t.turns) {
+    t.turns = turns;
+    t.movedAt = now;
+  }
+  if (Atomics.load(m.hold, base + HOLD.SYNC) === 1) return true;
+  return Atomics.load(m.hold, base + HOLD.BUSY) === 1 && now - t.movedAt > HOLD_MS;
+}
+
+/**
+ * Go's handoffp: when tasks are queued and fewer than `threads` pool threads are free to take
+ * them (not held, see {@link isHeld}), starts one more thread, up to `maxThreads`.
+ */
+function handoff(m: Manager): void {
+  const now = performance.now();
+  // Sample every thread's progress on each poll, so "unchanged for HOLD_MS" is measured even
+  // while nothing is queued.
+  const queued = m.desc.runq.length > 0;
+  const sync = queued ? new Set(rt.rtSyncThreads()) : new Set<number>();
+  let held = 0;
+  for (const t of m.threads) if (isHeld(m, t, sync, now)) held++;
+  if (queued && m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
+}
+
+/** Go's sysmon: hands the work of held threads to a new one (see the module comment). */
 function tick(m: Manager): void {
   m.timer = undefined;
   if (m.closing !== undefined || mgr !== m) return;
+  handoff(m);
   const queued = m.desc.runq.length;
-  if (queued > 0) {
-    const blocked = new Set(rt.rtSyncThreads());
-    let held = 0;
-    for (const t of m.threads) if (t.tid !== 0 && blocked.has(t.tid)) held++;
-    if (m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
-  }
   m.timer = setTimeout(tick, queued > 0 ? 2 : 10, m);
   // A queued or running task keeps the process alive, whoever started it (a task started by a
   // pool thread and awaited by nobody included), as a pending I/O operation does; an idle pool
@@ -410,13 +476,7 @@ async function stop(m: Manager, timeout: number): Promise<void> {
   // Hand-off goes on while we wait (tick() stops once closing is set, so poll it here).
   while (rt.rtTaskCount(m.desc.id) > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(5, deadline - performance.now()))));
-    const queued = m.desc.runq.length;
-    if (queued > 0) {
-      const blocked = new Set(rt.rtSyncThreads());
-      let held = 0;
-      for (const t of m.threads) if (t.tid !== 0 && blocked.has(t.tid)) held++;
-      if (m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
-    }
+    handoff(m);
   }
   const timedOut = rt.rtTaskCount(m.desc.id) > 0;
   // Detach: a go() from now on (from any thread) starts a fresh pool.

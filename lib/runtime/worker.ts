@@ -20,11 +20,18 @@ import { DataCloneError, TimeoutError } from '../errors.js';
 import { wrapHandle } from '../internal/object.js';
 import { attach } from '../share.js';
 import { threadId } from './dump.js';
-import { RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
+import { setSyncWaitHook } from '../time/time.js';
+import { HOLD, HOLD_STRIDE, RETIRE_CODE, TURN_MS, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
 import { markPoolThread, openBell } from './pool.js';
 import { degradePacked, packError, type Packed } from './task.js';
 
-const { desc, keep, idleTimeout } = attach(workerData) as { desc: PoolDesc; keep: number; idleTimeout: number };
+const { desc, keep, idleTimeout, hold, slot } = attach(workerData) as {
+  desc: PoolDesc;
+  keep: number;
+  idleTimeout: number;
+  hold: SharedArrayBuffer;
+  slot: number;
+};
 markPoolThread(desc);
 
 /** Tasks started here and not yet answered: id -> where the answer goes. */
@@ -32,6 +39,43 @@ const inflight = new Map<number, Chan<ReplyMsg>>();
 const modules = new Map<string, Record<string, unknown>>();
 /** Reply channels by key (the submitting thread's id), fetched once from the task table. */
 const replies = new Map<number, Chan<ReplyMsg>>();
+// ---- the hold board (config.ts HOLD): what the manager reads to see this thread held --------
+
+const board = slot >= 0 ? new Int32Array(hold, slot * HOLD_STRIDE * 4, HOLD_STRIDE) : undefined;
+/** True while the take loop runs (tasks' synchronous parts run inside it). */
+let taking = false;
+let turnTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Progress: a task returned, or the event loop turned. */
+function turn(): void {
+  if (board !== undefined) Atomics.add(board, HOLD.TURNS, 1);
+}
+
+/**
+ * Keeps BUSY and the progress tick in step with what the thread does: busy while it takes
+ * tasks or has tasks in flight. The tick is an unref'd interval, so it only shows that the
+ * event loop turns; it never keeps the thread alive.
+ */
+function updateBusy(): void {
+  if (board === undefined) return;
+  const busy = taking || inflight.size > 0;
+  if (busy && turnTimer === undefined) {
+    turn();
+    Atomics.store(board, HOLD.BUSY, 1);
+    turnTimer = setInterval(turn, TURN_MS);
+    turnTimer.unref();
+  } else if (!busy && turnTimer !== undefined) {
+    clearInterval(turnTimer);
+    turnTimer = undefined;
+    Atomics.store(board, HOLD.BUSY, 0);
+  }
+}
+
+if (board !== undefined) {
+  const b = board;
+  setSyncWaitHook((waiting) => Atomics.store(b, HOLD.SYNC, waiting ? 1 : 0));
+}
+
 /** The queue was closed (shutdown): exit once the tasks in flight are answered. */
 let draining = false;
 let exiting = false;
@@ -46,6 +90,7 @@ function answer(id: number, failed: 0 | 1, value: unknown): void {
   const reply = inflight.get(id);
   if (reply === undefined) return;
   inflight.delete(id);
+  updateBusy();
   let msg: ReplyMsg = [id, failed, value];
   const end = (): void => {
     rt.rtTaskEnd(id);
@@ -78,6 +123,7 @@ function run(msg: TaskMsg): Promise<void> | undefined {
     replies.set(key, reply);
   }
   inflight.set(id, reply);
+  updateBusy();
   const ns = modules.get(mod);
   if (ns !== undefined) {
     call(ns, msg);
@@ -120,6 +166,9 @@ function call(ns: Record<string, unknown>, [id, mod, exp, args]: TaskMsg): void 
   }
 }
 
+/** Longest run of back-to-back task takes before the take loop lets the event loop turn. */
+const YIELD_MS = 5;
+
 /** Leaves the pool if it has more threads than it keeps (one CAS on the shared count decides). */
 function retire(): boolean {
   for (;;) {
@@ -135,6 +184,11 @@ async function main(): Promise<void> {
   let mayRetire = true;
   for (;;) {
     let taken = 0;
+    taking = true;
+    updateBusy();
+    // When the take loop last let the event loop turn: it yields after YIELD_MS of tasks, so a
+    // stream of short synchronous tasks is not mistaken for one long one (HOLD_MS, config.ts).
+    let yielded = performance.now();
     for (;;) {
       const r = desc.runq.tryRecv();
       if (!r.ok) {
@@ -148,8 +202,12 @@ async function main(): Promise<void> {
       mayRetire = true;
       const p = run(r.value);
       if (p !== undefined) await p;
+      turn();
       // Let timers, I/O and the tasks' continuations run between long runs of takes.
-      if (++taken % 64 === 0) await new Promise((res) => setImmediate(res));
+      if (++taken % 64 === 0 || performance.now() - yielded > YIELD_MS) {
+        await new Promise((res) => setImmediate(res));
+        yielded = performance.now();
+      }
     }
     // The queue just ran dry after we took some: look again for a few turns of the event loop
     // (~50 µs) before going to sleep, as Go's idle Ms spin before parking. A submitter that
@@ -162,6 +220,8 @@ async function main(): Promise<void> {
       if (desc.runq.length > 0) continue;
     }
     // Sleep on the doorbell (order matters, see pool.ts ring()): open bell, count, re-check.
+    taking = false;
+    updateBusy();
     const bell = openBell(desc);
     desc.sleepers.add(1);
     if (desc.runq.length > 0 || desc.runq.closed) continue;

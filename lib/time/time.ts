@@ -209,7 +209,25 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks the calling thread for `ms` (`Infinity`: forever). */
 export function sleepSync(ms: number): void {
   checkMs(ms);
-  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+  if (ms <= 0) return;
+  const hook = syncWaitHook;
+  hook?.(true);
+  try {
+    Atomics.wait(sleeper, 0, 0, ms);
+  } finally {
+    hook?.(false);
+  }
+}
+
+let syncWaitHook: ((waiting: boolean) => void) | undefined;
+
+/**
+ * @internal Called with `true` before `sleepSync` blocks its thread and `false` after: a pool
+ * thread (lib/runtime/worker.ts) reports it to the pool manager, which hands the thread's work
+ * to another as for a `*Sync` call that waits in native code.
+ */
+export function setSyncWaitHook(fn: ((waiting: boolean) => void) | undefined): void {
+  syncWaitHook = fn;
 }
 
 /** @internal diagnostics: [entries in the timer heap, whether the timer thread runs]. */
