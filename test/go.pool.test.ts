@@ -9,6 +9,7 @@ import {
   Chan,
   ErrGroup,
   TimeoutError,
+  WaitGroup,
   configure,
   go,
   shutdown,
@@ -50,6 +51,21 @@ describe('hand-off', () => {
   });
 });
 
+describe('hand-off while the thread that manages the pool is blocked', () => {
+  it('a ring of 6 sendSync/recvSync tasks completes on a 1-thread pool while this thread waits in waitSync', async () => {
+    const n = 6;
+    const chans = Array.from({ length: n }, () => new Chan<number>(0));
+    const wg = new WaitGroup();
+    wg.add(n);
+    const tasks = chans.map((_, i) => go<number>(RING, 'ringNodeDone', i, n, chans[i], chans[(i + 1) % n], 5, wg));
+    // This thread manages the pool and now blocks without turning its event loop: the ring
+    // needs n threads, which the sysmon thread starts.
+    wg.waitSync({ timeout: 20_000 });
+    const results = await Promise.all(tasks);
+    expect(results[0]).toBe(4 * n + 1 + (n - 1));
+  });
+});
+
 describe('a thread held by synchronous code', () => {
   // API.md §7: "A task running synchronous code or blocked in a *Sync call holds its thread.
   // When every thread is held and tasks are queued, weft starts another thread".
@@ -79,7 +95,9 @@ describe('a thread held by synchronous code', () => {
     const tasks = Array.from({ length: 200 }, () => go<number>(M, 'busy', 3));
     await Promise.all(tasks);
     for (let i = 0; i < 20; i++) ids.add(await go<number>(M, 'whoAmI'));
-    expect(ids.size).toBe(1);
+    // One thread does it all; a second one only if the OS kept the first off the CPU for over
+    // 50 ms (a loaded machine), which looks exactly like a held thread.
+    expect(ids.size).toBeLessThanOrEqual(2);
   });
 });
 
@@ -115,16 +133,19 @@ describe('shutdown', () => {
   });
 
   it('timeout: stops the threads, their tasks reject, shutdown rejects with TimeoutError', async () => {
+    // Both hold their threads (the second one runs on a thread the sysmon starts for it).
     const busy = go(M, 'spin', 60_000);
-    const queued = go(M, 'add', 1, 1);
+    const queued = go(M, 'spin', 60_000);
+    // They reject while shutdown() is still pending: handle them from the start.
+    const busyErr = rejection(busy);
+    const queuedErr = rejection(queued);
     await sleep(100);
     const t0 = performance.now();
     const err = await rejection(shutdown({ timeout: 200 }));
     expect(err).toBeInstanceOf(TimeoutError);
     expect(performance.now() - t0).toBeLessThan(10_000);
-    const b = await rejection(busy);
-    expect(b).toBeInstanceOf(TimeoutError);
-    await rejection(queued);
+    expect(await busyErr).toBeInstanceOf(TimeoutError);
+    expect(await queuedErr).toBeInstanceOf(TimeoutError);
     expect(await go(M, 'add', 1, 2)).toBe(3);
   });
 

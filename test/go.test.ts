@@ -179,7 +179,9 @@ describe('go(): scheduling', () => {
     // Serially on 2 threads this takes 25 s; concurrently ~50 ms plus overhead.
     expect(ms).toBeLessThan(5_000);
     const threads = new Set(await Promise.all(Array.from({ length: 50 }, () => go<number>(M, 'whoAmI'))));
-    expect(threads.size).toBeLessThanOrEqual(2);
+    // 2 threads ran them all; a third only if the OS kept one off a loaded CPU for over 100 ms
+    // (which looks exactly like a held thread, so the sysmon hands its work off).
+    expect(threads.size).toBeLessThanOrEqual(3);
   });
 
   it("Go's concurrent prime sieve: 100 chained filter tasks on a 2-thread pool", async () => {

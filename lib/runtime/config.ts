@@ -57,30 +57,6 @@ export const RETIRE_CODE = 75;
 export const RUNQ_CAPACITY = 1 << 16;
 export const REPLY_CAPACITY = 1 << 12;
 
-/**
- * @internal The hold board: how the manager sees a pool thread held by synchronous code (a
- * long-running task, `Atomics.wait`, `sleepSync`), which the native blocked list cannot show.
- * A SharedArrayBuffer of Int32 words, {@link HOLD_STRIDE} per pool thread at the slot the
- * manager gave it: `TURNS` counts the thread's progress (bumped after each task it takes and by
- * a {@link TURN_MS} interval while it is busy, so it stops moving only while one synchronous
- * stretch runs), `BUSY` is 1 while it takes tasks or has tasks in flight, `SYNC` is 1 while it
- * is in `sleepSync`. Only the thread writes its slot; the manager reads it (Atomics, seq-cst;
- * a stale read delays a hand-off by one poll, nothing more).
- */
-export const HOLD = { TURNS: 0, BUSY: 1, SYNC: 2 } as const;
-/** @internal Int32 words per slot of the hold board. */
-export const HOLD_STRIDE = 4;
-/** @internal Slots on the hold board (a thread started when all are taken is never seen as held by sync code). */
-export const HOLD_SLOTS = 1024;
-/**
- * @internal A busy pool thread whose progress count has not moved for this long is held by
- * synchronous code (Go's sysmon preempts a goroutine after 10 ms; a thread cannot be preempted
- * here, so the manager gives the queued work a new thread instead).
- */
-export const HOLD_MS = 50;
-/** @internal Period of a busy pool thread's progress tick. */
-export const TURN_MS = 10;
-
 /** Options of {@link configure} (API.md §7). */
 export interface GoConfig {
   /** Threads the pool keeps (Go's GOMAXPROCS). Default `os.availableParallelism()`. */

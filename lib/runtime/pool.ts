@@ -12,9 +12,9 @@
  * has tasks pending). `postMessage` is used once per pool thread, to start it.
  *
  * ## Limits
- * Hand-off and thread starts are done by the manager's event loop: while the manager thread
- * itself is blocked (in synchronous code or a `*Sync` call), no thread is added. A pool made by
- * a Worker ends with that Worker (its threads are its children): its unfinished tasks reject.
+ * The first `threads` threads are started and replaced by the manager's event loop (they start
+ * even while it is blocked; a dead one is replaced when it turns again). A pool made by a
+ * Worker ends with that Worker (its threads are its children): its unfinished tasks reject.
  *
  * ## Never hold a queued task on a busy thread
  * A pending async `recv()` on the run queue would be handed a task even while its thread is
@@ -30,16 +30,17 @@
  * sleeper loaded (see {@link ring}).
  *
  * ## Hand-off (Go's handoffp / sysmon)
- * The manager (the thread whose `go()` created the pool) polls while the pool lives: every
- * 2 ms while tasks are queued, else every 10 ms (an unref'd timer). A pool thread blocked in a
- * `*Sync` call (the native blocked list, `rtSyncThreads`) is held; when tasks are queued and
- * fewer than `threads` pool threads are not held, it starts one more (up to `maxThreads`), so
- * N tasks that block on each other through `*Sync` calls complete on any pool size. A thread in
- * `sleepSync` is held too, and so is one that has run a single synchronous stretch of
- * JavaScript (a long task, `Atomics.wait`) for over 50 ms (config.ts HOLD_MS): JavaScript
- * cannot be preempted as Go preempts a goroutine after 10 ms, so the queued tasks get a new
- * thread instead. Each thread shows its progress on a hold board in shared memory (config.ts
- * HOLD); short tasks back to back let the event loop turn every 5 ms, so they never look held.
+ * The pool's sysmon (lib/runtime/sysmon.ts), a thread of its own started with the pool, polls
+ * every 2 ms while tasks are queued and sleeps on the doorbell otherwise. A pool thread is held
+ * while it is blocked in a `*Sync` call (the native blocked list, `rtSyncThreads`), in
+ * `sleepSync`, or in one synchronous stretch of JavaScript (a long task, `Atomics.wait`) for
+ * over 100 ms (threads.ts HOLD_MS: JavaScript cannot be preempted as Go preempts a goroutine
+ * after 10 ms, so the queued tasks get a new thread instead). When tasks are queued and fewer
+ * than `threads` pool threads are not held, the sysmon starts one more (up to `maxThreads`), so
+ * N tasks that block on each other through `*Sync` calls complete on any pool size, also while
+ * the manager's own thread is blocked. Each pool thread shows its progress on a hold board in
+ * shared memory (threads.ts); short tasks back to back let the event loop turn every 5 ms, so
+ * they never look held.
  *
  * ## Retire
  * A pool thread that had nothing to do for `idleTimeout` retires if the pool has more than its
@@ -58,12 +59,9 @@ import { share } from '../share.js';
 import { AtomicInt64 } from '../sync/atomic.js';
 import { AtomicValue } from '../sync/value.js';
 import { newTask, packError, siteFrames, unpackError, type Packed, type Task } from './task.js';
+import { failClaimed, newBoard, startThread, threadExited, type Owner, type PoolThread } from './threads.js';
 
 import {
-  HOLD,
-  HOLD_MS,
-  HOLD_SLOTS,
-  HOLD_STRIDE,
   INTERNAL,
   REPLY_CAPACITY,
   RETIRE_CODE,
@@ -112,17 +110,22 @@ function currentPool(): PoolDesc {
       alive: new AtomicInt64(0),
     };
     if (r.compareAndSwap(version, desc)) {
+      const cfg = resolved();
       const m: Manager = {
         desc,
-        cfg: resolved(),
+        cfg,
+        cfgShared: new AtomicValue(cfg),
+        board: newBoard(),
         threads: new Set(),
+        tids: new Map(),
+        sysmon: undefined,
+        sysmonFailures: 0,
         timer: undefined,
         closing: undefined,
         startFailures: 0,
-        hold: new Int32Array(new SharedArrayBuffer(HOLD_SLOTS * HOLD_STRIDE * 4)),
-        freeSlots: Array.from({ length: HOLD_SLOTS }, (_, i) => HOLD_SLOTS - 1 - i),
       };
       mgr = m;
+      startSysmon(m);
       tick(m);
       // A Worker that manages the pool takes its threads with it when it exits (they are its
       // child workers): then detach the pool so the next go() anywhere starts a fresh one,
@@ -251,7 +254,7 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   const { task, resolve, reject } = newTask<R>(id);
   pending.set(id, { resolve: resolve as (v: unknown) => void, reject, site });
   ring(desc);
-  if (mgr !== undefined && mgr.desc === desc && mgr.threads.size < mgr.cfg.threads) startThread(mgr);
+  if (mgr !== undefined && mgr.desc === desc && mgr.threads.size < mgr.cfg.threads) startPoolThread(mgr);
   if (!looping) {
     looping = true;
     void replyLoop(reply);
@@ -285,96 +288,94 @@ async function replyLoop(ch: Chan<ReplyMsg>): Promise<void> {
 
 // ---- the manager (on the thread that created the pool) --------------------------------------
 
-interface PoolThread {
-  worker: Worker;
-  /** weft thread id, once the thread said hello. */
-  tid: number;
-  error: unknown;
-  terminated: boolean;
-  /** Its slot on the hold board, or -1. */
-  slot: number;
-  /** The progress count last read from its slot, and when (performance.now()) it last moved. */
-  turns: number;
-  movedAt: number;
-}
-
-interface Manager {
-  desc: PoolDesc;
-  cfg: Resolved;
-  threads: Set<PoolThread>;
+/**
+ * The thread that created the pool: starts its first `threads` threads, replaces those that
+ * die, runs the sysmon, keeps the process alive while tasks are queued or running, and shuts
+ * the pool down. Hand-off (extra threads for held ones) is the sysmon's (lib/runtime/sysmon.ts).
+ */
+interface Manager extends Owner {
+  /** `cfg` as the sysmon reads it (configure() stores each change). */
+  cfgShared: AtomicValue<Resolved>;
+  /** Each thread's weft thread id, once it said hello. */
+  tids: Map<PoolThread, number>;
+  sysmon: Worker | undefined;
+  /** Sysmon starts that failed in a row (it is not started again after 3). */
+  sysmonFailures: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   closing: Promise<void> | undefined;
   startFailures: number;
-  /** The hold board (config.ts HOLD) and its free slots. */
-  hold: Int32Array;
-  freeSlots: number[];
 }
 
 let mgr: Manager | undefined;
-// configure() applies to threads the running pool's manager starts from now on.
+// configure() applies to threads started from now on, by the manager and by the sysmon.
 onConfigure((cfg) => {
-  if (mgr !== undefined) mgr.cfg = cfg;
+  if (mgr === undefined) return;
+  mgr.cfg = cfg;
+  mgr.cfgShared.store(cfg);
 });
 
-function startThread(m: Manager): void {
-  const slot = m.freeSlots.pop() ?? -1;
-  if (slot >= 0) m.hold.fill(0, slot * HOLD_STRIDE, (slot + 1) * HOLD_STRIDE);
-  const t: PoolThread = {
-    worker: undefined as unknown as Worker,
-    tid: 0,
-    error: undefined,
-    terminated: false,
-    slot,
-    turns: 0,
-    movedAt: performance.now(),
+function startSysmon(m: Manager): void {
+  const opts: import('node:worker_threads').WorkerOptions = {
+    workerData: share({ desc: m.desc, cfg: m.cfgShared, hold: m.board.buffer }),
   };
-  const data = share({ desc: m.desc, keep: m.cfg.threads, idleTimeout: m.cfg.idleTimeout, hold: m.hold.buffer, slot });
-  const opts: import('node:worker_threads').WorkerOptions = { workerData: data };
   if (m.cfg.execArgv !== undefined) opts.execArgv = m.cfg.execArgv;
-  if (m.cfg.resourceLimits !== undefined) opts.resourceLimits = m.cfg.resourceLimits;
+  let w: Worker;
   try {
-    t.worker = new Worker(new URL('./worker.js', import.meta.url), opts);
+    w = new Worker(new URL('./sysmon.js', import.meta.url), opts);
+  } catch {
+    m.sysmonFailures++;
+    return; // bad execArgv: the pool threads' own start reports it to the tasks
+  }
+  m.sysmon = w;
+  w.on('message', () => {
+    m.sysmonFailures = 0;
+  });
+  w.on('error', () => {});
+  // A sysmon that died while the pool lives is started again (on the manager's next poll).
+  w.on('exit', () => {
+    if (m.sysmon !== w) return;
+    m.sysmon = undefined;
+    m.sysmonFailures++;
+  });
+  w.unref();
+}
+
+function startPoolThread(m: Manager): void {
+  let t: PoolThread | undefined;
+  try {
+    t = startThread(m);
   } catch (e) {
     // Bad options (an execArgv flag a worker refuses, ...): with no thread to run them, the
     // pool's tasks fail with the reason instead of waiting forever; go() itself never throws it.
     if (m.threads.size === 0) failClaimed(rt.rtTaskClaim(m.desc.id, 0), e);
-    if (slot >= 0) m.freeSlots.push(slot);
     return;
   }
-  m.desc.alive.add(1);
-  m.threads.add(t);
-  t.worker.on('message', (msg: { tid?: number }) => {
+  if (t === undefined) return;
+  const child = t;
+  m.tids.set(child, 0);
+  child.worker.on('message', (msg: { tid?: number }) => {
     if (typeof msg?.tid === 'number') {
-      t.tid = msg.tid;
+      m.tids.set(child, msg.tid);
       m.startFailures = 0;
     }
   });
-  t.worker.on('error', (e) => {
-    t.error = e;
-  });
-  t.worker.on('exit', (code) => onExit(m, t, code));
-  t.worker.unref(); // after the listeners: adding a 'message' listener refs the port again
+  child.worker.on('exit', (code) => onExit(m, child, code));
+  child.worker.unref(); // after the listeners: adding a 'message' listener refs the port again
 }
 
 function onExit(m: Manager, t: PoolThread, code: number): void {
-  m.threads.delete(t);
-  if (t.slot >= 0) m.freeSlots.push(t.slot);
-  if (code !== RETIRE_CODE) m.desc.alive.add(-1);
-  const reason =
-    t.error ??
-    (t.terminated
-      ? new TimeoutError('weft: shutdown() timed out; the pool thread running this task was stopped')
-      : new Error(`weft: pool thread ${t.tid} exited (code ${code}) while running this task`));
-  if (t.tid !== 0) failClaimed(rt.rtTaskClaim(m.desc.id, t.tid), reason);
+  const tid = m.tids.get(t) ?? 0;
+  m.tids.delete(t);
+  const reason = threadExited(m, t, code, tid);
   if (m.closing !== undefined || mgr !== m) return;
-  if (t.tid === 0 && code !== RETIRE_CODE) {
+  if (tid === 0 && code !== RETIRE_CODE) {
     // It died before it could take a task (its module failed to load, say): do not spin.
     if (++m.startFailures >= 3) {
       failClaimed(rt.rtTaskClaim(m.desc.id, 0), reason);
       return;
     }
   }
-  if (code !== RETIRE_CODE && m.threads.size < m.cfg.threads) startThread(m); // the replacement
+  if (code !== RETIRE_CODE && m.threads.size < m.cfg.threads) startPoolThread(m); // the replacement
 }
 
 function abandon(m: Manager): void {
@@ -388,57 +389,15 @@ function abandon(m: Manager): void {
   failClaimed(rt.rtTaskClaim(m.desc.id, 0), new Error('weft: the thread that managed the pool exited before this task ended'));
 }
 
-function failClaimed(claimed: [number, Handle][], reason: unknown): void {
-  const packed = packError(reason);
-  for (const [id, h] of claimed) {
-    const ch = wrapHandle(h) as Chan<ReplyMsg>;
-    const msg: ReplyMsg = [id, 1, packed];
-    if (!ch.trySend(msg)) ch.send(msg).catch(() => {});
-  }
-}
-
 /**
- * Whether pool thread `t` is held: blocked in a `*Sync` call that waits in native code (`sync`:
- * the native blocked list), in `sleepSync`, or busy with one synchronous stretch of JavaScript
- * (a long task, `Atomics.wait`) for over HOLD_MS: its progress count has not moved since.
- * Reads its hold-board slot (written only by that thread, config.ts HOLD).
+ * The manager's poll (every 10 ms, an unref'd timer): restarts a sysmon that died, and keeps
+ * the process alive while the pool has tasks.
  */
-function isHeld(m: Manager, t: PoolThread, sync: Set<number>, now: number): boolean {
-  if (t.tid === 0) return false; // still starting: it will take work soon
-  if (sync.has(t.tid)) return true;
-  if (t.slot < 0) return false;
-  const base = t.slot * HOLD_STRIDE;
-  const turns = Atomics.load(m.hold, base + HOLD.TURNS);
-  if (turns !== t.turns) {
-    t.turns = turns;
-    t.movedAt = now;
-  }
-  if (Atomics.load(m.hold, base + HOLD.SYNC) === 1) return true;
-  return Atomics.load(m.hold, base + HOLD.BUSY) === 1 && now - t.movedAt > HOLD_MS;
-}
-
-/**
- * Go's handoffp: when tasks are queued and fewer than `threads` pool threads are free to take
- * them (not held, see {@link isHeld}), starts one more thread, up to `maxThreads`.
- */
-function handoff(m: Manager): void {
-  const now = performance.now();
-  // Sample every thread's progress on each poll, so "unchanged for HOLD_MS" is measured even
-  // while nothing is queued.
-  const queued = m.desc.runq.length > 0;
-  const sync = queued ? new Set(rt.rtSyncThreads()) : new Set<number>();
-  let held = 0;
-  for (const t of m.threads) if (isHeld(m, t, sync, now)) held++;
-  if (queued && m.threads.size - held < m.cfg.threads && m.threads.size < m.cfg.maxThreads) startThread(m);
-}
-
-/** Go's sysmon: hands the work of held threads to a new one (see the module comment). */
 function tick(m: Manager): void {
   m.timer = undefined;
   if (m.closing !== undefined || mgr !== m) return;
-  handoff(m);
-  const queued = m.desc.runq.length;
-  m.timer = setTimeout(tick, queued > 0 ? 2 : 10, m);
+  if (m.sysmon === undefined && m.sysmonFailures < 3 && !m.desc.runq.closed) startSysmon(m);
+  m.timer = setTimeout(tick, 10, m);
   // A queued or running task keeps the process alive, whoever started it (a task started by a
   // pool thread and awaited by nobody included), as a pending I/O operation does; an idle pool
   // does not.
@@ -473,10 +432,9 @@ export function shutdown(opts?: { timeout?: number }): Promise<void> {
 async function stop(m: Manager, timeout: number): Promise<void> {
   if (m.timer !== undefined) clearTimeout(m.timer);
   const deadline = performance.now() + timeout;
-  // Hand-off goes on while we wait (tick() stops once closing is set, so poll it here).
+  // Hand-off goes on while we wait (the sysmon's).
   while (rt.rtTaskCount(m.desc.id) > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(5, deadline - performance.now()))));
-    handoff(m);
   }
   const timedOut = rt.rtTaskCount(m.desc.id) > 0;
   // Detach: a go() from now on (from any thread) starts a fresh pool.
@@ -487,15 +445,20 @@ async function stop(m: Manager, timeout: number): Promise<void> {
   ring(m.desc, true);
   // The threads are unref'd: while shutdown() waits for them to exit they must keep the
   // process alive, or it could end with shutdown() still pending.
-  const exits = [...m.threads].map((t) => {
-    t.worker.ref();
-    return new Promise<void>((res) => t.worker.once('exit', () => res()));
+  // The sysmon waits for the threads it started, then ends.
+  const workers = [...m.threads].map((t) => t.worker);
+  if (m.sysmon !== undefined) workers.push(m.sysmon);
+  const exits = workers.map((w) => {
+    w.ref();
+    return new Promise<void>((res) => w.once('exit', () => res()));
   });
   if (timedOut) {
     for (const t of m.threads) {
       t.terminated = true;
       void t.worker.terminate();
     }
+    // Its threads end with it (they are its children); their tasks fail below.
+    void m.sysmon?.terminate();
     await Promise.all(exits);
     failClaimed(rt.rtTaskClaim(m.desc.id, 0), new TimeoutError('weft: shutdown() timed out before this task ran'));
     throw new TimeoutError(`weft: shutdown() timed out after ${timeout} ms; the pool's threads were stopped`);

@@ -21,7 +21,8 @@ import { wrapHandle } from '../internal/object.js';
 import { attach } from '../share.js';
 import { threadId } from './dump.js';
 import { setSyncWaitHook } from '../time/time.js';
-import { HOLD, HOLD_STRIDE, RETIRE_CODE, TURN_MS, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
+import { RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
+import { HOLD, HOLD_STRIDE, TURN_MS } from './threads.js';
 import { markPoolThread, openBell } from './pool.js';
 import { degradePacked, packError, type Packed } from './task.js';
 
@@ -39,14 +40,14 @@ const inflight = new Map<number, Chan<ReplyMsg>>();
 const modules = new Map<string, Record<string, unknown>>();
 /** Reply channels by key (the submitting thread's id), fetched once from the task table. */
 const replies = new Map<number, Chan<ReplyMsg>>();
-// ---- the hold board (config.ts HOLD): what the manager reads to see this thread held --------
+// ---- the hold board (threads.ts): what the manager reads to see this thread held --------
 
 const board = slot >= 0 ? new Int32Array(hold, slot * HOLD_STRIDE * 4, HOLD_STRIDE) : undefined;
 /** True while the take loop runs (tasks' synchronous parts run inside it). */
 let taking = false;
 let turnTimer: ReturnType<typeof setInterval> | undefined;
 
-/** Progress: a task returned, or the event loop turned. */
+/** Progress: a task returned or ended, or the event loop turned. */
 function turn(): void {
   if (board !== undefined) Atomics.add(board, HOLD.TURNS, 1);
 }
@@ -73,6 +74,8 @@ function updateBusy(): void {
 
 if (board !== undefined) {
   const b = board;
+  // Who this slot's thread is: the sysmon matches it against the native blocked list.
+  Atomics.store(b, HOLD.TID, threadId());
   setSyncWaitHook((waiting) => Atomics.store(b, HOLD.SYNC, waiting ? 1 : 0));
 }
 
@@ -90,6 +93,7 @@ function answer(id: number, failed: 0 | 1, value: unknown): void {
   const reply = inflight.get(id);
   if (reply === undefined) return;
   inflight.delete(id);
+  turn();
   updateBusy();
   let msg: ReplyMsg = [id, failed, value];
   const end = (): void => {
@@ -187,7 +191,7 @@ async function main(): Promise<void> {
     taking = true;
     updateBusy();
     // When the take loop last let the event loop turn: it yields after YIELD_MS of tasks, so a
-    // stream of short synchronous tasks is not mistaken for one long one (HOLD_MS, config.ts).
+    // stream of short synchronous tasks is not mistaken for one long one (threads.ts HOLD_MS).
     let yielded = performance.now();
     for (;;) {
       const r = desc.runq.tryRecv();

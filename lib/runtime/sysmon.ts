@@ -1,0 +1,76 @@
+/**
+ * Entry point of the pool's sysmon thread (started by the manager, lib/runtime/pool.ts, with
+ * the pool). Like Go's sysmon, a thread of its own that watches the pool threads: when tasks are
+ * queued and every thread is held (threads.ts {@link needsThread}), it starts another pool
+ * thread, up to `maxThreads`. Being on its own thread, it hands work off even while the thread
+ * that manages the pool is itself blocked (in a `*Sync` call, or in synchronous code).
+ *
+ * The threads it starts are its own children: it fails their tasks if they die and needs no
+ * replacement for them (they are extra; the next poll starts another if the work still waits).
+ * It polls every 2 ms while tasks are queued and sleeps on the pool's doorbell otherwise (a
+ * submitter's ring wakes it as it wakes pool threads). Once the run queue is closed (shutdown)
+ * and its threads have exited, it ends. The manager unrefs it: it never keeps the process alive.
+ * @internal
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import '../index.js';
+import { attach } from '../share.js';
+import type { AtomicValue } from '../sync/value.js';
+import type { PoolDesc, Resolved } from './config.js';
+import { openBell } from './pool.js';
+import { needsThread, startThread, threadExited, threadTid, type Owner, type PoolThread, type Sightings } from './threads.js';
+
+const { desc, cfg, hold } = attach(workerData) as { desc: PoolDesc; cfg: AtomicValue<Resolved>; hold: SharedArrayBuffer };
+
+const owner: Owner = { desc, cfg: cfg.load().value, board: new Int32Array(hold), threads: new Set() };
+const seen: Sightings = new Map();
+/** Each child's weft thread id, read while it lived (its slot is gone once it exited). */
+const tids = new Map<PoolThread, number>();
+
+function start(): void {
+  owner.cfg = cfg.load().value; // configure() applies to threads started from now on
+  let t: PoolThread | undefined;
+  try {
+    t = startThread(owner);
+  } catch {
+    return; // bad options: the manager's own start reports them to the tasks
+  }
+  if (t === undefined) return;
+  const child = t;
+  tids.set(child, 0);
+  child.worker.on('message', () => tids.set(child, threadTid(owner.board, child)));
+  child.worker.on('exit', (code) => {
+    const tid = tids.get(child) || threadTid(owner.board, child);
+    tids.delete(child);
+    threadExited(owner, child, code, tid);
+  });
+  child.worker.unref();
+}
+
+async function main(): Promise<void> {
+  for (;;) {
+    if (desc.runq.closed) {
+      // Shutdown: the children see the closed queue and exit once their tasks ended; this
+      // thread ends after them (ref'd, they keep its event loop alive until then).
+      for (const t of owner.threads) t.worker.ref();
+      return;
+    }
+    if (desc.runq.length > 0) {
+      owner.cfg = cfg.load().value;
+      if (needsThread(desc, owner.cfg, owner.board, seen)) start();
+      await new Promise((r) => setTimeout(r, 2));
+      continue;
+    }
+    // Nothing queued: sleep on the doorbell (the same order as a pool thread's: open bell,
+    // count, re-check; pool.ts ring()). A close wakes every sleeper and consumes nothing.
+    seen.clear();
+    const bell = openBell(desc);
+    desc.sleepers.add(1);
+    if (desc.runq.length > 0 || desc.runq.closed) continue;
+    await bell.recvOk();
+  }
+}
+
+parentPort!.postMessage('up');
+void main();
