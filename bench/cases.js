@@ -14,6 +14,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { F64Ring, JsonRing } from './ring.js';
 import { SabCounter, SabMutex } from './sabsync.js';
+import { POOL_CASES, POOL_ROWS } from './pool.js';
 import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
@@ -345,6 +346,7 @@ export const CASES = {
     },
     extras: { workerPerMain: { label: 'worker critical sections per main one', unit: 'count' } },
   },
+  ...POOL_CASES,
 };
 
 // ---------------------------------------------------------------- report rows and targets
@@ -494,4 +496,5 @@ export const ROWS = [
     baselines: { 'postMessage lock server': 'pm.lockMain' },
     targets: [faster('postMessage lock server', 5)],
   },
+  ...POOL_ROWS,
 ];

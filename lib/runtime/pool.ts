@@ -31,7 +31,8 @@
  *
  * ## Hand-off (Go's handoffp / sysmon)
  * The pool's sysmon (lib/runtime/sysmon.ts), a thread of its own started with the pool, polls
- * every 2 ms while tasks are queued and sleeps on the doorbell otherwise. A pool thread is held
+ * every 2 ms while tasks are queued, every 10 ms while the pool is in use, and sleeps on the
+ * doorbell once it has had nothing to do for a second. A pool thread is held
  * while it is blocked in a `*Sync` call (the native blocked list, `rtSyncThreads`), in
  * `sleepSync`, or in one synchronous stretch of JavaScript (a long task, `Atomics.wait`) for
  * over 100 ms (threads.ts HOLD_MS: JavaScript cannot be preempted as Go preempts a goroutine

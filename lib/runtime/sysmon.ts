@@ -7,8 +7,9 @@
  *
  * The threads it starts are its own children: it fails their tasks if they die and needs no
  * replacement for them (they are extra; the next poll starts another if the work still waits).
- * It polls every 2 ms while tasks are queued and sleeps on the pool's doorbell otherwise (a
- * submitter's ring wakes it as it wakes pool threads). Once the run queue is closed (shutdown)
+ * It polls every 2 ms while tasks are queued, every 10 ms while the pool is in use, and sleeps
+ * on the pool's doorbell after a second with nothing to do (a submitter's ring wakes it as it
+ * wakes pool threads). Once the run queue is closed (shutdown)
  * and its threads have exited, it ends. The manager unrefs it: it never keeps the process alive.
  * @internal
  * @module
@@ -19,7 +20,7 @@ import { attach } from '../share.js';
 import type { AtomicValue } from '../sync/value.js';
 import type { PoolDesc, Resolved } from './config.js';
 import { openBell } from './pool.js';
-import { needsThread, startThread, threadExited, threadTid, type Owner, type PoolThread, type Sightings } from './threads.js';
+import { HOLD, HOLD_SLOTS, HOLD_STRIDE, needsThread, startThread, threadExited, threadTid, type Owner, type PoolThread, type Sightings } from './threads.js';
 
 const { desc, cfg, hold } = attach(workerData) as { desc: PoolDesc; cfg: AtomicValue<Resolved>; hold: SharedArrayBuffer };
 
@@ -48,7 +49,20 @@ function start(): void {
   child.worker.unref();
 }
 
+/** Whether any pool thread is busy (taking tasks or with tasks in flight: its BUSY word). */
+function anyBusy(): boolean {
+  for (let s = 0; s < HOLD_SLOTS; s++) {
+    const b = s * HOLD_STRIDE;
+    if (Atomics.load(owner.board, b + HOLD.TAKEN) !== 0 && Atomics.load(owner.board, b + HOLD.BUSY) !== 0) return true;
+  }
+  return false;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 async function main(): Promise<void> {
+  // When the pool was last seen doing something (performance.now()).
+  let activeAt = performance.now();
   for (;;) {
     if (desc.runq.closed) {
       // Shutdown: the children see the closed queue and exit once their tasks ended; this
@@ -59,18 +73,30 @@ async function main(): Promise<void> {
     if (desc.runq.length > 0) {
       owner.cfg = cfg.load().value;
       if (needsThread(desc, owner.cfg, owner.board, seen)) start();
-      await new Promise((r) => setTimeout(r, 2));
+      activeAt = performance.now();
+      await sleep(2);
       continue;
     }
-    // Nothing queued: sleep on the doorbell (the same order as a pool thread's: open bell,
-    // count, re-check; pool.ts ring()). A close wakes every sleeper and consumes nothing.
+    // Nothing queued. Like Go's sysmon, poll slowly (every 10 ms) while the pool is in use, so
+    // a stream of submits does not have to wake this thread each time; after a second of a
+    // pool with nothing to do, sleep on the doorbell (the same order as a pool thread's: open
+    // bell, count, re-check; pool.ts ring()) until the next submit rings it.
+    if (anyBusy()) activeAt = performance.now();
+    if (performance.now() - activeAt < IDLE_MS) {
+      await sleep(10);
+      continue;
+    }
     seen.clear();
     const bell = openBell(desc);
     desc.sleepers.add(1);
     if (desc.runq.length > 0 || desc.runq.closed) continue;
     await bell.recvOk();
+    activeAt = performance.now();
   }
 }
+
+/** How long the pool has nothing to do before the sysmon stops polling and sleeps on the doorbell. */
+const IDLE_MS = 1_000;
 
 parentPort!.postMessage('up');
 void main();
