@@ -20,7 +20,7 @@ import { attach } from '../share.js';
 import type { AtomicValue } from '../sync/value.js';
 import type { PoolDesc, Resolved } from './config.js';
 import { openBell } from './pool.js';
-import { HOLD, HOLD_SLOTS, HOLD_STRIDE, needsThread, startThread, threadExited, threadTid, type Owner, type PoolThread, type Sightings } from './threads.js';
+import { HOLD, HOLD_STRIDE, needsThread, slotsInUse, startThread, threadExited, threadTid, type Owner, type PoolThread, type Sightings } from './threads.js';
 
 const { desc, cfg, hold } = attach(workerData) as { desc: PoolDesc; cfg: AtomicValue<Resolved>; hold: SharedArrayBuffer };
 
@@ -51,7 +51,8 @@ function start(): void {
 
 /** Whether any pool thread is busy (taking tasks or with tasks in flight: its BUSY word). */
 function anyBusy(): boolean {
-  for (let s = 0; s < HOLD_SLOTS; s++) {
+  const high = slotsInUse(owner.board);
+  for (let s = 0; s < high; s++) {
     const b = s * HOLD_STRIDE;
     if (Atomics.load(owner.board, b + HOLD.TAKEN) !== 0 && Atomics.load(owner.board, b + HOLD.BUSY) !== 0) return true;
   }

@@ -44,9 +44,20 @@ export const HOLD_MS = 100;
 /** @internal Period of a busy pool thread's progress tick. */
 export const TURN_MS = 10;
 
+/**
+ * @internal Index of the board's last word: one more than the highest slot ever taken (raised
+ * with a CAS by takers; readers scan only the slots below it).
+ */
+export const HOLD_HIGH = HOLD_SLOTS * HOLD_STRIDE;
+
 /** @internal A new, empty hold board. */
 export function newBoard(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(HOLD_SLOTS * HOLD_STRIDE * 4));
+  return new Int32Array(new SharedArrayBuffer((HOLD_HIGH + 1) * 4));
+}
+
+/** @internal The number of slots a reader has to scan (see {@link HOLD_HIGH}). */
+export function slotsInUse(board: Int32Array): number {
+  return Atomics.load(board, HOLD_HIGH);
 }
 
 /** Takes a free slot (CAS on TAKEN, which orders the slot's reset before its new owner's writes), or -1. */
@@ -57,6 +68,9 @@ function takeSlot(board: Int32Array): number {
     if (Atomics.compareExchange(board, b + HOLD.TAKEN, 0, 1) !== 0) continue;
     Atomics.add(board, b + HOLD.GEN, 1);
     for (const w of [HOLD.TID, HOLD.TURNS, HOLD.BUSY, HOLD.SYNC]) Atomics.store(board, b + w, 0);
+    for (let h = Atomics.load(board, HOLD_HIGH); h < s + 1; h = Atomics.load(board, HOLD_HIGH)) {
+      if (Atomics.compareExchange(board, HOLD_HIGH, h, s + 1) === h) break;
+    }
     return s;
   }
   return -1;
@@ -170,10 +184,12 @@ export type Sightings = Map<number, Seen>;
 export function needsThread(desc: PoolDesc, cfg: Resolved, board: Int32Array, seen: Sightings): boolean {
   const now = performance.now();
   const queued = desc.runq.length > 0;
-  const sync = queued ? new Set(rt.rtSyncThreads()) : undefined;
   let total = 0;
   let held = 0;
-  for (let s = 0; s < HOLD_SLOTS; s++) {
+  // Busy threads not (yet) held by what the board shows: they may be in a native *Sync wait.
+  let maybe: number[] | undefined;
+  const high = slotsInUse(board);
+  for (let s = 0; s < high; s++) {
     const b = s * HOLD_STRIDE;
     if (Atomics.load(board, b + HOLD.TAKEN) === 0) continue;
     total++;
@@ -187,13 +203,19 @@ export function needsThread(desc: PoolDesc, cfg: Resolved, board: Int32Array, se
       rec.turns = turns;
       rec.movedAt = now;
     }
-    if (sync === undefined) continue;
     const tid = Atomics.load(board, b + HOLD.TID);
-    if (tid === 0) continue; // still starting: it will take work soon
-    if (sync.has(tid) || Atomics.load(board, b + HOLD.SYNC) === 1) held++;
-    else if (Atomics.load(board, b + HOLD.BUSY) === 1 && now - rec.movedAt > HOLD_MS) held++;
+    if (tid === 0 || Atomics.load(board, b + HOLD.BUSY) === 0) continue; // starting, or free
+    if (Atomics.load(board, b + HOLD.SYNC) === 1 || now - rec.movedAt > HOLD_MS) held++;
+    else (maybe ??= []).push(tid);
   }
+  if (!queued || total >= cfg.maxThreads) return false;
   // Only for held threads: starting the first `threads` is the manager's job (it starts them
   // one per go() until there are enough), and two owners doing it would overshoot.
-  return queued && held > 0 && total - held < cfg.threads && total < cfg.maxThreads;
+  if (held > 0 && total - held < cfg.threads) return true;
+  if (maybe === undefined || total - held - maybe.length >= cfg.threads) return false;
+  // Whether the rest are blocked in native *Sync waits: one look at the blocked list (a
+  // snapshot, taken only when it can change the answer).
+  const sync = new Set(rt.rtSyncThreads());
+  for (const tid of maybe) if (sync.has(tid)) held++;
+  return held > 0 && total - held < cfg.threads;
 }
