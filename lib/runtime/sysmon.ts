@@ -15,7 +15,11 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import '../index.js';
+// Only the kinds the pool descriptor holds (Chan, AtomicValue, AtomicInt64) need registering
+// here: this thread never runs user code, so it does not load the whole package.
+import '../chan/chan.js';
+import '../sync/atomic.js';
+import '../sync/value.js';
 import { attach } from '../share.js';
 import type { AtomicValue } from '../sync/value.js';
 import type { PoolDesc, Resolved } from './config.js';
