@@ -18,17 +18,11 @@ import {
   withCancel,
 } from 'weft';
 
+import { rejection } from './helpers.js';
+
 const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
 const RING = new URL('./fixtures/go/ring.mjs', import.meta.url);
 
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(() => {
   configure({ threads: 1, maxThreads: 16, idleTimeout: 1_000 });

@@ -21,17 +21,11 @@ import {
   type Task,
 } from 'weft';
 
+import { rejection } from './helpers.js';
+
 const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
 const SIEVE = new URL('./fixtures/go/sieve.mjs', import.meta.url);
 
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(() => {
   configure({ threads: 2 });
@@ -93,14 +87,15 @@ describe('go(): errors', () => {
     expect(e.message).toBe('bad type here');
     expect(e.stack).toContain('basic.mjs'); // the pool thread's frames
     expect(e.stack).toContain('go.test.ts'); // then the go() call site
-    expect(e.stack.indexOf('basic.mjs')).toBeLessThan(e.stack.indexOf('go.test.ts'));
+    const stack = e.stack ?? '';
+    expect(stack.indexOf('basic.mjs')).toBeLessThan(stack.indexOf('go.test.ts'));
   });
 
   it('an async rejection keeps class and cause', async () => {
     const e = await rejection(go(M, 'throwRangeAsync'));
     expect(e).toBeInstanceOf(RangeError);
     expect(e.cause).toBeInstanceOf(Error);
-    expect(e.cause.message).toBe('inner');
+    expect((e.cause as Error).message).toBe('inner');
   });
 
   it('weft errors keep class, code and cause', async () => {
@@ -125,8 +120,9 @@ describe('go(): errors', () => {
     expect(s.errno).toBe(-2);
     const a = await rejection(go(M, 'throwAggregate'));
     expect(a).toBeInstanceOf(AggregateError);
-    expect(a.errors[0]).toBeInstanceOf(TypeError);
-    expect(a.errors[1]).toBeInstanceOf(RangeError);
+    const errors = (a as unknown as AggregateError).errors;
+    expect(errors[0]).toBeInstanceOf(TypeError);
+    expect(errors[1]).toBeInstanceOf(RangeError);
   });
 
   it('non-Error throws come back as the value', async () => {
