@@ -34,8 +34,11 @@ export const rt = native as unknown as RuntimeNative;
  * (`rtTaskReply`) and caches it, so a task message carries no object reference of its own.
  */
 export type TaskMsg = [id: number, module: string, exportName: string, args: unknown[], replyKey: number];
-/** @internal A result: `[id, 0, value]`, or `[id, 1, packed error]`. */
-export type ReplyMsg = [id: number, failed: 0 | 1, value: unknown];
+/**
+ * @internal Outcomes on a reply channel: one or more triples, `id, 0, value` for a result or
+ * `id, 1, packed error` for a failure (a pool thread sends the outcomes of one turn together).
+ */
+export type ReplyMsg = unknown[];
 
 /** @internal What every thread finds through the root slot. */
 export interface PoolDesc {

@@ -263,12 +263,16 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   return task;
 }
 
+/** Settles the tasks whose outcomes `r` holds (triples, see ReplyMsg). */
 function settle(r: ReplyMsg): void {
-  const p = pending.get(r[0]);
-  if (p === undefined) return; // already settled (a late duplicate after a thread died)
-  pending.delete(r[0]);
-  if (r[1] === 0) p.resolve(r[2]);
-  else p.reject(unpackError(r[2] as Packed, siteFrames(p.site)));
+  for (let i = 0; i + 2 < r.length; i += 3) {
+    const id = r[i] as number;
+    const p = pending.get(id);
+    if (p === undefined) continue; // already settled (a late duplicate after a thread died)
+    pending.delete(id);
+    if (r[i + 1] === 0) p.resolve(r[i + 2]);
+    else p.reject(unpackError(r[i + 2] as Packed, siteFrames(p.site)));
+  }
 }
 
 /**

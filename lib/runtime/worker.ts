@@ -85,34 +85,79 @@ let exiting = false;
 
 function exit(code: number): void {
   exiting = true;
+  flush();
   process.exit(code);
 }
 
-/** Sends a task's outcome to its caller, then drops it from the task table. */
+/**
+ * Outcomes not sent yet, by reply channel: `[id, failed, value, ...]` triples. Outcomes that
+ * come in the same turn of the event loop (a run of synchronous tasks, continuations resumed
+ * together) go back as one message: one channel operation and one wake-up of the caller for
+ * the lot.
+ */
+const outbox = new Map<Chan<ReplyMsg>, unknown[]>();
+let flushing = false;
+
+/** Queues a task's outcome for its caller (sent at the end of this turn, see {@link flush}). */
 function answer(id: number, failed: 0 | 1, value: unknown): void {
   const reply = inflight.get(id);
   if (reply === undefined) return;
   inflight.delete(id);
   turn();
   updateBusy();
-  let msg: ReplyMsg = [id, failed, value];
+  let box = outbox.get(reply);
+  if (box === undefined) outbox.set(reply, (box = []));
+  box.push(id, failed, value);
+  if (!flushing) {
+    flushing = true;
+    queueMicrotask(flush);
+  }
+}
+
+/** Sends every queued outcome, one message per reply channel. */
+function flush(): void {
+  flushing = false;
+  for (const [reply, items] of outbox) {
+    outbox.delete(reply);
+    sendOutcomes(reply, items as ReplyMsg);
+  }
+}
+
+/**
+ * Sends outcomes, then drops their tasks from the task table (only then: a thread that dies
+ * before its outcome left still has the task failed by its owner). A batch that cannot be
+ * cloned goes again one outcome at a time, so only the offending result fails, with a
+ * DataCloneError in its place.
+ */
+function sendOutcomes(reply: Chan<ReplyMsg>, items: ReplyMsg): void {
   const end = (): void => {
-    rt.rtTaskEnd(id);
-    if (draining && inflight.size === 0) exit(RETIRE_CODE);
+    for (let i = 0; i < items.length; i += 3) rt.rtTaskEnd(items[i] as number);
+    if (draining && inflight.size === 0 && outbox.size === 0 && !exiting) exit(RETIRE_CODE);
   };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (reply.trySend(msg)) return end();
-      // The caller's reply buffer is full: wait for room (the task stays in the table, so a
-      // thread death meanwhile still fails it).
-      reply.send(msg).then(end, end);
+  try {
+    if (reply.trySend(items)) return end();
+    // The caller's reply buffer is full: wait for room (the tasks stay in the table, so a
+    // thread death meanwhile still fails them).
+    reply.send(items).then(end, end);
+    return;
+  } catch (e) {
+    if (items.length > 3) {
+      for (let i = 0; i < items.length; i += 3) sendOutcomes(reply, items.slice(i, i + 3) as ReplyMsg);
       return;
-    } catch (e) {
-      if (attempt > 0) return end(); // nothing sendable: the caller's channel is gone
-      msg = failed
-        ? [id, 1, degradePacked(value as Packed)]
-        : [id, 1, packError(new DataCloneError(`weft: the task's result could not be cloned: ${(e as Error).message}`))];
     }
+    const [id, failed, value] = items;
+    const msg: ReplyMsg = failed
+      ? [id, 1, degradePacked(value as Packed)]
+      : [id, 1, packError(new DataCloneError(`weft: the task's result could not be cloned: ${(e as Error).message}`))];
+    try {
+      if (!reply.trySend(msg)) {
+        reply.send(msg).then(end, end);
+        return;
+      }
+    } catch {
+      // nothing sendable: the caller's channel is gone
+    }
+    end();
   }
 }
 
@@ -254,9 +299,11 @@ process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 // process.exit() called by a task ends only this thread: its tasks reject.
 process.on('exit', (code) => {
-  if (exiting || inflight.size === 0) return;
+  if (exiting) return;
+  if (inflight.size === 0) return flush();
   const packed = packError(new Error(`weft: pool thread ${threadId()} exited (process.exit(${code})) while running this task`));
   for (const id of [...inflight.keys()]) answer(id, 1, packed);
+  flush();
 });
 
 parentPort!.postMessage({ tid: threadId() });
