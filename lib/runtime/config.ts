@@ -15,7 +15,10 @@ import type { AtomicValue } from '../sync/value.js';
 /** @internal The runtime's native functions (native/node/bind_runtime.cc). */
 export interface RuntimeNative {
   rtRoot(candidate: Handle): Handle;
-  rtTaskAdd(pool: number, name: string, reply: Handle): number;
+  rtTaskAdd(pool: number, name: number, reply: Handle): number;
+  rtName(module: string, exportName: string): number;
+  rtNameOf(id: number): [module: string, exportName: string];
+  rtTaskEndMany(ids: number[]): void;
   rtTaskRun(id: number): boolean;
   rtTaskEnd(id: number): boolean;
   rtTaskReply(id: number): Handle | null;
@@ -29,11 +32,13 @@ export interface RuntimeNative {
 export const rt = native as unknown as RuntimeNative;
 
 /**
- * @internal A task on the run queue. `replyKey` names the submitting thread's reply channel
- * (its weft thread id): a pool thread fetches that channel once from the task table
- * (`rtTaskReply`) and caches it, so a task message carries no object reference of its own.
+ * @internal A task on the run queue. `name` is the interned id of `module#export` (`rtName`;
+ * a pool thread asks `rtNameOf` once per id). `replyKey` names the submitting thread's reply
+ * channel (its weft thread id): a pool thread fetches that channel once from the task table
+ * (`rtTaskReply`) and caches it, so a task message carries no string and no object reference
+ * of its own.
  */
-export type TaskMsg = [id: number, module: string, exportName: string, args: unknown[], replyKey: number];
+export type TaskMsg = [id: number, name: number, args: unknown[], replyKey: number];
 /**
  * @internal Outcomes on a reply channel: one or more triples, `id, 0, value` for a result or
  * `id, 1, packed error` for a failure (a pool thread sends the outcomes of one turn together).

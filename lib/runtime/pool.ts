@@ -196,6 +196,8 @@ interface Pending {
 }
 
 const pending = new Map<number, Pending>();
+/** Interned task names (module -> export -> rtName id) this thread has used. */
+const names = new Map<string, Map<string, number>>();
 /** This thread's reply key (see TaskMsg): its weft thread id, unique in the process. */
 const replyKey = native.threadId();
 let reply: Chan<ReplyMsg> | undefined;
@@ -231,8 +233,12 @@ export function go<R = unknown>(module: string | URL, exportName: string, ...arg
 function submit<R>(mod: string, exportName: string, args: unknown[], site: { stack?: string }, retried = false): Task<R> {
   const desc = currentPool();
   reply ??= new Chan<ReplyMsg>(REPLY_CAPACITY, { name: `${INTERNAL}replies` });
-  const id = rt.rtTaskAdd(desc.id, `${mod}#${exportName}`, reply._h);
-  const msg: TaskMsg = [id, mod, exportName, args, replyKey];
+  let byExport = names.get(mod);
+  if (byExport === undefined) names.set(mod, (byExport = new Map()));
+  let name = byExport.get(exportName);
+  if (name === undefined) byExport.set(exportName, (name = rt.rtName(mod, exportName)));
+  const id = rt.rtTaskAdd(desc.id, name, reply._h);
+  const msg: TaskMsg = [id, name, args, replyKey];
   try {
     if (!desc.runq.trySend(msg)) {
       // A full run queue: the value was checked (clone errors throw here, synchronously) and
@@ -263,8 +269,18 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   return task;
 }
 
-/** Settles the tasks whose outcomes `r` holds (triples, see ReplyMsg). */
+/**
+ * Settles the tasks whose outcomes `r` holds (triples, see ReplyMsg). It first takes them off
+ * the task table (the pool thread does too, after its send; whichever comes second finds
+ * nothing), so once a task has settled `dump()` on this thread no longer lists it.
+ */
 function settle(r: ReplyMsg): void {
+  if (r.length === 3) rt.rtTaskEnd(r[0] as number);
+  else {
+    const ids: number[] = [];
+    for (let i = 0; i + 2 < r.length; i += 3) ids.push(r[i] as number);
+    rt.rtTaskEndMany(ids);
+  }
   for (let i = 0; i + 2 < r.length; i += 3) {
     const id = r[i] as number;
     const p = pending.get(id);

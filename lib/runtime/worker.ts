@@ -131,7 +131,12 @@ function flush(): void {
  */
 function sendOutcomes(reply: Chan<ReplyMsg>, items: ReplyMsg): void {
   const end = (): void => {
-    for (let i = 0; i < items.length; i += 3) rt.rtTaskEnd(items[i] as number);
+    if (items.length === 3) rt.rtTaskEnd(items[0] as number);
+    else {
+      const ids: number[] = [];
+      for (let i = 0; i < items.length; i += 3) ids.push(items[i] as number);
+      rt.rtTaskEndMany(ids);
+    }
     if (draining && inflight.size === 0 && outbox.size === 0 && !exiting) exit(RETIRE_CODE);
   };
   try {
@@ -161,8 +166,18 @@ function sendOutcomes(reply: Chan<ReplyMsg>, items: ReplyMsg): void {
   }
 }
 
+/** Task names by interned id (TaskMsg): [module, export]. */
+const names = new Map<number, [string, string]>();
+
+function nameOf(id: number): [string, string] {
+  let n = names.get(id);
+  if (n === undefined) names.set(id, (n = rt.rtNameOf(id)));
+  return n;
+}
+
 function run(msg: TaskMsg): Promise<void> | undefined {
-  const [id, mod, exp, , key] = msg;
+  const [id, name, , key] = msg;
+  const [mod, exp] = nameOf(name);
   if (!rt.rtTaskRun(id)) return undefined; // failed by the manager meanwhile
   let reply = replies.get(key);
   if (reply === undefined) {
@@ -191,7 +206,8 @@ function run(msg: TaskMsg): Promise<void> | undefined {
   );
 }
 
-function call(ns: Record<string, unknown>, [id, mod, exp, args]: TaskMsg): void {
+function call(ns: Record<string, unknown>, [id, name, args]: TaskMsg): void {
+  const [mod, exp] = nameOf(name);
   const fn = ns[exp];
   if (typeof fn !== 'function') {
     const what = fn === undefined ? 'has no export' : `has an export that is not a function (${typeof fn}):`;

@@ -28,7 +28,44 @@ napi_value js_rt_root(napi_env env, napi_callback_info info) {
   return make_handle(env, runtime::root_get_or_set(c));
 }
 
-// rtTaskAdd(pool, name, reply channel) -> task id
+// rtName(module, exportName) -> the interned id of "module#exportName";
+// rtNameOf(id) -> [module, exportName].
+napi_value js_rt_name(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  std::string mod = str(env, a.v[0]);
+  size_t split = mod.size();
+  return num(env, double(runtime::name_intern(mod + "#" + str(env, a.v[1]), split)));
+}
+
+napi_value js_rt_name_of(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  size_t split = 0;
+  std::string name = runtime::name_of(uint32_t(dbl(env, a.v[0])), &split);
+  if (split > name.size()) split = name.size();
+  napi_value arr, m, e;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_string_utf8(env, name.data(), split, &m);
+  size_t rest = split < name.size() ? split + 1 : name.size();
+  napi_create_string_utf8(env, name.data() + rest, name.size() - rest, &e);
+  napi_set_element(env, arr, 0, m);
+  napi_set_element(env, arr, 1, e);
+  return arr;
+}
+
+// rtTaskEndMany(ids) -> undefined: task_end for each id of the array (one call for a batch of outcomes).
+napi_value js_rt_task_end_many(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  uint32_t n = 0;
+  napi_get_array_length(env, a.v[0], &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, a.v[0], i, &v);
+    runtime::task_end(to_u64(dbl(env, v)));
+  }
+  return nullptr;
+}
+
+// rtTaskAdd(pool, name id, reply channel) -> task id
 napi_value js_rt_task_add(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Shared* reply = unwrap<Shared>(env, a.v[2], Kind::Channel);
@@ -36,7 +73,7 @@ napi_value js_rt_task_add(napi_env env, napi_callback_info info) {
   // The caller's handle owns a reference, so this retain cannot revive a dead count; the
   // table owns the new one until task_end / task_claim.
   reply->retain();
-  return num(env, double(runtime::task_add(to_u64(dbl(env, a.v[0])), str(env, a.v[1]), reply)));
+  return num(env, double(runtime::task_add(to_u64(dbl(env, a.v[0])), uint32_t(dbl(env, a.v[1])), reply)));
 }
 
 // rtTaskRun(id) -> false if the task was already failed by the manager
@@ -132,6 +169,8 @@ void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       WEFT_FN("rtTasks", js_rt_tasks, tc),         WEFT_FN("rtTaskClaim", js_rt_task_claim, tc),
       WEFT_FN("rtTaskCount", js_rt_task_count, tc), WEFT_FN("rtSyncThreads", js_rt_sync_threads, tc),
       WEFT_FN("rtTaskReply", js_rt_task_reply, tc), WEFT_FN("rtTaskTotal", js_rt_task_total, tc),
+      WEFT_FN("rtName", js_rt_name, tc),           WEFT_FN("rtNameOf", js_rt_name_of, tc),
+      WEFT_FN("rtTaskEndMany", js_rt_task_end_many, tc),
   };
   register_functions(env, exports, table);
 }

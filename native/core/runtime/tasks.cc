@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "core/park/parker.h"
 
@@ -12,7 +13,7 @@ namespace {
 
 struct Rec {
   uint64_t pool;
-  std::string name;
+  uint32_t name;  // name_intern id
   uint64_t thread;
   TaskState state;
   uint64_t since_ns;
@@ -42,6 +43,9 @@ struct Table {
   std::atomic<int64_t> total{0};
   std::mutex root_mu;
   Shared* root = nullptr;  // guarded by root_mu; an owned reference, never dropped
+  std::mutex names_mu;
+  std::vector<std::pair<std::string, size_t>> names;  // guarded by names_mu; id = index + 1
+  std::unordered_map<std::string, uint32_t> name_ids;  // guarded by names_mu
   Shard& shard(uint64_t id) { return shards[id % kShards]; }
 };
 
@@ -52,13 +56,39 @@ Table& table() {
 
 }  // namespace
 
-uint64_t task_add(uint64_t pool, std::string name, Shared* reply) {
+uint32_t name_intern(const std::string& name, size_t split) {
+  Table& t = table();
+  // The key includes the split, so "a#b" + "#c" and "a" + "#b#c" stay two names.
+  std::string key = std::to_string(split) + ":" + name;
+  std::lock_guard<std::mutex> g(t.names_mu);
+  auto it = t.name_ids.find(key);
+  if (it != t.name_ids.end()) return it->second;
+  t.names.emplace_back(name, split);
+  uint32_t id = uint32_t(t.names.size());
+  t.name_ids.emplace(std::move(key), id);
+  return id;
+}
+
+std::string name_of(uint32_t id, size_t* split) {
+  Table& t = table();
+  std::lock_guard<std::mutex> g(t.names_mu);
+  if (id < 1 || id > t.names.size()) return std::string();
+  if (split != nullptr) *split = t.names[id - 1].second;
+  return t.names[id - 1].first;
+}
+
+uint64_t task_add(uint64_t pool, const std::string& name, Shared* reply) {
+  size_t hash = name.rfind('#');
+  return task_add(pool, name_intern(name, hash == std::string::npos ? name.size() : hash), reply);
+}
+
+uint64_t task_add(uint64_t pool, uint32_t name, Shared* reply) {
   Table& t = table();
   uint64_t now = now_ns();
   uint64_t id = t.next_id.fetch_add(1, std::memory_order_relaxed);
   Shard& sh = t.shard(id);
   std::lock_guard<std::mutex> g(sh.mu);
-  sh.recs.emplace(id, Rec{pool, std::move(name), 0, TaskState::kQueued, now, reply});
+  sh.recs.emplace(id, Rec{pool, name, 0, TaskState::kQueued, now, reply});
   t.total.fetch_add(1, std::memory_order_relaxed);
   return id;
 }
@@ -107,10 +137,16 @@ bool task_end(uint64_t id) {
 std::vector<TaskInfo> task_list() {
   Table& t = table();
   std::vector<TaskInfo> out;
+  std::vector<uint32_t> names;
   for (Shard& sh : t.shards) {
     std::lock_guard<std::mutex> g(sh.mu);
-    for (const auto& [id, r] : sh.recs) out.push_back(TaskInfo{id, r.pool, r.name, r.thread, r.state, r.since_ns});
+    for (const auto& [id, r] : sh.recs) {
+      out.push_back(TaskInfo{id, r.pool, std::string(), r.thread, r.state, r.since_ns});
+      names.push_back(r.name);
+    }
   }
+  // Names after the shard locks (never both locks at once).
+  for (size_t i = 0; i < out.size(); i++) out[i].name = name_of(names[i]);
   return out;
 }
 

@@ -28,9 +28,21 @@ struct TaskInfo {
   uint64_t since_ns;  // queued at / started at (CLOCK_MONOTONIC)
 };
 
-// Records a queued task of `pool`; adopts one reference to `reply` (released when the task
-// ends or is claimed). Returns the task's process-unique id (from 1, never reused).
-uint64_t task_add(uint64_t pool, std::string name, Shared* reply);
+// Task names ("module#export") are interned: a submitter asks once per name and passes the id
+// with each task (and pool threads ask for the name once per id), so a task carries no string.
+// Ids start at 1 and are never reused; the table only grows (one entry per distinct name).
+// `split` is where the module ends in `name` (the '#' at name[split]; a module URL or an
+// export name may contain '#' too, so readers split there, not at a search).
+uint32_t name_intern(const std::string& name, size_t split);
+// The interned name, or "" for an unknown id; *split (if given) receives its split position.
+std::string name_of(uint32_t id, size_t* split = nullptr);
+
+// Records a queued task of `pool` named by `name` (an id from name_intern); adopts one
+// reference to `reply` (released when the task ends or is claimed). Returns the task's
+// process-unique id (from 1, never reused).
+uint64_t task_add(uint64_t pool, uint32_t name, Shared* reply);
+// Same, interning `name` first.
+uint64_t task_add(uint64_t pool, const std::string& name, Shared* reply);
 // The task started on `thread`; false if it is no longer in the table (claimed: failed by the
 // pool manager, whose failure already went to the submitter).
 bool task_run(uint64_t id, uint64_t thread);
