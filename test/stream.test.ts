@@ -242,6 +242,21 @@ describe('pipeFrom', () => {
     expect(ch.closed).toBe(true);
   });
 
+  it('a sender and a receiver on the same thread, unbuffered: never reported as a deadlock', async () => {
+    // Regression: a send that completes this thread's pending receive, followed by a new
+    // pending send, left the loop "idle" with the completion still in the inbox.
+    const ch = new Chan<number>(0);
+    const sent = pipeFrom(range(20_000), ch);
+    let n = 0;
+    for (;;) {
+      const r = await ch.recvOk();
+      if (!r.ok) break;
+      n++;
+    }
+    expect(await sent).toBe(20_000);
+    expect(n).toBe(20_000);
+  });
+
   it('takes async iterables (a Readable, an async generator)', async () => {
     const ch = new Chan<number>(100);
     expect(await pipeFrom(Readable.from(range(10)), ch, { close: false })).toBe(10);
