@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   Chan,
   CanceledError,
+  MisuseError,
   background,
   go,
   pipeFrom,
@@ -141,6 +142,7 @@ describe('stage with a function target', () => {
     const ch = new Chan<number>();
     expect(() => stage({} as never, ch, (x) => x)).toThrow(TypeError);
     expect(() => stage(background(), {} as never, (x) => x)).toThrow(/input/);
+    expect(() => stage(background(), ch.sendOnly() as never, (x) => x)).toThrow(MisuseError);
     expect(() => stage(background(), ch, 42 as never)).toThrow(/work/);
     expect(() => stage(background(), ch, (x) => x, { workers: 0 })).toThrow(RangeError);
     expect(() => stage(background(), ch, (x) => x, { workers: 0 })).toThrow(/workers/);

@@ -20,6 +20,7 @@ export function checkCtx(ctx: unknown): asserts ctx is Context {
 /** @internal throws TypeError unless `ch` is a channel (or a receive-only view of one). */
 export function checkRecvChan(ch: unknown, name: string): asserts ch is RecvChan<unknown> {
   if (!Chan._is(ch)) throw new TypeError(`${name} must be a channel (a Chan or a RecvChan)`);
+  ch._checkRecv(); // a send-only view: MisuseError now, not at the first receive
 }
 
 /** @internal a module given as a URL, a file: URL string or an absolute path, as an import specifier. */
