@@ -137,7 +137,7 @@ async function runLocal<I, O>(
   fail: (e: unknown) => void,
 ): Promise<void> {
   const opts = { signal: ctx.signal };
-  const turns = ordered ? new Turns() : undefined;
+  const turns = ordered && workers > 1 ? new Turns() : undefined;
   ctx.signal.addEventListener('abort', () => turns?.stop(), { once: true });
   let seq = 0;
   let taken = 0;
@@ -191,7 +191,8 @@ async function runPool<I, O>(
   fail: (e: unknown) => void,
 ): Promise<void> {
   const tasks: Promise<unknown>[] = [];
-  if (!ordered) {
+  if (!ordered || workers === 1) {
+    // (one worker keeps the input order by itself)
     for (let i = 0; i < workers; i++) tasks.push(go(WORKER, 'stageWorker', target.module, target.export, input, out, ctx, false).catch(fail));
     await Promise.all(tasks);
     return;
