@@ -51,3 +51,6 @@ export { configure, type GoConfig } from './runtime/config.js';
 export type { Task } from './runtime/task.js';
 export { ErrGroup } from './runtime/errgroup.js';
 export type { TaskDumpInfo } from './runtime/dump.js';
+export { stage, type Stage, type StageOptions, type Work } from './patterns/stage.js';
+export { fanIn, orderedFanIn } from './patterns/fanin.js';
+export { toReadable, toWritable, pipeFrom, type ToReadableOptions, type ToWritableOptions } from './chan/stream.js';

@@ -167,7 +167,10 @@ void ThreadCtx::op_depends(uint64_t id, Shared* done) {
 void ThreadCtx::on_prepare(uv_prepare_t* h) {
   auto* tc = static_cast<ThreadCtx*>(h->data);
   bool idle = false;
-  if (!tc->stopping && tc->strong_ > 0) {
+  // A completion already in the inbox (e.g. a send on this thread that handed its value to
+  // this thread's pending receive) will run JavaScript here on this very iteration: not idle,
+  // even though the async handle is unref'd for the question below.
+  if (!tc->stopping && tc->strong_ > 0 && tc->inbox_->empty()) {
     // Would the loop still be alive without our pending ops? (Other handles, requests,
     // timers, workers, sockets: then something else may still run on this thread.)
     auto* ah = reinterpret_cast<uv_handle_t*>(tc->uv());

@@ -26,6 +26,13 @@ class Inbox {
   // throws, the items stay queued for the next drain().
   std::vector<Waiter*> drain();
 
+  // Whether nothing is queued (owner thread: a completion pushed by its own JavaScript, not
+  // yet drained, means the thread will run JavaScript again).
+  bool empty() {
+    std::lock_guard<std::mutex> g(mu_);
+    return head_ == nullptr;
+  }
+
   // Owner teardown: stop waking it. Items pushed later are still collected by drain().
   void close() {
     std::lock_guard<std::mutex> g(mu_);
