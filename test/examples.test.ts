@@ -121,10 +121,12 @@ describe('examples', () => {
     expectClean(r);
     expect(r.out).not.toMatch(/\r|\x1b\[/);
     expect(r.out).toMatch(/^weft demo: .*50000 rows/m);
-    const sums = [...r.out.matchAll(/^ {2}(weft go\(\) \+ channels|same work, single thread|postMessage workers).* ([\d.]+) s .* ([\d.]+)x {2}([0-9a-f]{14})$/gm)];
+    // variant, time, rows/s, speed-up, CPU time, checksum
+    const sums = [...r.out.matchAll(/^ {2}(weft go\(\) \+ channels|same work, single thread|postMessage workers).* ([\d.]+) s +[\d.]+(?: [kM])? +([\d.]+)x +([\d.]+) s {2}([0-9a-f]{14})$/gm)];
     expect(sums.map((m) => m[1])).toEqual(['weft go() + channels', 'same work, single thread', 'postMessage workers']);
-    expect(new Set(sums.map((m) => m[4])).size).toBe(1);
-    expect(r.out).toMatch(new RegExp(`^checksums match: ${sums[0]![4]} over 50000 rows$`, 'm'));
+    expect(new Set(sums.map((m) => m[5])).size).toBe(1);
+    expect(sums[1]![3]).toBe('1.00');
+    expect(r.out).toMatch(new RegExp(`^checksums match: ${sums[0]![5]} over 50000 rows$`, 'm'));
     expect(r.out).toMatch(/^weft: [\d.]+x the single thread, [\d.]+x postMessage workers$/m);
   });
 });
