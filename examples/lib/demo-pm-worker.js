@@ -11,11 +11,11 @@ const work = {
   parse(b) {
     const [from, count] = batchRange(b, size, total);
     const r = parse(generate(from, count));
-    return [r, [r.bytes.buffer, r.id.buffer, r.height.buffer, r.weight.buffer, r.nameAt.buffer, r.nameEnd.buffer]];
+    return [r, [r.id.buffer, r.height.buffer, r.weight.buffer, r.nameLen.buffer, r.names.buffer]];
   },
   convert(rows) {
     const r = convert(rows);
-    return [r, [r.bytes.buffer, r.id.buffer, r.nameAt.buffer, r.nameEnd.buffer, r.bmi.buffer, r.category.buffer]];
+    return [r, [r.id.buffer, r.nameLen.buffer, r.names.buffer, r.bmi.buffer, r.category.buffer]];
   },
   encode(rows) {
     const { rows: n, sum } = encode(rows);

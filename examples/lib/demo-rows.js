@@ -6,8 +6,8 @@
 //   generate (stands in for reading a file) → parse → convert (BMI, category) → encode (CSV out).
 //
 // The data stays in bytes and columns, as a fast pipeline in Node keeps it: the "file" is a
-// Uint8Array of CSV text (what fs gives), parse produces typed-array columns (names as offsets
-// into those bytes), encode writes output CSV bytes. Typed arrays cross threads as one copy (weft
+// Uint8Array of CSV text (what fs gives), parse produces typed-array columns (names as one byte
+// column), encode writes output CSV bytes. Typed arrays cross threads as one copy (weft
 // channels) or one transfer (postMessage), where an array of a million small strings or objects
 // would cost a serialization step per row.
 
@@ -78,25 +78,30 @@ function readNumber(bytes, pos, out, i) {
   return pos + 1;
 }
 
-/** Parses CSV bytes into columns; a name is `bytes[nameAt[i] .. nameEnd[i])`. */
+/**
+ * Parses CSV bytes into columns. Names are copied into one byte column (`names`, each
+ * `nameLen[i]` bytes long, one after the other), so the input bytes need not travel on.
+ */
 export function parse(bytes) {
   let n = 0;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === NL) n++;
-  const id = new Float64Array(n);
+  const id = new Int32Array(n);
   const height = new Float64Array(n);
   const weight = new Float64Array(n);
-  const nameAt = new Int32Array(n);
-  const nameEnd = new Int32Array(n);
+  const nameLen = new Uint8Array(n);
+  const names = new Uint8Array(bytes.length);
   let pos = 0;
+  let at = 0;
   for (let i = 0; i < n; i++) {
     pos = readNumber(bytes, pos, id, i);
     pos = readNumber(bytes, pos, height, i);
     pos = readNumber(bytes, pos, weight, i);
-    nameAt[i] = pos;
-    while (bytes[pos] !== NL) pos++;
-    nameEnd[i] = pos++;
+    const start = at;
+    for (let c = bytes[pos]; c !== NL; c = bytes[++pos]) names[at++] = c;
+    nameLen[i] = at - start;
+    pos++;
   }
-  return { bytes, id, height, weight, nameAt, nameEnd };
+  return { id, height, weight, nameLen, names: names.slice(0, at) };
 }
 
 /** Adds the body-mass index and its category to parsed columns. */
@@ -110,7 +115,7 @@ export function convert(rows) {
     bmi[i] = b;
     category[i] = b < 18.5 ? 0 : b < 25 ? 1 : b < 30 ? 2 : 3;
   }
-  return { bytes: rows.bytes, id: rows.id, nameAt: rows.nameAt, nameEnd: rows.nameEnd, bmi, category };
+  return { id: rows.id, nameLen: rows.nameLen, names: rows.names, bmi, category };
 }
 
 /**
@@ -123,11 +128,12 @@ export function encode(rows) {
   const out = new Uint8Array(n * 48);
   let pos = 0;
   let sum = 0;
+  let name = 0;
   for (let i = 0; i < n; i++) {
     const start = pos;
     pos = writeInt(out, pos, rows.id[i]);
     out[pos++] = COMMA;
-    for (let j = rows.nameAt[i]; j < rows.nameEnd[i]; j++) out[pos++] = rows.bytes[j];
+    for (const end = name + rows.nameLen[i]; name < end; name++) out[pos++] = rows.names[name];
     out[pos++] = COMMA;
     const cents = Math.round(rows.bmi[i] * 100);
     pos = writeInt(out, pos, Math.floor(cents / 100));
