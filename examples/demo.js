@@ -160,13 +160,13 @@ async function timed(label, run, read) {
 }
 
 console.log(`weft demo: CSV pipeline (generate → parse → convert → encode), ${ROWS} rows in batches of ${BATCH}, ${CORES} cores`);
-console.log(TTY ? '' : '(stdout is not a terminal: plain progress lines)');
+if (!TTY) console.log('(stdout is not a terminal: plain progress lines)');
 
 // Warm-up: start the pool threads and the postMessage workers, and let every thread compile
-// the functions (JIT) on a small run, so the timings below compare the pipelines themselves.
+// the functions (JIT) on a smaller run, twice, since the stages are spread over several threads
+// that each compile the code they run. The timings below then compare the pipelines themselves.
 console.log(`warming up (thread start-up and JIT compilation: each variant twice on ${WARMUP_ROWS} rows; not timed)...`);
 const pm = await startLanes(ROWS);
-// Twice: the stages are spread over several threads, each compiling the code it runs.
 for (let i = 0; i < 2; i++) {
   await weftRun(WARMUP_ROWS, new ProgressMeter());
   await singleRun(WARMUP_ROWS, {});
