@@ -50,10 +50,10 @@ class RateLimiter final : public SyncPrim {
   // Takes n tokens for an event at `now`, if that needs no wait (x/time/rate's AllowN).
   Res allow(int64_t now, int64_t n);
   // Reserves n tokens at `now` if the wait is at most max_wait_ns (kNever: any finite wait).
-  // On kOk, *out describes the reservation (for the delay and for cancel()).
+  // On Res::Ok, *out describes the reservation (for the delay and for cancel()).
   Res reserve(int64_t now, int64_t n, int64_t max_wait_ns, Reservation* out);
   // Gives back what r took, as far as later reservations allow (Reservation.CancelAt). Only for
-  // a reservation that reserve() returned kOk for, and at most once (the caller's duty).
+  // a reservation that reserve() returned Res::Ok for, and at most once (the caller's duty).
   void cancel(int64_t now, const Reservation& r);
 
   // Tokens available at `now` (negative while reservations are outstanding).
@@ -76,10 +76,11 @@ class RateLimiter final : public SyncPrim {
  private:
   int64_t now_locked(int64_t now) const { return now == kNow ? clock() : now; }
   double advance_locked(int64_t now) const;
-  double tokens_from(int64_t ns) const;
-  int64_t duration_for(double tokens) const;
 
-  const uint64_t epoch_;  // CLOCK_MONOTONIC at creation; immutable
+  // CLOCK_MONOTONIC at creation. Immutable: other threads read it without the lock, after
+  // receiving the object through weft's registry/messages, whose hand-off (release/acquire)
+  // publishes the constructed object.
+  const uint64_t epoch_;
   // Everything below is guarded by mu_: each operation is a short read-modify-write of the
   // whole state (x/time/rate does the same under its sync.Mutex). The lock's acquire/release
   // orders every thread's updates; nothing is read outside it.
