@@ -45,6 +45,7 @@ export type { SyncOptions } from './sync/common.js';
 export { AtomicInt64, AtomicBool } from './sync/atomic.js';
 export { AtomicValue } from './sync/value.js';
 export { ProgressMeter } from './sync/progress.js';
+export { RateLimiter, type RateReservation } from './sync/rate.js';
 export { dump, threadId, type WaitInfo } from './runtime/dump.js';
 export { go, shutdown } from './runtime/pool.js';
 export { configure, type GoConfig } from './runtime/config.js';

@@ -6,7 +6,7 @@
  */
 
 /** Version of this layout; lib/internal/native.ts compares it with the addon's at import. @internal */
-export const kAbiVersion = 2;
+export const kAbiVersion = 3;
 
 /** Result codes of native calls (status slot Code, and the code of an async result). @internal */
 export const Code = Object.freeze({
@@ -40,6 +40,7 @@ export const Kind = Object.freeze({
   Ticker: 14,
   /** a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc) */
   Payload: 15,
+  RateLimiter: 16,
 } as const);
 
 /** Element types of a channel (chanNew(capacity, elem), chanInfo()[1]). @internal */
@@ -101,6 +102,18 @@ export const OnceOutcome = Object.freeze({
   Value: 0,
   Error: 1,
   CloneError: 2,
+} as const);
+
+/** Outcome of a RateLimiter request (rateAllow(), rateReserve()[0]). @internal */
+export const RateRes = Object.freeze({
+  /** taken / reserved */
+  Ok: 0,
+  /** would wait longer than allowed: nothing taken */
+  Late: 1,
+  /** can never be met at the current rate (rate 0): nothing taken */
+  Never: 2,
+  /** n exceeds the burst (finite rate): nothing taken */
+  Burst: 3,
 } as const);
 
 /** Int32 slots of a thread's status area (the ArrayBuffer init() returns). @internal */

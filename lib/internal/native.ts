@@ -93,6 +93,16 @@ export interface Native {
   semAcquireSync(h: Handle, n: number, timeout: number, done?: Handle): number;
   semAcquire(h: Handle, n: number): number;
   semRelease(h: Handle, n: number): boolean;
+  rateNew(ratePerSec: number, burst: number, name: string | undefined): Handle;
+  /** RateRes; `now`: the injected test clock in ms (undefined: the limiter's own clock). */
+  rateAllow(h: Handle, n: number, now?: number): number;
+  /** maxWaitMs -1: no limit. Times in ns on the limiter's timeline. */
+  rateReserve(h: Handle, n: number, maxWaitMs: number, now?: number): [res: number, tokens: number, timeToActNs: number, atNs: number, limit: number];
+  rateCancel(h: Handle, tokens: number, timeToActNs: number, limit: number, now?: number): void;
+  rateTokens(h: Handle, now?: number): number;
+  rateInfo(h: Handle): [ratePerSec: number, burst: number];
+  rateSet(h: Handle, isBurst: boolean, value: number, now?: number): void;
+  rateSleepSync(h: Handle, delayMs: number, done?: Handle): number;
   condNew(mu: Handle, name: string | undefined): Handle;
   condWaiters(h: Handle): number;
   condMutex(h: Handle): Handle;

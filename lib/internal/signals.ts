@@ -14,6 +14,8 @@ export interface SignalSource {
   done(): Handle;
   /** the context's error (once done) */
   err(): Error | null;
+  /** the context's deadline (ms since the epoch), if any */
+  deadline?(): number | undefined;
 }
 
 /** @internal */

@@ -134,6 +134,7 @@ class CtxImpl extends WeftObject implements Context {
     signalSources.set(ac.signal, {
       done: () => (this.done() as Chan<never>)._h,
       err: () => this.err(),
+      deadline: () => this.deadline(),
     });
     const e = this.err();
     if (e) {

@@ -25,7 +25,7 @@ namespace weft::abi {
 // abi:begin
 
 /// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 /// Result codes of native calls (status slot Code, and the code of an async result).
 enum class Code : int32_t {
@@ -58,6 +58,7 @@ enum class Kind : uint8_t {
   AtomicBool = 13,
   Ticker = 14,
   Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc)
+  RateLimiter = 16,
 };
 
 /// Element types of a channel (chanNew(capacity, elem), chanInfo()[1]).
@@ -119,6 +120,14 @@ enum class OnceOutcome : int32_t {
   Value = 0,
   Error = 1,
   CloneError = 2,
+};
+
+/// Outcome of a RateLimiter request (rateAllow(), rateReserve()[0]).
+enum class RateRes : int32_t {
+  Ok = 0,     // taken / reserved
+  Late = 1,   // would wait longer than allowed: nothing taken
+  Never = 2,  // can never be met at the current rate (rate 0): nothing taken
+  Burst = 3,  // n exceeds the burst (finite rate): nothing taken
 };
 
 /// Int32 slots of a thread's status area (the ArrayBuffer init() returns).

@@ -144,6 +144,7 @@ napi_value Init(napi_env env, napi_value exports) {
   register_unreach_functions(env, exports, tc);
   register_payload_functions(env, exports, tc);
   register_runtime_functions(env, exports, tc);
+  register_rate_functions(env, exports, tc);
   return exports;
 }
 

@@ -30,5 +30,7 @@ void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc)
 void register_unreach_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_runtime.cc: the goroutine runtime's task table, root slot and hand-off signal.
 void register_runtime_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+// bind_rate.cc: RateLimiter (core/sync/rate.h).
+void register_rate_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 
 }  // namespace weft
