@@ -51,3 +51,6 @@ export { configure, type GoConfig } from './runtime/config.js';
 export type { Task } from './runtime/task.js';
 export { ErrGroup } from './runtime/errgroup.js';
 export type { TaskDumpInfo } from './runtime/dump.js';
+export { Heartbeat, type MissedOptions } from './patterns/heartbeat.js';
+export { supervise, type Supervisor, type SuperviseOptions, type Restart } from './patterns/supervise.js';
+export { Monitor, type MonitorOptions } from './patterns/monitor.js';

@@ -40,6 +40,8 @@ export const Kind = Object.freeze({
   Ticker: 14,
   /** a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc) */
   Payload: 15,
+  /** an AtomicCell holding the CLOCK_MONOTONIC ns of the last beat (lib/patterns/heartbeat.ts) */
+  Heartbeat: 17,
 } as const);
 
 /** Element types of a channel (chanNew(capacity, elem), chanInfo()[1]). @internal */

@@ -58,6 +58,7 @@ enum class Kind : uint8_t {
   AtomicBool = 13,
   Ticker = 14,
   Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc)
+  Heartbeat = 17,  // an AtomicCell holding the CLOCK_MONOTONIC ns of the last beat (lib/patterns/heartbeat.ts)
 };
 
 /// Element types of a channel (chanNew(capacity, elem), chanInfo()[1]).

@@ -186,6 +186,7 @@ const char* kind_name(Kind k) {
     case Kind::AtomicBool: return "atomicbool";
     case Kind::Ticker: return "ticker";
     case Kind::Payload: return "payload";
+    case Kind::Heartbeat: return "heartbeat";
   }
   return "object";
 }
