@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { Chan, Heartbeat, go, share } from 'weft';
-import { thrown } from './helpers.js';
+import { runNode, thrown } from './helpers.js';
 
 const T = new URL('./fixtures/supervise/tasks.mjs', import.meta.url);
 const now = (): number => performance.timeOrigin + performance.now();
@@ -118,5 +118,19 @@ describe('Heartbeat', () => {
     expect(thrown(() => hb.missed(Infinity))).toBeInstanceOf(RangeError);
     expect(thrown(() => hb.missed(10, { signal: {} as AbortSignal }))).toBeInstanceOf(TypeError);
     expect(thrown(() => Heartbeat.prototype.beat.call({}))).toBeInstanceOf(TypeError);
+  });
+
+  it('examples/heartbeat.js prints the missed heartbeats, one restart and its summary', async () => {
+    const r = await runNode(['examples/heartbeat.js'], 60_000);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const misses = r.lines.filter((l) => /^no heartbeat for \d+ ms$/.test(l));
+    expect(misses.length).toBeGreaterThanOrEqual(1);
+    expect(r.lines).toContain('worker restarted: no heartbeat for 200 ms');
+    expect(r.lines.filter((l) => l.startsWith('worker restarted')).length).toBe(1);
+    expect(r.lines).toContain('worker returned 210 after 2 runs');
+    expect(r.lines.some((l) => /^worker finished 8 jobs, last heartbeat \d+ ms ago$/.test(l))).toBe(true);
+    expect(r.lines.at(-1)).toMatch(/^summary: \d+ missed heartbeats, 1 restart, result 210 ok$/);
   });
 });

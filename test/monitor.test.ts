@@ -3,7 +3,7 @@
 // on another thread, close(), bad arguments. Calls run real work on pool threads (go()).
 import { describe, it, expect } from 'vitest';
 import { BusyError, Chan, ClosedChannelError, Heartbeat, Monitor, TimeoutError, go } from 'weft';
-import { rejection, thrown } from './helpers.js';
+import { rejection, runNode, thrown } from './helpers.js';
 
 const T = new URL('./fixtures/supervise/tasks.mjs', import.meta.url);
 
@@ -119,5 +119,24 @@ describe('Monitor', () => {
       expect(e).toBeInstanceOf(cls);
       expect(e.message).toMatch(msg);
     }
+  });
+
+  it('examples/monitor.js prints each request, the alerts and its summary', async () => {
+    const r = await runNode(['examples/monitor.js'], 60_000);
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const requests = r.lines.filter((l) => l.startsWith('request '));
+    expect(requests).toEqual([
+      'request 1: done in 20 ms',
+      'request 2: done in 600 ms',
+      'request 3: timed out',
+      'request 4: done in 100 ms',
+      'request 5: done in 100 ms',
+      'request 6: busy',
+    ]);
+    const alerts = r.lines.filter((l) => /^alert: a request has been running for \d+ ms$/.test(l));
+    expect(alerts.length).toBeGreaterThanOrEqual(2);
+    expect(r.lines.at(-1)).toMatch(/^summary: 4 done, 1 busy, 1 timed out, \d+ alerts ok$/);
   });
 });

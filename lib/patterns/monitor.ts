@@ -115,14 +115,19 @@ export class Monitor<Req, Rsp> {
         if (alertTimer !== undefined) clearTimeout(alertTimer);
         return true;
       };
-      if (this.#alertTimeout <= MAX_DELAY) {
+      const alert = (ms: number): void => {
         alertTimer = setTimeout(() => {
           alertTimer = undefined;
-          if (!done && !this.#alerts.closed) this.#alerts.trySend(nowMs() - started);
-        }, this.#alertTimeout);
+          if (done || this.#alerts.closed) return;
+          // setTimeout runs on libuv's ms clock and may fire a fraction early on this one.
+          const ran = nowMs() - started;
+          if (ran < this.#alertTimeout) alert(this.#alertTimeout - ran);
+          else this.#alerts.trySend(ran);
+        }, ms);
         // A call in flight keeps the process alive through its call timer (or fn's own work).
         alertTimer.unref();
-      }
+      };
+      if (this.#alertTimeout <= MAX_DELAY) alert(this.#alertTimeout);
       if (this.#callTimeout <= MAX_DELAY) {
         callTimer = setTimeout(() => {
           callTimer = undefined;
