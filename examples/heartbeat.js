@@ -4,7 +4,7 @@
 // 1. A worker on a pool thread beats a Heartbeat before each job; the main thread receives
 //    from hb.missed(100), which gets a value each time 100 ms pass without a beat (one slow
 //    job makes it miss a few).
-// 2. supervise() runs a worker on a thread of its own; when its beats stop for 200 ms (its
+// 2. supervise() runs a worker on a thread of its own; when its beats stop for 500 ms (its
 //    first run gets stuck in `for (;;) {}`, which no goroutine could be rescued from in Go), the
 //    thread is terminated and the function started again.
 //
@@ -32,7 +32,7 @@ console.log(`worker finished ${jobs} jobs, last heartbeat ${Math.round(performan
 
 // 2. Healing: a monitor restarts the worker when its heartbeats stop.
 const runs = new AtomicInt64(0);
-const sup = supervise(tasks, 'stubborn', [runs, 20], { heartbeatTimeout: 200, backoff: 50, maxRestarts: 3 });
+const sup = supervise(tasks, 'stubborn', [runs, 20], { heartbeatTimeout: 500, backoff: 50, maxRestarts: 3 });
 let restarts = 0;
 const restartLog = (async () => {
   for await (const r of sup.restarts) {

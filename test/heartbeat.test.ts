@@ -49,19 +49,19 @@ describe('Heartbeat', () => {
     const hb = new Heartbeat({ name: 'm' });
     await go(T, 'beats', hb, 1, 0); // a pool thread is up: the beats below start at once
     const ac = new AbortController();
-    const missed = hb.missed(150, { signal: ac.signal });
+    const missed = hb.missed(250, { signal: ac.signal });
     // 20 beats 10 ms apart from a thread blocked in sleepSync between them (~200 ms of beats).
     const task = go<number>(T, 'beatsSync', hb, 20, 10);
     const end = await task;
     expect(missed.tryRecv().ok).toBe(false); // no miss while beating
     const v = await missed.recv({ timeout: 10_000 });
     const at = now();
-    expect(v).toBeGreaterThanOrEqual(150);
-    expect(v).toBeLessThan(2_000);
-    expect(at - end).toBeGreaterThanOrEqual(145);
+    expect(v).toBeGreaterThanOrEqual(250);
+    expect(v).toBeLessThan(5_000);
+    expect(at - end).toBeGreaterThanOrEqual(245);
     // No beat: another value, about one more period later, counted from the same last beat.
     const v2 = await missed.recv({ timeout: 10_000 });
-    expect(v2!).toBeGreaterThanOrEqual(300);
+    expect(v2!).toBeGreaterThanOrEqual(500);
     expect(v2!).toBeGreaterThan(v!);
     ac.abort();
     expect(await missed.recv({ timeout: 5_000 })).toBeUndefined(); // closed
@@ -127,7 +127,7 @@ describe('Heartbeat', () => {
     expect(r.code).toBe(0);
     const misses = r.lines.filter((l) => /^no heartbeat for \d+ ms$/.test(l));
     expect(misses.length).toBeGreaterThanOrEqual(1);
-    expect(r.lines).toContain('worker restarted: no heartbeat for 200 ms');
+    expect(r.lines).toContain('worker restarted: no heartbeat for 500 ms');
     expect(r.lines.filter((l) => l.startsWith('worker restarted')).length).toBe(1);
     expect(r.lines).toContain('worker returned 210 after 2 runs');
     expect(r.lines.some((l) => /^worker finished 8 jobs, last heartbeat \d+ ms ago$/.test(l))).toBe(true);

@@ -28,20 +28,24 @@ describe('supervise', () => {
 
   it('restarts a run stuck in while (true) {}', async () => {
     const runs = new AtomicInt64(0);
-    const sup = supervise(T, 'stuckThenOk', [runs, 1, 'spin'], { heartbeatTimeout: 50 });
-    expect(await sup.result).toBe(2);
+    const sup = supervise(T, 'stuckThenOk', [runs, 1, 'spin'], { heartbeatTimeout: 150 });
+    // Run k returns k; a healthy run starved past heartbeatTimeout on a loaded machine is
+    // restarted too, so: at least one restart, and exactly one per run before the last.
+    const k = (await sup.result) as number;
+    expect(k).toBeGreaterThanOrEqual(2);
     const restarts = await drain(sup.restarts);
-    expect(restarts.length).toBe(1);
+    expect(restarts.length).toBe(k - 1);
     expect(restarts[0]!.reason).toMatch(/heartbeat/);
     expect(Math.abs(restarts[0]!.at - Date.now())).toBeLessThan(60_000);
-    expect(runs.load()).toBe(2);
+    expect(runs.load()).toBe(k);
   });
 
-  it('restarts a run blocked in recvSync, twice', async () => {
+  it('restarts a run blocked in recvSync, twice (without a standby thread too)', async () => {
     const runs = new AtomicInt64(0);
-    const sup = supervise(T, 'stuckThenOk', [runs, 2, 'recv'], { heartbeatTimeout: 50 });
-    expect(await sup.result).toBe(3);
-    expect((await drain(sup.restarts)).length).toBe(2);
+    const sup = supervise(T, 'stuckThenOk', [runs, 2, 'recv'], { heartbeatTimeout: 150, standby: false });
+    const k = (await sup.result) as number;
+    expect(k).toBeGreaterThanOrEqual(3);
+    expect((await drain(sup.restarts)).length).toBe(k - 1);
   });
 
   it('waits backoff ms before each restart; past maxRestarts result rejects with TimeoutError', async () => {
@@ -110,7 +114,7 @@ describe('supervise', () => {
   });
 
   it('stop() terminates the running thread, rejects result with CanceledError and closes restarts', async () => {
-    const sup = supervise(T, 'beatForever', [], { heartbeatTimeout: 100 });
+    const sup = supervise(T, 'beatForever', [], { heartbeatTimeout: 2_000 });
     await new Promise((r) => setTimeout(r, 150));
     await sup.stop();
     const e = await rejection(sup.result);
@@ -150,6 +154,7 @@ describe('supervise', () => {
       [() => supervise(T, 'f', [], { heartbeatTimeout: 10, maxRestarts: 1.5 }), RangeError, /maxRestarts/],
       [() => supervise(T, 'f', [], { heartbeatTimeout: 10, maxRestarts: '1' as unknown as number }), TypeError, /maxRestarts/],
       [() => supervise(T, 'f', [], { heartbeatTimeout: 10, backoff: -1 }), RangeError, /backoff/],
+      [() => supervise(T, 'f', [], { heartbeatTimeout: 10, standby: 1 as unknown as boolean }), TypeError, /standby/],
       [() => supervise(T, 'f', [() => 1], o), DataCloneError, /./],
     ];
     for (const [fn, cls, msg] of bad) {

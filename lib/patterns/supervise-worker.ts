@@ -1,9 +1,10 @@
 /**
  * Entry point of a supervised thread (started by lib/patterns/supervise.ts, one Worker per run).
  *
- * `workerData` is `share(box)`: a channel holding one {@link RunMsg} (module, export, the
- * arguments with the run's Heartbeat last, and the reply channel), sent before the Worker was
- * created, so a weft object at any depth of the arguments arrives by reference, as with `go()`.
+ * `workerData` is `share({ box, module })`: the module to load at once, and a channel that
+ * brings one {@link RunMsg} (module, export, the arguments with the run's Heartbeat last, and
+ * the reply channel), so a weft object at any depth of the arguments arrives by reference, as
+ * with `go()`. The message is there at startup for a first run; a standby thread waits for it.
  * The thread beats once just before calling the function (the supervisor counts
  * `heartbeatTimeout` from there), sends the outcome on the reply channel as a pool thread
  * does (lib/runtime/worker.ts), and exits: the supervisor reads the reply when the thread's
@@ -25,9 +26,15 @@ export type RunMsg = [module: string, exportName: string, args: unknown[], reply
 /** @internal A run's outcome: `[0, value]` or `[1, packed error]`. */
 export type RunReply = [failed: 0 | 1, value: unknown];
 
-const box = attach(workerData) as Chan<RunMsg>;
-const got = box.tryRecv();
-if (!got.ok) process.exit(1); // the supervisor stopped before this thread started
+const { box, module: preload } = attach(workerData) as { box: Chan<RunMsg>; module: string };
+// Load the module while the run's message is awaited: a standby thread is ready to call the
+// function the moment its message comes (see supervise.ts, "Standby").
+const loading: Promise<{ ns?: Record<string, unknown>; error?: unknown }> = import(preload).then(
+  (ns: Record<string, unknown>) => ({ ns }),
+  (error: unknown) => ({ error }),
+);
+const got = await box.recvOk();
+if (!got.ok) process.exit(0); // the supervisor ended before it needed this thread
 const [mod, exp, args, reply] = got.value;
 let answered = false;
 
@@ -54,12 +61,10 @@ process.on('uncaughtException', (e) => answer(1, packError(e)));
 process.on('unhandledRejection', (e) => answer(1, packError(e)));
 
 async function main(): Promise<void> {
-  let ns: Record<string, unknown>;
-  try {
-    ns = (await import(mod)) as Record<string, unknown>;
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    answer(1, packError(new TypeError(`weft supervise(): cannot load module '${mod}' for export '${exp}': ${why}`, { cause: e })));
+  const { ns, error } = await loading;
+  if (ns === undefined) {
+    const why = error instanceof Error ? error.message : String(error);
+    answer(1, packError(new TypeError(`weft supervise(): cannot load module '${mod}' for export '${exp}': ${why}`, { cause: error })));
     return;
   }
   const fn = ns[exp];

@@ -18,6 +18,13 @@
  * `backoff` ms the function starts again on a new thread (without waiting for the old one to
  * be gone: it can no longer answer), and `restarts` receives `{ at, reason }`.
  *
+ * ## Standby
+ * While a run runs, one more thread is started and loads the module, then waits for a run of
+ * its own on its box channel (unref'd: it never keeps the process alive). A restart hands the
+ * next run to it, so the function runs again within a few ms of the decision instead of after
+ * a thread start (30-70 ms on an idle machine, hundreds on a busy one). `standby: false` turns
+ * this off; no standby is kept once no restart is left (`maxRestarts`).
+ *
  * ## Lifetime
  * A running thread and a pending backoff keep the process alive (as a running `go()` task
  * does); once `result` settled or `stop()` was called nothing does: threads being terminated
@@ -49,6 +56,13 @@ export interface SuperviseOptions {
    * it counts as one (the thread is terminated and restarted).
    */
   startTimeout?: number;
+  /**
+   * Keep one thread started ahead, with the module loaded, for the next restart (default
+   * true): a restart then costs a message instead of a thread start (tens of ms, more on a
+   * busy machine). The standby thread runs the module's top-level code when it loads, and
+   * never keeps the process alive.
+   */
+  standby?: boolean;
 }
 
 /** A restart, as {@link Supervisor.restarts} reports it. */
@@ -77,17 +91,28 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
-interface Run {
+/** A supervised thread: a standby until it is given a run, then that run. */
+interface Thread {
   worker: Worker;
-  hb: Heartbeat;
-  reply: Chan<RunReply>;
-  /** monotonic ns when the thread was started. */
+  /** Brings the run's message (see supervise-worker.ts). */
+  box: Chan<RunMsg>;
+  /** The run's Heartbeat and reply channel, once it was given a run. */
+  hb: Heartbeat | undefined;
+  reply: Chan<RunReply> | undefined;
+  /** monotonic ns when it was given its run. */
   started: bigint;
   /** 'error' event of the Worker (it failed to start, ran out of memory, ...). */
   error: unknown;
   /** Terminated by the supervisor: its exit is expected. */
   killed: boolean;
   exited: Promise<void>;
+}
+
+/** A run's message and the objects the supervisor keeps of it. */
+interface NewRun {
+  msg: RunMsg;
+  hb: Heartbeat;
+  reply: Chan<RunReply>;
 }
 
 const RESTARTS_CAPACITY = 1024;
@@ -98,6 +123,7 @@ interface Opts {
   maxRestarts: number;
   backoff: number;
   startTimeout: number;
+  standby: boolean;
 }
 
 function num(v: unknown, name: string): number {
@@ -141,9 +167,11 @@ export function supervise(module: string | URL, exportName: string, args: unknow
   if (!(backoff >= 0) || backoff > 2 ** 31 - 1) throw new RangeError(`backoff must be a number from 0 to 2147483647, got ${backoff}`);
   const startTimeout = opts.startTimeout === undefined ? Math.max(10_000, timeout) : num(opts.startTimeout, 'startTimeout');
   if (!(startTimeout > 0) || !Number.isFinite(startTimeout)) throw new RangeError(`startTimeout must be a finite number > 0, got ${startTimeout}`);
+  const standby = opts.standby ?? true;
+  if (typeof standby !== 'boolean') throw new TypeError('standby must be a boolean');
   const site: { stack?: string } = {};
   Error.captureStackTrace(site, supervise);
-  return new SupervisorImpl(mod, exportName, args, { timeout, maxRestarts, backoff, startTimeout }, site);
+  return new SupervisorImpl(mod, exportName, args, { timeout, maxRestarts, backoff, startTimeout, standby }, site);
 }
 
 class SupervisorImpl implements Supervisor {
@@ -158,9 +186,12 @@ class SupervisorImpl implements Supervisor {
   #resolve!: (v: unknown) => void;
   #reject!: (e: unknown) => void;
   #settled = false;
-  #run: Run | undefined;
+  /** The thread running the current run (undefined during a backoff). */
+  #run: Thread | undefined;
+  /** A thread started ahead, with the module loaded, for the next restart (see "Standby"). */
+  #spare: Thread | undefined;
   /** Every thread started and not yet exited (stop() waits for them). */
-  readonly #live = new Set<Run>();
+  readonly #live = new Set<Thread>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #restartCount = 0;
 
@@ -176,23 +207,26 @@ class SupervisorImpl implements Supervisor {
       this.#resolve = res;
       this.#reject = rej;
     });
-    // The first run's message is built here, so arguments that cannot be cloned throw
+    // The first run's message is sent here, so arguments that cannot be cloned throw
     // DataCloneError from supervise() and nothing starts.
-    this.#start(this.#box());
+    const first = this.#newRun();
+    const box = new Chan<RunMsg>(1);
+    box.trySend(first.msg);
+    const t = this.#spawn(box);
+    if (t !== undefined) this.#begin(t, first, false);
   }
 
-  /** A new run's box: the message the thread takes at startup (see supervise-worker.ts). */
-  #box(): { box: Chan<RunMsg>; hb: Heartbeat; reply: Chan<RunReply> } {
+  /** A run's message: the arguments with a fresh Heartbeat last, and a reply channel. */
+  #newRun(): NewRun {
     const hb = new Heartbeat({ name: `supervise ${this.#exp}` });
     const reply = new Chan<RunReply>(1);
-    const box = new Chan<RunMsg>(1);
-    box.trySend([this.#mod, this.#exp, [...this.#args, hb], reply]);
-    return { box, hb, reply };
+    return { msg: [this.#mod, this.#exp, [...this.#args, hb], reply], hb, reply };
   }
 
-  #start({ box, hb, reply }: { box: Chan<RunMsg>; hb: Heartbeat; reply: Chan<RunReply> }): void {
+  /** Starts a thread that loads the module and waits for its run on `box`. */
+  #spawn(box: Chan<RunMsg>): Thread | undefined {
     const cfg = resolved();
-    const wo: import('node:worker_threads').WorkerOptions = { workerData: share(box) };
+    const wo: import('node:worker_threads').WorkerOptions = { workerData: share({ box, module: this.#mod }) };
     if (cfg.execArgv !== undefined) wo.execArgv = cfg.execArgv;
     if (cfg.resourceLimits !== undefined) wo.resourceLimits = cfg.resourceLimits;
     let worker: Worker;
@@ -200,36 +234,55 @@ class SupervisorImpl implements Supervisor {
       worker = new Worker(new URL('./supervise-worker.js', import.meta.url), wo);
     } catch (e) {
       this.#finish(false, e);
-      return;
+      return undefined;
     }
     let exited!: () => void;
-    const run: Run = {
+    const t: Thread = {
       worker,
-      hb,
-      reply,
-      started: monoNs(),
+      box,
+      hb: undefined,
+      reply: undefined,
+      started: 0n,
       error: undefined,
       killed: false,
       exited: new Promise<void>((res) => (exited = res)),
     };
-    this.#run = run;
-    this.#live.add(run);
+    this.#live.add(t);
     worker.on('error', (e) => {
-      run.error ??= e;
+      t.error ??= e;
     });
     worker.on('exit', (code) => {
-      this.#live.delete(run);
+      this.#live.delete(t);
       exited();
-      this.#exited(run, code);
+      this.#exited(t, code);
     });
-    this.#watch(run);
+    return t;
+  }
+
+  /** Gives thread `t` its run (`send`: its message is not in its box yet) and watches it. */
+  #begin(t: Thread, r: NewRun, send: boolean): void {
+    t.hb = r.hb;
+    t.reply = r.reply;
+    t.started = monoNs();
+    if (send) t.box.trySend(r.msg);
+    t.worker.ref();
+    this.#run = t;
+    this.#watch(t);
+    // Standby: the next restart, if one may come, takes a thread that is already up.
+    if (this.#o.standby && this.#spare === undefined && this.#restartCount < this.#o.maxRestarts && !this.#settled) {
+      const spare = this.#spawn(new Chan<RunMsg>(1));
+      if (spare !== undefined) {
+        spare.worker.unref(); // a standby never keeps the process alive
+        this.#spare = spare;
+      }
+    }
   }
 
   /** Arms the watch timer for the moment `run`'s time is up, or acts if it is up now. */
-  #watch(run: Run): void {
+  #watch(run: Thread): void {
     this.#timer = undefined;
     if (this.#settled || this.#run !== run) return;
-    const last = run.hb._lastNs();
+    const last = run.hb!._lastNs();
     const due = last === 0n ? run.started + BigInt(Math.round(this.#o.startTimeout * 1e6)) : last + BigInt(Math.round(this.#o.timeout * 1e6));
     const left = due - monoNs();
     if (left > 0n) {
@@ -240,7 +293,7 @@ class SupervisorImpl implements Supervisor {
       return;
     }
     // Time is up. A run that has just answered is not a miss: take its answer.
-    const r = run.reply.tryRecv();
+    const r = run.reply!.tryRecv();
     if (r.ok) {
       this.#answer(r.value);
       this.#kill(run);
@@ -261,24 +314,42 @@ class SupervisorImpl implements Supervisor {
     const restart = (): void => {
       this.#timer = undefined;
       if (this.#settled) return;
-      this.#start(this.#box());
-      if (this.#run !== undefined) this.#restarts.trySend({ at: nowMs(), reason });
+      let next: NewRun;
+      try {
+        next = this.#newRun();
+        const spare = this.#spare;
+        this.#spare = undefined;
+        if (spare !== undefined) {
+          this.#begin(spare, next, true);
+        } else {
+          const box = new Chan<RunMsg>(1);
+          box.trySend(next.msg);
+          const t = this.#spawn(box);
+          if (t === undefined) return;
+          this.#begin(t, next, false);
+        }
+      } catch (e) {
+        this.#finish(false, e);
+        return;
+      }
+      this.#restarts.trySend({ at: nowMs(), reason });
     };
     if (this.#o.backoff > 0) this.#timer = setTimeout(restart, this.#o.backoff);
     else restart();
   }
 
   /** Terminates a run's thread; its exit no longer matters to the process or to the result. */
-  #kill(run: Run): void {
+  #kill(run: Thread): void {
     if (run.killed) return;
     run.killed = true;
     run.worker.unref();
     void run.worker.terminate().catch(() => {});
   }
 
-  #exited(run: Run, code: number): void {
+  #exited(run: Thread, code: number): void {
+    if (run === this.#spare) this.#spare = undefined; // a standby that died: the next restart starts a thread
     if (run.killed || this.#settled || this.#run !== run) return;
-    const r = run.reply.tryRecv();
+    const r = run.reply!.tryRecv();
     if (r.ok) {
       this.#answer(r.value);
       return;
@@ -297,7 +368,9 @@ class SupervisorImpl implements Supervisor {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#run !== undefined) this.#kill(this.#run);
+    if (this.#spare !== undefined) this.#kill(this.#spare);
     this.#run = undefined;
+    this.#spare = undefined;
     this.#restarts.close();
     if (ok) this.#resolve(value);
     else this.#reject(value);
