@@ -52,8 +52,8 @@ export interface SuperviseOptions {
   backoff?: number;
   /**
    * ms a new thread has to load weft and the module and call the function, before its first
-   * beat is due (> 0; default `max(10_000, heartbeatTimeout)`). Not a heartbeat miss when exceeded:
-   * it counts as one (the thread is terminated and restarted).
+   * beat is due (> 0; default `max(10_000, heartbeatTimeout)`). Exceeding it counts as a miss
+   * (the thread is terminated and restarted, reason `not started within ... ms`).
    */
   startTimeout?: number;
   /**
