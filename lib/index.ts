@@ -55,3 +55,6 @@ export type { TaskDumpInfo } from './runtime/dump.js';
 export { stage, type Stage, type StageOptions, type Work } from './patterns/stage.js';
 export { fanIn, orderedFanIn } from './patterns/fanin.js';
 export { toReadable, toWritable, pipeFrom, type ToReadableOptions, type ToWritableOptions } from './chan/stream.js';
+export { Heartbeat, type MissedOptions } from './patterns/heartbeat.js';
+export { supervise, type Supervisor, type SuperviseOptions, type Restart } from './patterns/supervise.js';
+export { Monitor, type MonitorOptions } from './patterns/monitor.js';

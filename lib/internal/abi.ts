@@ -6,7 +6,7 @@
  */
 
 /** Version of this layout; lib/internal/native.ts compares it with the addon's at import. @internal */
-export const kAbiVersion = 3;
+export const kAbiVersion = 4;
 
 /** Result codes of native calls (status slot Code, and the code of an async result). @internal */
 export const Code = Object.freeze({
@@ -41,6 +41,8 @@ export const Kind = Object.freeze({
   /** a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc) */
   Payload: 15,
   RateLimiter: 16,
+  /** an AtomicCell holding the CLOCK_MONOTONIC ns of the last beat (lib/patterns/heartbeat.ts) */
+  Heartbeat: 17,
 } as const);
 
 /** Element types of a channel (chanNew(capacity, elem), chanInfo()[1]). @internal */

@@ -175,7 +175,8 @@ export function openBell(desc: PoolDesc): Chan<never> {
 
 // ---- go() ----------------------------------------------------------------------------------
 
-function resolveModule(module: string | URL): string {
+/** @internal `module` as go() imports it (API.md §7): a URL string; TypeError for a relative path. */
+export function resolveModule(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (typeof module !== 'string') throw new TypeError('module must be a string or a URL');
   if (module === '') throw new TypeError('module must not be empty');

@@ -25,7 +25,7 @@ namespace weft::abi {
 // abi:begin
 
 /// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = 4;
 
 /// Result codes of native calls (status slot Code, and the code of an async result).
 enum class Code : int32_t {
@@ -59,6 +59,7 @@ enum class Kind : uint8_t {
   Ticker = 14,
   Payload = 15,  // a SharedArrayBuffer's memory or a compiled WebAssembly.Module (bind_payload.cc)
   RateLimiter = 16,
+  Heartbeat = 17,  // an AtomicCell holding the CLOCK_MONOTONIC ns of the last beat (lib/patterns/heartbeat.ts)
 };
 
 /// Element types of a channel (chanNew(capacity, elem), chanInfo()[1]).

@@ -187,6 +187,7 @@ const char* kind_name(Kind k) {
     case Kind::Ticker: return "ticker";
     case Kind::Payload: return "payload";
     case Kind::RateLimiter: return "ratelimiter";
+    case Kind::Heartbeat: return "heartbeat";
   }
   return "object";
 }

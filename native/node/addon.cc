@@ -61,6 +61,7 @@ napi_value js_abi(napi_env env, napi_callback_info) {
       {"Code.Pending", ix(abi::Code::Pending)},
       {"Code.Retry", ix(abi::Code::Retry)},
       {"Kind.Payload", ix(Kind::Payload)},
+      {"Kind.Heartbeat", ix(Kind::Heartbeat)},
       {"Elem.Bool", ix(Elem::Bool)},
       {"SelectMode.Async", ix(SelectMode::Async)},
       {"AtomOp.Cas", ix(AtomOp::Cas)},

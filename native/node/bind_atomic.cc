@@ -114,6 +114,25 @@ napi_value js_atom_load_big(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// ---- Heartbeat ---------------------------------------------------------------------------
+// A Heartbeat is an AtomicCell of its own kind (so it crosses threads as a Heartbeat, not as
+// an AtomicInt64): its word holds the CLOCK_MONOTONIC time in ns of the last beat, 0 before
+// the first. JavaScript reads and writes it only through Atomics on the words buffer (seq_cst,
+// the same hardware atomics as AtomicCell's own accesses; see atomic.h).
+
+// hbNew() -> handle
+napi_value js_hb_new(napi_env env, napi_callback_info) {
+  return make_handle(env, new AtomicCell(0, Kind::Heartbeat));
+}
+
+// hbWords(h) -> the cell's 8 bytes (kAtomicWordsBytes) as an ArrayBuffer
+napi_value js_hb_words(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  AtomicCell* c = unwrap<AtomicCell>(env, a.v[0], Kind::Heartbeat);
+  if (!c) return nullptr;
+  return words_buffer(env, c, c->data(), abi::kAtomicWordsBytes);
+}
+
 // ---- AtomicValue -------------------------------------------------------------------------
 
 napi_value js_value_new(napi_env env, napi_callback_info info) {
@@ -196,6 +215,8 @@ void register_atomic_functions(napi_env env, napi_value exports, ThreadCtx* tc) 
       WEFT_FN("atomLoadBig", js_atom_load_big, tc),
       WEFT_FN("atomAdd", js_atom_add, tc),
       WEFT_FN("atomLoad", js_atom_load, tc),
+      WEFT_FN("hbNew", js_hb_new, tc),
+      WEFT_FN("hbWords", js_hb_words, tc),
       WEFT_FN("valueNew", js_value_new, tc),
       WEFT_FN("valueLoad", js_value_load, tc),
       WEFT_FN("valueStore", js_value_store, tc),
