@@ -38,8 +38,13 @@ export function chanNames(prefix: string, name: string) {
   };
 }
 
-const BACKOFF_FIRST = 2;
-const BACKOFF_MAX = 250;
+/** A full channel: the first retry without a notification after this many ms (then doubling). */
+const BACKOFF_FIRST = 20;
+const BACKOFF_MAX = 500;
+/** Keep the freed-slot subscription this long after the last waiting sender (fewer SUB/UNSUBs). */
+const FREED_LINGER = 250;
+/** A freed-slot notice nobody here can use is passed on at most this many times. */
+const MAX_HOPS = 3;
 const ACK_TIMEOUT = 10_000;
 
 /** @internal The RemoteChan behind `Remote.chan`. */
@@ -51,6 +56,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   /** Senders waiting for room (each woken by one freed slot, or its own backoff timer). */
   private readonly roomWaiters: (() => void)[] = [];
   private freedSub: Subscription | undefined;
+  private freedLinger: NodeJS.Timeout | undefined;
   private readonly closedSub: Subscription;
   private freedCount = 0;
   private freedScheduled = false;
@@ -127,23 +133,44 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   private waitRoom(d: Deadline, ms: number): Promise<void> {
     return d.sleep(ms * (0.5 + Math.random()), (wake) => {
       this.roomWaiters.push(wake);
+      if (this.freedLinger !== undefined) clearTimeout(this.freedLinger);
+      this.freedLinger = undefined;
+      // A queue group: each notice goes to one waiting sender process, not to all (no herd).
       this.freedSub ??= this.core.nc.subscribe(this.n.freed, {
         queue: 'senders',
-        callback: (_e, m) => this.onFreed(Number(m.string()) || 1),
+        callback: (_e, m) => {
+          const [n, hops] = m.string().split(',').map(Number);
+          this.onFreed(n || 1, hops || 0);
+        },
       });
       return () => {
         const i = this.roomWaiters.indexOf(wake);
         if (i >= 0) this.roomWaiters.splice(i, 1);
-        if (this.roomWaiters.length === 0 && this.freedSub) {
-          this.freedSub.unsubscribe();
-          this.freedSub = undefined;
+        if (this.roomWaiters.length === 0 && this.freedSub && this.freedLinger === undefined) {
+          this.freedLinger = setTimeout(() => {
+            this.freedLinger = undefined;
+            if (this.roomWaiters.length > 0) return;
+            this.freedSub?.unsubscribe();
+            this.freedSub = undefined;
+          }, FREED_LINGER);
+          this.freedLinger.unref();
         }
       };
     });
   }
 
-  private onFreed(count: number): void {
-    for (const w of this.roomWaiters.splice(0, count)) w();
+  /** `count` slots were freed: wake as many waiting senders; pass on what nobody here can use. */
+  private onFreed(count: number, hops: number): void {
+    const woken = this.roomWaiters.splice(0, count);
+    for (const w of woken) w();
+    const left = count - woken.length;
+    if (left > 0 && hops < MAX_HOPS && !this.core.nc.isClosed()) {
+      try {
+        this.core.nc.publish(this.n.freed, `${left},${hops + 1}`);
+      } catch {
+        /* closing */
+      }
+    }
   }
 
   /** A receiver here freed a slot: tell one waiting sender process (coalesced per turn). */
@@ -292,6 +319,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
     this.puller.stop(e);
     this.closedSub.unsubscribe();
     this.freedSub?.unsubscribe();
+    if (this.freedLinger !== undefined) clearTimeout(this.freedLinger);
     for (const w of this.roomWaiters.splice(0)) w();
   }
 }

@@ -76,7 +76,7 @@ export class Puller {
         if (i >= 0) this.waiters.splice(i, 1);
         reject(d.failed!);
       });
-      this.pump();
+      this.schedulePump();
       if (this.sealed) this.checkDrained();
     });
   }
@@ -99,6 +99,18 @@ export class Puller {
         }
       }
     })().catch(() => {});
+  }
+
+  private pumpScheduled = false;
+
+  /** One pull request for every receiver that starts waiting in this turn (not one each). */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Asks the server for as many messages as receivers wait for and are not yet asked for. */
