@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -134,6 +135,19 @@ export class RemoteQueueImpl implements RemoteQueue {
     const signal = opts?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
     if (signal?.aborted) return;
+    // One listener on the caller's signal; the serving loops listen to our own.
+    const inner = new AbortController();
+    setMaxListeners(0, inner.signal);
+    const onAbort = (): void => inner.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.serveOn(concurrency, inner.signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async serveOn(concurrency: number, signal: AbortSignal): Promise<void> {
     await this.ready();
     const puller = new Puller(this.core.nc, `$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${this.durable}`, this.what, async () => ({
       sealed: false,
@@ -150,9 +164,9 @@ export class RemoteQueueImpl implements RemoteQueue {
     }
   }
 
-  private async serveLoop(puller: Puller, signal: AbortSignal | undefined): Promise<void> {
+  private async serveLoop(puller: Puller, signal: AbortSignal): Promise<void> {
     for (;;) {
-      const d = new Deadline(signal ? { signal } : undefined, 'serve', this.name);
+      const d = new Deadline({ signal }, 'serve', this.name);
       if (d.start()) return;
       let m: Msg | null;
       try {
