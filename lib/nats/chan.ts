@@ -8,7 +8,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { nuid } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/transport-node';
-import { ClosedChannelError } from '../errors.js';
+import { ClosedChannelError, MisuseError } from '../errors.js';
 import type { RecvResult } from '../chan/types.js';
 import type { WaitOpts } from '../internal/options.js';
 import { decode, encode } from './codec.js';
@@ -69,8 +69,15 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   ) {
     this.n = chanNames(core.prefix, name);
     this.what = `remote channel '${name}'`;
-    this.puller = new Puller(core.nc, `$JS.API.CONSUMER.MSG.NEXT.${this.n.stream}.${this.n.durable}`, this.what, () =>
-      this.state(),
+    this.puller = new Puller(
+      core.nc,
+      `$JS.API.CONSUMER.MSG.NEXT.${this.n.stream}.${this.n.durable}`,
+      this.what,
+      () => this.state(),
+      // Receivers waiting in other processes learn at once instead of when their pull expires.
+      () => {
+        if (!core.nc.isClosed()) core.nc.publish(this.n.closed, '');
+      },
     );
     this.puller.sealed = sealed;
     this.closedSub = core.nc.subscribe(this.n.closed, {
@@ -257,7 +264,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   private wrap(m: Msg, value: T): RemoteMsg<T> {
     let settled = false;
     const once = (op: string): void => {
-      if (settled) throw new RemoteError(`${op} on ${this.what}: this value was already acknowledged, nak'ed or terminated`);
+      if (settled) throw new MisuseError(`${op} on ${this.what}: this value was already acknowledged, nak'ed or terminated`);
     };
     return {
       value,

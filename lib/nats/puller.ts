@@ -49,6 +49,8 @@ export class Puller {
     private readonly nextSubject: string,
     private readonly what: string,
     private readonly state: () => Promise<StreamState>,
+    /** Called once when this handle finds the channel closed and drained (to tell the others). */
+    private readonly onDrained: () => void = () => {},
   ) {
     this.inbox = `_INBOX.weft.${nuid.next()}`;
   }
@@ -195,6 +197,7 @@ export class Puller {
         if (st.sealed && st.messages === 0) {
           this.drained = true;
           for (const w of this.waiters.splice(0)) w.resolve(null);
+          this.onDrained();
           return;
         }
       } while (this.recheck);
