@@ -126,11 +126,13 @@ describe.skipIf(!hasNatsServer)('weft/nats RemoteChan', () => {
     const P = 4;
     const capacity = 512;
     const ch = await remote.chan<number>('many', { capacity });
-    const t0 = Date.now();
     const consumers = Array.from({ length: 4 }, () => peer('consume', { url: server.url, chan: 'many', loops: 32 }));
     const producers = Array.from({ length: P }, (_, i) =>
-      peer('produce', { url: server.url, chan: 'many', from: (i * N) / P, count: N / P, inflight: 32 }),
+      peer('produce', { url: server.url, chan: 'many', from: (i * N) / P, count: N / P, inflight: 32, waitGo: true }),
     );
+    await Promise.all(producers.map((p) => p.next((m) => m.ready)));
+    const t0 = Date.now();
+    for (const p of producers) p.proc.send('go');
     let maxSeen = 0;
     let watching = true;
     const watcher = (async () => {
