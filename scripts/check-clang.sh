@@ -9,9 +9,11 @@
 # check of the Windows code paths, not a substitute for the MSVC build in CI.
 #
 #   bash scripts/check-clang.sh        # exits non-zero on any warning; last line "N passed, M failed"
+#   JOBS=4 bash scripts/check-clang.sh # files compiled at once (default: number of CPUs)
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"  # files compiled at once
 FLAGS=(-std=c++20 -Wall -Wextra -pedantic -Werror -fsyntax-only -Inative)
 nodedir="${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}"
 case "$nodedir" in ""|undefined|null) nodedir="" ;; esac
@@ -40,7 +42,7 @@ check() {  # label compiler flags... -- files...
   fi
   local out t0
   t0=$(date +%s)
-  out="$(for f in "${files[@]}"; do "$cxx" "${args[@]}" "$f" 2>&1; done)"
+  out="$(printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "$JOBS" "$cxx" "${args[@]}" 2>&1)"
   if [ -z "$out" ]; then
     passed=$((passed + 1))
     printf '  ok    %-34s %3d files %4d s\n' "$label" "${#files[@]}" "$(( $(date +%s) - t0 ))"
@@ -62,7 +64,8 @@ for cxx in clang++ g++; do
   fi
 done
 # Windows code paths (parker_windows.cc, ring.cc's GlobalMemoryStatusEx, addon.cc's module pin).
-WIN_FLAGS=(-std=c++20 -Wall -Wextra -Werror -fsyntax-only -Inative -D_WIN32_WINNT=0x0A00)
+WIN_JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"  # files compiled at once
+FLAGS=(-std=c++20 -Wall -Wextra -Werror -fsyntax-only -Inative -D_WIN32_WINNT=0x0A00)
 check "mingw core (WaitOnAddress)" x86_64-w64-mingw32-g++-posix "${WIN_FLAGS[@]}" -- "${CORE[@]}"
 if [ -n "$NODE_INC" ]; then
   check "mingw node glue" x86_64-w64-mingw32-g++-posix "${WIN_FLAGS[@]}" -isystem "$NODE_INC" \
