@@ -6,13 +6,16 @@
 #   bash scripts/test-portable.sh                    # build build-portable/, run every test file
 #   bash scripts/test-portable.sh test/x.test.ts     # only these files (any vitest arguments)
 #   PORTABLE_SKIP_BUILD=1 bash scripts/test-portable.sh   # reuse build-portable/ as it is
+#   PORTABLE_BUILD_ONLY=1 bash scripts/test-portable.sh   # build (and check) it, run nothing
 #
 # The addon is built in build-portable/ from binding.gyp (sources, defines, flags, conditions)
 # with the gyp variable weft_parker=portable (what WEFT_PARKER=portable gives a normal build),
 # so the normal build/ is never touched. It is selected through node-gyp-build's WEFT_PREBUILD
 # variable (a directory whose build/Release wins over ours), which every process the tests
 # start inherits; the same file is also put in build-portable/prebuilds/ for the tests that
-# install the packed tarball and load prebuilds only. Benchmarks run on it the same way:
+# install the packed tarball and load prebuilds only. Benchmarks run on it the same way
+# (bench/run.js writes bench/results/latest.md: keep the native backend's copy first):
+#   PORTABLE_BUILD_ONLY=1 bash scripts/test-portable.sh
 #   WEFT_PREBUILD=$PWD/build-portable node bench/run.js
 # Exits with vitest's status.
 set -euo pipefail
@@ -51,6 +54,7 @@ if command -v nm >/dev/null 2>&1; then
     exit 2
   fi
 fi
+[ "${PORTABLE_BUILD_ONLY:-0}" = 1 ] && exit 0
 [ -d dist ] || "$ROOT/node_modules/.bin/tsc" -p tsconfig.json
 
 export WEFT_PREBUILD="$OUT"
