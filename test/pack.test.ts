@@ -99,12 +99,13 @@ describe.skipIf(skip)('prebuild and pack', () => {
     // A PATH with node and npm only: no compiler or make can be found by anything that runs.
     const bin = join(tmp, 'bin');
     mkdirSync(bin);
-    const which = (cmd: string) => execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+    const which = (cmd: string) => execFileSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
     symlinkSync(process.execPath, join(bin, 'node'));
     symlinkSync(realpathSync(which('npm')), join(bin, 'npm'));
     const bare = { PATH: bin };
     for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'make']) {
-      const r = spawnSync('sh', ['-c', `command -v ${tool}`], { env: { ...process.env, ...bare }, encoding: 'utf8' });
+      const r = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env: { ...process.env, ...bare }, encoding: 'utf8' });
+      expect(r.error).toBeUndefined();  // the shell itself ran (absolute path)
       expect(r.status, `${tool} found on the bare PATH: ${r.stdout}`).not.toBe(0);
     }
 
