@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "weft_parker%": "<!(node -p \"process.env.WEFT_PARKER || 'native'\")"
+  },
   "targets": [
     {
       "target_name": "weft",
@@ -10,6 +13,10 @@
         "native/core/chan/select.cc",
         "native/core/park/async_op.cc",
         "native/core/park/parker.cc",
+        "native/core/park/parker_darwin.cc",
+        "native/core/park/parker_futex.cc",
+        "native/core/park/parker_portable.cc",
+        "native/core/park/parker_windows.cc",
         "native/core/runtime/tasks.cc",
         "native/core/shared.cc",
         "native/core/sync/atomic.cc",
@@ -68,6 +75,54 @@
       "cflags": [
         "-Wall",
         "-Wextra"
+      ],
+      "conditions": [
+        [
+          "weft_parker=='portable'",
+          {
+            "defines": [
+              "WEFT_PARKER_PORTABLE"
+            ]
+          }
+        ],
+        [
+          "OS=='mac'",
+          {
+            "xcode_settings": {
+              "CLANG_CXX_LANGUAGE_STANDARD": "c++20",
+              "CLANG_CXX_LIBRARY": "libc++",
+              "MACOSX_DEPLOYMENT_TARGET": "11.0",
+              "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+              "WARNING_CFLAGS": [
+                "-Wall",
+                "-Wextra"
+              ]
+            }
+          }
+        ],
+        [
+          "OS=='win'",
+          {
+            "defines": [
+              "_WIN32_WINNT=0x0A00",
+              "WIN32_LEAN_AND_MEAN",
+              "NOMINMAX"
+            ],
+            "msvs_settings": {
+              "VCCLCompilerTool": {
+                "AdditionalOptions": [
+                  "/std:c++20"
+                ],
+                "ExceptionHandling": 1
+              },
+              "VCLinkerTool": {
+                "AdditionalDependencies": [
+                  "synchronization.lib"
+                ]
+              }
+            }
+          }
+        ]
       ]
     }
   ]

@@ -1,20 +1,22 @@
 // Prebuild + pack: `npm run prebuildify`, `npm pack`, install the tarball into a fresh
-// project with --ignore-scripts (so no compiler runs), and run a cross-thread smoke script
-// there on the prebuilt addon. Slow; skipped when WEFT_SKIP_PACK=1.
+// project with --ignore-scripts on a PATH that holds only node and npm (no cc, g++ or make:
+// as on a user's machine without a compiler), and run a cross-thread smoke script there on
+// the prebuilt addon. Slow; skipped when WEFT_SKIP_PACK=1.
 //
 // prebuildify runs `node-gyp rebuild`, which deletes and rewrites build/: doing that in the
 // repo would pull the addon from under the test files running in parallel. So it all runs in
 // a temporary copy of the package (sources as they are now, node_modules linked).
 import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync, rmSync, cpSync, symlinkSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readdirSync, rmSync, cpSync, symlinkSync, mkdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PathLike } from 'fs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const skip = process.env.WEFT_SKIP_PACK === '1';
+// POSIX only (symlinks and sh build the compiler-free PATH); Windows CI installs the same way.
+const skip = process.env.WEFT_SKIP_PACK === '1' || process.platform === 'win32';
 let tmp: PathLike;
 
 afterAll(() => {
@@ -90,10 +92,27 @@ describe.skipIf(skip)('prebuild and pack', () => {
     expect(files.some((f: string) => f.startsWith('build/'))).toBe(false);
     expect(files.some((f: string) => f.startsWith('test/'))).toBe(false);
 
+    // this platform's prebuild is in the tarball (prebuilds/linux-x64/*.node here)
+    const plat = `prebuilds/${process.platform}-${process.arch}/`;
+    expect(files.some((f: string) => f.startsWith(plat) && f.endsWith('.node')), plat).toBe(true);
+
+    // A PATH with node and npm only: no compiler or make can be found by anything that runs.
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin);
+    const which = (cmd: string) => execFileSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync(realpathSync(which('npm')), join(bin, 'npm'));
+    const bare = { PATH: bin };
+    for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'make']) {
+      const r = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env: { ...process.env, ...bare }, encoding: 'utf8' });
+      expect(r.error).toBeUndefined();  // the shell itself ran (absolute path)
+      expect(r.status, `${tool} found on the bare PATH: ${r.stdout}`).not.toBe(0);
+    }
+
     const proj = join(tmp, 'proj');
     mkdirSync(proj);
     writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'weft-smoke', version: '1.0.0', private: true, type: 'module' }));
-    run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], proj);
+    run(join(bin, 'npm'), ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], proj, bare);
     expect(existsSync(join(proj, 'node_modules', 'weft', 'build'))).toBe(false);
 
     writeFileSync(join(proj, 'smoke.mjs'), SMOKE_MAIN);
@@ -102,10 +121,10 @@ describe.skipIf(skip)('prebuild and pack', () => {
       cwd: proj,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { ...process.env, PREBUILDS_ONLY: '1' },
+      env: { ...process.env, PATH: bin, PREBUILDS_ONLY: '1' },
     });
     expect(r.status, `status ${r.status} signal ${r.signal}\n${r.stderr}`).toBe(0);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.stdout).toMatch(/SMOKE OK sum=1225 many=100/);
-  }, 180_000);
+  }, 600_000);  // prebuildify is a full native build: minutes on a busy 2-core machine
 });

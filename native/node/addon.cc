@@ -1,5 +1,15 @@
 // addon.cc — registers the addon's functions; all logic lives in the per-concept files.
-#include <dlfcn.h>
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>  // GetModuleHandleExW
+#else
+#include <dlfcn.h>  // dladdr, dlopen (glibc, musl, macOS)
+#endif
 #include <node_api.h>
 
 #include <atomic>
@@ -106,11 +116,19 @@ napi_value js_set_next_op_id(napi_env env, napi_callback_info info) {
 void pin_library() {
   static std::atomic<bool> pinned{false};
   if (pinned.exchange(true, std::memory_order_relaxed)) return;  // once per process is enough
+#if defined(_WIN32)
+  // The same on Windows: GET_MODULE_HANDLE_EX_FLAG_PIN keeps the DLL until the process ends.
+  HMODULE self = nullptr;
+  (void)GetModuleHandleExW(
+      GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+      reinterpret_cast<LPCWSTR>(reinterpret_cast<void*>(&pin_library)), &self);
+#else
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&pin_library), &info) == 0 || info.dli_fname == nullptr)
     return;
   // RTLD_NOLOAD: only adds the flag to the copy already loaded (never loads a second one).
   (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+#endif
 }
 
 napi_value Init(napi_env env, napi_value exports) {

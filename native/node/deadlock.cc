@@ -262,11 +262,13 @@ void ThreadCtx::check_unreachable() {
     if (watch.empty()) {
       if (asleep.empty()) return;
       Owners owners;
-      for (auto& [o, n] : g)
+      for (auto& entry : g) {
+        Shared* o = entry.first;  // no structured binding: lambdas capture one from clang 16 on
         if (o->kind() != Kind::Cond)
           each_edge(o, [&](Shared* e) {
             if (e->kind() == Kind::Channel) owners[e] = o;
           });
+      }
       std::vector<std::string> desc;
       for (AsyncOp* op : asleep) desc.push_back(describe_op(op, owners));
       reject_asleep(asleep, desc);

@@ -1,9 +1,17 @@
 // ring.cc — the buffered flavour of Channel (channel.h): a bounded lock-free MPMC ring
 // (Vyukov's array queue with per-slot stamps, as crossbeam-channel's array flavour). Closing
 // sets the mark bit on the tail, so receivers still drain what is buffered.
-#include <unistd.h>
-
-#include <sched.h>
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>  // GlobalMemoryStatusEx
+#else
+#include <unistd.h>  // sysconf(_SC_PHYS_PAGES): Linux (glibc, musl), macOS, the BSDs
+#endif
 
 #include <algorithm>
 #include <new>
@@ -17,7 +25,7 @@ namespace {
 // yield (the peer may have been preempted, and threads can outnumber cores).
 inline void backoff(int spins) {
   if (spins < 64) cpu_relax();
-  else sched_yield();
+  else thread_yield();
 }
 }  // namespace
 
@@ -25,10 +33,17 @@ namespace {
 // Half the physical memory (read once; 2^62 where the system does not say).
 uint64_t max_ring_bytes() {
   static const uint64_t limit = [] {
+#if defined(_WIN32)
+    MEMORYSTATUSEX ms;
+    ms.dwLength = sizeof(ms);
+    if (!GlobalMemoryStatusEx(&ms) || ms.ullTotalPhys == 0) return uint64_t(1) << 62;
+    return uint64_t(ms.ullTotalPhys) / 2;
+#else
     long pages = sysconf(_SC_PHYS_PAGES);
     long size = sysconf(_SC_PAGE_SIZE);
     if (pages <= 0 || size <= 0) return uint64_t(1) << 62;
     return uint64_t(pages) * uint64_t(size) / 2;
+#endif
   }();
   return limit;
 }

@@ -1,8 +1,6 @@
 // select.cc — see select.h.
 #include "core/chan/select.h"
 
-#include <sched.h>
-
 #include <algorithm>
 
 namespace weft {
@@ -224,7 +222,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
       if ((i & 7) == 7 && now_ns() >= until) break;
     }
     for (int i = 0; i < kTryYields; i++) {
-      sched_yield();
+      thread_yield();
       if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
     }
   }

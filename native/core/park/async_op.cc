@@ -1,8 +1,6 @@
 // async_op.cc — see async_op.h.
 #include "core/park/async_op.h"
 
-#include <sched.h>
-
 #include <utility>
 
 #include "core/chan/channel.h"
@@ -177,7 +175,7 @@ void async_drain_abandoned(Inbox* inbox, size_t claimed) noexcept {
       async_abandon(static_cast<AsyncOp*>(w));
       arrived++;
     }
-    if (arrived < claimed) sched_yield();
+    if (arrived < claimed) thread_yield();
   }
 }
 

@@ -1,53 +1,41 @@
 // parker.cc — see parker.h.
 #include "core/park/parker.h"
 
-#include <linux/futex.h>
-#include <sched.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
+#include <chrono>
+#include <thread>
+
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>  // _mm_pause
+#elif defined(_MSC_VER) && defined(_M_ARM64)
+#include <intrin.h>  // __yield
+#endif
 
 #include "core/park/inbox.h"
 
 namespace weft {
 
 uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+  // libstdc++ and libc++ read CLOCK_MONOTONIC here on Linux (the futex backend's absolute
+  // deadlines rely on it), CLOCK_UPTIME_RAW on macOS, QueryPerformanceCounter on Windows.
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
 }
 
 void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+  _mm_pause();
+#elif defined(_MSC_VER) && defined(_M_ARM64)
+  __yield();
+#elif defined(__x86_64__) || defined(__i386__)
+  __asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield" ::: "memory");
 #endif
 }
 
-bool futex_wait(std::atomic<uint32_t>* w, uint32_t expected, uint64_t deadline_ns) {
-  timespec ts;
-  timespec* tp = nullptr;
-  if (deadline_ns != 0) {
-    ts.tv_sec = time_t(deadline_ns / 1000000000ull);
-    ts.tv_nsec = long(deadline_ns % 1000000000ull);
-    tp = &ts;
-  }
-  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (no drift across EINTR).
-  long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(w),
-                   FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tp, nullptr,
-                   FUTEX_BITSET_MATCH_ANY);
-  if (r == -1 && errno == ETIMEDOUT) return false;
-  return true;  // woken, EAGAIN (value changed) or EINTR: the caller re-checks
-}
-
-void futex_wake(std::atomic<uint32_t>* w, int count) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count,
-          nullptr, nullptr, 0);
-}
+void thread_yield() { std::this_thread::yield(); }
 
 void complete(Waiter* w) {
   if (w->async) {
@@ -56,15 +44,16 @@ void complete(Waiter* w) {
     return;
   }
   // release: publishes the CaseRec writes made by this claimer to the owner's acquire load.
-  // If the owner announced it is asleep (2), it needs a syscall to wake up. A futex_wake on
-  // a word whose owner already returned is harmless: private futexes are keyed by address.
-  if (w->word.exchange(1, std::memory_order_acq_rel) == 2) futex_wake(&w->word, 1);
+  // If the owner announced it is asleep (2), it needs a syscall to wake up. A wake on a word
+  // whose owner already returned is harmless: every backend keys sleepers by address only.
+  if (w->word.exchange(1, std::memory_order_acq_rel) == 2) word_wake_one(&w->word);
 }
 
 namespace {
 // Before sleeping, a parked thread polls its word for a while: a peer on another core usually
-// answers within a few microseconds (a ping-pong), far sooner than a futex round trip (~15 us
-// with both sides asleep). Then a few yields, for when threads outnumber cores.
+// answers within a few microseconds (a ping-pong), far sooner than a trip through the kernel
+// (~15 us for a futex with both sides asleep). Then a few yields, for when threads outnumber
+// cores.
 constexpr uint64_t kSpinNs = 30'000;
 constexpr int kYieldIters = 8;
 constexpr uint64_t kSliceNs = 20'000'000;  // re-check the stop probe this often while asleep
@@ -101,12 +90,12 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
       adapt();
       return true;
     }
-    sched_yield();
+    thread_yield();
   }
   for (;;) {
     uint32_t cur = 0;
     // Announce that we are going to sleep; a completer that swaps in 1 afterwards sees 2 and
-    // issues the futex wake. If the CAS fails the word is already 1 (completed).
+    // issues the wake (word_wake_one). If the CAS fails the word is already 1 (completed).
     if (!w->word.compare_exchange_strong(cur, 2, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
       if (cur == 1) {
@@ -120,7 +109,7 @@ bool park(Waiter* w, uint64_t deadline_ns, StopProbe probe, void* probe_arg,
     }
     uint64_t slice = now + kSliceNs;
     uint64_t until = (deadline_ns != 0 && deadline_ns < slice) ? deadline_ns : slice;
-    futex_wait(&w->word, 2, until);
+    word_wait(&w->word, 2, until);
     if (w->word.load(std::memory_order_acquire) == 1) {
       adapt();
       return true;
@@ -138,7 +127,7 @@ void await_completion(Waiter* w) {
                                          std::memory_order_acquire)) {
       if (cur == 1) return;
     }
-    futex_wait(&w->word, 2, 0);
+    word_wait(&w->word, 2, 0);
     if (w->word.load(std::memory_order_acquire) == 1) return;
   }
 }

@@ -1,4 +1,4 @@
-// parker.h — futex helpers, and the Waiter records that blocked operations park on.
+// parker.h — the parking interface (clock, address waits), and the Waiter records that blocked operations park on.
 //
 // A blocked operation (a plain send/recv, or a select with many cases) owns one Waiter and
 // one CaseRec per case. The CaseRecs are linked into the waiter queues of the channels
@@ -6,7 +6,7 @@
 // cases *claims* the waiter with a single CAS on `state` (kWaiting -> case index); exactly
 // one claim can succeed, which is what makes select take exactly one case. The claimer fills
 // in the claimed CaseRec (value, result) and then completes the waiter: for a synchronous
-// waiter it stores `word` (release) and futex-wakes it if it went to sleep; for an async
+// waiter it stores `word` (release) and wakes it (word_wake_one) if it went to sleep; for an async
 // waiter it hands the Waiter to its thread's Inbox, which wakes that thread's event loop.
 #pragma once
 
@@ -19,14 +19,40 @@ namespace weft {
 class Channel;
 class Inbox;
 
-// ---- clock and futex --------------------------------------------------------------------
+// ---- clock and address waits (the parking interface) --------------------------------------
+//
+// The only place the core touches the operating system's thread parking. parker.cc builds
+// park() / complete() / await_completion() on the three word_* calls below; exactly one backend
+// file defines them, chosen at compile time (park/backend.h):
+//   parker_futex.cc     Linux futex(2)
+//   parker_darwin.cc    macOS os_sync_wait_on_address (14.4+), else __ulock_wait2
+//   parker_windows.cc   Windows WaitOnAddress / WakeByAddress*
+//   parker_portable.cc  a parking lot of mutex + condition variable buckets (std:: only);
+//                       forced with -DWEFT_PARKER_PORTABLE (gyp: weft_parker=portable)
+// Every other file of the core goes through this interface (and std::) only.
 
-uint64_t now_ns();  // CLOCK_MONOTONIC
-// Wait while *w == expected, until the absolute CLOCK_MONOTONIC deadline (0 = none).
-// Returns false on timeout. Spurious returns are possible: callers re-check.
-bool futex_wait(std::atomic<uint32_t>* w, uint32_t expected, uint64_t deadline_ns);
-void futex_wake(std::atomic<uint32_t>* w, int count);
+// steady_clock in ns: the clock of every deadline in the core (CLOCK_MONOTONIC on Linux; the
+// timer thread's condition variable waits on the same clock).
+uint64_t now_ns();
+// Wait while *w == expected, until the absolute now_ns() deadline (0 = none). Returns false
+// on timeout. Spurious returns are possible (signals, a wake meant for an earlier user of the
+// address, a shared bucket): callers re-check their word every time.
+bool word_wait(std::atomic<uint32_t>* w, uint32_t expected, uint64_t deadline_ns) noexcept;
+// Wake one / every thread in word_wait on w. Harmless when nobody waits. The caller changes
+// *w first; the backend orders its wake after that store (see each backend).
+void word_wake_one(std::atomic<uint32_t>* w) noexcept;
+void word_wake_all(std::atomic<uint32_t>* w) noexcept;
+// The backends hand the word's address to the OS as a plain 32-bit integer.
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                  std::atomic<uint32_t>::is_always_lock_free,
+              "address waits need a lock-free atomic with the layout of uint32_t");
+// The backend's name ("futex", "os_sync", "ulock", "WaitOnAddress", "portable"): for
+// reports and tests. os_sync vs ulock is decided at run time on macOS.
+const char* parker_backend() noexcept;
+// A pause for spin loops (PAUSE / YIELD instruction; nothing where there is none).
 void cpu_relax();
+// Give up the rest of the time slice (std::this_thread::yield).
+void thread_yield();
 
 // ---- waiter records ----------------------------------------------------------------------
 
@@ -59,7 +85,7 @@ struct Waiter {
   // kWaiting, kCanceled, or the index of the case that claimed the waiter. acq_rel CAS: the
   // winner's later writes to its CaseRec are published by the release in complete().
   std::atomic<int32_t> state{kWaiting};
-  // Sync parking word: 0 = not completed (owner spinning), 2 = owner asleep in futex_wait,
+  // Sync parking word: 0 = not completed (owner spinning), 2 = owner asleep in word_wait,
   // 1 = completed. The claimer stores 1 with release after filling the CaseRec; the owner
   // reads it with acquire, so the CaseRec contents are visible to it.
   std::atomic<uint32_t> word{0};

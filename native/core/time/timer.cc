@@ -1,7 +1,9 @@
 // timer.cc — see timer.h.
 #include "core/time/timer.h"
 
+#if defined(__linux__)
 #include <sys/prctl.h>
+#endif
 
 #include <chrono>
 #include <thread>
@@ -53,8 +55,11 @@ bool TimerService::thread_running() {
 }
 
 void TimerService::run() {
-  // Wake at the deadline, not up to 50 us after it (Linux's default timer slack).
+#if defined(__linux__)
+  // Wake at the deadline, not up to 50 us after it (Linux's default timer slack). Elsewhere
+  // the system's own timer coalescing applies.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
   std::unique_lock<std::mutex> lk(mu_);
   // No allocation on this thread: an exception here would have no one to report to (and would
   // std::terminate the process). Due entries go through a fixed batch; more wait one round.
@@ -64,7 +69,7 @@ void TimerService::run() {
     uint64_t now = now_ns();
     uint64_t next = heap_.top().deadline;
     if (next > now) {
-      // steady_clock is CLOCK_MONOTONIC here, the clock deadlines are taken from.
+      // now_ns() reads steady_clock: the deadlines are on this condition variable's clock.
       cv_.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)));
       continue;
     }
