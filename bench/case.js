@@ -32,6 +32,13 @@ async function loadWeft() {
   return missing.length ? { reason: `weft API incomplete: missing ${missing.join(', ')}` } : { weft };
 }
 
+// A case that cannot run here (e.g. no nats-server on PATH) says why.
+const skipReason = c.skip?.();
+if (skipReason) {
+  emit({ type: 'skip', reason: skipReason });
+  process.exit(0);
+}
+
 let weft = null;
 if (c.weft) {
   const r = await loadWeft();

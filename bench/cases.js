@@ -1,6 +1,6 @@
 // Benchmark cases (each measured in its own child process) and the report rows with targets.
 //
-// A case: { title, n0, quickN, step, weft?, requires?, setup({ n, weft }), expect?(n), check?(run), measure?(run),
+// A case: { title, n0, quickN, step, weft?, requires?, skip?() (a reason not to run here), setup({ n, weft }), expect?(n), check?(run), measure?(run),
 //           fixed?, maxRuns?, timeoutS?, unit?, extras? }
 //   n is the number of operations one run performs (values, or round trips); ns/op = elapsed / n.
 //   setup returns { shared?: weft objects (share()d to every worker, used by the main role),
@@ -15,6 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { F64Ring, JsonRing } from './ring.js';
 import { SabCounter, SabMutex } from './sabsync.js';
 import { POOL_CASES, POOL_ROWS } from './pool.js';
+import { NATS_CASES, NATS_ROWS } from './nats.js';
 import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
@@ -347,6 +348,7 @@ export const CASES = {
     extras: { workerPerMain: { label: 'worker critical sections per main one', unit: 'count' } },
   },
   ...POOL_CASES,
+  ...NATS_CASES,
 };
 
 // ---------------------------------------------------------------- report rows and targets
@@ -497,4 +499,5 @@ export const ROWS = [
     targets: [faster('postMessage lock server', 5)],
   },
   ...POOL_ROWS,
+  ...NATS_ROWS,
 ];
