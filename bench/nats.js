@@ -14,6 +14,10 @@ const TASKS = new URL('./tasks.mjs', import.meta.url);
 /** The weft/nats module measured: the package's, or the one beside BENCH_WEFT_MODULE. */
 const NATS_MODULE = WEFT_MODULE === 'weft' ? 'weft/nats' : new URL('./nats/index.js', WEFT_MODULE).href;
 
+/** BENCH_NATS_PROF=dir: every peer process writes a V8 CPU profile there (node --cpu-prof). */
+const PROF_DIR = process.env.BENCH_NATS_PROF;
+let profSeq = 0;
+
 const THRU = QUICK ? 2_000 : 10_000; // values per throughput run
 const INFLIGHT = 64; // concurrent sends in the producer; concurrent receives (or prefetch) in the consumer
 const CAPACITY = 1024;
@@ -67,7 +71,8 @@ async function startServer() {
 
 /** Forks a peer in `role`; `next(pred)` resolves with its first report matching pred. */
 function peer(role, cfg) {
-  const proc = fork(PEER, [role, JSON.stringify({ module: NATS_MODULE, ...cfg })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${role}-${Date.now()}-${++profSeq}.cpuprofile`] : [];
+  const proc = fork(PEER, [role, JSON.stringify({ module: NATS_MODULE, ...cfg })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const msgs = [];
   const watchers = [];
   let ended;
@@ -106,6 +111,8 @@ async function withServer(body) {
       return p;
     });
   } finally {
+    // (profiling: give the peers time to write their profiles as they exit)
+    if (PROF_DIR) await Promise.all(peers.map((p) => p.proc.exitCode === null && new Promise((r) => { p.proc.once('exit', r); setTimeout(r, 5000); })));
     for (const p of peers) p.kill();
     await server.stop();
   }

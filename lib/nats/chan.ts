@@ -13,6 +13,7 @@ import type { RecvResult } from '../chan/types.js';
 import type { WaitOpts } from '../internal/options.js';
 import { decode, encode } from './codec.js';
 import { apiCode, isAmbiguous, JsCode, RemoteError, remoteError } from './errors.js';
+import { Acker } from './acker.js';
 import { Puller } from './puller.js';
 import type { RemoteChan, RemoteChanStats, RemoteMsg } from './types.js';
 import { Deadline } from './wait.js';
@@ -53,6 +54,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   private readonly n: ReturnType<typeof chanNames>;
   private readonly what: string;
   readonly puller: Puller;
+  private readonly acker: Acker;
   /** Senders waiting for room (each woken by one freed slot, or its own backoff timer). */
   private readonly roomWaiters: (() => void)[] = [];
   private freedSub: Subscription | undefined;
@@ -68,6 +70,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
     sealed: boolean,
   ) {
     this.n = chanNames(core.prefix, name);
+    this.acker = new Acker(core.nc, ACK_TIMEOUT);
     this.what = `remote channel '${name}'`;
     this.puller = new Puller(
       core.nc,
@@ -249,7 +252,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   /** Acknowledges `m` and waits for the server's confirmation; on failure gives it back. */
   private async ackMsg(m: Msg): Promise<void> {
     try {
-      await this.core.nc.request(m.reply!, '+ACK', { timeout: ACK_TIMEOUT });
+      await this.acker.send(m, '+ACK');
     } catch (e) {
       try {
         m.respond('-NAK');
@@ -324,6 +327,7 @@ export class RemoteChanImpl<T> implements RemoteChan<T> {
   /** @internal Stops this handle (its connection is closing). */
   stop(e: Error): void {
     this.puller.stop(e);
+    this.acker.stop(e);
     this.closedSub.unsubscribe();
     this.freedSub?.unsubscribe();
     if (this.freedLinger !== undefined) clearTimeout(this.freedLinger);

@@ -58,7 +58,8 @@ export async function connect(opts: ConnectOptions): Promise<Remote> {
   const prefix = checkName(opts.prefix ?? 'weft', 'prefix');
   let nc;
   try {
-    nc = await natsConnect({ servers, ...(name !== undefined ? { name } : {}), maxReconnectAttempts: -1 });
+    // noAsyncTraces: no Error (stack capture) per request in the client; weft's errors carry the stack.
+    nc = await natsConnect({ servers, ...(name !== undefined ? { name } : {}), maxReconnectAttempts: -1, noAsyncTraces: true });
   } catch (e) {
     throw new RemoteError(`could not connect to NATS at ${String(servers)}: ${e instanceof Error ? e.message : e}`, { cause: e });
   }
