@@ -115,10 +115,17 @@ export class Puller {
     });
   }
 
-  /** Asks the server for as many messages as receivers wait for and are not yet asked for. */
+  /**
+   * Asks the server for as many messages as receivers wait for and are not yet asked for.
+   * While earlier requests are still open (values will come, or the requests expire and this
+   * runs again), newly waiting receivers are asked for together once they are a quarter of all
+   * waiting: far fewer pull requests when many receivers wait, never more messages than
+   * receivers, and a lone receiver (nothing outstanding) is asked for at once.
+   */
   private pump(): void {
     const need = this.waiters.length - this.outstanding;
     if (need <= 0 || this.drained || this.nc.isClosed()) return;
+    if (this.outstanding > 0 && need * 4 < this.waiters.length) return;
     this.outstanding += need;
     const body = JSON.stringify({ batch: need, expires: EXPIRES_MS * 1e6 });
     try {
