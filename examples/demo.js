@@ -4,9 +4,10 @@
 // `id,height_cm,weight_kg,name` → BMI and category → output CSV) over generated data, run three
 // ways on the same functions (examples/lib/demo-rows.js; the variants are in
 // examples/lib/demo-pipeline.js, which `npm run bench` measures too):
-//   1. weft: stages are go() tasks on every core, connected by weft channels that hand batches
-//      over as slots of a shared arena, with a live progress bar fed by a ProgressMeter that
-//      the worker threads update;
+//   1. weft: a go() task per core takes batch numbers from a weft channel and runs each batch
+//      through the stages (on 2 cores this beats a task per stage: no hand-offs; the
+//      stage-per-task chain is weftPipeline's shape 'chain'), with a live progress bar fed by a
+//      ProgressMeter that the pool threads update;
 //   2. the same work on one thread;
 //   3. the same pipeline on hand-written worker_threads connected by postMessage (batches
 //      transferred).
