@@ -43,16 +43,23 @@ async function csvSetup(weft) {
 async function csvRun(n, weft) {
   const env = await csvSetup(weft);
   const ms = {};
+  const cpu = {};
   for (const [name, run] of Object.entries(env.variants)) {
+    const c = process.cpuUsage();
     const t = process.hrtime.bigint();
     const r = await run(n);
     ms[name] = Number(process.hrtime.bigint() - t) / 1e6;
+    const used = process.cpuUsage(c);
+    cpu[name] = (used.user + used.system) / 1000; // every thread of the process
     env.want ??= r.sum;
     if (r.rows !== n || r.sum !== env.want) throw new Error(`check failed: ${name}: ${r.rows} rows, checksum ${r.sum}, expected ${n} rows, ${env.want}`);
   }
   return {
     elapsedNs: ms.weft * 1e6, nsPerOp: (ms.weft * 1e6) / n, value: ms.single / ms.weft,
-    extra: { vsPm: ms.pm / ms.weft, chainX: ms.single / ms.chain, weftMs: ms.weft, chainMs: ms.chain, singleMs: ms.single, pmMs: ms.pm },
+    extra: {
+      vsPm: ms.pm / ms.weft, chainX: ms.single / ms.chain, weftMs: ms.weft, chainMs: ms.chain, singleMs: ms.single, pmMs: ms.pm,
+      weftCpuMs: cpu.weft, singleCpuMs: cpu.single, pmCpuMs: cpu.pm, weftCpus: cpu.weft / ms.weft,
+    },
   };
 }
 
@@ -144,6 +151,10 @@ export const PATTERN_CASES = {
       chainMs: { label: 'weft (chain)', unit: 'ms' },
       singleMs: { label: 'single thread', unit: 'ms' },
       pmMs: { label: 'postMessage', unit: 'ms' },
+      weftCpuMs: { label: 'CPU time: weft (lanes)', unit: 'ms' },
+      singleCpuMs: { label: 'CPU time: single thread', unit: 'ms' },
+      pmCpuMs: { label: 'CPU time: postMessage', unit: 'ms' },
+      weftCpus: { label: 'weft CPU time / elapsed (2: both cores were ours)', unit: 'CPUs' },
     },
     run: ({ n, weft }) => csvRun(n, weft),
   },
@@ -170,12 +181,12 @@ export const PATTERN_CASES = {
 export const PATTERN_ROWS = [
   {
     title: `10.1 CSV pipeline, ${ROWS.toLocaleString('en-US')} rows, stages on ${THREADS} pool threads (nproc ${availableParallelism()}): speed-up over the same code on one thread`,
-    weft: 'pattern.csv', info: ['weftMs', 'singleMs', 'chainX'],
+    weft: 'pattern.csv', info: ['weftMs', 'singleMs', 'chainX', 'weftCpus'],
     targets: [{ text: '≥ 1.7×', eval: (w) => w >= 1.7, miss: (w) => `${w.toFixed(2)}× < 1.7×` }],
   },
   {
     title: '10.2 same pipeline vs a hand-written postMessage worker pipeline (postMessage time / weft time)',
-    weft: 'pattern.csv', metric: 'vsPm', info: ['pmMs'],
+    weft: 'pattern.csv', metric: 'vsPm', info: ['pmMs', 'pmCpuMs', 'weftCpuMs'],
     targets: [{ text: '≥ 3×', eval: (w) => w >= 3, miss: (w) => `${w.toFixed(2)}× < 3×` }],
   },
   {
