@@ -78,12 +78,13 @@ export async function singlePipeline(rows, { batch, progress = {} }) {
 }
 
 /**
- * Starts `lanes` lanes of three workers (parse → convert → encode) chained by MessageChannels;
- * resolves once every worker is ready. postMessage has no queue several workers can take from,
+ * Starts `lanes` lanes of three workers (parse → convert → encode) chained by MessageChannels
+ * (`fused`: of one worker running every stage, the shape of weft's lanes); resolves once every
+ * worker is ready. postMessage has no queue several workers can take from,
  * so `run` deals the batches to the lanes round robin up front and collects the results.
  * Returns { workers, run(rows, progress), close() }.
  */
-export async function postMessageLanes({ batch, lanes: count }) {
+export async function postMessageLanes({ batch, lanes: count, fused = false }) {
   const workers = [];
   const lanes = [];
   for (let l = 0; l < count; l++) {
@@ -96,6 +97,10 @@ export async function postMessageLanes({ batch, lanes: count }) {
       workers.push(w);
       return new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     };
+    if (fused) {
+      lanes.push({ ready: [spawn('all', head.port2, tail.port1)], input: head.port1, output: tail.port2 });
+      continue;
+    }
     lanes.push({
       ready: [spawn('parse', head.port2, a.port1), spawn('convert', a.port2, b.port1), spawn('encode', b.port2, tail.port1)],
       input: head.port1,

@@ -8,6 +8,7 @@ import { generate, parse, convert, encode, batchRange, columns, outputBuffer } f
 
 const { stage, input, output, size } = workerData;
 const text = stage === 'parse' ? new Uint8Array(size * 40) : outputBuffer(size);
+const own = stage === 'all' ? { cols: columns(size), input: new Uint8Array(size * 40) } : undefined;
 
 const work = {
   /** [batch number, rows in the run] → the parsed columns' buffer and row count. */
@@ -23,6 +24,14 @@ const work = {
   },
   encode(m) {
     const { rows, sum } = encode(columns(size, m.buffer), m.n, text);
+    return [{ rows, sum }, []];
+  },
+  /** Every stage on this worker (a lane of one worker): batch number in, rows and checksum out. */
+  all([b, total]) {
+    const [from, count] = batchRange(b, size, total);
+    const n = parse(generate(from, count, own.input), own.cols);
+    convert(own.cols, n);
+    const { rows, sum } = encode(own.cols, n, text);
     return [{ rows, sum }, []];
   },
 }[stage];
