@@ -15,6 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { F64Ring, JsonRing } from './ring.js';
 import { SabCounter, SabMutex } from './sabsync.js';
 import { POOL_CASES, POOL_ROWS } from './pool.js';
+import { PATTERN_CASES, PATTERN_ROWS } from './patterns.js';
 import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
@@ -347,6 +348,7 @@ export const CASES = {
     extras: { workerPerMain: { label: 'worker critical sections per main one', unit: 'count' } },
   },
   ...POOL_CASES,
+  ...PATTERN_CASES,
 };
 
 // ---------------------------------------------------------------- report rows and targets
@@ -497,4 +499,5 @@ export const ROWS = [
     targets: [faster('postMessage lock server', 5)],
   },
   ...POOL_ROWS,
+  ...PATTERN_ROWS,
 ];
