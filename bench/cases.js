@@ -16,6 +16,7 @@ import { F64Ring, JsonRing } from './ring.js';
 import { SabCounter, SabMutex } from './sabsync.js';
 import { POOL_CASES, POOL_ROWS } from './pool.js';
 import { NATS_CASES, NATS_ROWS } from './nats.js';
+import { PATTERN_CASES, PATTERN_ROWS } from './patterns.js';
 import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
@@ -349,6 +350,7 @@ export const CASES = {
   },
   ...POOL_CASES,
   ...NATS_CASES,
+  ...PATTERN_CASES,
 };
 
 // ---------------------------------------------------------------- report rows and targets
@@ -500,4 +502,5 @@ export const ROWS = [
   },
   ...POOL_ROWS,
   ...NATS_ROWS,
+  ...PATTERN_ROWS,
 ];

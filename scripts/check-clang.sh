@@ -65,7 +65,7 @@ for cxx in clang++ g++; do
 done
 # Windows code paths (parker_windows.cc, ring.cc's GlobalMemoryStatusEx, addon.cc's module pin).
 WIN_JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"  # files compiled at once
-FLAGS=(-std=c++20 -Wall -Wextra -Werror -fsyntax-only -Inative -D_WIN32_WINNT=0x0A00)
+WIN_FLAGS=(-std=c++20 -Wall -Wextra -Werror -fsyntax-only -Inative -D_WIN32_WINNT=0x0A00)
 check "mingw core (WaitOnAddress)" x86_64-w64-mingw32-g++-posix "${WIN_FLAGS[@]}" -- "${CORE[@]}"
 if [ -n "$NODE_INC" ]; then
   check "mingw node glue" x86_64-w64-mingw32-g++-posix "${WIN_FLAGS[@]}" -isystem "$NODE_INC" \

@@ -6,10 +6,10 @@
 //   generate (stands in for reading a file) → parse → convert (BMI, category) → encode (CSV out).
 //
 // The data stays in bytes and columns, as a fast pipeline in Node keeps it: the "file" is a
-// Uint8Array of CSV text (what fs gives), parse produces typed-array columns (names as one byte
-// column), encode writes output CSV bytes. Typed arrays cross threads as one copy (weft
-// channels) or one transfer (postMessage), where an array of a million small strings or objects
-// would cost a serialization step per row.
+// Uint8Array of CSV text (what fs gives), parse fills typed-array columns (names as one byte
+// column) laid out in one buffer, encode writes output CSV bytes. Where that buffer lives is
+// the caller's choice (see columns()): a batch crosses threads as a slot number of a shared
+// arena (weft) or as a transferred ArrayBuffer (postMessage), never row by row.
 
 const te = new TextEncoder();
 const NAMES = ['Ada', 'Alan', 'Barbara', 'Brian', 'Dennis', 'Edsger', 'Frances', 'Grace',
@@ -39,9 +39,11 @@ function writeBytes(buf, pos, bytes) {
   return pos + bytes.length;
 }
 
-/** The CSV bytes of rows [from, from + count): what reading the file would hand the parser. */
-export function generate(from, count) {
-  const buf = new Uint8Array(count * 40);
+/**
+ * The CSV bytes of rows [from, from + count): what reading the file would hand the parser.
+ * Written into `buf` (at least count * 40 bytes, reusable); returns the part written.
+ */
+export function generate(from, count, buf = new Uint8Array(count * 40)) {
   let pos = 0;
   for (let id = from; id < from + count; id++) {
     const r = mix(id + 1);
@@ -60,7 +62,7 @@ export function generate(from, count) {
     pos = writeBytes(buf, pos, NAMES[r >>> 28]);
     buf[pos++] = NL;
   }
-  return buf.slice(0, pos);
+  return buf.subarray(0, pos);
 }
 
 /** Reads a decimal number (digits with an optional fraction) at `pos`, up to a comma. */
@@ -78,21 +80,49 @@ function readNumber(bytes, pos, out, i) {
   return pos + 1;
 }
 
+/** The most bytes of a name (the generated names are at most 8). */
+export const NAME_MAX = 16;
+
+/** Bytes of one column set for `size` rows (see {@link columns}). */
+export const columnBytes = (size) => size * (4 + 8 + 8 + 8 + 1 + 1 + NAME_MAX);
+
 /**
- * Parses CSV bytes into columns. Names are copied into one byte column (`names`, each
- * `nameLen[i]` bytes long, one after the other), so the input bytes need not travel on.
+ * A column set for up to `size` rows, laid out in one buffer (`buffer`, from byte `offset`;
+ * default a new ArrayBuffer): what parse fills and convert / encode read. The caller decides
+ * where it lives: a fresh ArrayBuffer (transferred by postMessage), one reused buffer (one
+ * thread), or a slot of a SharedArrayBuffer (weft's pipeline: threads hand over slot numbers).
  */
-export function parse(bytes) {
-  let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === NL) n++;
-  const id = new Int32Array(n);
-  const height = new Float64Array(n);
-  const weight = new Float64Array(n);
-  const nameLen = new Uint8Array(n);
-  const names = new Uint8Array(bytes.length);
+export function columns(size, buffer = new ArrayBuffer(columnBytes(size)), offset = 0) {
+  let at = offset;
+  const take = (Type, n) => {
+    const a = new Type(buffer, at, n);
+    at += n * Type.BYTES_PER_ELEMENT;
+    return a;
+  };
+  // 8-byte columns first, so every view is aligned whatever `size` is.
+  return {
+    buffer,
+    height: take(Float64Array, size),
+    weight: take(Float64Array, size),
+    bmi: take(Float64Array, size),
+    id: take(Int32Array, size),
+    nameLen: take(Uint8Array, size),
+    category: take(Uint8Array, size),
+    names: take(Uint8Array, size * NAME_MAX),
+  };
+}
+
+/**
+ * Parses CSV bytes into the column set `cols` (names copied into one byte column, each
+ * `nameLen[i]` bytes long, one after the other, so the input bytes need not travel on);
+ * returns the number of rows.
+ */
+export function parse(bytes, cols) {
+  const { id, height, weight, nameLen, names } = cols;
   let pos = 0;
   let at = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; pos < bytes.length; i++) {
     pos = readNumber(bytes, pos, id, i);
     pos = readNumber(bytes, pos, height, i);
     pos = readNumber(bytes, pos, weight, i);
@@ -101,47 +131,44 @@ export function parse(bytes) {
     nameLen[i] = at - start;
     pos++;
   }
-  return { id, height, weight, nameLen, names: names.slice(0, at) };
+  return i;
 }
 
-/** Adds the body-mass index and its category to parsed columns. */
-export function convert(rows) {
-  const n = rows.id.length;
-  const bmi = new Float64Array(n);
-  const category = new Uint8Array(n);
+/** Adds the body-mass index and its category to the first `n` parsed rows of `cols`. */
+export function convert(cols, n) {
+  const { height, weight, bmi, category } = cols;
   for (let i = 0; i < n; i++) {
-    const m = rows.height[i] / 100;
-    const b = rows.weight[i] / (m * m);
+    const m = height[i] / 100;
+    const b = weight[i] / (m * m);
     bmi[i] = b;
     category[i] = b < 18.5 ? 0 : b < 25 ? 1 : b < 30 ? 2 : 3;
   }
-  return { id: rows.id, nameLen: rows.nameLen, names: rows.names, bmi, category };
 }
 
 /**
- * Encodes converted rows as output CSV lines `id,name,bmi,category` (BMI with two decimals) and
- * returns how many rows and a checksum of the text: the sum of each line's 32-bit FNV-1a hash,
- * which does not depend on the order batches arrive in (exact: 1 M rows sum below 2^53).
+ * Encodes the first `n` converted rows of `cols` as output CSV lines `id,name,bmi,category`
+ * (BMI with two decimals) into `out` (a reusable buffer of at least n * 48 bytes) and returns
+ * how many rows and a checksum of the text: the sum of each line's 32-bit FNV-1a hash, which
+ * does not depend on the order batches arrive in (exact: 1 M rows sum below 2^53).
  */
-export function encode(rows) {
-  const n = rows.id.length;
-  const out = new Uint8Array(n * 48);
+export function encode(cols, n, out) {
+  const { id, nameLen, names, bmi, category } = cols;
   let pos = 0;
   let sum = 0;
   let name = 0;
   for (let i = 0; i < n; i++) {
     const start = pos;
-    pos = writeInt(out, pos, rows.id[i]);
+    pos = writeInt(out, pos, id[i]);
     out[pos++] = COMMA;
-    for (const end = name + rows.nameLen[i]; name < end; name++) out[pos++] = rows.names[name];
+    for (const end = name + nameLen[i]; name < end; name++) out[pos++] = names[name];
     out[pos++] = COMMA;
-    const cents = Math.round(rows.bmi[i] * 100);
+    const cents = Math.round(bmi[i] * 100);
     pos = writeInt(out, pos, Math.floor(cents / 100));
     out[pos++] = DOT;
     out[pos++] = ZERO + (Math.floor(cents / 10) % 10);
     out[pos++] = ZERO + (cents % 10);
     out[pos++] = COMMA;
-    pos = writeBytes(out, pos, CATEGORIES[rows.category[i]]);
+    pos = writeBytes(out, pos, CATEGORIES[category[i]]);
     out[pos++] = NL;
     let h = 0x811c9dc5;
     for (let j = start; j < pos; j++) h = Math.imul(h ^ out[j], 0x01000193);
@@ -149,6 +176,9 @@ export function encode(rows) {
   }
   return { rows: n, sum, bytes: pos };
 }
+
+/** A buffer for {@link encode}'s output of up to `size` rows. */
+export const outputBuffer = (size) => new Uint8Array(size * 48);
 
 /** Rows in batch `b` of a run of `total` rows in batches of `size`. */
 export function batchRange(b, size, total) {

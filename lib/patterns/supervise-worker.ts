@@ -20,11 +20,7 @@ import { DataCloneError } from '../errors.js';
 import { attach } from '../share.js';
 import { degradePacked, packError, type Packed } from '../runtime/task.js';
 import type { Heartbeat } from './heartbeat.js';
-
-/** @internal What a run's box carries: `[module, exportName, args (Heartbeat last), reply]`. */
-export type RunMsg = [module: string, exportName: string, args: unknown[], reply: Chan<RunReply>];
-/** @internal A run's outcome: `[0, value]` or `[1, packed error]`. */
-export type RunReply = [failed: 0 | 1, value: unknown];
+import type { RunMsg, RunReply } from './supervise.js';
 
 const { box, module: preload } = attach(workerData) as { box: Chan<RunMsg>; module: string };
 // Load the module while the run's message is awaited: a standby thread is ready to call the

@@ -40,7 +40,11 @@ import { resolved } from '../runtime/config.js';
 import { resolveModule } from '../runtime/pool.js';
 import { siteFrames, unpackError, type Packed } from '../runtime/task.js';
 import { Heartbeat, delayMs, monoNs, nowMs } from './heartbeat.js';
-import type { RunMsg, RunReply } from './supervise-worker.js';
+
+/** @internal What a run's box carries: `[module, exportName, args (Heartbeat last), reply]` (read by supervise-worker.ts). */
+export type RunMsg = [module: string, exportName: string, args: unknown[], reply: Chan<RunReply>];
+/** @internal A run's outcome: `[0, value]` or `[1, packed error]`. */
+export type RunReply = [failed: 0 | 1, value: unknown];
 
 /** Options of {@link supervise}. */
 export interface SuperviseOptions {

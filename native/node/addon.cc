@@ -1,12 +1,6 @@
 // addon.cc — registers the addon's functions; all logic lives in the per-concept files.
 #if defined(_WIN32)
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>  // GetModuleHandleExW
+#include "core/win32.h"  // GetModuleHandleExW
 #else
 #include <dlfcn.h>  // dladdr, dlopen (glibc, musl, macOS)
 #endif

@@ -2,13 +2,7 @@
 // (Vyukov's array queue with per-slot stamps, as crossbeam-channel's array flavour). Closing
 // sets the mark bit on the tail, so receivers still drain what is buffered.
 #if defined(_WIN32)
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>  // GlobalMemoryStatusEx
+#include "core/win32.h"  // GlobalMemoryStatusEx
 #else
 #include <unistd.h>  // sysconf(_SC_PHYS_PAGES): Linux (glibc, musl), macOS, the BSDs
 #endif

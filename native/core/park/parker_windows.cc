@@ -6,18 +6,8 @@
 
 #if defined(WEFT_PARKER_USE_WINDOWS)
 
-// WaitOnAddress is declared for Windows 8 and later only; Node's own build may ask for less.
-#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0602
-#undef _WIN32_WINNT
-#define _WIN32_WINNT 0x0602
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+// WaitOnAddress is declared for Windows 8 and later only (core/win32.h asks for it).
+#include "core/win32.h"
 #include <synchapi.h>
 
 #include "core/park/parker.h"
