@@ -2,7 +2,6 @@
  * `share()` / `attach()`: carrying weft objects through plain `postMessage` / `workerData`.
  * @module
  */
-import { GoneError } from './errors.js';
 import { native } from './internal/native.js';
 import { WeftObject, wrapHandle } from './internal/object.js';
 

@@ -72,12 +72,11 @@ describe('a thread held by synchronous code', () => {
       await go(M, 'add', 0, 0); // the pool's one thread is up
       const long = go<number>(M, fn, 1_500);
       await sleep(20); // it has started holding its thread
-      const t0 = performance.now();
       let longDone = false;
       void long.then(() => (longDone = true));
+      // The quick task finishes while the long one still holds its thread: it ran on another.
       expect(await go<number>(M, 'add', 1, 2)).toBe(3);
       expect(longDone).toBe(false);
-      expect(performance.now() - t0).toBeLessThan(1_200);
       await long;
     });
   }

@@ -54,7 +54,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { Chan } from '../chan/chan.js';
 import { ClosedChannelError, TimeoutError } from '../errors.js';
-import { native, type Handle } from '../internal/native.js';
+import { native } from '../internal/native.js';
 import { wrapHandle } from '../internal/object.js';
 import { share } from '../share.js';
 import { AtomicInt64 } from '../sync/atomic.js';
