@@ -10,6 +10,8 @@ import {
   MisuseError, TimeoutError, CanceledError, dump, threadId,
   background, withCancel, withTimeout,
 } from 'weft';
+import * as nativeModule from '../dist/internal/native.js';
+import * as abiModule from '../dist/internal/abi.js';
 import { spawnWith, cleanup, delay, flags, within, rejection, thrown, until, track, failure } from './helpers.js';
 import type { Caught, Runner } from './helpers.js';
 
@@ -939,6 +941,31 @@ describe('Once', () => {
     expect(await within(mine, 10_000, 'do after the runner exited')).toBe('after exit');
     await hang.exited;
     expect(Atomics.load(runs, 0)).toBe(2);
+  });
+
+  it('the runner ending between a caller\'s enter and its wait (async and Sync) leaves the Once runnable', async () => {
+    // The race behind a CI failure: do() saw fn running (onceEnter), the runner's thread
+    // exited, then do() queued (onceWait), whose enter claimed the now idle Once for a caller
+    // that did not know it, so fn never ran again. Drive the two native steps by hand with
+    // the exit between them; both flavours must report Retry and leave the Once idle.
+    // The addon's functions and the ABI's constants are @internal (not in the shipped .d.ts).
+    type Fn = (...a: unknown[]) => number;
+    const native = (nativeModule as unknown as { native: Record<string, Fn> }).native;
+    const { OnceState, Code } = abiModule as unknown as Record<'OnceState' | 'Code', Record<string, number>>;
+    for (const wait of ['onceWait', 'onceWaitSync'] as const) {
+      const once = new Once();
+      const runs = flags(1);
+      const hang = run('onceHangAsync', once, runs, true);
+      await hang.event('running');
+      const h = (once as unknown as { _h: unknown })._h;
+      expect(native.onceEnter!(h)).toBe(OnceState!.Running);
+      await hang.terminate();
+      const code = wait === 'onceWait' ? native.onceWait!(h) : native.onceWaitSync!(h, 1000, undefined);
+      expect(code).toBe(Code!.Retry);
+      expect(native.onceState!(h)).toBe(OnceState!.Idle);
+      expect(await within(once.do(() => 'ran again'), 10_000, `do after ${wait} retried`)).toBe('ran again');
+      expect(blockedIn(MAIN, 'do').length).toBe(0);
+    }
   });
 });
 

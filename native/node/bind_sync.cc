@@ -268,7 +268,17 @@ napi_value js_once_wait_sync(napi_env env, napi_callback_info info) {
                               retry = true;
                               return true;
                             }
-                            return o->enter(tc->thread_id, r) != Once::kRunning;
+                            // enter() with a record claims fn when the Once went idle
+                            // since onceEnter (its runner exited): give the claim back
+                            // (waking any queued caller) and start over from onceEnter,
+                            // which claims it the way the JS side expects.
+                            int32_t st = o->enter(tc->thread_id, r);
+                            if (st == Once::kIdle) {
+                              o->runner_exited(tc->thread_id);
+                              retry = true;
+                              return true;
+                            }
+                            return st != Once::kRunning;
                           });
   return num(env, retry ? kCodeRetry : code);
 }
@@ -281,7 +291,11 @@ napi_value js_once_wait(napi_env env, napi_callback_info info) {
   op->prim = o;
   op->srec.w = op;
   a.tc->prepare_async(op);  // before queueing: a peer may complete it at once
-  if (o->enter(a.tc->thread_id, &op->srec) != Once::kRunning) {
+  int32_t st = o->enter(a.tc->thread_id, &op->srec);
+  if (st != Once::kRunning) {
+    // kIdle: the runner exited since onceEnter and enter() made this thread the runner,
+    // which the JS side does not know: give it back (as onceWaitSync does) and retry.
+    if (st == Once::kIdle) o->runner_exited(a.tc->thread_id);
     delete op;
     a.tc->status[abi::ix(abi::StatusSlot::Code)] = kCodeRetry;
     return num(env, kCodeRetry);
