@@ -12,10 +12,14 @@
 // Time is int64 ns on the limiter's own timeline. With kNow the limiter reads CLOCK_MONOTONIC
 // (relative to its creation, so times stay exact as doubles in JavaScript for ~104 days)
 // *under its lock*: two threads can then never present times out of order, which would let the
-// bucket refill the same interval twice. Tests pass explicit times instead (an injected
+// bucket refill the same interval twice. (allow() first reads the clock and a snapshot without
+// the lock: a request the snapshot cannot meet is refused there, writing nothing, so two
+// threads hammering a limiter share its cache line instead of its lock; only a request that
+// takes tokens locks and reads the clock again.) Tests pass explicit times instead (an injected
 // clock), as x/time/rate's tests call the *At methods.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 
@@ -76,20 +80,36 @@ class RateLimiter final : public SyncPrim {
  private:
   int64_t now_locked(int64_t now) const { return now == kNow ? clock() : now; }
   double advance_locked(int64_t now) const;
+  Res reserve_locked(int64_t t, int64_t n, int64_t max_wait_ns, Reservation* out);
 
   // CLOCK_MONOTONIC at creation. Immutable: other threads read it without the lock, after
   // receiving the object through weft's registry/messages, whose hand-off (release/acquire)
   // publishes the constructed object.
   const uint64_t epoch_;
-  // Everything below is guarded by mu_: each operation is a short read-modify-write of the
-  // whole state (x/time/rate does the same under its sync.Mutex). The lock's acquire/release
-  // orders every thread's updates; nothing is read outside it.
+  // The state below is written only under mu_: each operation is a short read-modify-write
+  // of the whole state (x/time/rate does the same under its sync.Mutex), and mu_'s
+  // acquire/release orders every writer's updates for the next one.
+  //
+  // allow() may also *read* it without mu_ (allow_fast, rate.cc): a seqlock. Every write
+  // section (Writing, rate.cc) makes seq_ odd before its first store and even again after its
+  // last; a reader that sees the same even seq_ before and after its loads read one writer's
+  // complete state. The fields are atomics (relaxed) so such a read is never a data race; the
+  // ordering comes from seq_ and the fences at the two sites (see Writing and allow_fast).
   std::mutex mu_;
-  double limit_;
-  int64_t burst_;
-  double tokens_;
-  int64_t last_ = 0;        // when tokens_ was last brought up to date
-  int64_t last_event_ = 0;  // the latest timeToAct handed out (past or future)
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<double> limit_;
+  std::atomic<int64_t> burst_;
+  std::atomic<double> tokens_;
+  std::atomic<int64_t> last_{0};  // when tokens_ was last brought up to date
+  int64_t last_event_ = 0;        // the latest timeToAct handed out (mu_ only; allow never reads it)
+
+  class Writing;  // a write section: holds mu_ and keeps seq_ odd while it lives (rate.cc)
+  // allow() without mu_ when the answer needs no write: Late (not enough tokens) or Ok at an
+  // infinite rate, from a consistent snapshot. -1: no answer (a writer was active, or the
+  // request would take tokens): take the lock.
+  int allow_fast(int64_t now, int64_t n) const;
+  // tokens_ brought forward to t from a snapshot of the state.
+  static double advance(double limit, int64_t burst, double tokens, int64_t last, int64_t t);
 };
 
 }  // namespace weft
