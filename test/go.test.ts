@@ -21,7 +21,7 @@ import {
   type Task,
 } from 'weft';
 
-import { rejection } from './helpers.js';
+import { rejection, until } from './helpers.js';
 
 const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
 const SIEVE = new URL('./fixtures/go/sieve.mjs', import.meta.url);
@@ -32,6 +32,16 @@ beforeAll(() => {
 });
 
 describe('go(): results', () => {
+  it('a timer a finished task left on its thread fires while the thread idles between tasks', async () => {
+    // An idle pool thread may wait for the next task synchronously for a moment (worker.ts
+    // idleWait): its event loop must still get to the work a finished task left behind.
+    const fired = new Int32Array(new SharedArrayBuffer(4 * 2));
+    expect(await go(M, 'leaveTimer', fired, 30)).toBe('left');
+    await until(() => Atomics.load(fired, 0) === 1, 10_000, 'the timer left by the task');
+    // and the thread keeps taking tasks afterwards
+    expect(await go(M, 'add', 2, 3)).toBe(5);
+  });
+
   it('runs sync and async exports on another thread and returns a Task with an id', async () => {
     const t: Task<number> = go<number>(M, 'add', 1, 2);
     expect(typeof t.id).toBe('number');

@@ -56,7 +56,17 @@ export interface PoolDesc {
   sleepers: AtomicInt64;
   /** Pool threads started and not retired (the retire CAS reads it). */
   alive: AtomicInt64;
+  /**
+   * Pool threads waiting for a task synchronously right now (worker.ts, "idle wait"): at most
+   * {@link MAX_SPINNING}, taken with a CAS, so idle threads never crowd out the submitters.
+   */
+  spinning: AtomicInt64;
 }
+
+/** @internal How many pool threads may idle in a synchronous wait at once (Go lets half its Ps spin; on 2 cores that is 1). */
+export const MAX_SPINNING = 1;
+/** @internal How long (ms) an idle pool thread with nothing of its own on the event loop waits synchronously for the next task. */
+export const IDLE_WAIT_MS = 1;
 
 /** @internal Names of the runtime's own channels start with this (dump() hides their waits). */
 export const INTERNAL = 'weft:';

@@ -109,6 +109,7 @@ function currentPool(): PoolDesc {
       bell: new AtomicValue(new Chan<never>(0, { name: `${INTERNAL}bell` })),
       sleepers: new AtomicInt64(0),
       alive: new AtomicInt64(0),
+      spinning: new AtomicInt64(0),
     };
     if (r.compareAndSwap(version, desc)) {
       const cfg = resolved();

@@ -21,7 +21,8 @@ import { wrapHandle } from '../internal/object.js';
 import { attach } from '../share.js';
 import { threadId } from './dump.js';
 import { setSyncWaitHook } from '../time/time.js';
-import { RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
+import { Code, StatusSlot, native, status } from '../internal/native.js';
+import { IDLE_WAIT_MS, MAX_SPINNING, RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
 import { HOLD, HOLD_STRIDE, TURN_MS } from './threads.js';
 import { markPoolThread, openBell } from './pool.js';
 import { degradePacked, packError, type Packed } from './task.js';
@@ -234,6 +235,33 @@ function call(ns: Record<string, unknown>, [id, name, args]: TaskMsg): void {
 /** Longest run of back-to-back task takes before the take loop lets the event loop turn. */
 const YIELD_MS = 5;
 
+/**
+ * The idle wait (Go's spinning M): a thread with no task of its own on its event loop waits
+ * for the next task synchronously for up to IDLE_WAIT_MS before it goes to sleep on the
+ * doorbell. A submit then reaches it through the run queue's own wake-up (a futex, or nothing
+ * at all while it still spins) instead of a doorbell ring, a new bell and a trip through its
+ * event loop: one task at a time, that is most of a round trip. Only MAX_SPINNING threads do
+ * it at once (a CAS on the shared count), so on a small machine the idle threads leave the
+ * cores to the submitters. The event loop stands still meanwhile, which is why a thread waits
+ * so only when no task of its own is in flight (their awaits would stall) and after sending
+ * every outcome it holds; work a finished task left behind on the loop (an unawaited timer)
+ * runs at most IDLE_WAIT_MS late. Shutdown closes the queue, which ends the wait at once, as
+ * does the thread's termination (the native wait wakes on teardown).
+ */
+function idleWait(): TaskMsg | undefined {
+  if (IDLE_WAIT_MS <= 0 || inflight.size > 0 || draining) return undefined;
+  if (outbox.size > 0) flush(); // outcomes answered in this turn leave before the loop stands still
+  const n = desc.spinning.load();
+  if (n >= MAX_SPINNING || !desc.spinning.compareAndSwap(n, n + 1)) return undefined;
+  try {
+    const v = native.chanRecvSync(desc.runq._h, IDLE_WAIT_MS);
+    // Ok: a task; Closed: shutdown (the take loop sees it); Timeout: go to sleep on the bell.
+    return status[StatusSlot.Code] === Code.Ok ? desc.runq._dec(v) : undefined;
+  } finally {
+    desc.spinning.add(-1);
+  }
+}
+
 /** Leaves the pool if it has more threads than it keeps (one CAS on the shared count decides). */
 function retire(): boolean {
   for (;;) {
@@ -247,6 +275,8 @@ async function main(): Promise<void> {
   // False after this thread found it must stay (the pool is at `keep`): it then sleeps without
   // a timeout until there is work again (with idleTimeout 0 it would otherwise spin).
   let mayRetire = true;
+  /** A task the idle wait took: the take loop runs it first. */
+  let first: TaskMsg | undefined;
   for (;;) {
     let taken = 0;
     taking = true;
@@ -255,7 +285,8 @@ async function main(): Promise<void> {
     // stream of short synchronous tasks is not mistaken for one long one (threads.ts HOLD_MS).
     let yielded = performance.now();
     for (;;) {
-      const r = desc.runq.tryRecv();
+      const r = first !== undefined ? { ok: true as const, value: first } : desc.runq.tryRecv();
+      first = undefined;
       if (!r.ok) {
         if (r.closed) {
           draining = true;
@@ -284,9 +315,11 @@ async function main(): Promise<void> {
       }
       if (desc.runq.length > 0) continue;
     }
-    // Sleep on the doorbell (order matters, see pool.ts ring()): open bell, count, re-check.
     taking = false;
     updateBusy();
+    first = idleWait();
+    if (first !== undefined) continue;
+    // Sleep on the doorbell (order matters, see pool.ts ring()): open bell, count, re-check.
     const bell = openBell(desc);
     desc.sleepers.add(1);
     if (desc.runq.length > 0 || desc.runq.closed) continue;
