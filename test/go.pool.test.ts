@@ -18,6 +18,8 @@ import {
   withCancel,
 } from 'weft';
 
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { rejection } from './helpers.js';
 
 const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
@@ -26,6 +28,24 @@ const RING = new URL('./fixtures/go/ring.mjs', import.meta.url);
 
 beforeAll(() => {
   configure({ threads: 1, maxThreads: 16, idleTimeout: 1_000 });
+});
+
+describe('bursts', () => {
+  it('on a warm pool, 100,000 tiny tasks submitted at once (more than the run queue holds) all settle, each with its own result', async () => {
+    // Regression: a pool thread that took a task in its idle wait rang the doorbell before
+    // decoding it, which overwrote the task's bytes in its scratch area: the task was lost
+    // (queued forever) and the burst never settled. In a child process of its own, so the
+    // pool is in the state a script's is (warm, then idle), whatever ran before here.
+    const script = fileURLToPath(new URL('./fixtures/go/burst.mjs', import.meta.url));
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      execFile(process.execPath, [script, '100000'], { timeout: 60_000 }, (error, out, err) =>
+        res({ code: error ? ((error as { code?: number }).code ?? -1) : 0, out, err }),
+      );
+    });
+    expect(r.err).toBe('');
+    expect(r.out.trim()).toBe('100000');
+    expect(r.code).toBe(0);
+  }, 90_000);
 });
 
 describe('hand-off', () => {

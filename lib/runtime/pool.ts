@@ -262,7 +262,11 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   }
   const { task, resolve, reject } = newTask<R>(id);
   pending.set(id, { resolve: resolve as (v: unknown) => void, reject, site });
-  ring(desc);
+  // A pool thread idling in a synchronous wait on the queue (worker.ts idleWait) takes this
+  // task itself: ring only when none is, so one task does not also wake every thread asleep
+  // on the doorbell. (If it timed out meanwhile, it re-checks the queue after counting itself
+  // a sleeper; if it took the task and more are queued, it rings for them.)
+  if (desc.spinning.load() === 0) ring(desc);
   if (mgr !== undefined && mgr.desc === desc && mgr.threads.size < mgr.cfg.threads) startPoolThread(mgr);
   if (!looping) {
     looping = true;

@@ -24,7 +24,7 @@ import { setSyncWaitHook } from '../time/time.js';
 import { Code, StatusSlot, native, status } from '../internal/native.js';
 import { IDLE_WAIT_MS, MAX_SPINNING, RETIRE_CODE, rt, type PoolDesc, type ReplyMsg, type TaskMsg } from './config.js';
 import { HOLD, HOLD_STRIDE, TURN_MS } from './threads.js';
-import { markPoolThread, openBell } from './pool.js';
+import { markPoolThread, openBell, ring } from './pool.js';
 import { degradePacked, packError, type Packed } from './task.js';
 
 const { desc, keep, idleTimeout, hold, slot } = attach(workerData) as {
@@ -258,13 +258,25 @@ function idleWait(): TaskMsg | undefined {
   if (outbox.size > 0) flush(); // outcomes answered in this turn leave before the loop stands still
   const n = desc.spinning.load();
   if (n >= MAX_SPINNING || !desc.spinning.compareAndSwap(n, n + 1)) return undefined;
+  let got = false;
+  let v: unknown;
   try {
-    const v = native.chanRecvSync(desc.runq._h, IDLE_WAIT_MS);
+    v = native.chanRecvSync(desc.runq._h, IDLE_WAIT_MS);
     // Ok: a task; Closed: shutdown (the take loop sees it); Timeout: go to sleep on the bell.
-    return status[StatusSlot.Code] === Code.Ok ? desc.runq._dec(v) : undefined;
+    got = status[StatusSlot.Code] === Code.Ok;
   } finally {
     desc.spinning.add(-1);
   }
+  if (!got) return undefined;
+  // Decode first: the value's bytes are in this thread's scratch area, which the next native
+  // call that returns a value (ring() reads the bell) overwrites.
+  const task = desc.runq._dec(v) as TaskMsg;
+  // Submitters that saw this thread waiting rang no doorbell (pool.ts submit): if more tasks
+  // came meanwhile, wake the sleepers for them. Ordering: a submitter pushed, then read
+  // `spinning`; if it read our 1, its push came before our decrement above, so the length
+  // read below sees it; if it read 0, it rang itself.
+  if (desc.runq.length > 0) ring(desc);
+  return task;
 }
 
 /** Leaves the pool if it has more threads than it keeps (one CAS on the shared count decides). */
