@@ -19,8 +19,11 @@
  * ## Never hold a queued task on a busy thread
  * A pending async `recv()` on the run queue would be handed a task even while its thread is
  * stuck in synchronous code or in a `*Sync` call, so no pool thread ever has one. A pool thread
- * takes tasks only with `tryRecv()`, from its event loop (lib/runtime/worker.ts). When the queue
- * is empty it goes to sleep on a doorbell: it adds itself to `sleepers`, loads the current bell
+ * takes tasks only with `tryRecv()`, from its event loop (lib/runtime/worker.ts), or, when it is
+ * free (no task of its own in flight), in a synchronous wait of at most 1 ms on the queue (the
+ * idle wait, one thread at a time: `spinning`); a submitter that sees a thread there rings no
+ * doorbell, and that thread rings for any further tasks once it took one. When the queue
+ * stays empty it goes to sleep on a doorbell: it adds itself to `sleepers`, loads the current bell
  * (an unbuffered channel nobody sends on), re-checks the queue, and awaits the bell's close. A
  * submitter that finds `sleepers > 0` after its send swaps the count to 0 and rings: it installs
  * a new bell and closes the old one, which wakes every sleeper (a close is a broadcast that
@@ -31,7 +34,8 @@
  *
  * ## Hand-off (Go's handoffp / sysmon)
  * The pool's sysmon (lib/runtime/sysmon.ts), a thread of its own started with the pool, polls
- * every 2 ms while tasks are queued, every 10 ms while the pool is in use, and sleeps on the
+ * every 2 ms once tasks are queued (backing off to 16 ms while it has nothing to hand off),
+ * every 10 ms while the pool is in use, and sleeps on the
  * doorbell once it has had nothing to do for a second. A pool thread is held
  * while it is blocked in a `*Sync` call (the native blocked list, `rtSyncThreads`), in
  * `sleepSync`, or in one synchronous stretch of JavaScript (a long task, `Atomics.wait`) for
