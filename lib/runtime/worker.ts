@@ -240,6 +240,11 @@ function call(ns: Record<string, unknown>, [id, name, args]: TaskMsg): void {
 /** Longest run of back-to-back task takes before the take loop lets the event loop turn. */
 const YIELD_MS = 5;
 
+/** Whether {@link idleWait} could wait now (it may still find another thread waiting). */
+function mayIdleWait(): boolean {
+  return IDLE_WAIT_MS > 0 && inflight.size === 0 && !draining && desc.spinning.load() < MAX_SPINNING;
+}
+
 /**
  * The idle wait (Go's spinning M): a thread with no task of its own on its event loop waits
  * for the next task synchronously for up to IDLE_WAIT_MS before it goes to sleep on the
@@ -329,8 +334,10 @@ async function main(): Promise<void> {
     }
     // The queue just ran dry after we took some: look again for a few turns of the event loop
     // (~50 µs) before going to sleep, as Go's idle Ms spin before parking. A submitter that
-    // keeps the queue fed then never pays for a ring (a new bell and a close).
-    if (taken > 0) {
+    // keeps the queue fed then never pays for a ring (a new bell and a close). A thread with
+    // no task in flight goes to its idle wait instead, which looks for longer and is what
+    // submitters see (`spinning`): while it turned its event loop here, every submit rang.
+    if (taken > 0 && (inflight.size > 0 || !mayIdleWait())) {
       const until = performance.now() + 0.05;
       while (desc.runq.length === 0 && !desc.runq.closed && performance.now() < until) {
         await new Promise((res) => setImmediate(res));
