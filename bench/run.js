@@ -20,6 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, ROWS } from './cases.js';
+import { writeChart } from './chart.js';
 import { runGoBaselines } from './go.js';
 import {
   FILTER, QUICK, RUNS, TARGET_MS, TIMEOUT_S,
@@ -218,7 +219,8 @@ async function main() {
   writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
   writeFileSync(join(RESULTS_DIR, 'latest.json'),
     JSON.stringify({ date: started.toISOString(), node: process.version, nproc: nproc(), runs: RUNS, quick: QUICK, go, cases: byId }, null, 2));
-  console.log(`\nwritten: bench/results/latest.md`);
+  writeChart(join(RESULTS_DIR, 'latest.json'), join(RESULTS_DIR, 'latest.svg'));
+  console.log(`\nwritten: bench/results/latest.md, latest.json, latest.svg`);
 }
 
 await main();
