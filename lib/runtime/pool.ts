@@ -268,8 +268,11 @@ function submit<R>(mod: string, exportName: string, args: unknown[], site: { sta
   pending.set(id, { resolve: resolve as (v: unknown) => void, reject, site });
   // A pool thread idling in a synchronous wait on the queue (worker.ts idleWait) takes this
   // task itself: ring only when none is, so one task does not also wake every thread asleep
-  // on the doorbell. (If it timed out meanwhile, it re-checks the queue after counting itself
-  // a sleeper; if it took the task and more are queued, it rings for them.)
+  // on the doorbell. Lost wake-ups: our send's tail CAS comes before this load of `spinning`,
+  // both seq_cst (ring.cc ring_push; AtomicInt64 ops are seq_cst, bind_atomic.cc). If we
+  // read the waiter's 1, its decrement comes after, and so does its seq_cst read of the
+  // queue's length (worker.ts idleWait when it took a task, or its doorbell re-check when it
+  // timed out): it sees this task and runs it or rings for it. If we read 0, we ring.
   if (desc.spinning.load() === 0) ring(desc);
   if (mgr !== undefined && mgr.desc === desc && mgr.threads.size < mgr.cfg.threads) startPoolThread(mgr);
   if (!looping) {

@@ -277,9 +277,11 @@ function idleWait(): TaskMsg | undefined {
   // call that returns a value (ring() reads the bell) overwrites.
   const task = desc.runq._dec(v) as TaskMsg;
   // Submitters that saw this thread waiting rang no doorbell (pool.ts submit): if more tasks
-  // came meanwhile, wake the sleepers for them. Ordering: a submitter pushed, then read
-  // `spinning`; if it read our 1, its push came before our decrement above, so the length
-  // read below sees it; if it read 0, it rang itself.
+  // came meanwhile, wake the sleepers for them. Ordering (all seq_cst: the queue's tail CAS
+  // and length() loads in ring.cc, AtomicInt64 ops in bind_atomic.cc; pairs with submit's
+  // load of `spinning`): a submitter pushed, then read `spinning`; if it read our 1, its push
+  // came before our decrement above, so the length read below sees it; if it read 0, it rang
+  // itself. After a timeout the same argument holds for the doorbell re-check in main().
   if (desc.runq.length > 0) ring(desc);
   return task;
 }

@@ -40,10 +40,11 @@ RateLimiter::RateLimiter(double rate, int64_t burst)
 int64_t RateLimiter::clock() const { return int64_t(now_ns() - epoch_); }
 
 // A write section of the seqlock (rate.h): mu_ for the writers, seq_ odd for the readers.
-// The stores to seq_ are relaxed: the release fence after the first one keeps every field
-// store below it from becoming visible before seq_ turns odd (paired with allow_fast's
-// acquire fence before its second seq_ load), and the release store that makes seq_ even
-// again publishes the fields (paired with allow_fast's acquire load of seq_).
+// The store that makes seq_ odd is relaxed, followed by a release fence: no field store of
+// the section becomes visible before seq_ turns odd (pairs with allow_fast's acquire fence
+// before its second seq_ load). The store that makes seq_ even again is a release: it
+// publishes the fields (pairs with allow_fast's acquire load of seq_). Writers among
+// themselves are ordered by mu_.
 class RateLimiter::Writing {
  public:
   explicit Writing(RateLimiter* l) : l_(l), g_(l->mu_) {
