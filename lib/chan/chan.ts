@@ -9,7 +9,7 @@ import { ClosedChannelError, MisuseError } from '../errors.js';
 import { formatWeft, inspectSymbol } from '../inspect.js';
 import { Code, Kind, native, status, type Handle, opId } from '../internal/native.js';
 import { decodeScratch } from '../internal/codec.js';
-import { Elem, Owner, StatusSlot, ViewTag } from '../internal/abi.js';
+import { Elem, Owner, StatusSlot, ViewTag, kMaxCapacity } from '../internal/abi.js';
 import { ADOPT, WeftObject, notA, registerKind, type Adopt } from '../internal/object.js';
 import { contextOf } from '../internal/signals.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
@@ -17,11 +17,12 @@ import { ELEM_NAMES, elemCode, encodeElem, lastEncRefs } from './elem.js';
 import { selectUntilDone } from './done.js';
 import { recvIterator, recvIteratorSync } from './iter.js';
 import { recvMany, recvManySync, sendMany, sendManySync } from './many.js';
+import { ringOf, type Ring } from './ring.js';
 import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyResult, RecvResult, SendChan, SendManyValues, TryRecvResult } from './types.js';
 
 export type { WaitOpts } from '../internal/options.js';
 
-const MAX_CAPACITY = 2 ** 30;
+const MAX_CAPACITY = kMaxCapacity; // 2^30 - 1: ring positions are 32-bit words (abi.h)
 const RESOLVED = Promise.resolve();
 const NO_OPTS = parseOpts(undefined);
 
@@ -67,9 +68,13 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   readonly name: string | undefined;
   readonly #code: number;
   readonly #mode: number;
+  /** The wrapper whose ring this one uses (itself, or the channel a view was made from). */
+  readonly #base: Chan<any, any>;
+  /** This thread's map of the ring (null: no fast path; undefined: not looked up yet). */
+  #ringCache: Ring | null | undefined;
 
   /**
-   * @param capacity buffer size, an integer 0..2^30 (default 0 = unbuffered).
+   * @param capacity buffer size, an integer 0..2^30 - 1 (default 0 = unbuffered; ring positions are 32-bit words).
    * @param opts `elem` (element type, default `'structured'`), `name`.
    */
   constructor(capacity?: number, opts?: ChanOptions<E>);
@@ -126,6 +131,18 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     this.#mode = mode;
     this.elem = ELEM_NAMES[code]! as E;
     this.name = name;
+    this.#base = of ?? this;
+  }
+
+  /**
+   * @internal the JavaScript fast path of a buffered numeric channel (lib/chan/ring.ts), mapped
+   * on first use; null for other channels.
+   */
+  get _ring(): Ring | null {
+    const b = this.#base;
+    let r = b.#ringCache;
+    if (r === undefined) r = b.#ringCache = ringOf(b._h, b.#code, b.capacity);
+    return r;
   }
 
   /** @internal a view crossing threads keeps its direction (owned channels need no tag). */
@@ -193,6 +210,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const v = this._enc(value);
     const refs = lastEncRefs();
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
+    if (this._ring?.trySend(v)) return RESOLVED;
     native.chanSend(this._h, v, refs);
     const c = status[StatusSlot.Code];
     if (c !== Code.Pending) {
@@ -211,6 +229,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const v = this._enc(value);
     const refs = lastEncRefs();
     if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
+    if (this._ring?.trySend(v)) return;
     const ctx = contextOf(o.signal);
     let code: number;
     if (ctx !== undefined) {
@@ -227,6 +246,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     if (!Chan._is(this)) throw notA('Chan', 'trySend');
     this._checkSend('send');
     const v = this._enc(value);
+    if (this._ring?.trySend(v)) return true;
     const code = native.chanTrySend(this._h, v, lastEncRefs());
     if (code === Code.Ok) return true;
     if (code === Code.Closed) throw new ClosedChannelError(closedMessage('send', this.name));
@@ -236,6 +256,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   /** Receives a value; `undefined` once the channel is closed and drained. */
   recv(opts?: WaitOpts): Promise<T | undefined> {
     if (!Chan._is(this)) throw notA('Chan', 'recv');
+    const ring = this._ring;
+    if (ring !== null && this.#mode !== MODE_SEND && (opts === undefined || !parseOpts(opts).signal?.aborted)) {
+      const v = ring.tryRecv();
+      if (v !== undefined) return Promise.resolve(v as T);
+    }
     return this.recvOk(opts).then((r) => r.value);
   }
 
@@ -245,6 +270,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     this._checkRecv();
     const o = parseOpts(opts);
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', this.name));
+    const ring = this._ring;
+    if (ring !== null) {
+      const v = ring.tryRecv();
+      if (v !== undefined) return Promise.resolve({ value: v as T, ok: true });
+    }
     const r = native.chanRecv(this._h);
     const code = status[StatusSlot.Code];
     if (code === Code.Ok) return Promise.resolve({ value: this._dec(r), ok: true });
@@ -262,6 +292,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     this._checkRecv();
     const o = opts === undefined ? NO_OPTS : parseOpts(opts);
     if (o.signal !== undefined) return this.recvOkSync(opts).value;
+    const ring = this._ring;
+    if (ring !== null) {
+      const v = ring.tryRecv();
+      if (v !== undefined) return v as T;
+    }
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[StatusSlot.Code]!;
     if (code === Code.Ok) return this._dec(r);
@@ -275,6 +310,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     this._checkRecv();
     const o = parseOpts(opts);
     if (o.signal?.aborted) throw abortError(o.signal, 'recv', this.name);
+    const ring = this._ring;
+    if (ring !== null) {
+      const v = ring.tryRecv();
+      if (v !== undefined) return { value: v as T, ok: true };
+    }
     const ctx = contextOf(o.signal);
     const r = ctx !== undefined
       ? selectUntilDone(ctx, o.signal!, [this._h], 0, undefined, undefined, o.timeout, 'recv', this.name)
@@ -289,6 +329,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   tryRecv(): TryRecvResult<T> {
     if (!Chan._is(this)) throw notA('Chan', 'tryRecv');
     this._checkRecv();
+    const ring = this._ring;
+    if (ring !== null) {
+      const v = ring.tryRecv();
+      if (v !== undefined) return { value: v as T, ok: true };
+    }
     const r = native.chanTryRecv(this._h);
     const code = status[StatusSlot.Code];
     if (code === Code.Ok) return { value: this._dec(r), ok: true };

@@ -19,6 +19,11 @@ export function recvIterator<T>(ch: Chan<T, any>): AsyncIterator<T> {
   return {
     next: (): Promise<IteratorResult<T>> => {
       if (finished) return Promise.resolve(DONE);
+      const ring = ch._ring;
+      if (ring !== null) {
+        const v = ring.tryRecv(); // a value already there: no native call (lib/chan/ring.ts)
+        if (v !== undefined) return Promise.resolve({ value: v as T, done: false });
+      }
       const r = native.chanRecv(ch._h);
       const code = status[StatusSlot.Code];
       if (code === Code.Ok) return Promise.resolve({ value: ch._dec(r), done: false });

@@ -11,6 +11,7 @@ import { Code, native, scratch, status, type Handle, type Settled, opId } from '
 import { SelectMode, StatusSlot } from '../internal/abi.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
 import { contextOf } from '../internal/signals.js';
+import type { Ring } from './ring.js';
 
 const CASE = Symbol('weft.case');
 
@@ -140,6 +141,8 @@ interface Prepared {
   mask: number | boolean[];
   values: unknown[] | undefined;
   refs: (Handle[] | undefined)[] | undefined;
+  /** Every case's ring when each non-nil case is on a buffered numeric channel (null: nil case). */
+  rings: (Ring | null)[] | undefined;
 }
 
 function prepare(cases: unknown): Prepared {
@@ -149,16 +152,23 @@ function prepare(cases: unknown): Prepared {
   let mask: number | boolean[] = n <= MASK_MAX ? 0 : new Array<boolean>(n).fill(false);
   let values: unknown[] | undefined;
   let refs: (Handle[] | undefined)[] | undefined;
+  let rings: (Ring | null)[] | undefined = new Array<Ring | null>(n);
   for (let i = 0; i < n; i++) {
     const c = cases[i] as Case | undefined;
     if (c === null) {
       handles[i] = null;
+      if (rings !== undefined) rings[i] = null;
       continue;
     }
     if (typeof c !== 'object' || c === undefined || (c[CASE] !== 'recv' && c[CASE] !== 'send')) {
       throw new TypeError(`cases[${i}] must be a recv() or send() case or null`);
     }
     handles[i] = (c.ch as Chan<any>)._h;
+    if (rings !== undefined) {
+      const r = (c.ch as Chan<any>)._ring;
+      if (r === null) rings = undefined;
+      else rings[i] = r;
+    }
     if (c[CASE] === 'send') {
       if (typeof mask === 'number') mask += 2 ** i;
       else mask[i] = true;
@@ -168,7 +178,51 @@ function prepare(cases: unknown): Prepared {
       refs[i] = c.refs;
     }
   }
-  return { cases: cases as Case[], handles, mask, values, refs };
+  return { cases: cases as Case[], handles, mask, values, refs, rings };
+}
+
+/**
+ * Tries every case from JavaScript (lib/chan/ring.ts) when all of them are buffered numeric
+ * channels, in a uniformly random order as native select does; the first that proceeds is the
+ * one performed. undefined: none was ready (or contended), and native select decides, waits
+ * and reports closed channels.
+ */
+function tryRings(p: Prepared): Selected | undefined {
+  const rings = p.rings!;
+  const n = rings.length;
+  // A closed channel is a ready case too (recv: ok false once drained; send: an error): leave
+  // the choice to native select, which counts it among the ready ones.
+  for (let i = 0; i < n; i++) if (rings[i]?.closed() === true) return undefined;
+  if (n <= 2) {
+    // Two orders, each equally likely: a random start is a random permutation.
+    const start = Math.random() < 0.5 ? 0 : n - 1;
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      const r = tryCase(p, rings, i);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let k = n - 1; k > 0; k--) {
+    const j = Math.floor(Math.random() * (k + 1));
+    const t = order[k]!;
+    order[k] = order[j]!;
+    order[j] = t;
+  }
+  for (let k = 0; k < n; k++) {
+    const r = tryCase(p, rings, order[k]!);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+function tryCase(p: Prepared, rings: (Ring | null)[], i: number): Selected | undefined {
+  const ring = rings[i];
+  if (ring === null || ring === undefined) return undefined;
+  if (isSend(p, i)) return ring.trySend(p.values![i]) ? { index: i, ok: true } : undefined;
+  const v = ring.tryRecv();
+  return v === undefined ? undefined : { index: i, value: v, ok: true };
 }
 
 function isSend(p: Prepared, i: number): boolean {
@@ -237,6 +291,10 @@ export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selec
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
+  if (p.rings !== undefined) {
+    const r = tryRings(p);
+    if (r !== undefined) return Promise.resolve(r);
+  }
   try {
     const r = native.select(p.handles, p.mask, p.values, p.refs, dflt ? SelectMode.Try : SelectMode.Async, -1);
     if (status[StatusSlot.Code] !== Code.Pending) return Promise.resolve(syncResult(p, r, o));
@@ -256,6 +314,10 @@ export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected 
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'select');
+  if (p.rings !== undefined) {
+    const r = tryRings(p);
+    if (r !== undefined) return r;
+  }
   const ctx = dflt ? undefined : contextOf(o.signal);
   const r = ctx !== undefined
     ? selectUntilDone(ctx, o.signal!, p.handles, p.mask, p.values, p.refs, o.timeout, 'select')

@@ -6,7 +6,7 @@
  */
 
 /** Version of this layout; lib/internal/native.ts compares it with the addon's at import. @internal */
-export const kAbiVersion = 4;
+export const kAbiVersion = 5;
 
 /** Result codes of native calls (status slot Code, and the code of an async result). @internal */
 export const Code = Object.freeze({
@@ -171,3 +171,39 @@ export const AtomicBoolWord = Object.freeze({
 
 /** Byte length of an atomic cell's word buffer (one int64). @internal */
 export const kAtomicWordsBytes = 8;
+
+/** Largest capacity of a channel: a buffered channel's ring positions are 32 bits wide (below). @internal */
+export const kMaxCapacity = 1073741823;
+
+/** A buffered numeric channel's ring is shared memory that JavaScript reaches directly (chanRing() returns [header, slots] as ArrayBuffers over it; lib/chan/ring.ts). Positions (head, tail) and slot stamps are uint32 words: index in the low bits, the closed mark bit (the smallest power of two above the capacity) above them, the lap count above the mark, wrapping modulo 2^32. Every comparison is an equality or a difference taken modulo 2^32, so wrap-around is harmless as long as no thread stays between reading a position and its compare-and-swap on it while 2^32 / (2 x mark bit) laps (at least 2^30 operations) pass. Byte offset of the head position (receivers' CAS) in the ring header. @internal */
+export const kRingHeadByteOffset = 0;
+
+/** Byte offset of the tail position (senders' CAS; carries the closed mark bit). @internal */
+export const kRingTailByteOffset = 128;
+
+/** Byte offset of the number of receivers queued to wait (uint32; unbuffered channels too). @internal */
+export const kRingRecvWaitingByteOffset = 256;
+
+/** Byte offset of the number of senders queued to wait (uint32). @internal */
+export const kRingSendWaitingByteOffset = 260;
+
+/** Byte offset of the capacity (uint32, written before the channel is shared). @internal */
+export const kRingCapacityByteOffset = 264;
+
+/** Byte offset of the mark bit (uint32: the closed bit of the tail; index mask = mark - 1). @internal */
+export const kRingMarkBitByteOffset = 268;
+
+/** Byte offset of one lap (uint32: 2 x mark bit; 0 means 2^32, never used: see kMaxCapacity). @internal */
+export const kRingOneLapByteOffset = 272;
+
+/** Byte length of the ring header. @internal */
+export const kRingHeaderBytes = 384;
+
+/** Byte length of one slot: a uint32 stamp, 4 bytes of padding, the 64-bit value. @internal */
+export const kRingSlotBytes = 16;
+
+/** Byte offset of a slot's stamp (uint32) in the slot. @internal */
+export const kRingSlotStampByteOffset = 0;
+
+/** Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool (0 or 1) zero-extended to 64 bits (little-endian). @internal */
+export const kRingSlotValueByteOffset = 8;

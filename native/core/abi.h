@@ -25,7 +25,7 @@ namespace weft::abi {
 // abi:begin
 
 /// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
-inline constexpr uint32_t kAbiVersion = 4;
+inline constexpr uint32_t kAbiVersion = 5;
 
 /// Result codes of native calls (status slot Code, and the code of an async result).
 enum class Code : int32_t {
@@ -177,6 +177,40 @@ enum class AtomicBoolWord : uint32_t {
 /// Byte length of an atomic cell's word buffer (one int64).
 inline constexpr uint32_t kAtomicWordsBytes = 8;
 
+/// Largest capacity of a channel: a buffered channel's ring positions are 32 bits wide (below).
+inline constexpr uint32_t kMaxCapacity = 1073741823;
+
+/// A buffered numeric channel's ring is shared memory that JavaScript reaches directly
+/// (chanRing() returns [header, slots] as ArrayBuffers over it; lib/chan/ring.ts). Positions
+/// (head, tail) and slot stamps are uint32 words: index in the low bits, the closed mark bit
+/// (the smallest power of two above the capacity) above them, the lap count above the mark,
+/// wrapping modulo 2^32. Every comparison is an equality or a difference taken modulo 2^32,
+/// so wrap-around is harmless as long as no thread stays between reading a position and its
+/// compare-and-swap on it while 2^32 / (2 x mark bit) laps (at least 2^30 operations) pass.
+/// Byte offset of the head position (receivers' CAS) in the ring header.
+inline constexpr uint32_t kRingHeadByteOffset = 0;
+/// Byte offset of the tail position (senders' CAS; carries the closed mark bit).
+inline constexpr uint32_t kRingTailByteOffset = 128;
+/// Byte offset of the number of receivers queued to wait (uint32; unbuffered channels too).
+inline constexpr uint32_t kRingRecvWaitingByteOffset = 256;
+/// Byte offset of the number of senders queued to wait (uint32).
+inline constexpr uint32_t kRingSendWaitingByteOffset = 260;
+/// Byte offset of the capacity (uint32, written before the channel is shared).
+inline constexpr uint32_t kRingCapacityByteOffset = 264;
+/// Byte offset of the mark bit (uint32: the closed bit of the tail; index mask = mark - 1).
+inline constexpr uint32_t kRingMarkBitByteOffset = 268;
+/// Byte offset of one lap (uint32: 2 x mark bit; 0 means 2^32, never used: see kMaxCapacity).
+inline constexpr uint32_t kRingOneLapByteOffset = 272;
+/// Byte length of the ring header.
+inline constexpr uint32_t kRingHeaderBytes = 384;
+/// Byte length of one slot: a uint32 stamp, 4 bytes of padding, the 64-bit value.
+inline constexpr uint32_t kRingSlotBytes = 16;
+/// Byte offset of a slot's stamp (uint32) in the slot.
+inline constexpr uint32_t kRingSlotStampByteOffset = 0;
+/// Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool
+/// (0 or 1) zero-extended to 64 bits (little-endian).
+inline constexpr uint32_t kRingSlotValueByteOffset = 8;
+
 // abi:end
 
 // The underlying value of an ABI enumerator (an index into a word array, a code to store).
@@ -199,5 +233,47 @@ static_assert((ix(MutexWord::Owner) + 1) * sizeof(int32_t) <= kMutexWordsBytes);
 static_assert((ix(WaitGroupWord::Waiters) + 1) * sizeof(int32_t) <= kWaitGroupWordsBytes);
 static_assert(kAtomicWordsBytes == sizeof(std::atomic<int64_t>));
 static_assert(kMutexLocked == 1, "the waiter count is stored as 2 x n above the locked bit");
+
+// The ring header of every channel (buffered: head, tail and geometry; every channel: the waiter
+// counts). A standard-layout struct at the offsets above, so JavaScript's Int32Array view over it
+// (chanRing()) and C++ agree. Which memory order each field is read and written with is said
+// at each site (native/core/chan/ring.cc, channel.cc, lib/chan/ring.ts).
+struct alignas(128) RingHeader {
+  std::atomic<uint32_t> head{0};
+  char pad_head[kRingTailByteOffset - kRingHeadByteOffset - 4];
+  std::atomic<uint32_t> tail{0};
+  char pad_tail[kRingRecvWaitingByteOffset - kRingTailByteOffset - 4];
+  std::atomic<uint32_t> recv_waiting{0};
+  std::atomic<uint32_t> send_waiting{0};
+  // Geometry: plain words written by the constructor before any other thread can reach the
+  // channel (see Channel::set_owner for the hand-offs that publish it).
+  uint32_t capacity = 0;
+  uint32_t mark_bit = 0;
+  uint32_t one_lap = 0;
+};
+static_assert(std::is_standard_layout_v<RingHeader>);
+static_assert(offsetof(RingHeader, head) == kRingHeadByteOffset);
+static_assert(offsetof(RingHeader, tail) == kRingTailByteOffset);
+static_assert(offsetof(RingHeader, recv_waiting) == kRingRecvWaitingByteOffset);
+static_assert(offsetof(RingHeader, send_waiting) == kRingSendWaitingByteOffset);
+static_assert(offsetof(RingHeader, capacity) == kRingCapacityByteOffset);
+static_assert(offsetof(RingHeader, mark_bit) == kRingMarkBitByteOffset);
+static_assert(offsetof(RingHeader, one_lap) == kRingOneLapByteOffset);
+static_assert(sizeof(RingHeader) == kRingHeaderBytes);
+
+// One slot of the ring: the stamp says whose turn it is (position + 1: a value is there for
+// the receiver at that position; position + one lap: free for the sender of the next lap).
+struct RingSlot {
+  std::atomic<uint32_t> stamp;
+  uint32_t pad;
+  uint64_t val;
+};
+static_assert(std::is_standard_layout_v<RingSlot>);
+static_assert(offsetof(RingSlot, stamp) == kRingSlotStampByteOffset);
+static_assert(offsetof(RingSlot, val) == kRingSlotValueByteOffset);
+static_assert(sizeof(RingSlot) == kRingSlotBytes);
+static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free);
+// The largest capacity's mark bit is 2^30 and its lap 2^31: one lap bit is left in 32 bits.
+static_assert(kMaxCapacity < (uint32_t(1) << 30));
 
 }  // namespace weft::abi

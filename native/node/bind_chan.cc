@@ -343,6 +343,42 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   return ta;
 }
 
+// chanRing(h) -> [header, slots]: ArrayBuffers over a buffered numeric channel's ring (abi.h:
+// RingHeader, RingSlot), each keeping the channel alive while it lives; null for unbuffered and
+// structured channels (their values need native code: a lock, or a message's memory).
+napi_value js_chan_ring(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  napi_value r;
+  if (!ch->buffered() || ch->elem() == Elem::Structured) {
+    napi_get_null(env, &r);
+    return r;
+  }
+  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes);
+  if (hdr == nullptr) return nullptr;
+  napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
+  if (slots == nullptr) return nullptr;
+  napi_create_array_with_length(env, 2, &r);
+  napi_set_element(env, r, 0, hdr);
+  napi_set_element(env, r, 1, slots);
+  return r;
+}
+
+// chanNotify(h, toSenders): JavaScript moved a value through the ring itself and saw waiters
+// counted (lib/chan/ring.ts): wake one receiver (false) or sender (true), as a native push or
+// pop would.
+napi_value js_chan_notify(napi_env env, napi_callback_info info) {
+  Args<2> a(env, info);
+  Channel* ch = chan_of(env, a.v[0]);
+  if (!ch) return nullptr;
+  bool to_senders = false;
+  napi_get_value_bool(env, a.v[1], &to_senders);
+  if (to_senders) ch->notify_senders();
+  else ch->notify_receivers();
+  return nullptr;
+}
+
 // cancel(opId, code) -> true if the op was withdrawn (its promise settles with `code`)
 // cancel(id, code, withdraw?)
 napi_value js_cancel(napi_env env, napi_callback_info info) {
@@ -383,6 +419,8 @@ void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       WEFT_FN("chanRecv", js_chan_recv, tc),
       WEFT_FN("chanSendMany", js_chan_send_many, tc),
       WEFT_FN("chanRecvMany", js_chan_recv_many, tc),
+      WEFT_FN("chanRing", js_chan_ring, tc),
+      WEFT_FN("chanNotify", js_chan_notify, tc),
       WEFT_FN("cancel", js_cancel, tc),
       WEFT_FN("weaken", js_weaken, tc),
   };

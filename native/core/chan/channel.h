@@ -2,7 +2,9 @@
 //
 // Buffered channels keep their values in a bounded lock-free MPMC ring (Vyukov's array queue
 // with per-slot stamps, as crossbeam-channel's array flavour does): one CAS per operation and
-// no lock while the channel is neither full nor empty. Closing sets a mark bit on the tail so
+// no lock while the channel is neither full nor empty. Positions and stamps are 32-bit words laid
+// out in abi.h (RingHeader, RingSlot), which JavaScript maps and runs the same fast path on
+// (lib/chan/ring.ts), entering native code only to park or to wake. Closing sets a mark bit on the tail so
 // receivers still drain what is buffered. When an operation must wait it registers a CaseRec
 // in the channel's waiter queue (under `mu_`) and parks; the opposite side *notifies* one
 // waiter after it made progress, and the woken waiter retries its operation.
@@ -41,6 +43,7 @@ struct RecQueue {
 class Channel final : public Shared {
  public:
   enum class Res : uint8_t { kOk, kWouldBlock, kClosed };
+  using Slot = abi::RingSlot;  // native/core/abi.h: JavaScript reads the same layout
 
   Channel(uint32_t capacity, Elem elem);
   ~Channel() override;
@@ -73,6 +76,16 @@ class Channel final : public Shared {
   // Close; false if it was already closed (nothing changes then).
   bool close();
 
+  // ---- the JavaScript fast path (lib/chan/ring.ts) -----------------------------------------
+  // The ring's memory, which JavaScript maps and operates on with the same atomic steps as
+  // ring_push/ring_pop (buffered channels; the header exists for every channel).
+  abi::RingHeader* ring_header() { return &hdr_; }
+  Slot* ring_slots() { return slots_.get(); }
+  // After JavaScript pushed (popped) a value itself and read a non-zero waiter count: wake one
+  // waiting receiver (sender), exactly as a native push (pop) does.
+  void notify_receivers() { notify_after_push(); }
+  void notify_senders() { notify_after_pop(); }
+
   // ---- used by the waiting machinery (select.cc), queue lock held --------------------
   void lock() { mu_.lock(); }
   void unlock() { mu_.unlock(); }
@@ -91,10 +104,6 @@ class Channel final : public Shared {
   void give_back(uint64_t v);
 
  private:
-  struct Slot {
-    std::atomic<uint64_t> stamp;
-    uint64_t val;
-  };
   enum class Ring : uint8_t { kOk, kEmptyOrFull, kClosed };
   // ---- the buffered flavour (ring.cc) ----
   void init_ring();
@@ -108,7 +117,14 @@ class Channel final : public Shared {
   Ring ring_pop(uint64_t* out);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
-  uint64_t pos_of(uint64_t x) const { return (x / one_lap_) * cap_ + (x & (mark_bit_ - 1)); }
+  // Slots from position a forward to position b, modulo 2^32 (abi.h: kMaxCapacity); a
+  // "negative" distance (b read before a moved past it) comes out larger than the capacity.
+  uint64_t distance(uint32_t a, uint32_t b) const {
+    uint32_t lap_mask = ~(hdr_.one_lap - 1);
+    uint64_t laps = uint32_t((b & lap_mask) - (a & lap_mask)) / hdr_.one_lap;
+    int64_t idx = int64_t(b & (hdr_.mark_bit - 1)) - int64_t(a & (hdr_.mark_bit - 1));
+    return uint64_t(int64_t(laps * cap_) + idx);
+  }
   // ---- the unbuffered flavour (rendezvous.cc) ----
   Res rv_try_send(uint64_t v);
   Res rv_try_recv(uint64_t* out);
@@ -125,22 +141,17 @@ class Channel final : public Shared {
 
   const uint32_t cap_;
   const Elem elem_;
-  // Ring geometry (buffered only): indexes live in the low bits, the mark (closed) bit above
-  // them, the lap count in the high bits. 64-bit stamps make lap wrap-around irrelevant.
-  uint64_t mark_bit_ = 0;
-  uint64_t one_lap_ = 0;
   std::unique_ptr<Slot[]> slots_;
-  alignas(128) std::atomic<uint64_t> head_{0};
-  alignas(128) std::atomic<uint64_t> tail_{0};
+  // Positions, waiter counts and geometry, laid out for JavaScript too (abi.h: RingHeader).
+  // recv_waiting / send_waiting are written under mu_ and read without it by the lock-free
+  // fast paths (here and in lib/chan/ring.ts). seq_cst on both sides: a pusher's tail CAS then
+  // its load of recv_waiting, against a receiver's increment of recv_waiting then its re-check
+  // of the ring, cannot both miss each other (and the same for senders, mirrored).
+  abi::RingHeader hdr_;
 
   alignas(128) std::mutex mu_;
   RecQueue recvq_;  // guarded by mu_
   RecQueue sendq_;  // guarded by mu_
-  // Queue sizes, written under mu_ and read without it by the lock-free fast paths. seq_cst
-  // on both sides: a pusher's tail CAS then its load of recv_waiting_, against a receiver's
-  // increment of recv_waiting_ then its re-check of the ring, cannot both miss each other.
-  std::atomic<uint32_t> recv_waiting_{0};
-  std::atomic<uint32_t> send_waiting_{0};
   // Unbuffered only (buffered channels keep it as the tail's mark bit). Written under mu_;
   // read without it by fast paths, which re-check under the lock before deciding to wait.
   std::atomic<bool> closed_{false};

@@ -45,10 +45,13 @@ uint64_t max_ring_bytes() {
 
 // Ring geometry and slots (buffered channels only; called by the constructor).
 void Channel::init_ring() {
-  uint64_t p = 1;
-  while (p < uint64_t(cap_) + 1) p <<= 1;
-  mark_bit_ = p;
-  one_lap_ = p << 1;
+  // The JavaScript wrapper refuses larger capacities first (RangeError naming the limit).
+  if (cap_ > abi::kMaxCapacity) throw std::bad_alloc();
+  uint32_t p = 1;
+  while (p < cap_ + 1) p <<= 1;  // cap_ < 2^30: p <= 2^30, one lap <= 2^31
+  hdr_.capacity = cap_;
+  hdr_.mark_bit = p;
+  hdr_.one_lap = p << 1;
   // A ring larger than half the machine's physical memory is refused up front: Linux's
   // overcommit would grant it, and initialising every stamp would then touch all of it (minutes
   // of page faults, and the OOM killer for whoever is unlucky) for a capacity no program can
@@ -60,6 +63,7 @@ void Channel::init_ring() {
   if (!slots_) throw std::bad_alloc();
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
+    slots_[i].pad = 0;
     slots_[i].val = 0;
   }
 }
@@ -67,72 +71,72 @@ void Channel::init_ring() {
 // ---- the lock-free ring ----------------------------------------------------------------------
 
 Channel::Ring Channel::ring_push(uint64_t v) {
-  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
   for (int spins = 0;; spins++) {
-    if (tail & mark_bit_) return Ring::kClosed;
-    uint64_t index = tail & (mark_bit_ - 1);
-    uint64_t lap = tail & ~(one_lap_ - 1);
+    if (tail & hdr_.mark_bit) return Ring::kClosed;
+    uint32_t index = tail & (hdr_.mark_bit - 1);
+    uint32_t lap = tail & ~(hdr_.one_lap - 1);
     Slot& slot = slots_[index];
     // acquire: pairs with the receiver's release store that freed this slot.
-    uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (tail == stamp) {
-      uint64_t next = index + 1 < cap_ ? tail + 1 : lap + one_lap_;
-      // seq_cst: ordered before our load of recv_waiting_ in notify_after_push().
-      if (tail_.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+      uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_.one_lap;
+      // seq_cst: ordered before our load of hdr_.recv_waiting in notify_after_push().
+      if (hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
         slot.val = v;
         // release: the value is visible to the receiver that acquires this stamp.
         slot.stamp.store(tail + 1, std::memory_order_release);
         return Ring::kOk;
       }
-    } else if (stamp + one_lap_ == tail + 1) {
+    } else if (stamp + hdr_.one_lap == tail + 1) {
       // The slot still holds last lap's value: full, unless a receiver is mid-pop. The
       // seq_cst fence orders the stamp load before the head load (pairs with ring_pop's
       // head CAS); it publishes nothing (values travel with the stamps).
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      uint64_t head = head_.load(std::memory_order_relaxed);
-      if (head + one_lap_ == tail) return Ring::kEmptyOrFull;
+      uint32_t head = hdr_.head.load(std::memory_order_relaxed);
+      if (head + hdr_.one_lap == tail) return Ring::kEmptyOrFull;
       backoff(spins);
-      tail = tail_.load(std::memory_order_relaxed);
+      tail = hdr_.tail.load(std::memory_order_relaxed);
     } else {
       // Another sender won this slot but has not published yet: wait, never skip it.
       backoff(spins);
-      tail = tail_.load(std::memory_order_relaxed);
+      tail = hdr_.tail.load(std::memory_order_relaxed);
     }
   }
 }
 
 Channel::Ring Channel::ring_pop(uint64_t* out) {
-  uint64_t head = head_.load(std::memory_order_relaxed);
+  uint32_t head = hdr_.head.load(std::memory_order_relaxed);
   for (int spins = 0;; spins++) {
-    uint64_t index = head & (mark_bit_ - 1);
-    uint64_t lap = head & ~(one_lap_ - 1);
+    uint32_t index = head & (hdr_.mark_bit - 1);
+    uint32_t lap = head & ~(hdr_.one_lap - 1);
     Slot& slot = slots_[index];
     // acquire: pairs with the sender's release store of this stamp (the value is written).
-    uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (head + 1 == stamp) {
-      uint64_t next = index + 1 < cap_ ? head + 1 : lap + one_lap_;
-      // seq_cst: ordered before our load of send_waiting_ in notify_after_pop().
-      if (head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+      uint32_t next = index + 1 < cap_ ? head + 1 : lap + hdr_.one_lap;
+      // seq_cst: ordered before our load of hdr_.send_waiting in notify_after_pop().
+      if (hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
         *out = slot.val;
         // release: our read of val happens before a sender reuses the slot next lap.
-        slot.stamp.store(head + one_lap_, std::memory_order_release);
+        slot.stamp.store(head + hdr_.one_lap, std::memory_order_release);
         return Ring::kOk;
       }
     } else if (stamp == head) {
       // Empty, unless a sender is mid-push: the fence orders the stamp load before the tail
       // load (pairs with ring_push's tail CAS, and with ring_close's fetch_or of the mark).
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      uint64_t tail = tail_.load(std::memory_order_relaxed);
-      if ((tail & ~mark_bit_) == head) {
-        return (tail & mark_bit_) ? Ring::kClosed : Ring::kEmptyOrFull;
+      uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
+      if ((tail & ~hdr_.mark_bit) == head) {
+        return (tail & hdr_.mark_bit) ? Ring::kClosed : Ring::kEmptyOrFull;
       }
       backoff(spins);
-      head = head_.load(std::memory_order_relaxed);
+      head = hdr_.head.load(std::memory_order_relaxed);
     } else {
       backoff(spins);  // a sender reserved this slot and has not published it yet
-      head = head_.load(std::memory_order_relaxed);
+      head = hdr_.head.load(std::memory_order_relaxed);
     }
   }
 }
@@ -141,22 +145,22 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
 // computed from a possibly stale head, which can only under-estimate it, so every reserved
 // slot is free or about to be released by a receiver that already moved head past it.
 size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
-  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
   for (;;) {
-    if (tail & mark_bit_) return 0;
-    uint64_t index = tail & (mark_bit_ - 1);
-    uint64_t lap = tail & ~(one_lap_ - 1);
+    if (tail & hdr_.mark_bit) return 0;
+    uint32_t index = tail & (hdr_.mark_bit - 1);
+    uint32_t lap = tail & ~(hdr_.one_lap - 1);
     // acquire: pairs with the receivers' head CAS; a stale head only under-estimates room.
-    uint64_t head = head_.load(std::memory_order_acquire);
-    uint64_t used = pos_of(tail) - pos_of(head);
+    uint32_t head = hdr_.head.load(std::memory_order_acquire);
+    uint64_t used = distance(head, tail);
     uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
     if (used > cap_ || k == 0) return 0;
-    uint64_t next = index + k < cap_ ? tail + k : lap + one_lap_;
+    uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_.one_lap;
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
-    if (!tail_.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+    if (!hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed))
       continue;
-    for (uint64_t i = 0; i < k; i++) {
+    for (uint32_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
       // acquire: the receiver that freed the slot finished reading it.
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
@@ -172,29 +176,29 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
 // Reserves a run of k published-or-reserved slots with one CAS on head, then reads them in
 // order, waiting (never skipping) for a sender that reserved a slot but has not written it.
 size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
-  uint64_t head = head_.load(std::memory_order_relaxed);
+  uint32_t head = hdr_.head.load(std::memory_order_relaxed);
   for (;;) {
-    uint64_t index = head & (mark_bit_ - 1);
-    uint64_t lap = head & ~(one_lap_ - 1);
+    uint32_t index = head & (hdr_.mark_bit - 1);
+    uint32_t lap = head & ~(hdr_.one_lap - 1);
     // acquire: pairs with the senders' tail CAS; the values themselves are published by the
     // per-slot stamps below, so a reserved-but-unwritten slot is waited for, never read.
-    uint64_t tail = tail_.load(std::memory_order_acquire) & ~mark_bit_;
-    uint64_t avail = pos_of(tail) - pos_of(head);
+    uint32_t tail = hdr_.tail.load(std::memory_order_acquire) & ~hdr_.mark_bit;
+    uint64_t avail = distance(head, tail);
     uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
     if (avail > cap_ || k == 0) return 0;
-    uint64_t next = index + k < cap_ ? head + k : lap + one_lap_;
+    uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_.one_lap;
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
-    if (!head_.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+    if (!hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed))
       continue;
-    for (uint64_t i = 0; i < k; i++) {
+    for (uint32_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
       // acquire: pairs with the sender's release of the stamp (the value is written).
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
         backoff(spins);
       out[i] = slot.val;
       // release: our read of val happens before a sender reuses the slot next lap.
-      slot.stamp.store(head + i + one_lap_, std::memory_order_release);
+      slot.stamp.store(head + i + hdr_.one_lap, std::memory_order_release);
     }
     return size_t(k);
   }
@@ -204,20 +208,20 @@ size_t Channel::length() const {
   if (cap_ == 0) return 0;
   for (;;) {
     // A snapshot (diagnostics only): tail read twice around head, so the pair is consistent.
-    uint64_t tail = tail_.load(std::memory_order_seq_cst);
-    uint64_t head = head_.load(std::memory_order_seq_cst);
-    if (tail_.load(std::memory_order_seq_cst) != tail) continue;
-    uint64_t hix = head & (mark_bit_ - 1);
-    uint64_t tix = tail & (mark_bit_ - 1);
+    uint32_t tail = hdr_.tail.load(std::memory_order_seq_cst);
+    uint32_t head = hdr_.head.load(std::memory_order_seq_cst);
+    if (hdr_.tail.load(std::memory_order_seq_cst) != tail) continue;
+    uint32_t hix = head & (hdr_.mark_bit - 1);
+    uint32_t tix = tail & (hdr_.mark_bit - 1);
     if (hix < tix) return tix - hix;
     if (hix > tix) return cap_ - hix + tix;
-    return ((tail & ~mark_bit_) == head) ? 0 : cap_;
+    return ((tail & ~hdr_.mark_bit) == head) ? 0 : cap_;
   }
 }
 
 bool Channel::ring_closed() const {
   // acquire: pairs with ring_close()'s seq_cst fetch_or of the mark bit.
-  return (tail_.load(std::memory_order_acquire) & mark_bit_) != 0;
+  return (hdr_.tail.load(std::memory_order_acquire) & hdr_.mark_bit) != 0;
 }
 
 // ---- operations ------------------------------------------------------------------------------
@@ -243,9 +247,9 @@ Channel::Res Channel::ring_try_recv(uint64_t* out) {
 Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
   Ring r = ring_push(v);
   if (r == Ring::kOk) {
-    // seq_cst after ring_push's tail CAS: see recv_waiting_ (channel.h).
-    if (recv_waiting_.load(std::memory_order_seq_cst) != 0)
-      notify_one_locked(recvq_, recv_waiting_, wake);
+    // seq_cst after ring_push's tail CAS: see hdr_.recv_waiting (channel.h).
+    if (hdr_.recv_waiting.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(recvq_, hdr_.recv_waiting, wake);
     return Res::kOk;
   }
   return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -254,9 +258,9 @@ Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
 Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
   Ring r = ring_pop(out);
   if (r == Ring::kOk) {
-    // seq_cst after ring_pop's head CAS: see recv_waiting_ (channel.h), mirrored.
-    if (send_waiting_.load(std::memory_order_seq_cst) != 0)
-      notify_one_locked(sendq_, send_waiting_, wake);
+    // seq_cst after ring_pop's head CAS: see hdr_.recv_waiting (channel.h), mirrored.
+    if (hdr_.send_waiting.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(sendq_, hdr_.send_waiting, wake);
     return Res::kOk;
   }
   return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -265,12 +269,12 @@ Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
 bool Channel::ring_close() {
   // seq_cst: a sender's next tail CAS fails and sees the mark; receivers see it in ring_pop's
   // tail load (after the fence) and in ring_closed() (acquire).
-  uint64_t prev = tail_.fetch_or(mark_bit_, std::memory_order_seq_cst);
-  if (prev & mark_bit_) return false;
+  uint32_t prev = hdr_.tail.fetch_or(hdr_.mark_bit, std::memory_order_seq_cst);
+  if (prev & hdr_.mark_bit) return false;
   std::lock_guard<std::mutex> g(mu_);
   // Waiters retry: receivers drain what is left, then see the channel closed.
-  wake_all_locked(recvq_, recv_waiting_, Outcome::kNotify);
-  wake_all_locked(sendq_, send_waiting_, Outcome::kNotify);
+  wake_all_locked(recvq_, hdr_.recv_waiting, Outcome::kNotify);
+  wake_all_locked(sendq_, hdr_.send_waiting, Outcome::kNotify);
   return true;
 }
 

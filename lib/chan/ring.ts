@@ -1,0 +1,196 @@
+/**
+ * The JavaScript fast path of buffered numeric channels (`f64`, `i32`, `i64`, `bool`).
+ *
+ * The channel's ring lives in native memory (native/core/chan/ring.cc) with the layout of
+ * native/core/abi.h (`RingHeader`, `RingSlot`). `chanRing()` maps it into this thread as two
+ * ArrayBuffers, and a send or receive on a channel that is neither full nor empty is the same
+ * sequence of atomic steps native code performs (Vyukov's bounded MPMC queue): load the
+ * position, check the slot's stamp, compare-and-swap the position, move the value, publish the
+ * slot's new stamp. Native code is entered only when the ring cannot serve the operation now
+ * (full, empty, closed, contended): the native call then decides, parks and wakes, so every
+ * blocking, closing and cancelling rule stays in one place. After a push (pop) the waiter count
+ * of the other side is read, and a non-zero count asks native code to wake one waiter.
+ *
+ * Memory orders: every `Atomics` operation is sequentially consistent, at least as strong as
+ * each native counterpart (acquire stamp loads, seq_cst position CAS, release stamp stores,
+ * seq_cst waiter-count loads); the plain value read/write sits between the stamp load and the
+ * stamp store that publish it, exactly as `slot.val` does in ring.cc.
+ *
+ * Termination: between the CAS that claims a slot and the stamp store that publishes it there
+ * is no call into JavaScript and no loop, so V8 (which checks for `worker.terminate()` only on
+ * function entry and loop back-edges) cannot stop a thread with a claimed slot unpublished.
+ * @internal
+ * @module
+ */
+import { native, type Handle } from '../internal/native.js';
+import {
+  Elem,
+  kRingCapacityByteOffset,
+  kRingHeadByteOffset,
+  kRingHeaderBytes,
+  kRingMarkBitByteOffset,
+  kRingOneLapByteOffset,
+  kRingRecvWaitingByteOffset,
+  kRingSendWaitingByteOffset,
+  kRingSlotBytes,
+  kRingSlotStampByteOffset,
+  kRingSlotValueByteOffset,
+  kRingTailByteOffset,
+} from '../internal/abi.js';
+
+// Int32 word indexes into the header, and per-slot word offsets (abi.h).
+const HEAD = kRingHeadByteOffset >> 2;
+const TAIL = kRingTailByteOffset >> 2;
+const RECV_WAITING = kRingRecvWaitingByteOffset >> 2;
+const SEND_WAITING = kRingSendWaitingByteOffset >> 2;
+const SLOT_SHIFT = Math.log2(kRingSlotBytes >> 2); // Int32 words per slot, as a shift
+const STAMP = kRingSlotStampByteOffset >> 2;
+const VAL32 = kRingSlotValueByteOffset >> 2; // low word of the value (little-endian)
+const SLOT64_SHIFT = Math.log2(kRingSlotBytes >> 3); // 64-bit words per slot, as a shift
+const VAL64 = kRingSlotValueByteOffset >> 3;
+/** Attempts before a contended operation leaves the decision to native code (which backs off). */
+const TRIES = 8;
+/** The value layout assumes a little-endian machine (every platform Node runs on today). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** @internal a thread's view of one buffered numeric channel's ring. */
+export class Ring {
+  readonly h: Handle;
+  readonly elem: number;
+  /** header words: positions, waiter counts, geometry */
+  readonly w: Int32Array;
+  /** slot words: stamp at slot << SLOT_SHIFT, the value's low word at + VAL32 */
+  readonly s: Int32Array;
+  readonly f: Float64Array;
+  readonly b: BigInt64Array;
+  readonly cap: number;
+  readonly idxMask: number;
+  readonly mark: number;
+  readonly lapMask: number;
+  readonly oneLap: number;
+
+  constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer) {
+    if (header.byteLength !== kRingHeaderBytes) throw new Error('weft: ring header of an unexpected size');
+    this.h = h;
+    this.elem = elem;
+    this.w = new Int32Array(header);
+    this.s = new Int32Array(slots);
+    this.f = new Float64Array(slots);
+    this.b = new BigInt64Array(slots);
+    // Geometry: plain words the constructor wrote before the channel left its thread.
+    this.cap = this.w[kRingCapacityByteOffset >> 2]!;
+    this.mark = this.w[kRingMarkBitByteOffset >> 2]!;
+    this.oneLap = this.w[kRingOneLapByteOffset >> 2]! >>> 0;
+    this.idxMask = this.mark - 1;
+    this.lapMask = ~(this.oneLap - 1);
+    if (slots.byteLength !== this.cap * kRingSlotBytes) throw new Error('weft: ring slots of an unexpected size');
+  }
+
+  /** Whether the channel is closed (the tail's mark bit; seq_cst load, as ring_closed's acquire). */
+  closed(): boolean {
+    return (Atomics.load(this.w, TAIL) & this.mark) !== 0;
+  }
+
+  /**
+   * Sends `v` (already checked for the element type) if a slot is free and the channel is
+   * open; false leaves the whole decision to native code (full, closed, or contended).
+   */
+  trySend(v: unknown): boolean {
+    const w = this.w;
+    const s = this.s;
+    let tail = Atomics.load(w, TAIL);
+    for (let i = 0; i < TRIES; i++) {
+      if ((tail & this.mark) !== 0) return false; // closed: native code throws
+      const idx = tail & this.idxMask;
+      const at = idx << SLOT_SHIFT;
+      const stamp = Atomics.load(s, at + STAMP);
+      if (stamp === tail) {
+        const next = idx + 1 < this.cap ? (tail + 1) | 0 : ((tail & this.lapMask) + this.oneLap) | 0;
+        // seq_cst CAS: claims the slot; ordered before the waiter-count load below (pairs with
+        // a receiver's increment of recv_waiting then re-check, channel.cc enqueue_locked).
+        const seen = Atomics.compareExchange(w, TAIL, tail, next);
+        if (seen === tail) {
+          // No call or loop from here to the stamp store (see the module comment).
+          switch (this.elem) {
+            case Elem.F64:
+              this.f[(idx << SLOT64_SHIFT) + VAL64] = v as number;
+              break;
+            case Elem.I64:
+              this.b[(idx << SLOT64_SHIFT) + VAL64] = v as bigint;
+              break;
+            default: // i32, bool: zero-extended to 64 bits, as native value_to_bits stores them
+              s[at + VAL32] = v === true ? 1 : v === false ? 0 : (v as number);
+              s[at + VAL32 + 1] = 0;
+          }
+          // Publishes the value to the receiver that loads this stamp (release in ring.cc).
+          Atomics.store(s, at + STAMP, (tail + 1) | 0);
+          if (Atomics.load(w, RECV_WAITING) !== 0) native.chanNotify(this.h, false);
+          return true;
+        }
+        tail = seen;
+      } else if (((stamp + this.oneLap) | 0) === ((tail + 1) | 0)) {
+        return false; // full (or a receiver is mid-pop): native code decides and may wait
+      } else {
+        tail = Atomics.load(w, TAIL); // another sender claimed the slot: look again
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Receives a value if one is published; `undefined` leaves the decision to native code
+   * (empty, closed and drained, or contended). Values are never `undefined`.
+   */
+  tryRecv(): unknown {
+    const w = this.w;
+    const s = this.s;
+    let head = Atomics.load(w, HEAD);
+    for (let i = 0; i < TRIES; i++) {
+      const idx = head & this.idxMask;
+      const at = idx << SLOT_SHIFT;
+      const stamp = Atomics.load(s, at + STAMP);
+      if (stamp === ((head + 1) | 0)) {
+        const next = idx + 1 < this.cap ? (head + 1) | 0 : ((head & this.lapMask) + this.oneLap) | 0;
+        // seq_cst CAS: claims the value; ordered before the waiter-count load below.
+        const seen = Atomics.compareExchange(w, HEAD, head, next);
+        if (seen === head) {
+          // No call or loop from here to the stamp store (see the module comment).
+          let v: unknown;
+          switch (this.elem) {
+            case Elem.F64:
+              v = this.f[(idx << SLOT64_SHIFT) + VAL64];
+              break;
+            case Elem.I64:
+              v = this.b[(idx << SLOT64_SHIFT) + VAL64];
+              break;
+            case Elem.Bool:
+              v = s[at + VAL32] !== 0;
+              break;
+            default:
+              v = s[at + VAL32];
+          }
+          // Frees the slot for the sender of the next lap, after the value was read.
+          Atomics.store(s, at + STAMP, (head + this.oneLap) | 0);
+          if (Atomics.load(w, SEND_WAITING) !== 0) native.chanNotify(this.h, true);
+          return v;
+        }
+        head = seen;
+      } else if (stamp === head) {
+        return undefined; // empty (or a sender is mid-push): native code decides
+      } else {
+        head = Atomics.load(w, HEAD);
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * @internal The ring of channel `h` mapped into this thread, or null when the channel has no
+ * JavaScript fast path (unbuffered, structured, or a big-endian machine).
+ */
+export function ringOf(h: Handle, elem: number, capacity: number): Ring | null {
+  if (capacity === 0 || elem === Elem.Structured || !LITTLE_ENDIAN) return null;
+  const bufs = native.chanRing(h);
+  return bufs === null ? null : new Ring(h, elem, bufs[0], bufs[1]);
+}

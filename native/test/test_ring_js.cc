@@ -1,0 +1,225 @@
+// test_ring_js.cc — the JavaScript fast path of buffered numeric channels (lib/chan/ring.ts),
+// driven through the same memory operations the JavaScript side performs, against native
+// senders and receivers on the same channel.
+//
+// JsRing below is ring.ts step for step: every Atomics call becomes a seq_cst operation on the
+// same word of the shared layout (abi.h: RingHeader, RingSlot), the value a plain access in
+// between, `Atomics.load(waiting) !== 0` then `chanNotify` becomes notify_receivers() /
+// notify_senders(). A false / "nothing" answer hands the operation to the native blocking path,
+// exactly as lib/chan/chan.ts does. If ring.ts changes, change this mirror with it.
+#include "harness.h"
+
+namespace wt {
+namespace {
+
+using weft::abi::RingHeader;
+using weft::abi::RingSlot;
+
+constexpr auto SC = std::memory_order_seq_cst;
+constexpr int kTries = 8;  // ring.ts TRIES
+
+struct JsRing {
+  Channel* ch;
+  RingHeader* w;
+  RingSlot* s;
+  uint32_t cap, mark, one_lap, idx_mask, lap_mask;
+  explicit JsRing(Channel* c)
+      : ch(c), w(c->ring_header()), s(c->ring_slots()), cap(w->capacity), mark(w->mark_bit),
+        one_lap(w->one_lap), idx_mask(mark - 1), lap_mask(~(one_lap - 1)) {}
+
+  // ring.ts trySend
+  bool try_send(uint64_t v) {
+    uint32_t tail = w->tail.load(SC);
+    for (int i = 0; i < kTries; i++) {
+      if (tail & mark) return false;
+      uint32_t idx = tail & idx_mask;
+      uint32_t stamp = s[idx].stamp.load(SC);
+      if (stamp == tail) {
+        uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
+        uint32_t seen = tail;
+        // Atomics.compareExchange returns what it saw; C++ writes it back into `seen`.
+        if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
+          s[idx].val = v;
+          s[idx].stamp.store(tail + 1, SC);
+          if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
+          return true;
+        }
+        tail = seen;
+      } else if (stamp + one_lap == tail + 1) {
+        return false;
+      } else {
+        tail = w->tail.load(SC);
+      }
+    }
+    return false;
+  }
+
+  // ring.ts tryRecv
+  bool try_recv(uint64_t* out) {
+    uint32_t head = w->head.load(SC);
+    for (int i = 0; i < kTries; i++) {
+      uint32_t idx = head & idx_mask;
+      uint32_t stamp = s[idx].stamp.load(SC);
+      if (stamp == head + 1) {
+        uint32_t next = idx + 1 < cap ? head + 1 : (head & lap_mask) + one_lap;
+        uint32_t seen = head;
+        if (w->head.compare_exchange_strong(seen, next, SC, SC)) {
+          *out = s[idx].val;
+          s[idx].stamp.store(head + one_lap, SC);
+          if (w->send_waiting.load(SC) != 0) ch->notify_senders();
+          return true;
+        }
+        head = seen;
+      } else if (stamp == head) {
+        return false;
+      } else {
+        head = w->head.load(SC);
+      }
+    }
+    return false;
+  }
+};
+
+// P producers x C consumers; even-numbered threads use the JavaScript steps first (falling back
+// to the native blocking path, as chan.ts does), odd ones native calls only. With close_early
+// the channel is closed while producers are still sending: a send that reports kClosed did not
+// happen, and what was sent is received exactly once. Per producer, receives stay in order.
+void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
+  const int64_t live0 = Shared::live_count();
+  auto* ch = new Channel(cap, Elem::I64);
+  JsRing js(ch);
+  const size_t total = size_t(P) * per_producer;
+  Ledger ledger(total);
+  std::atomic<size_t> js_sends{0}, js_recvs{0}, sent_count{0};
+  std::vector<std::thread> producers, consumers;
+  spawn(producers, P, 300, [&](int p, Rng& rng) {
+    for (size_t i = 0; i < per_producer; i++) {
+      uint64_t id = uint64_t(p) * per_producer + i;
+      ledger.put(id);  // taken back below if the channel turns out closed
+      if (p % 2 == 0 && js.try_send(id)) {
+        js_sends.fetch_add(1, std::memory_order_relaxed);
+        sent_count.fetch_add(1, std::memory_order_relaxed);
+        progress();
+        continue;
+      }
+      Res r = send_blocking(ch, id, &rng.s, rng.chance(50), 0, p % 2 == 1);
+      if (r == Res::kClosed) {
+        CHECK(close_early);
+        ledger.sent[id].fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      CHECK(r == Res::kOk);
+      sent_count.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  std::thread closer;
+  if (close_early) {
+    closer = std::thread([&] {
+      // Close after about a third of the values went in, while everyone is busy.
+      while (sent_count.load(std::memory_order_relaxed) < total / 3) std::this_thread::yield();
+      CHECK(ch->close());
+    });
+  }
+  spawn(consumers, C, 400, [&](int c, Rng& rng) {
+    std::vector<int64_t> last(size_t(P), -1);
+    for (;;) {
+      uint64_t v = 0;
+      if (c % 2 == 0 && js.try_recv(&v)) {
+        js_recvs.fetch_add(1, std::memory_order_relaxed);
+        progress();
+      } else {
+        Res r = recv_blocking(ch, &v, &rng.s, rng.chance(50), 0, c % 2 == 1);
+        if (r == Res::kClosed) break;
+        CHECK(r == Res::kOk);
+      }
+      ledger.got(v);
+      size_t p = size_t(v / per_producer);
+      CHECKF(int64_t(v) > last[p], "FIFO violated: producer %zu id %" PRIu64 " after %" PRId64, p,
+             v, last[p]);
+      last[p] = int64_t(v);
+    }
+    uint64_t v;
+    CHECK(!js.try_recv(&v));  // closed and drained: the JavaScript steps find nothing either
+  });
+  join_all(producers);
+  if (closer.joinable()) closer.join();
+  else CHECK(ch->close());
+  join_all(consumers);
+  ledger.verify_matches_sent();
+  CHECK(!js.try_send(1));  // closed: the JavaScript steps leave it to native code
+  ch->release();
+  CHECK(Shared::live_count() == live0);
+  std::printf("  cap=%u: %zu sent, %zu by the JS steps, %zu received by them\n", cap,
+              sent_count.load(), js_sends.load(), js_recvs.load());
+}
+
+TEST(ring_js_mixed_cap1024) { mixed(1024, 4, 4, scaled(60000), false); }
+TEST(ring_js_mixed_cap2) { mixed(2, 4, 4, scaled(20000), false); }
+TEST(ring_js_close_mid_stream) {
+  for (int round = 0; round < 4; round++) mixed(round % 2 ? 3 : 64, 4, 4, scaled(20000), true);
+}
+
+// Positions wrap modulo 2^32: start a ring just below the wrap (as if 2^32 operations had
+// passed) and cycle it across, mixing the JavaScript steps, native single and batch calls.
+TEST(ring_js_wraps_at_2_pow_32) {
+  for (uint32_t cap : {1u, 3u, 8u, 1000u}) {
+    auto* ch = new Channel(cap, Elem::I64);
+    RingHeader* w = ch->ring_header();
+    RingSlot* s = ch->ring_slots();
+    // A state the ring reaches after 2^32 - (a few laps) operations: head = tail = the start
+    // of a lap near the top, every slot free for that lap.
+    uint32_t lap = ~(w->one_lap - 1) - 2 * w->one_lap;  // three laps below the wrap
+    w->head.store(lap);
+    w->tail.store(lap);
+    for (uint32_t i = 0; i < cap; i++) s[i].stamp.store(lap + i);
+    JsRing js(ch);
+    Rng rng(seed_for(cap + 7));
+    uint64_t next_in = 0, next_out = 0;
+    for (int step = 0; step < 20000; step++) {
+      size_t len = size_t(next_in - next_out);
+      CHECKF(ch->length() == len, "cap %u: length %zu, expected %zu", cap, ch->length(), len);
+      int how = int(rng.below(4));
+      if (rng.chance(50)) {
+        bool ok;
+        if (how == 0) ok = js.try_send(next_in);
+        else if (how == 1) ok = ch->try_send(next_in) == Res::kOk;
+        else {
+          uint64_t vals[2] = {next_in, next_in + 1};
+          Res r;
+          size_t k = ch->try_send_many(vals, len + 1 < cap ? 2 : 1, &r);
+          ok = k > 0;
+          if (k == 2) next_in++;
+        }
+        CHECK(ok == (len < cap));
+        if (ok) next_in++;
+      } else {
+        uint64_t v = ~0ull;
+        bool ok;
+        if (how == 0) ok = js.try_recv(&v);
+        else if (how == 1) ok = ch->try_recv(&v) == Res::kOk;
+        else {
+          uint64_t vals[3];
+          Res r;
+          size_t k = ch->try_recv_many(vals, 3, &r);
+          ok = k > 0;
+          for (size_t j = 0; j + 1 < k; j++) CHECK(vals[j] == next_out++);
+          if (k > 0) v = vals[k - 1];
+        }
+        CHECK(ok == (len > 0));
+        if (ok) CHECKF(v == next_out++, "cap %u: got %" PRIu64, cap, v);
+      }
+    }
+    ch->close();
+    uint64_t v;
+    while (next_out < next_in) {
+      CHECK(js.try_recv(&v));
+      CHECK(v == next_out++);
+    }
+    CHECK(!js.try_recv(&v));
+    CHECK(ch->try_recv(&v) == Res::kClosed);
+    ch->release();
+  }
+}
+
+}  // namespace
+}  // namespace wt

@@ -1,0 +1,178 @@
+// The JavaScript fast path of buffered numeric channels (lib/chan/ring.ts): sends and receives
+// that the ring can serve run as Atomics operations over the channel's native memory, and
+// native code is entered only to wait or to wake. These tests drive that path across threads:
+// exactly once and in order per producer (4 x 4 workers, every entry point), close while values
+// are moving, workers terminated mid-send and mid-receive, and the values of every numeric
+// element type crossing between the JavaScript and the native paths.
+import { describe, it, expect, afterEach } from 'vitest';
+import { Chan, ClosedChannelError } from 'weft';
+import { fixture } from './fixture.js';
+import { spawnWith, cleanup, delay, within } from './helpers.js';
+
+afterEach(cleanup);
+
+const MODULE = fixture('ring-scenarios');
+const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
+const BASE = 1_000_000; // producer p sends p * BASE + i
+
+/** Checks that `got` (all consumers' values) is exactly the ids each producer sent, in order per consumer. */
+function checkExactlyOnce(got: number[][], sent: number[]) {
+  const seen = new Set<number>();
+  for (const list of got) {
+    const last = new Map<number, number>();
+    for (const v of list) {
+      expect(seen.has(v), `value ${v} received twice`).toBe(false);
+      seen.add(v);
+      const p = Math.floor(v / BASE);
+      const i = v % BASE;
+      expect(i < sent[p]!, `value ${v} was never sent`).toBe(true);
+      // FIFO: a consumer sees each producer's values in increasing order.
+      expect(i > (last.get(p) ?? -1), `producer ${p}: ${i} after ${last.get(p)}`).toBe(true);
+      last.set(p, i);
+    }
+  }
+  const total = sent.reduce((a, b) => a + b, 0);
+  expect(seen.size).toBe(total);
+}
+
+describe('ring fast path: values and entry points on one thread', () => {
+  it('every numeric element type round-trips through the JavaScript and the native paths', async () => {
+    const cases: [string, unknown[]][] = [
+      ['f64', [1.5, -0, NaN, Infinity, -Infinity, Number.MIN_VALUE, 2 ** 53 + 2]],
+      ['i32', [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 12345]],
+      ['i64', [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 1n << 40n]],
+      ['bool', [true, false, false, true, true]],
+    ];
+    for (const [elem, values] of cases) {
+      const ch = new Chan<any>(3, { elem: elem as 'f64' });
+      const out: unknown[] = [];
+      // Mix of entry points: sync/try/async sends, batches (native) and single receives (JavaScript).
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (i % 3 === 0) ch.sendSync(v);
+        else if (i % 3 === 1) expect(ch.trySend(v)).toBe(true);
+        else await ch.send(v);
+        if (ch.length === 3 || i === values.length - 1) {
+          if (i % 2) out.push(...ch.recvManySync(10));
+          else while (ch.length > 0) out.push(i % 4 === 0 ? ch.recvSync() : (await ch.recvOk()).value);
+        }
+      }
+      expect(out.map(String), elem).toEqual(values.map(String));
+      expect(Object.is(out[1], -0) || elem !== 'f64').toBe(true);
+      // Full: trySend says false without sending; closed: send throws, receive drains then ends.
+      for (let i = 0; i < 3; i++) ch.sendSync(values[0]);
+      expect(ch.trySend(values[0])).toBe(false);
+      expect(ch.length).toBe(3);
+      ch.close();
+      expect(() => ch.trySend(values[0])).toThrow(ClosedChannelError);
+      expect(() => ch.sendSync(values[0])).toThrow(ClosedChannelError);
+      await expect(ch.send(values[0])).rejects.toBeInstanceOf(ClosedChannelError);
+      expect([ch.recvSync(), ch.tryRecv().value, await ch.recv()].map(String)).toEqual([values[0], values[0], values[0]].map(String));
+      expect(ch.tryRecv()).toEqual({ value: undefined, ok: false, closed: true });
+      expect(ch.recvSync()).toBeUndefined();
+    }
+  });
+
+  it('positions wrap around: a capacity-1 ring runs 300,000 laps with every value in order', () => {
+    const ch = new Chan<number, 'f64'>(1, { elem: 'f64' });
+    for (let i = 0; i < 300_000; i++) {
+      ch.sendSync(i);
+      expect(ch.trySend(-1)).toBe(false);
+      const v = ch.recvSync();
+      if (v !== i) expect(v).toBe(i);
+    }
+    expect(ch.length).toBe(0);
+  });
+
+  it('a view shares the ring and keeps its direction rules', () => {
+    const ch = new Chan<number, 'f64'>(4, { elem: 'f64' });
+    const tx = ch.sendOnly();
+    const rx = ch.recvOnly();
+    tx.sendSync(1);
+    expect(() => (rx as unknown as Chan<number>).sendSync(2)).toThrow(/receive-only/);
+    expect(() => (tx as unknown as Chan<number>).recvSync()).toThrow(/send-only/);
+    expect(() => (tx as unknown as Chan<number>).tryRecv()).toThrow(/send-only/);
+    expect(() => (tx as unknown as Chan<number>).recv()).toThrow(/send-only/);
+    expect(rx.recvSync()).toBe(1);
+  });
+});
+
+describe('ring fast path across threads', () => {
+  for (const [send, recvHow] of [['sync', 'sync'], ['async', 'async'], ['try', 'try'], ['sync', 'select']] as const) {
+    it(`4 producers x 4 consumers (send ${send}, receive ${recvHow}): exactly once, FIFO per producer`, async () => {
+      const n = 20_000;
+      const ch = new Chan<number, 'f64'>(recvHow === 'select' ? 64 : 16, { elem: 'f64' });
+      const other = new Chan<number, 'f64'>(64, { elem: 'f64' }); // select: a second channel, fed by producer 3
+      const producers = [0, 1, 2, 3].map((p) => run('produce', recvHow === 'select' && p === 3 ? other : ch, p * BASE, n, send));
+      const consumers = [0, 1, 2, 3].map(() => run('consume', recvHow === 'select' ? [ch, other] : [ch], recvHow));
+      const sent = (await Promise.all(producers.map((w) => w.done(120_000)))).map((r) => r.sent as number);
+      ch.close();
+      other.close();
+      const got = await Promise.all(consumers.map((w) => w.done(120_000)));
+      expect(sent).toEqual([n, n, n, n]);
+      checkExactlyOnce(got, sent);
+    }, 240_000);
+  }
+
+  it('a receiver parked on an empty ring wakes for a value the JavaScript path sent, a sender parked on a full one for a value it took', async () => {
+    for (let round = 0; round < 20; round++) {
+      const ch = new Chan<number, 'f64'>(1, { elem: 'f64' });
+      const rx = run('recvOne', ch);
+      await rx.event('start');
+      await delay(20); // parked in recvSync (no timed retry: only a wake-up gets it out)
+      ch.sendSync(round); // the ring had room: JavaScript only, then chanNotify
+      expect(await rx.done(5_000)).toBe(round);
+
+      const full = new Chan<number, 'f64'>(1, { elem: 'f64' });
+      full.sendSync(-1);
+      const tx = run('produce', full, 0, 1, 'sync');
+      await tx.event('start');
+      await delay(20); // parked in sendSync on the full ring
+      expect(full.recvSync()).toBe(-1); // JavaScript pop, then chanNotify wakes the sender
+      expect(await tx.done(5_000)).toEqual({ sent: 1, closed: false });
+      expect(full.recvSync()).toBe(0);
+    }
+  }, 120_000);
+
+  it('close while 4 producers send and 4 consumers receive: what was sent arrives once, nothing else', async () => {
+    for (let round = 0; round < 3; round++) {
+      const ch = new Chan<number, 'f64'>(8, { elem: 'f64' });
+      const producers = [0, 1, 2, 3].map((p) => run('produce', ch, p * BASE, 200_000, p % 2 ? 'async' : 'sync'));
+      const consumers = [0, 1, 2, 3].map((c) => run('consume', [ch], c % 2 ? 'async' : 'sync'));
+      await Promise.all(producers.map((w) => w.event('start')));
+      await delay(50 + round * 50);
+      ch.close();
+      const results = await Promise.all(producers.map((w) => w.done(60_000)));
+      const got = await Promise.all(consumers.map((w) => w.done(60_000)));
+      for (const r of results) expect(r.closed, 'the close stopped every producer').toBe(true);
+      checkExactlyOnce(got, results.map((r) => r.sent));
+    }
+  }, 240_000);
+
+  it('workers terminated mid-send and mid-receive leave no slot stuck: the channel keeps working', async () => {
+    const ch = new Chan<number, 'f64'>(4, { elem: 'f64' });
+    for (let round = 0; round < 6; round++) {
+      const senders = [0, 1].map((p) => run('sendForever', ch, (round * 2 + p) * BASE));
+      const receivers = [0, 1].map(() => run('recvForever', ch));
+      await Promise.all([...senders.map((w) => w.event('sending')), ...receivers.map((w) => w.event('receiving'))]);
+      await delay(5 + round * 7);
+      // Terminate while values are moving: a sender may be anywhere in sendSync, a receiver in recvSync.
+      await Promise.all([...senders, ...receivers].map((w) => w.terminate()));
+      // Whatever is buffered can be taken, and the ring then carries new values in order, from
+      // this thread and through a fresh worker pair: no claimed-but-unpublished slot is left.
+      while (ch.tryRecv().ok);
+      for (let i = 0; i < 100; i++) {
+        ch.sendSync(i);
+        expect(ch.recvSync()).toBe(i);
+      }
+      const tx = run('produce', ch, 9 * BASE, 2_000, 'sync');
+      const got: number[] = [];
+      while (got.length < 2_000) {
+        const v = await within(ch.recv(), 10_000, 'a value from the fresh producer');
+        got.push(v!);
+      }
+      expect(got).toEqual(Array.from({ length: 2_000 }, (_, i) => 9 * BASE + i));
+      await tx.done();
+    }
+  }, 240_000);
+});
