@@ -17,6 +17,7 @@ import { SabCounter, SabMutex } from './sabsync.js';
 import { POOL_CASES, POOL_ROWS } from './pool.js';
 import { NATS_CASES, NATS_ROWS } from './nats.js';
 import { PATTERN_CASES, PATTERN_ROWS } from './patterns.js';
+import { SPEED_CASES, SPEED_ROWS } from './speed.js';
 import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
@@ -351,6 +352,7 @@ export const CASES = {
   ...POOL_CASES,
   ...NATS_CASES,
   ...PATTERN_CASES,
+  ...SPEED_CASES,
 };
 
 // ---------------------------------------------------------------- report rows and targets
@@ -503,4 +505,5 @@ export const ROWS = [
   ...POOL_ROWS,
   ...NATS_ROWS,
   ...PATTERN_ROWS,
+  ...SPEED_ROWS,
 ];

@@ -272,6 +272,16 @@ const weft = {
     return { start, end: now(), count: n, sum };
   },
   /** Receives n values with await select over chans a and b (main thread). */
+  /** Main thread: `for await (const v of ch)` until n values arrived (issue 11's row). */
+  async 'weft.forAwait'({ n, chans: { ch }, ready }) {
+    let sum = 0, count = 0;
+    const start = ready();
+    for await (const v of ch) {
+      sum += v;
+      if (++count === n) break;
+    }
+    return { start, end: now(), count, sum };
+  },
   async 'weft.selectAsync'({ n, weft: { select, recv }, chans: { a, b }, ready }) {
     let sum = 0;
     const start = ready();

@@ -1,0 +1,3 @@
+module weftbench/chanmem
+
+go 1.19
