@@ -247,6 +247,28 @@ describe('codec: identity, holes, properties', () => {
   });
 });
 
+describe('codec: strings as V8 holds them', () => {
+  it('long strings (one-byte Latin-1, two-byte, lone surrogates, ASCII) and keys arrive exactly, around the 64-character line', async () => {
+    const latin1 = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 37) % 0xe0))).join('');
+    const twoByte = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x100 + ((i * 7919) % 0xfe00))).join('');
+    const values: unknown[] = [];
+    for (const n of [63, 64, 65, 1000, 70_000]) {
+      values.push(latin1(n), twoByte(n), 'x'.repeat(n), `${latin1(n)}\uD800`, `\uDFFF${'a'.repeat(n)}`);
+    }
+    values.push({ [latin1(100)]: twoByte(100), nested: [latin1(3000), { k: twoByte(3000) }] });
+    values.push('é'.repeat(5_000_000)); // one large Latin-1 string (5 MB)
+    const got = await roundTrip(...values);
+    expect(got.length).toBe(values.length);
+    for (let i = 0; i < values.length; i++) expect(got[i], `value ${i}`).toEqual(values[i]);
+    // The same values on one thread (the scratch area, not a worker's copy).
+    const ch = new Chan(1);
+    for (const v of values) {
+      ch.sendSync(v);
+      expect(ch.recvSync()).toEqual(v);
+    }
+  }, 60_000);
+});
+
 describe('codec: buffers', () => {
   it('a SharedArrayBuffer (and views on it) is shared, not copied, across threads', async () => {
     const sab = new SharedArrayBuffer(16);

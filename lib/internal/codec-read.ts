@@ -11,7 +11,7 @@ import { hostDecode, wasmMemoryDecode } from './codec-host.js';
 import {
   T_UNDEF, T_NULL, T_TRUE, T_FALSE, T_I32, T_F64, T_ASCII, T_UTF16, T_ARRAY, T_OBJECT, T_BIGINT, T_REF,
   T_OBJECT_EAGER, T_MAP, T_SET, T_DATE, T_VIEW, T_AB, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_REGEXP,
-  T_BOXED, T_ERROR, T_RAB, T_SAB, T_HOST, T_WASM_MEM, T_WASM_MOD, errorCtors, viewTypes,
+  T_BOXED, T_ERROR, T_RAB, T_SAB, T_HOST, T_WASM_MEM, T_WASM_MOD, T_LATIN1, errorCtors, viewTypes,
 } from './codec-wire.js';
 
 let rb: Uint8Array = new Uint8Array(0);
@@ -59,6 +59,18 @@ function shortAscii(start: number, n: number): string {
 
 function readStringBody(tag: number): string {
   const n = readU32();
+  if (tag === T_LATIN1) {
+    // One copy of the bytes into a one-byte V8 string (Node's Latin-1 decoder).
+    const s = Buffer.from(rb.buffer, rb.byteOffset + rpos, n).toString('latin1');
+    rpos += n;
+    return s;
+  }
+  if (tag === T_UTF16 && n > 64) {
+    // One copy of the code units into a two-byte V8 string, lone surrogates included.
+    const s = Buffer.from(rb.buffer, rb.byteOffset + rpos, n * 2).toString('utf16le');
+    rpos += n * 2;
+    return s;
+  }
   if (tag === T_ASCII) {
     const start = rpos;
     rpos += n;
@@ -122,6 +134,7 @@ function read(): unknown {
     }
     case T_ASCII:
     case T_UTF16:
+    case T_LATIN1:
       return readStringBody(tag);
     case T_ARRAY:
     case T_ARRAY_X: {

@@ -19,6 +19,8 @@ export const T_OBJECT_EAGER = 12, T_MAP = 13, T_SET = 14, T_DATE = 15, T_VIEW = 
 export const T_BACK = 18, T_HOLE = 19, T_ARRAY_X = 20, T_SPARSE = 21, T_REGEXP = 22, T_BOXED = 23;
 /** T_ERROR u8 prototype, u8 fields, [message], [stack], [cause]; T_RAB u32 length, u32 max + bytes; T_SAB/T_WASM_MOD u32 ref index; T_HOST u8 kind + description; T_WASM_MEM u32 ref + V8 bytes. */
 export const T_ERROR = 24, T_RAB = 25, T_SAB = 26, T_HOST = 27, T_WASM_MEM = 28, T_WASM_MOD = 29;
+/** T_LATIN1 u32 length + one byte per character (ISO-8859-1): a long string V8 holds one byte per character, copied as it is. */
+export const T_LATIN1 = 30;
 
 /** View types in wire order (Buffer travels as Uint8Array, as structured clone does). */
 export const viewTypes = [

@@ -23,7 +23,7 @@ import type { Handle } from './native.js';
 import { writeBuiltin } from './codec-builtins.js';
 import {
   T_UNDEF, T_NULL, T_TRUE, T_FALSE, T_I32, T_F64, T_ASCII, T_UTF16, T_ARRAY, T_OBJECT, T_BIGINT, T_REF,
-  T_OBJECT_EAGER, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_ERROR, errorCtors,
+  T_OBJECT_EAGER, T_BACK, T_HOLE, T_ARRAY_X, T_SPARSE, T_ERROR, T_LATIN1, errorCtors,
 } from './codec-wire.js';
 
 const { isProxy } = types;
@@ -96,9 +96,34 @@ export function writeTagU32(tag: number, x: number): void {
   pos += 5;
 }
 
-/** @internal Writes a string value (T_ASCII or T_UTF16). */
+// Strings longer than this are copied by Node's Buffer writers (one memcpy-class copy of the
+// characters as V8 holds them) instead of a character loop.
+const LONG_STRING = 64;
+let nodeBufOf: Uint8Array | undefined;
+let nodeBuf: Buffer | undefined;
+/** A Buffer over the bytes of `buf` (made again when `buf` changes). */
+function bufAsNode(): Buffer {
+  if (nodeBufOf !== buf) {
+    nodeBufOf = buf;
+    nodeBuf = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return nodeBuf!;
+}
+
+/** @internal Writes a string value (T_ASCII, T_LATIN1 or T_UTF16). */
 export function writeString(s: string): void {
   const n = s.length;
+  if (n > LONG_STRING) {
+    // V8 says in O(1) whether it holds the string one byte per character (Latin-1); if not
+    // (or it cannot tell), the UTF-16 code units go as they are, lone surrogates included.
+    const oneByte = native.strOneByte(s);
+    ensure(5 + (oneByte ? n : n * 2));
+    buf[pos] = oneByte ? T_LATIN1 : T_UTF16;
+    dv.setUint32(pos + 1, n, true);
+    pos += 5;
+    pos += bufAsNode().write(s, pos, oneByte ? n : n * 2, oneByte ? 'latin1' : 'utf16le');
+    return;
+  }
   ensure(5 + n * 2);
   const start = pos;
   buf[pos] = T_ASCII;

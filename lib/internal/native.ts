@@ -146,6 +146,8 @@ export interface Native {
   payloadWrap(v: SharedArrayBuffer | object): Handle;
   payloadUnwrap(h: Handle): SharedArrayBuffer | object;
   arrayExtraKeys(a: unknown[]): string[];
+  /** Whether V8 holds string s one byte per character (Latin-1); O(1), false when unsure. */
+  strOneByte(s: string): boolean;
   wasmMemory(bytes: Uint8Array, sab: SharedArrayBuffer): object;
 }
 

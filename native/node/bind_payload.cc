@@ -85,6 +85,17 @@ napi_value js_payload_unwrap(napi_env env, napi_callback_info info) {
   return from_v8(m);
 }
 
+// strOneByte(s) -> whether V8 holds the string one byte (ISO-8859-1) per character. O(1): it
+// reads the representation, not the characters (false negatives are possible; the codec then
+// sends UTF-16, which is exact too).
+napi_value js_str_one_byte(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  v8::Local<v8::Value> v = to_v8(a.v[0]);
+  napi_value r;
+  napi_get_boolean(env, v->IsString() && v.As<v8::String>()->IsOneByte(), &r);
+  return r;
+}
+
 // arrayExtraKeys(array) -> the own enumerable string keys that are not array indices (in
 // property order), without walking the elements: cost is in the named properties only.
 napi_value js_array_extra_keys(napi_env env, napi_callback_info info) {
@@ -154,6 +165,7 @@ void register_payload_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       WEFT_FN("payloadWrap", js_payload_wrap, tc),
       WEFT_FN("payloadUnwrap", js_payload_unwrap, tc),
       WEFT_FN("arrayExtraKeys", js_array_extra_keys, tc),
+      WEFT_FN("strOneByte", js_str_one_byte, tc),
       WEFT_FN("wasmMemory", js_wasm_memory, tc),
   };
   register_functions(env, exports, table);
