@@ -134,6 +134,38 @@ describe('ring fast path across threads', () => {
     }
   }, 120_000);
 
+  it('structured values: small ones inline, long or object-carrying ones as native messages, 4 x 4 exactly once in order', async () => {
+    const marker = new Chan<number, 'f64'>(3, { elem: 'f64' });
+    for (const cap of [4, 256]) {
+      const ch = new Chan<unknown>(cap);
+      const n = 6_000;
+      const producers = [0, 1, 2, 3].map((p) => run('produceStructured', ch, marker, p * BASE, n, p % 2 ? 'async' : 'sync'));
+      const consumers = [0, 1, 2, 3].map((c) => run('consumeStructured', ch, marker, c % 2 ? 'async' : 'sync'));
+      const sent = (await Promise.all(producers.map((w) => w.done(120_000)))).map((r) => r.sent as number);
+      ch.close();
+      const got = await Promise.all(consumers.map((w) => w.done(120_000)));
+      checkExactlyOnce(got, sent);
+    }
+  }, 240_000);
+
+  it('structured values: close mid-stream, and a consumer on this thread taking inline and native ones alike', async () => {
+    const marker = new Chan<number, 'f64'>(3, { elem: 'f64' });
+    const ch = new Chan<unknown>(16);
+    const producers = [0, 1].map((p) => run('produceStructured', ch, marker, p * BASE, 100_000, 'sync'));
+    await Promise.all(producers.map((w) => w.event('start')));
+    const { checkStructured } = await import('./fixtures/ring-scenarios.js');
+    const ids: number[] = [];
+    for (let i = 0; i < 3_000; i++) ids.push(checkStructured(i % 2 ? ch.recvSync() : await ch.recv(), marker));
+    ch.close();
+    const results = await Promise.all(producers.map((w) => w.done(60_000)));
+    for (;;) {
+      const r = ch.tryRecv();
+      if (!r.ok) break;
+      ids.push(checkStructured(r.value, marker));
+    }
+    checkExactlyOnce([ids], results.map((r) => r.sent));
+  }, 120_000);
+
   it('close while 4 producers send and 4 consumers receive: what was sent arrives once, nothing else', async () => {
     for (let round = 0; round < 3; round++) {
       const ch = new Chan<number, 'f64'>(8, { elem: 'f64' });

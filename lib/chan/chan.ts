@@ -17,7 +17,7 @@ import { ELEM_NAMES, elemCode, encodeElem, lastEncRefs } from './elem.js';
 import { selectUntilDone } from './done.js';
 import { recvIterator, recvIteratorSync } from './iter.js';
 import { recvMany, recvManySync, sendMany, sendManySync } from './many.js';
-import { ringOf, type Ring } from './ring.js';
+import { NONE, ringOf, type Ring } from './ring.js';
 import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyResult, RecvResult, SendChan, SendManyValues, TryRecvResult } from './types.js';
 
 export type { WaitOpts } from '../internal/options.js';
@@ -210,7 +210,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const v = this._enc(value);
     const refs = lastEncRefs();
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', this.name));
-    if (this._ring?.trySend(v)) return RESOLVED;
+    if (this._ring?.trySend(v, refs)) return RESOLVED;
     native.chanSend(this._h, v, refs);
     const c = status[StatusSlot.Code];
     if (c !== Code.Pending) {
@@ -229,7 +229,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const v = this._enc(value);
     const refs = lastEncRefs();
     if (o.signal?.aborted) throw abortError(o.signal, 'send', this.name);
-    if (this._ring?.trySend(v)) return;
+    if (this._ring?.trySend(v, refs)) return;
     const ctx = contextOf(o.signal);
     let code: number;
     if (ctx !== undefined) {
@@ -246,7 +246,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     if (!Chan._is(this)) throw notA('Chan', 'trySend');
     this._checkSend('send');
     const v = this._enc(value);
-    if (this._ring?.trySend(v)) return true;
+    if (this._ring?.trySend(v, lastEncRefs())) return true;
     const code = native.chanTrySend(this._h, v, lastEncRefs());
     if (code === Code.Ok) return true;
     if (code === Code.Closed) throw new ClosedChannelError(closedMessage('send', this.name));
@@ -259,7 +259,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const ring = this._ring;
     if (ring !== null && this.#mode !== MODE_SEND && (opts === undefined || !parseOpts(opts).signal?.aborted)) {
       const v = ring.tryRecv();
-      if (v !== undefined) return Promise.resolve(v as T);
+      if (v !== NONE) return Promise.resolve(v as T);
     }
     return this.recvOk(opts).then((r) => r.value);
   }
@@ -273,7 +273,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const ring = this._ring;
     if (ring !== null) {
       const v = ring.tryRecv();
-      if (v !== undefined) return Promise.resolve({ value: v as T, ok: true });
+      if (v !== NONE) return Promise.resolve({ value: v as T, ok: true });
     }
     const r = native.chanRecv(this._h);
     const code = status[StatusSlot.Code];
@@ -295,7 +295,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const ring = this._ring;
     if (ring !== null) {
       const v = ring.tryRecv();
-      if (v !== undefined) return v as T;
+      if (v !== NONE) return v as T;
     }
     const r = native.chanRecvSync(this._h, o.timeout);
     const code = status[StatusSlot.Code]!;
@@ -313,7 +313,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const ring = this._ring;
     if (ring !== null) {
       const v = ring.tryRecv();
-      if (v !== undefined) return { value: v as T, ok: true };
+      if (v !== NONE) return { value: v as T, ok: true };
     }
     const ctx = contextOf(o.signal);
     const r = ctx !== undefined
@@ -332,7 +332,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     const ring = this._ring;
     if (ring !== null) {
       const v = ring.tryRecv();
-      if (v !== undefined) return { value: v as T, ok: true };
+      if (v !== NONE) return { value: v as T, ok: true };
     }
     const r = native.chanTryRecv(this._h);
     const code = status[StatusSlot.Code];

@@ -8,6 +8,7 @@ import { Code, native, pending as pendingOp, status, opId } from '../internal/na
 import { StatusSlot } from '../internal/abi.js';
 import { parseOpts, throwForCode } from '../internal/options.js';
 import type { Chan } from './chan.js';
+import { NONE } from './ring.js';
 
 const NO_OPTS = parseOpts(undefined);
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true }) as never;
@@ -22,7 +23,7 @@ export function recvIterator<T>(ch: Chan<T, any>): AsyncIterator<T> {
       const ring = ch._ring;
       if (ring !== null) {
         const v = ring.tryRecv(); // a value already there: no native call (lib/chan/ring.ts)
-        if (v !== undefined) return Promise.resolve({ value: v as T, done: false });
+        if (v !== NONE) return Promise.resolve({ value: v as T, done: false });
       }
       const r = native.chanRecv(ch._h);
       const code = status[StatusSlot.Code];

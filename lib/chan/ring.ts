@@ -1,6 +1,11 @@
 /**
  * The JavaScript fast path of buffered numeric channels (`f64`, `i32`, `i64`, `bool`).
  *
+ * Structured channels take the same path for small values: the encoded bytes (at most
+ * `kRingInlineBytes`, carrying no weft object) are copied into the claimed slot's inline block
+ * and the slot's value says so (abi.h); larger values, and values native code queued, travel
+ * as native messages, received by native code.
+ *
  * The channel's ring lives in native memory (native/core/chan/ring.cc) with the layout of
  * native/core/abi.h (`RingHeader`, `RingSlot`). `chanRing()` maps it into this thread as two
  * ArrayBuffers, and a send or receive on a channel that is neither full nor empty is the same
@@ -22,12 +27,14 @@
  * @internal
  * @module
  */
-import { native, type Handle } from '../internal/native.js';
+import { native, scratch, type Handle } from '../internal/native.js';
+import { decode } from '../internal/codec.js';
 import {
   Elem,
   kRingCapacityByteOffset,
   kRingHeadByteOffset,
   kRingHeaderBytes,
+  kRingInlineBytes,
   kRingMarkBitByteOffset,
   kRingOneLapByteOffset,
   kRingRecvWaitingByteOffset,
@@ -53,6 +60,9 @@ const TRIES = 8;
 /** The value layout assumes a little-endian machine (every platform Node runs on today). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** What `tryRecv` returns when it received nothing (a structured value may be `undefined`). */
+export const NONE: unique symbol = Symbol('weft.none');
+
 /** @internal a thread's view of one buffered numeric channel's ring. */
 export class Ring {
   readonly h: Handle;
@@ -63,13 +73,15 @@ export class Ring {
   readonly s: Int32Array;
   readonly f: Float64Array;
   readonly b: BigInt64Array;
+  /** structured rings: the inline blocks (kRingInlineBytes per slot) */
+  readonly blocks: Uint8Array | undefined;
   readonly cap: number;
   readonly idxMask: number;
   readonly mark: number;
   readonly lapMask: number;
   readonly oneLap: number;
 
-  constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer) {
+  constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer, blocks?: ArrayBuffer) {
     if (header.byteLength !== kRingHeaderBytes) throw new Error('weft: ring header of an unexpected size');
     this.h = h;
     this.elem = elem;
@@ -77,6 +89,7 @@ export class Ring {
     this.s = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.b = new BigInt64Array(slots);
+    this.blocks = blocks === undefined ? undefined : new Uint8Array(blocks);
     // Geometry: plain words the constructor wrote before the channel left its thread.
     this.cap = this.w[kRingCapacityByteOffset >> 2]!;
     this.mark = this.w[kRingMarkBitByteOffset >> 2]!;
@@ -92,10 +105,17 @@ export class Ring {
   }
 
   /**
-   * Sends `v` (already checked for the element type) if a slot is free and the channel is
-   * open; false leaves the whole decision to native code (full, closed, or contended).
+   * Sends `v` (already checked and encoded for the element type: for a structured channel the
+   * codec's payload, with `refs` its weft objects) if a slot is free and the channel is open;
+   * false leaves the whole decision to native code (full, closed, contended, or a structured
+   * value that needs a native message: too long for an inline block, or carrying objects).
    */
-  trySend(v: unknown): boolean {
+  trySend(v: unknown, refs?: unknown): boolean {
+    let bytes: Uint8Array | undefined;
+    if (this.elem === Elem.Structured) {
+      if (typeof v !== 'number' || v > kRingInlineBytes || refs !== undefined) return false;
+      bytes = scratch().subarray(0, v); // the encoded value (valid until the next encode)
+    }
     const w = this.w;
     const s = this.s;
     let tail = Atomics.load(w, TAIL);
@@ -114,6 +134,12 @@ export class Ring {
           switch (this.elem) {
             case Elem.F64:
               this.f[(idx << SLOT64_SHIFT) + VAL64] = v as number;
+              break;
+            case Elem.Structured:
+              // One builtin copy into this slot's block (no JavaScript runs inside it).
+              this.blocks!.set(bytes!, idx * kRingInlineBytes);
+              s[at + VAL32] = ((v as number) << 1) | 1;
+              s[at + VAL32 + 1] = 0;
               break;
             case Elem.I64:
               this.b[(idx << SLOT64_SHIFT) + VAL64] = v as bigint;
@@ -138,18 +164,25 @@ export class Ring {
   }
 
   /**
-   * Receives a value if one is published; `undefined` leaves the decision to native code
-   * (empty, closed and drained, or contended). Values are never `undefined`.
+   * Receives a value if one is published; `NONE` leaves the decision to native code (empty,
+   * closed and drained, contended, or a structured value queued as a native message).
    */
   tryRecv(): unknown {
     const w = this.w;
     const s = this.s;
+    const structured = this.elem === Elem.Structured;
+    const dst = structured ? scratch() : undefined;
     let head = Atomics.load(w, HEAD);
     for (let i = 0; i < TRIES; i++) {
       const idx = head & this.idxMask;
       const at = idx << SLOT_SHIFT;
       const stamp = Atomics.load(s, at + STAMP);
       if (stamp === ((head + 1) | 0)) {
+        // A structured slot holding a native message (bit 0 clear) is native code's to take.
+        // If our CAS below succeeds, what this load read is the value for `head` (published
+        // before the stamp we loaded, not replaced before that CAS); if the CAS fails, a next
+        // lap's sender may be writing the slot meanwhile, hence an atomic load (abi.h RingSlot).
+        if (structured && (Atomics.load(s, at + VAL32) & 1) === 0) return NONE;
         const next = idx + 1 < this.cap ? (head + 1) | 0 : ((head & this.lapMask) + this.oneLap) | 0;
         // seq_cst CAS: claims the value; ordered before the waiter-count load below.
         const seen = Atomics.compareExchange(w, HEAD, head, next);
@@ -160,6 +193,13 @@ export class Ring {
             case Elem.F64:
               v = this.f[(idx << SLOT64_SHIFT) + VAL64];
               break;
+            case Elem.Structured: {
+              // Copy the bytes out (one builtin copy) before the slot is freed; decode after.
+              const start = idx * kRingInlineBytes;
+              v = s[at + VAL32]! >>> 1;
+              dst!.set(this.blocks!.subarray(start, start + (v as number)));
+              break;
+            }
             case Elem.I64:
               v = this.b[(idx << SLOT64_SHIFT) + VAL64];
               break;
@@ -172,25 +212,26 @@ export class Ring {
           // Frees the slot for the sender of the next lap, after the value was read.
           Atomics.store(s, at + STAMP, (head + this.oneLap) | 0);
           if (Atomics.load(w, SEND_WAITING) !== 0) native.chanNotify(this.h, true);
-          return v;
+          return structured ? decode(dst!, v as number, undefined) : v;
         }
         head = seen;
       } else if (stamp === head) {
-        return undefined; // empty (or a sender is mid-push): native code decides
+        return NONE; // empty (or a sender is mid-push): native code decides
       } else {
         head = Atomics.load(w, HEAD);
       }
     }
-    return undefined;
+    return NONE;
   }
 }
 
 /**
  * @internal The ring of channel `h` mapped into this thread, or null when the channel has no
- * JavaScript fast path (unbuffered, structured, or a big-endian machine).
+ * JavaScript fast path (unbuffered, a structured ring too large for inline blocks, or a
+ * big-endian machine).
  */
 export function ringOf(h: Handle, elem: number, capacity: number): Ring | null {
-  if (capacity === 0 || elem === Elem.Structured || !LITTLE_ENDIAN) return null;
+  if (capacity === 0 || !LITTLE_ENDIAN) return null;
   const bufs = native.chanRing(h);
-  return bufs === null ? null : new Ring(h, elem, bufs[0], bufs[1]);
+  return bufs === null ? null : new Ring(h, elem, bufs[0], bufs[1], bufs[2]);
 }

@@ -8,10 +8,10 @@ import { MASK_MAX, selectUntilDone } from './done.js';
 import type { RecvChan, SendChan } from './types.js';
 import { ClosedChannelError } from '../errors.js';
 import { Code, native, scratch, status, type Handle, type Settled, opId } from '../internal/native.js';
-import { SelectMode, StatusSlot } from '../internal/abi.js';
+import { Elem, SelectMode, StatusSlot } from '../internal/abi.js';
 import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
 import { contextOf } from '../internal/signals.js';
-import type { Ring } from './ring.js';
+import { NONE, type Ring } from './ring.js';
 
 const CASE = Symbol('weft.case');
 
@@ -166,7 +166,7 @@ function prepare(cases: unknown): Prepared {
     handles[i] = (c.ch as Chan<any>)._h;
     if (rings !== undefined) {
       const r = (c.ch as Chan<any>)._ring;
-      if (r === null) rings = undefined;
+      if (r === null || r.elem === Elem.Structured) rings = undefined;
       else rings[i] = r;
     }
     if (c[CASE] === 'send') {
@@ -222,7 +222,7 @@ function tryCase(p: Prepared, rings: (Ring | null)[], i: number): Selected | und
   if (ring === null || ring === undefined) return undefined;
   if (isSend(p, i)) return ring.trySend(p.values![i]) ? { index: i, ok: true } : undefined;
   const v = ring.tryRecv();
-  return v === undefined ? undefined : { index: i, value: v, ok: true };
+  return v === NONE ? undefined : { index: i, value: v, ok: true };
 }
 
 function isSend(p: Prepared, i: number): boolean {

@@ -205,5 +205,11 @@ export const kRingSlotBytes = 16;
 /** Byte offset of a slot's stamp (uint32) in the slot. @internal */
 export const kRingSlotStampByteOffset = 0;
 
-/** Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool (0 or 1) zero-extended to 64 bits (little-endian). @internal */
+/** Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool (0 or 1) zero-extended to 64 bits (little-endian). In a structured channel: a pointer to a native message (bit 0 clear), or (length << 1) | 1 for a value whose encoded bytes sit in the slot's inline block (chanRing()[2]; written by JavaScript only). @internal */
 export const kRingSlotValueByteOffset = 8;
+
+/** Bytes of a structured ring's inline block per slot: an encoded value of at most this many bytes that carries no weft object travels in the block of the slot it was queued in, with no allocation and no native call. @internal */
+export const kRingInlineBytes = 128;
+
+/** Largest capacity of a structured channel that gets inline blocks (capacity x kRingInlineBytes). @internal */
+export const kRingInlineMaxCapacity = 65536;

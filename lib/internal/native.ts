@@ -42,7 +42,7 @@ export interface Native {
   chanSendMany(h: Handle, values: ArrayBufferView, timeout: number, block: boolean): number;
   chanRecvMany(h: Handle, max: number, timeout: number, block: boolean): ArrayBufferView;
   /** [header, slots] over a buffered numeric channel's ring (lib/chan/ring.ts), else null. */
-  chanRing(h: Handle): [ArrayBuffer, ArrayBuffer] | null;
+  chanRing(h: Handle): [ArrayBuffer, ArrayBuffer, ArrayBuffer?] | null;
   /** Wakes one waiting receiver (toSenders false) or sender (true) after a JavaScript push/pop. */
   chanNotify(h: Handle, toSenders: boolean): void;
   select(

@@ -208,8 +208,16 @@ inline constexpr uint32_t kRingSlotBytes = 16;
 /// Byte offset of a slot's stamp (uint32) in the slot.
 inline constexpr uint32_t kRingSlotStampByteOffset = 0;
 /// Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool
-/// (0 or 1) zero-extended to 64 bits (little-endian).
+/// (0 or 1) zero-extended to 64 bits (little-endian). In a structured channel: a pointer to
+/// a native message (bit 0 clear), or (length << 1) | 1 for a value whose encoded bytes sit
+/// in the slot's inline block (chanRing()[2]; written by JavaScript only).
 inline constexpr uint32_t kRingSlotValueByteOffset = 8;
+/// Bytes of a structured ring's inline block per slot: an encoded value of at most this many
+/// bytes that carries no weft object travels in the block of the slot it was queued in, with
+/// no allocation and no native call.
+inline constexpr uint32_t kRingInlineBytes = 128;
+/// Largest capacity of a structured channel that gets inline blocks (capacity x kRingInlineBytes).
+inline constexpr uint32_t kRingInlineMaxCapacity = 65536;
 
 // abi:end
 
@@ -263,16 +271,22 @@ static_assert(sizeof(RingHeader) == kRingHeaderBytes);
 
 // One slot of the ring: the stamp says whose turn it is (position + 1: a value is there for
 // the receiver at that position; position + one lap: free for the sender of the next lap).
+// `val` is atomic for one reader only: JavaScript's tryRecv on a structured ring peeks at it
+// (an Atomics.load of its low word) before its head CAS, to leave native messages to native
+// code; a peek whose CAS then fails may overlap the next lap's write of the slot. Every other
+// access is ordered by the stamp (release store / acquire load), so all of them are relaxed:
+// plain moves, as before.
 struct RingSlot {
   std::atomic<uint32_t> stamp;
   uint32_t pad;
-  uint64_t val;
+  std::atomic<uint64_t> val;
 };
 static_assert(std::is_standard_layout_v<RingSlot>);
 static_assert(offsetof(RingSlot, stamp) == kRingSlotStampByteOffset);
 static_assert(offsetof(RingSlot, val) == kRingSlotValueByteOffset);
 static_assert(sizeof(RingSlot) == kRingSlotBytes);
 static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<uint64_t>) == 8 && std::atomic<uint64_t>::is_always_lock_free);
 // The largest capacity's mark bit is 2^30 and its lap 2^31: one lap bit is left in 32 bits.
 static_assert(kMaxCapacity < (uint32_t(1) << 30));
 

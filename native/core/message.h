@@ -31,6 +31,9 @@ struct Message {
   }
 };
 
+// Bit 0 of a structured slot value is clear for a message pointer (set: an inline value, see
+// abi.h kRingSlotValueByteOffset).
+static_assert(alignof(Message) >= 2);
 inline uint64_t to_bits(Message* m) { return uint64_t(reinterpret_cast<uintptr_t>(m)); }
 inline Message* to_message(uint64_t bits) {
   return reinterpret_cast<Message*>(uintptr_t(bits));

@@ -73,6 +73,8 @@ napi_value js_abi(napi_env env, napi_callback_info) {
       {"kRingSlotBytes", kRingSlotBytes},
       {"kRingSlotStampByteOffset", kRingSlotStampByteOffset},
       {"kRingSlotValueByteOffset", kRingSlotValueByteOffset},
+      {"kRingInlineBytes", kRingInlineBytes},
+      {"kRingInlineMaxCapacity", kRingInlineMaxCapacity},
       {"AtomicBoolWord.Value", ix(AtomicBoolWord::Value)},
       {"Code.Pending", ix(abi::Code::Pending)},
       {"Code.Retry", ix(abi::Code::Retry)},

@@ -343,15 +343,17 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   return ta;
 }
 
-// chanRing(h) -> [header, slots]: ArrayBuffers over a buffered numeric channel's ring (abi.h:
-// RingHeader, RingSlot), each keeping the channel alive while it lives; null for unbuffered and
-// structured channels (their values need native code: a lock, or a message's memory).
+// chanRing(h) -> [header, slots] (numeric) or [header, slots, inline blocks] (structured, up to
+// kRingInlineMaxCapacity): ArrayBuffers over a buffered channel's ring (abi.h: RingHeader,
+// RingSlot, kRingInlineBytes), each keeping the channel alive while it lives; null for
+// unbuffered channels (a rendezvous needs the channel's lock) and larger structured rings.
 napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
   if (!ch) return nullptr;
   napi_value r;
-  if (!ch->buffered() || ch->elem() == Elem::Structured) {
+  bool structured = ch->elem() == Elem::Structured;
+  if (!ch->buffered() || (structured && ch->ring_inline() == nullptr)) {
     napi_get_null(env, &r);
     return r;
   }
@@ -359,9 +361,14 @@ napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   if (hdr == nullptr) return nullptr;
   napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
   if (slots == nullptr) return nullptr;
-  napi_create_array_with_length(env, 2, &r);
+  napi_create_array_with_length(env, structured ? 3 : 2, &r);
   napi_set_element(env, r, 0, hdr);
   napi_set_element(env, r, 1, slots);
+  if (structured) {
+    napi_value blocks = words_buffer(env, ch, ch->ring_inline(), size_t(ch->capacity()) * abi::kRingInlineBytes);
+    if (blocks == nullptr) return nullptr;
+    napi_set_element(env, r, 2, blocks);
+  }
   return r;
 }
 

@@ -27,6 +27,66 @@ struct JsRing {
       : ch(c), w(c->ring_header()), s(c->ring_slots()), cap(w->capacity), mark(w->mark_bit),
         one_lap(w->one_lap), idx_mask(mark - 1), lap_mask(~(one_lap - 1)) {}
 
+  // ring.ts trySend of a structured value whose `len` encoded bytes fit the slot's inline block:
+  // the bytes go into the block, the slot value says (len << 1) | 1.
+  bool try_send_inline(const uint8_t* bytes, uint32_t len) {
+    uint8_t* blocks = ch->ring_inline();
+    uint32_t tail = w->tail.load(SC);
+    for (int i = 0; i < kTries; i++) {
+      if (tail & mark) return false;
+      uint32_t idx = tail & idx_mask;
+      uint32_t stamp = s[idx].stamp.load(SC);
+      if (stamp == tail) {
+        uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
+        uint32_t seen = tail;
+        if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
+          std::memcpy(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
+          s[idx].val.store((uint64_t(len) << 1) | 1, std::memory_order_relaxed);
+          s[idx].stamp.store(tail + 1, SC);
+          if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
+          return true;
+        }
+        tail = seen;
+      } else if (stamp + one_lap == tail + 1) {
+        return false;
+      } else {
+        tail = w->tail.load(SC);
+      }
+    }
+    return false;
+  }
+
+  // ring.ts tryRecv on a structured ring: a native message (bit 0 clear) is left to native
+  // code; an inline value's bytes are copied out before the slot is freed.
+  bool try_recv_inline(std::vector<uint8_t>* out) {
+    const uint8_t* blocks = ch->ring_inline();
+    uint32_t head = w->head.load(SC);
+    for (int i = 0; i < kTries; i++) {
+      uint32_t idx = head & idx_mask;
+      uint32_t stamp = s[idx].stamp.load(SC);
+      if (stamp == head + 1) {
+        // ring.ts: Atomics.load of the value's low word, before the CAS (see RingSlot).
+        uint64_t v = s[idx].val.load(SC);
+        if ((v & 1) == 0) return false;
+        uint32_t seen = head;
+        uint32_t next = idx + 1 < cap ? head + 1 : (head & lap_mask) + one_lap;
+        if (w->head.compare_exchange_strong(seen, next, SC, SC)) {
+          const uint8_t* src = blocks + size_t(idx) * weft::abi::kRingInlineBytes;
+          out->assign(src, src + (v >> 1));
+          s[idx].stamp.store(head + one_lap, SC);
+          if (w->send_waiting.load(SC) != 0) ch->notify_senders();
+          return true;
+        }
+        head = seen;
+      } else if (stamp == head) {
+        return false;
+      } else {
+        head = w->head.load(SC);
+      }
+    }
+    return false;
+  }
+
   // ring.ts trySend
   bool try_send(uint64_t v) {
     uint32_t tail = w->tail.load(SC);
@@ -39,7 +99,7 @@ struct JsRing {
         uint32_t seen = tail;
         // Atomics.compareExchange returns what it saw; C++ writes it back into `seen`.
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
-          s[idx].val = v;
+          s[idx].val.store(v, std::memory_order_relaxed);
           s[idx].stamp.store(tail + 1, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
@@ -64,7 +124,7 @@ struct JsRing {
         uint32_t next = idx + 1 < cap ? head + 1 : (head & lap_mask) + one_lap;
         uint32_t seen = head;
         if (w->head.compare_exchange_strong(seen, next, SC, SC)) {
-          *out = s[idx].val;
+          *out = s[idx].val.load(std::memory_order_relaxed);
           s[idx].stamp.store(head + one_lap, SC);
           if (w->send_waiting.load(SC) != 0) ch->notify_senders();
           return true;
@@ -151,6 +211,132 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
   CHECK(Shared::live_count() == live0);
   std::printf("  cap=%u: %zu sent, %zu by the JS steps, %zu received by them\n", cap,
               sent_count.load(), js_sends.load(), js_recvs.load());
+}
+
+// Structured ring: producers queue small values inline through the JavaScript steps (an id in
+// the first 8 bytes, then filler up to a length that varies) or as native messages; consumers
+// take them through the JavaScript steps (inline only) or natively (ring_pop turns an inline
+// value into a message). Exactly once, FIFO per producer, every byte intact, no message leaked.
+void structured_mixed(uint32_t cap, size_t per_producer, bool close_early) {
+  const int64_t live0 = Shared::live_count();
+  constexpr int P = 4, C = 4;
+  auto* ch = new Channel(cap, Elem::Structured);
+  CHECK(ch->ring_inline() != nullptr);
+  JsRing js(ch);
+  const size_t total = size_t(P) * per_producer;
+  Ledger ledger(total);
+  std::atomic<size_t> sent_count{0}, inline_sent{0}, inline_recv{0};
+  auto fill = [](uint64_t id, std::vector<uint8_t>* b) {
+    size_t len = 8 + size_t(id % (weft::abi::kRingInlineBytes - 7));  // 8 .. 128 bytes
+    b->resize(len);
+    std::memcpy(b->data(), &id, 8);
+    for (size_t k = 8; k < len; k++) (*b)[k] = uint8_t(id * 31 + k);
+  };
+  auto check = [&](const uint8_t* p, size_t len) -> uint64_t {
+    uint64_t id;
+    CHECK(len >= 8);
+    std::memcpy(&id, p, 8);
+    std::vector<uint8_t> want;
+    fill(id, &want);
+    CHECKF(want.size() == len && std::memcmp(want.data(), p, len) == 0, "id %" PRIu64 ": bytes differ", id);
+    return id;
+  };
+  std::vector<std::thread> producers, consumers;
+  spawn(producers, P, 500, [&](int p, Rng& rng) {
+    std::vector<uint8_t> b;
+    for (size_t i = 0; i < per_producer; i++) {
+      uint64_t id = uint64_t(p) * per_producer + i;
+      fill(id, &b);
+      ledger.put(id);
+      if (rng.chance(60) && js.try_send_inline(b.data(), uint32_t(b.size()))) {
+        inline_sent.fetch_add(1, std::memory_order_relaxed);
+        sent_count.fetch_add(1, std::memory_order_relaxed);
+        progress();
+        continue;
+      }
+      auto* m = new Message();
+      m->bytes = b;
+      uint64_t v = weft::to_bits(m);
+      Res r = send_blocking(ch, v, &rng.s, rng.chance(50));
+      if (r == Res::kClosed) {
+        CHECK(close_early);
+        weft::drop_value(Elem::Structured, v);
+        ledger.sent[id].fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      CHECK(r == Res::kOk);
+      sent_count.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  std::thread closer;
+  if (close_early) {
+    closer = std::thread([&] {
+      while (sent_count.load(std::memory_order_relaxed) < total / 3) std::this_thread::yield();
+      CHECK(ch->close());
+    });
+  }
+  spawn(consumers, C, 600, [&](int, Rng& rng) {
+    std::vector<int64_t> last(size_t(P), -1);
+    std::vector<uint8_t> b;
+    for (;;) {
+      uint64_t id;
+      if (rng.chance(50) && js.try_recv_inline(&b)) {
+        inline_recv.fetch_add(1, std::memory_order_relaxed);
+        progress();
+        id = check(b.data(), b.size());
+      } else {
+        uint64_t v = 0;
+        Res r = recv_blocking(ch, &v, &rng.s, rng.chance(50));
+        if (r == Res::kClosed) break;
+        CHECK(r == Res::kOk);
+        Message* m = weft::to_message(v);
+        CHECK((v & 1) == 0);  // native receivers only ever see messages
+        id = check(m->bytes.data(), m->bytes.size());
+        delete m;
+      }
+      ledger.got(id);
+      size_t p = size_t(id / per_producer);
+      CHECKF(int64_t(id) > last[p], "FIFO violated: producer %zu id %" PRIu64, p, id);
+      last[p] = int64_t(id);
+    }
+  });
+  join_all(producers);
+  if (closer.joinable()) closer.join();
+  else CHECK(ch->close());
+  join_all(consumers);
+  ledger.verify_matches_sent();
+  ch->release();
+  CHECK(Shared::live_count() == live0);
+  std::printf("  cap=%u: %zu sent, %zu inline, %zu taken by the JS steps\n", cap, sent_count.load(),
+              inline_sent.load(), inline_recv.load());
+}
+
+TEST(ring_js_structured_inline) {
+  structured_mixed(64, scaled(15000), false);
+  structured_mixed(2, scaled(8000), false);
+}
+TEST(ring_js_structured_close_mid_stream) {
+  for (int round = 0; round < 3; round++) structured_mixed(round % 2 ? 3 : 32, scaled(10000), true);
+}
+
+// A channel destroyed with inline values still queued frees nothing it should not (they are
+// bytes in its blocks, turned into messages and dropped by the destructor's drain).
+TEST(ring_js_structured_destroy_with_inline) {
+  const int64_t live0 = Shared::live_count();
+  for (int round = 0; round < 100; round++) {
+    auto* ch = new Channel(4, Elem::Structured);
+    JsRing js(ch);
+    uint8_t bytes[40] = {1, 2, 3};
+    for (int i = 0; i < round % 5; i++) CHECK(js.try_send_inline(bytes, 1 + i * 9));
+    if (round % 3 == 0) {
+      uint64_t v = weft::to_bits(new Message());
+      Res r = ch->try_send(v);
+      CHECK(r == (round % 5 == 4 ? Res::kWouldBlock : Res::kOk));
+      if (r != Res::kOk) weft::drop_value(Elem::Structured, v);
+    }
+    ch->release();
+  }
+  CHECK(Shared::live_count() == live0);
 }
 
 TEST(ring_js_mixed_cap1024) { mixed(1024, 4, 4, scaled(60000), false); }

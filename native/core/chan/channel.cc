@@ -63,7 +63,7 @@ Channel::~Channel() {
 size_t Channel::try_send_many(const uint64_t* vals, size_t n, Res* res) {
   size_t done = 0;
   *res = Res::kOk;
-  if (cap_ != 0) done = ring_push_many(vals, n);
+  if (cap_ != 0 && elem_ != Elem::Structured) done = ring_push_many(vals, n);
   if (done > 0) {
     // seq_cst after ring_push_many's tail CAS: see RingHeader::recv_waiting (channel.h).
     for (size_t i = 0; i < done && hdr_.recv_waiting.load(std::memory_order_seq_cst) != 0; i++)
@@ -79,7 +79,8 @@ size_t Channel::try_send_many(const uint64_t* vals, size_t n, Res* res) {
 size_t Channel::try_recv_many(uint64_t* out, size_t max, Res* res) {
   size_t done = 0;
   *res = Res::kOk;
-  if (cap_ != 0) done = ring_pop_many(out, max);
+  // Structured rings pop one at a time (ring_pop turns inline values into messages).
+  if (cap_ != 0 && elem_ != Elem::Structured) done = ring_pop_many(out, max);
   if (done > 0) {
     // seq_cst after ring_pop_many's head CAS: see RingHeader::send_waiting (channel.h).
     for (size_t i = 0; i < done && hdr_.send_waiting.load(std::memory_order_seq_cst) != 0; i++)

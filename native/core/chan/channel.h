@@ -81,6 +81,8 @@ class Channel final : public Shared {
   // ring_push/ring_pop (buffered channels; the header exists for every channel).
   abi::RingHeader* ring_header() { return &hdr_; }
   Slot* ring_slots() { return slots_.get(); }
+  // A structured ring's inline blocks (capacity x abi::kRingInlineBytes), or null.
+  uint8_t* ring_inline() { return inline_.get(); }
   // After JavaScript pushed (popped) a value itself and read a non-zero waiter count: wake one
   // waiting receiver (sender), exactly as a native push (pop) does.
   void notify_receivers() { notify_after_push(); }
@@ -115,6 +117,7 @@ class Channel final : public Shared {
   bool ring_closed() const;
   Ring ring_push(uint64_t v);
   Ring ring_pop(uint64_t* out);
+  uint64_t inline_to_message(uint32_t index, uint64_t bits);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
   // Slots from position a forward to position b, modulo 2^32 (abi.h: kMaxCapacity); a
@@ -142,6 +145,9 @@ class Channel final : public Shared {
   const uint32_t cap_;
   const Elem elem_;
   std::unique_ptr<Slot[]> slots_;
+  // Structured rings of at most kRingInlineMaxCapacity slots: one inline block per slot, for
+  // values JavaScript queues without a native message (abi.h: kRingSlotValueByteOffset).
+  std::unique_ptr<uint8_t[]> inline_;
   // Positions, waiter counts and geometry, laid out for JavaScript too (abi.h: RingHeader).
   // recv_waiting / send_waiting are written under mu_ and read without it by the lock-free
   // fast paths (here and in lib/chan/ring.ts). seq_cst on both sides: a pusher's tail CAS then

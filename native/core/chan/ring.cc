@@ -61,11 +61,28 @@ void Channel::init_ring() {
   // throwing operator new aborts on failure instead (AddressSanitizer's).
   slots_.reset(new (std::nothrow) Slot[cap_]);
   if (!slots_) throw std::bad_alloc();
+  if (elem_ == Elem::Structured && cap_ <= abi::kRingInlineMaxCapacity) {
+    inline_.reset(new (std::nothrow) uint8_t[size_t(cap_) * abi::kRingInlineBytes]());
+    if (!inline_) throw std::bad_alloc();
+  }
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
     slots_[i].pad = 0;
-    slots_[i].val = 0;
+    slots_[i].val.store(0, std::memory_order_relaxed);
   }
+}
+
+// An inline value (bits = (length << 1) | 1) of slot `index` as a new Message. Called between
+// the head CAS that claimed the slot and the stamp store that frees it: the sender's bytes
+// are visible (its release store of the stamp, our acquire load), and no sender can reuse the
+// block yet.
+uint64_t Channel::inline_to_message(uint32_t index, uint64_t bits) {
+  size_t len = size_t(bits >> 1);
+  if (len > abi::kRingInlineBytes || !inline_) std::abort();  // only JavaScript writes these
+  const uint8_t* src = inline_.get() + size_t(index) * abi::kRingInlineBytes;
+  auto* m = new Message();
+  m->bytes.assign(src, src + len);
+  return to_bits(m);
 }
 
 // ---- the lock-free ring ----------------------------------------------------------------------
@@ -84,7 +101,7 @@ Channel::Ring Channel::ring_push(uint64_t v) {
       // seq_cst: ordered before our load of hdr_.recv_waiting in notify_after_push().
       if (hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
-        slot.val = v;
+        slot.val.store(v, std::memory_order_relaxed);  // published by the stamp store below
         // release: the value is visible to the receiver that acquires this stamp.
         slot.stamp.store(tail + 1, std::memory_order_release);
         return Ring::kOk;
@@ -119,7 +136,10 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
       // seq_cst: ordered before our load of hdr_.send_waiting in notify_after_pop().
       if (hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
-        *out = slot.val;
+        *out = slot.val.load(std::memory_order_relaxed);  // ordered by the stamp load above
+        // A value JavaScript queued inline (its bytes in this slot's block) becomes a native
+        // message before the slot is released: native code downstream sees messages only.
+        if ((*out & 1) != 0 && elem_ == Elem::Structured) *out = inline_to_message(index, *out);
         // release: our read of val happens before a sender reuses the slot next lap.
         slot.stamp.store(head + hdr_.one_lap, std::memory_order_release);
         return Ring::kOk;
@@ -165,7 +185,7 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       // acquire: the receiver that freed the slot finished reading it.
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
         backoff(spins);
-      slot.val = vals[i];
+      slot.val.store(vals[i], std::memory_order_relaxed);  // published by the stamp store
       // release: publishes val to the receiver that acquires this stamp (as in ring_push).
       slot.stamp.store(tail + i + 1, std::memory_order_release);
     }
@@ -196,7 +216,7 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
       // acquire: pairs with the sender's release of the stamp (the value is written).
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
         backoff(spins);
-      out[i] = slot.val;
+      out[i] = slot.val.load(std::memory_order_relaxed);  // ordered by the stamp load
       // release: our read of val happens before a sender reuses the slot next lap.
       slot.stamp.store(head + i + hdr_.one_lap, std::memory_order_release);
     }
