@@ -15,6 +15,14 @@ const MODULE = fixture('ring-scenarios');
 const run = (fn: string, ...args: unknown[]) => spawnWith({ module: MODULE }, fn, ...args);
 const BASE = 1_000_000; // producer p sends p * BASE + i
 
+/** head, tail, waiter counts and stamps of a channel's ring, for a failure message. */
+function ringWords(ch: Chan<any, any>): string {
+  const r = (ch as unknown as { _ring: { w: Int32Array; s: Int32Array; cap: number } | null })._ring;
+  if (r === null) return 'none';
+  const stamps = Array.from({ length: r.cap }, (_, i) => r.s[i * 4]);
+  return `head ${r.w[0]} tail ${r.w[32]} recvWaiting ${r.w[64]} sendWaiting ${r.w[65]} stamps ${stamps.join(',')}`;
+}
+
 /** Checks that `got` (all consumers' values) is exactly the ids each producer sent, in order per consumer. */
 function checkExactlyOnce(got: number[][], sent: number[]) {
   const seen = new Set<number>();
@@ -189,7 +197,10 @@ describe('ring fast path across threads', () => {
       await Promise.all([...senders.map((w) => w.event('sending')), ...receivers.map((w) => w.event('receiving'))]);
       await delay(5 + round * 7);
       // Terminate while values are moving: a sender may be anywhere in sendSync, a receiver in recvSync.
-      await Promise.all([...senders, ...receivers].map((w) => w.terminate()));
+      // (A thread that cannot be stopped would be one spinning in native code on a slot a
+      // terminated peer claimed and never published: the ring's words say which.)
+      await within(Promise.all([...senders, ...receivers].map((w) => w.terminate())), 30_000,
+        `terminate (round ${round}; ring words ${ringWords(ch)})`);
       // Whatever is buffered can be taken, and the ring then carries new values in order, from
       // this thread and through a fresh worker pair: no claimed-but-unpublished slot is left.
       while (ch.tryRecv().ok);

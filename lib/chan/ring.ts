@@ -7,26 +7,34 @@
  * as native messages, received by native code.
  *
  * The channel's ring lives in native memory (native/core/chan/ring.cc) with the layout of
- * native/core/abi.h (`RingHeader`, `RingSlot`). `chanRing()` maps it into this thread as two
- * ArrayBuffers, and a send or receive on a channel that is neither full nor empty is the same
- * sequence of atomic steps native code performs (Vyukov's bounded MPMC queue): load the
- * position, check the slot's stamp, compare-and-swap the position, move the value, publish the
- * slot's new stamp. Native code is entered only when the ring cannot serve the operation now
- * (full, empty, closed, contended): the native call then decides, parks and wakes, so every
- * blocking, closing and cancelling rule stays in one place. After a push (pop) the waiter count
- * of the other side is read, and a non-zero count asks native code to wake one waiter.
+ * native/core/abi.h (`RingHeader`, `RingSlot`). `chanRing()` maps it into this thread as
+ * ArrayBuffers, and a receive (and, on the main thread, a send) on a channel that is neither
+ * empty nor full is the same sequence of atomic steps native code performs (Vyukov's bounded
+ * MPMC queue): load the position, check the slot's stamp, compare-and-swap the position, move
+ * the value, set the slot's new stamp. Native code is entered only when the ring cannot serve
+ * the operation now (full, empty, closed, contended): the native call then decides, parks and
+ * wakes, so every blocking, closing and cancelling rule stays in one place. After a push (pop)
+ * the waiter count of the other side is read, and a non-zero count asks native code to wake
+ * one waiter (chanNotify).
  *
  * Memory orders: every `Atomics` operation is sequentially consistent, at least as strong as
- * each native counterpart (acquire stamp loads, seq_cst position CAS, release stamp stores,
- * seq_cst waiter-count loads); the plain value read/write sits between the stamp load and the
- * stamp store that publish it, exactly as `slot.val` does in ring.cc.
+ * each native counterpart (acquire stamp loads, seq_cst position CAS, release stamp stores and
+ * CASes, seq_cst waiter-count loads); plain value reads/writes sit where ring.cc has its
+ * relaxed ones, ordered by the stamp operations around them.
  *
- * Termination: between the CAS that claims a slot and the stamp store that publishes it there
- * is no call into JavaScript and no loop, so V8 (which checks for `worker.terminate()` only on
- * function entry and loop back-edges) cannot stop a thread with a claimed slot unpublished.
+ * Worker.terminate() can stop a thread between any two of these steps (measured: a receiver
+ * stopped between its claim and its release left the slot stuck with the old ring). So:
+ * - a receiver reads the value before its CAS claims it, and frees the slot with a CAS; a
+ *   slot whose value was claimed but never freed is freed by the next sender that meets it
+ *   (ring.cc free_slot);
+ * - only the main thread sends in JavaScript (SEND_IN_JS): a sender stopped between claiming a
+ *   slot and publishing its value would leave a slot nobody else can fill;
+ * - a wake-up owed by a thread stopped between publishing and chanNotify is delivered by the
+ *   ring header buffer's finalizer when the thread's environment ends (bind_chan.cc).
  * @internal
  * @module
  */
+import { isMainThread } from 'node:worker_threads';
 import { native, scratch, type Handle } from '../internal/native.js';
 import { decode } from '../internal/codec.js';
 import {
@@ -59,6 +67,16 @@ const VAL64 = kRingSlotValueByteOffset >> 3;
 const TRIES = 8;
 /** The value layout assumes a little-endian machine (every platform Node runs on today). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Whether this thread sends through the ring in JavaScript. A sender claims a slot (CAS) and
+ * then publishes its value; Worker.terminate() can stop a worker between the two, and no other
+ * thread can publish a value it does not know: the slot would block the ring for good. So
+ * only the main thread, which no other thread can stop, sends in JavaScript; workers send
+ * through native code, which completes every claim it makes. (Receivers claim after reading,
+ * so a receiver stopped after its claim leaves nothing behind that senders cannot tidy.)
+ */
+const SEND_IN_JS = isMainThread;
 
 /** What `tryRecv` returns when it received nothing (a structured value may be `undefined`). */
 export const NONE: unique symbol = Symbol('weft.none');
@@ -111,6 +129,7 @@ export class Ring {
    * value that needs a native message: too long for an inline block, or carrying objects).
    */
   trySend(v: unknown, refs?: unknown): boolean {
+    if (!SEND_IN_JS) return false;
     let bytes: Uint8Array | undefined;
     if (this.elem === Elem.Structured) {
       if (typeof v !== 'number' || v > kRingInlineBytes || refs !== undefined) return false;
@@ -178,45 +197,48 @@ export class Ring {
       const at = idx << SLOT_SHIFT;
       const stamp = Atomics.load(s, at + STAMP);
       if (stamp === ((head + 1) | 0)) {
-        // A structured slot holding a native message (bit 0 clear) is native code's to take.
-        // If our CAS below succeeds, what this load read is the value for `head` (published
-        // before the stamp we loaded, not replaced before that CAS); if the CAS fails, a next
-        // lap's sender may be writing the slot meanwhile, hence an atomic load (abi.h RingSlot).
-        if (structured && (Atomics.load(s, at + VAL32) & 1) === 0) return NONE;
+        // Read the value BEFORE claiming it (see the module comment): if the CAS below
+        // succeeds, this is the value of position `head`, which nobody could free before head
+        // moved; if it fails, the read may overlap the next lap's write and is discarded.
+        let v: unknown;
+        switch (this.elem) {
+          case Elem.F64:
+            v = this.f[(idx << SLOT64_SHIFT) + VAL64];
+            break;
+          case Elem.Structured: {
+            // A native message (bit 0 clear) is native code's to take.
+            const bits = Atomics.load(s, at + VAL32);
+            if ((bits & 1) === 0) return NONE;
+            v = bits >>> 1;
+            const start = idx * kRingInlineBytes;
+            dst!.set(this.blocks!.subarray(start, start + (v as number))); // one builtin copy
+            break;
+          }
+          case Elem.I64:
+            v = this.b[(idx << SLOT64_SHIFT) + VAL64];
+            break;
+          case Elem.Bool:
+            v = s[at + VAL32] !== 0;
+            break;
+          default:
+            v = s[at + VAL32];
+        }
         const next = idx + 1 < this.cap ? (head + 1) | 0 : ((head & this.lapMask) + this.oneLap) | 0;
         // seq_cst CAS: claims the value; ordered before the waiter-count load below.
         const seen = Atomics.compareExchange(w, HEAD, head, next);
         if (seen === head) {
-          // No call or loop from here to the stamp store (see the module comment).
-          let v: unknown;
-          switch (this.elem) {
-            case Elem.F64:
-              v = this.f[(idx << SLOT64_SHIFT) + VAL64];
-              break;
-            case Elem.Structured: {
-              // Copy the bytes out (one builtin copy) before the slot is freed; decode after.
-              const start = idx * kRingInlineBytes;
-              v = s[at + VAL32]! >>> 1;
-              dst!.set(this.blocks!.subarray(start, start + (v as number)));
-              break;
-            }
-            case Elem.I64:
-              v = this.b[(idx << SLOT64_SHIFT) + VAL64];
-              break;
-            case Elem.Bool:
-              v = s[at + VAL32] !== 0;
-              break;
-            default:
-              v = s[at + VAL32];
-          }
-          // Frees the slot for the sender of the next lap, after the value was read.
-          Atomics.store(s, at + STAMP, (head + this.oneLap) | 0);
+          // Free the slot for the next lap's sender. A CAS, not a store: if this thread was
+          // stopped right after its claim, a sender freed the slot for it (ring.cc free_slot)
+          // and may already have reused it.
+          Atomics.compareExchange(s, at + STAMP, (head + 1) | 0, (head + this.oneLap) | 0);
           if (Atomics.load(w, SEND_WAITING) !== 0) native.chanNotify(this.h, true);
           return structured ? decode(dst!, v as number, undefined) : v;
         }
         head = seen;
-      } else if (stamp === head) {
-        return NONE; // empty (or a sender is mid-push): native code decides
+      } else if (stamp === head || ((stamp + this.oneLap) | 0) === ((head + 1) | 0)) {
+        // Nothing published for head yet (free for this lap, or last lap's claimed value not
+        // freed by a stopped receiver): empty, or a sender is mid-push: native code decides.
+        return NONE;
       } else {
         head = Atomics.load(w, HEAD);
       }

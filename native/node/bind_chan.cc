@@ -357,7 +357,17 @@ napi_value js_chan_ring(napi_env env, napi_callback_info info) {
     napi_get_null(env, &r);
     return r;
   }
-  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes);
+  // JavaScript publishes a value (its stamp store) and then, seeing a waiter counted, asks
+  // native code to wake it (chanNotify): two steps, and Worker.terminate() can stop a thread
+  // between them (at chanNotify's call). The header buffer's finalizer, which runs on this
+  // thread when its environment ends (or the wrapper is collected), wakes one waiter of each
+  // side: a wake-up such a thread still owed is delivered then (a spurious one is harmless:
+  // the waiter retries its operation).
+  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes, [](Shared* s) {
+    auto* c = static_cast<Channel*>(s);
+    c->notify_receivers();
+    c->notify_senders();
+  });
   if (hdr == nullptr) return nullptr;
   napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
   if (slots == nullptr) return nullptr;

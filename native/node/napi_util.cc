@@ -87,18 +87,39 @@ uint64_t deadline_after(double ms) {
   return d == 0 ? 1 : d;
 }
 
-// An external ArrayBuffer over an object's words; keeps the object alive while it lives.
-napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len) {
+// An external ArrayBuffer over an object's words; keeps the object alive while it lives, and
+// calls on_final(o) (if given) on this thread when the buffer is collected or its environment
+// ends, before dropping the reference.
+napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len, void (*on_final)(Shared*)) {
   o->retain();
   held_add(o);  // this thread's reference (deadlock.cc tells it from other holders')
   napi_value ab;
-  napi_status s = napi_create_external_arraybuffer(
-      env, data, len,
-      [](napi_env, void*, void* hint) {
-        held_drop(static_cast<Shared*>(hint));
-        static_cast<Shared*>(hint)->release();
-      },
-      o, &ab);
+  auto final_plain = [](napi_env, void*, void* hint) {
+    held_drop(static_cast<Shared*>(hint));
+    static_cast<Shared*>(hint)->release();
+  };
+  napi_status s;
+  if (on_final == nullptr) {
+    s = napi_create_external_arraybuffer(env, data, len, final_plain, o, &ab);
+  } else {
+    // The hook travels with the object: one small allocation, freed by the finalizer.
+    struct Final {
+      Shared* o;
+      void (*fn)(Shared*);
+    };
+    auto* f = new Final{o, on_final};
+    s = napi_create_external_arraybuffer(
+        env, data, len,
+        [](napi_env, void*, void* hint) {
+          auto* f = static_cast<Final*>(hint);
+          f->fn(f->o);
+          held_drop(f->o);
+          f->o->release();
+          delete f;
+        },
+        f, &ab);
+    if (s != napi_ok) delete f;
+  }
   if (s != napi_ok) {
     held_drop(o);
     o->release();

@@ -125,6 +125,7 @@ uint64_t deadline_after(double ms);
 
 // An external ArrayBuffer over an object's words (lock words, atomics), mapped into this
 // thread's JavaScript; it owns a reference, so the object lives while the buffer does.
-napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len);
+napi_value words_buffer(napi_env env, Shared* o, void* data, size_t len,
+                        void (*on_final)(Shared*) = nullptr);
 
 }  // namespace weft

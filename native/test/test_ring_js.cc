@@ -40,7 +40,7 @@ struct JsRing {
         uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
         uint32_t seen = tail;
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
-          std::memcpy(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
+          write_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
           s[idx].val.store((uint64_t(len) << 1) | 1, std::memory_order_relaxed);
           s[idx].stamp.store(tail + 1, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
@@ -57,34 +57,55 @@ struct JsRing {
   }
 
   // ring.ts tryRecv on a structured ring: a native message (bit 0 clear) is left to native
-  // code; an inline value's bytes are copied out before the slot is freed.
-  bool try_recv_inline(std::vector<uint8_t>* out) {
+  // code; an inline value's bytes are copied out BEFORE the claim, and the slot is freed with
+  // a CAS. With `die_after_claim`, the thread "is stopped" right after a successful claim
+  // (Worker.terminate()): it keeps the value it read, and never frees the slot.
+  bool try_recv_inline(std::vector<uint8_t>* out, bool die_after_claim = false) {
     const uint8_t* blocks = ch->ring_inline();
     uint32_t head = w->head.load(SC);
     for (int i = 0; i < kTries; i++) {
       uint32_t idx = head & idx_mask;
       uint32_t stamp = s[idx].stamp.load(SC);
       if (stamp == head + 1) {
-        // ring.ts: Atomics.load of the value's low word, before the CAS (see RingSlot).
-        uint64_t v = s[idx].val.load(SC);
+        uint64_t v = s[idx].val.load(SC);  // Atomics.load of the low word
         if ((v & 1) == 0) return false;
+        read_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, size_t(v >> 1), out);
         uint32_t seen = head;
         uint32_t next = idx + 1 < cap ? head + 1 : (head & lap_mask) + one_lap;
         if (w->head.compare_exchange_strong(seen, next, SC, SC)) {
-          const uint8_t* src = blocks + size_t(idx) * weft::abi::kRingInlineBytes;
-          out->assign(src, src + (v >> 1));
-          s[idx].stamp.store(head + one_lap, SC);
+          if (die_after_claim) return true;
+          uint32_t want = head + 1;
+          s[idx].stamp.compare_exchange_strong(want, head + one_lap, SC, SC);
           if (w->send_waiting.load(SC) != 0) ch->notify_senders();
           return true;
         }
         head = seen;
-      } else if (stamp == head) {
+      } else if (stamp == head || stamp + one_lap == head + 1) {
         return false;
       } else {
         head = w->head.load(SC);
       }
     }
     return false;
+  }
+
+  // TypedArray.set into / out of a block, as relaxed 64-bit words (the C++ side's view of the
+  // block; a copy taken before a failed claim may overlap a write and is discarded).
+  static void write_block(uint8_t* block, const uint8_t* bytes, size_t len) {
+    auto* words = reinterpret_cast<std::atomic<uint64_t>*>(block);
+    for (size_t i = 0; i * 8 < len; i++) {
+      uint64_t x = 0;
+      std::memcpy(&x, bytes + i * 8, std::min<size_t>(8, len - i * 8));
+      words[i].store(x, std::memory_order_relaxed);
+    }
+  }
+  static void read_block(const uint8_t* block, size_t len, std::vector<uint8_t>* out) {
+    auto* words = reinterpret_cast<const std::atomic<uint64_t>*>(block);
+    out->resize(len);
+    for (size_t i = 0; i * 8 < len; i++) {
+      uint64_t x = words[i].load(std::memory_order_relaxed);
+      std::memcpy(out->data() + i * 8, &x, std::min<size_t>(8, len - i * 8));
+    }
   }
 
   // ring.ts trySend
@@ -114,23 +135,27 @@ struct JsRing {
     return false;
   }
 
-  // ring.ts tryRecv
-  bool try_recv(uint64_t* out) {
+  // ring.ts tryRecv: the value is read BEFORE the claim, the slot freed with a CAS. With
+  // `die_after_claim` the thread "is stopped" right after its claim (see try_recv_inline).
+  bool try_recv(uint64_t* out, bool die_after_claim = false) {
     uint32_t head = w->head.load(SC);
     for (int i = 0; i < kTries; i++) {
       uint32_t idx = head & idx_mask;
       uint32_t stamp = s[idx].stamp.load(SC);
       if (stamp == head + 1) {
+        uint64_t v = s[idx].val.load(std::memory_order_relaxed);
         uint32_t next = idx + 1 < cap ? head + 1 : (head & lap_mask) + one_lap;
         uint32_t seen = head;
         if (w->head.compare_exchange_strong(seen, next, SC, SC)) {
-          *out = s[idx].val.load(std::memory_order_relaxed);
-          s[idx].stamp.store(head + one_lap, SC);
+          *out = v;
+          if (die_after_claim) return true;
+          uint32_t want = head + 1;
+          s[idx].stamp.compare_exchange_strong(want, head + one_lap, SC, SC);
           if (w->send_waiting.load(SC) != 0) ch->notify_senders();
           return true;
         }
         head = seen;
-      } else if (stamp == head) {
+      } else if (stamp == head || stamp + one_lap == head + 1) {
         return false;
       } else {
         head = w->head.load(SC);
@@ -184,7 +209,9 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
     std::vector<int64_t> last(size_t(P), -1);
     for (;;) {
       uint64_t v = 0;
-      if (c % 2 == 0 && js.try_recv(&v)) {
+      // Now and then a JavaScript receiver is stopped right after its claim (it keeps the
+      // value it read; the slot stays unfreed until a sender or receiver meets it).
+      if (c % 2 == 0 && js.try_recv(&v, rng.chance(3))) {
         js_recvs.fetch_add(1, std::memory_order_relaxed);
         progress();
       } else {
@@ -280,7 +307,7 @@ void structured_mixed(uint32_t cap, size_t per_producer, bool close_early) {
     std::vector<uint8_t> b;
     for (;;) {
       uint64_t id;
-      if (rng.chance(50) && js.try_recv_inline(&b)) {
+      if (rng.chance(50) && js.try_recv_inline(&b, rng.chance(3))) {
         inline_recv.fetch_add(1, std::memory_order_relaxed);
         progress();
         id = check(b.data(), b.size());

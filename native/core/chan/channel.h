@@ -82,7 +82,9 @@ class Channel final : public Shared {
   abi::RingHeader* ring_header() { return &hdr_; }
   Slot* ring_slots() { return slots_.get(); }
   // A structured ring's inline blocks (capacity x abi::kRingInlineBytes), or null.
-  uint8_t* ring_inline() { return inline_.get(); }
+  uint8_t* ring_inline() { return reinterpret_cast<uint8_t*>(inline_.get()); }
+  // 64-bit words of one inline block.
+  static constexpr size_t kInlineWords = abi::kRingInlineBytes / 8;
   // After JavaScript pushed (popped) a value itself and read a non-zero waiter count: wake one
   // waiting receiver (sender), exactly as a native push (pop) does.
   void notify_receivers() { notify_after_push(); }
@@ -117,7 +119,8 @@ class Channel final : public Shared {
   bool ring_closed() const;
   Ring ring_push(uint64_t v);
   Ring ring_pop(uint64_t* out);
-  uint64_t inline_to_message(uint32_t index, uint64_t bits);
+  void copy_inline(uint32_t index, uint64_t* buf) const;
+  uint64_t inline_to_message(const uint64_t* buf, uint64_t bits);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
   // Slots from position a forward to position b, modulo 2^32 (abi.h: kMaxCapacity); a
@@ -147,7 +150,8 @@ class Channel final : public Shared {
   std::unique_ptr<Slot[]> slots_;
   // Structured rings of at most kRingInlineMaxCapacity slots: one inline block per slot, for
   // values JavaScript queues without a native message (abi.h: kRingSlotValueByteOffset).
-  std::unique_ptr<uint8_t[]> inline_;
+  // Words, accessed relaxed in C++ (a copy taken before a failed claim may overlap a write).
+  std::unique_ptr<std::atomic<uint64_t>[]> inline_;
   // Positions, waiter counts and geometry, laid out for JavaScript too (abi.h: RingHeader).
   // recv_waiting / send_waiting are written under mu_ and read without it by the lock-free
   // fast paths (here and in lib/chan/ring.ts). seq_cst on both sides: a pusher's tail CAS then

@@ -62,8 +62,9 @@ void Channel::init_ring() {
   slots_.reset(new (std::nothrow) Slot[cap_]);
   if (!slots_) throw std::bad_alloc();
   if (elem_ == Elem::Structured && cap_ <= abi::kRingInlineMaxCapacity) {
-    inline_.reset(new (std::nothrow) uint8_t[size_t(cap_) * abi::kRingInlineBytes]());
+    inline_.reset(new (std::nothrow) std::atomic<uint64_t>[size_t(cap_) * kInlineWords]);
     if (!inline_) throw std::bad_alloc();
+    for (size_t i = 0; i < size_t(cap_) * kInlineWords; i++) inline_[i].store(0, std::memory_order_relaxed);
   }
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
@@ -72,16 +73,40 @@ void Channel::init_ring() {
   }
 }
 
-// An inline value (bits = (length << 1) | 1) of slot `index` as a new Message. Called between
-// the head CAS that claimed the slot and the stamp store that frees it: the sender's bytes
-// are visible (its release store of the stamp, our acquire load), and no sender can reuse the
-// block yet.
-uint64_t Channel::inline_to_message(uint32_t index, uint64_t bits) {
+// A receiver reads a slot's value BEFORE its head CAS claims it (the value for position p is
+// stable from the stamp p + 1 until someone frees the slot, and nobody frees it before head
+// moves past p). So once head is past p, the slot's content is no longer needed by anyone,
+// and freeing it (stamp p + 1 -> p + one lap) is housekeeping that any thread may do: the
+// claimer does it right after its CAS, and a sender that finds the slot still holding a value
+// below head does it on the claimer's behalf (ring_push, ring_push_many). That matters for
+// JavaScript receivers (lib/chan/ring.ts): Worker.terminate() can stop one between its CAS
+// and its release, and the ring must not stay stuck on that slot. Frees are CASes, never plain
+// stores: a late claimer must not overwrite the stamp of the next lap's value.
+
+// Frees slot `slot` of position p (its stamp p + 1) for the next lap, if nobody did yet.
+// release: our read of the value (before the head CAS) happens before a sender of the next
+// lap writes the slot (its acquire load of the stamp).
+static inline void free_slot(abi::RingSlot& slot, uint32_t p, uint32_t one_lap) {
+  uint32_t want = p + 1;
+  slot.stamp.compare_exchange_strong(want, p + one_lap, std::memory_order_release,
+                                     std::memory_order_relaxed);
+}
+
+// Copies slot `index`'s inline block (kRingInlineBytes) into buf: relaxed word loads, since a
+// copy taken before a head CAS that then fails may overlap the next lap's write of the block
+// (the copy is then discarded).
+void Channel::copy_inline(uint32_t index, uint64_t* buf) const {
+  const std::atomic<uint64_t>* src = inline_.get() + size_t(index) * kInlineWords;
+  for (size_t i = 0; i < kInlineWords; i++) buf[i] = src[i].load(std::memory_order_relaxed);
+}
+
+// An inline value (bits = (length << 1) | 1) whose block was copied into buf, as a Message.
+uint64_t Channel::inline_to_message(const uint64_t* buf, uint64_t bits) {
   size_t len = size_t(bits >> 1);
   if (len > abi::kRingInlineBytes || !inline_) std::abort();  // only JavaScript writes these
-  const uint8_t* src = inline_.get() + size_t(index) * abi::kRingInlineBytes;
   auto* m = new Message();
-  m->bytes.assign(src, src + len);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(buf);
+  m->bytes.assign(bytes, bytes + len);
   return to_bits(m);
 }
 
@@ -94,7 +119,7 @@ Channel::Ring Channel::ring_push(uint64_t v) {
     uint32_t index = tail & (hdr_.mark_bit - 1);
     uint32_t lap = tail & ~(hdr_.one_lap - 1);
     Slot& slot = slots_[index];
-    // acquire: pairs with the receiver's release store that freed this slot.
+    // acquire: pairs with the release CAS (free_slot) that freed this slot.
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (tail == stamp) {
       uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_.one_lap;
@@ -107,13 +132,15 @@ Channel::Ring Channel::ring_push(uint64_t v) {
         return Ring::kOk;
       }
     } else if (stamp + hdr_.one_lap == tail + 1) {
-      // The slot still holds last lap's value: full, unless a receiver is mid-pop. The
-      // seq_cst fence orders the stamp load before the head load (pairs with ring_pop's
-      // head CAS); it publishes nothing (values travel with the stamps).
+      // The slot still holds last lap's value (position tail - one lap): full if head is
+      // still there. The seq_cst fence orders the stamp load before the head load (pairs with
+      // ring_pop's head CAS); it publishes nothing (values travel with the stamps).
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint32_t head = hdr_.head.load(std::memory_order_relaxed);
       if (head + hdr_.one_lap == tail) return Ring::kEmptyOrFull;
-      backoff(spins);
+      // head moved past it: that value was read and claimed; free the slot for its claimer
+      // (which may have been stopped before doing so), then look again.
+      free_slot(slot, tail - hdr_.one_lap, hdr_.one_lap);
       tail = hdr_.tail.load(std::memory_order_relaxed);
     } else {
       // Another sender won this slot but has not published yet: wait, never skip it.
@@ -125,6 +152,7 @@ Channel::Ring Channel::ring_push(uint64_t v) {
 
 Channel::Ring Channel::ring_pop(uint64_t* out) {
   uint32_t head = hdr_.head.load(std::memory_order_relaxed);
+  uint64_t buf[kInlineWords];
   for (int spins = 0;; spins++) {
     uint32_t index = head & (hdr_.mark_bit - 1);
     uint32_t lap = head & ~(hdr_.one_lap - 1);
@@ -133,20 +161,27 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (head + 1 == stamp) {
       uint32_t next = index + 1 < cap_ ? head + 1 : lap + hdr_.one_lap;
+      // Read before claiming (see free_slot): if the CAS below succeeds, this is the value of
+      // position head, which nobody could free before head moved.
+      uint64_t v = slot.val.load(std::memory_order_relaxed);
+      bool inline_value = (v & 1) != 0 && elem_ == Elem::Structured;
+      if (inline_value) copy_inline(index, buf);
       // seq_cst: ordered before our load of hdr_.send_waiting in notify_after_pop().
       if (hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
-        *out = slot.val.load(std::memory_order_relaxed);  // ordered by the stamp load above
-        // A value JavaScript queued inline (its bytes in this slot's block) becomes a native
-        // message before the slot is released: native code downstream sees messages only.
-        if ((*out & 1) != 0 && elem_ == Elem::Structured) *out = inline_to_message(index, *out);
-        // release: our read of val happens before a sender reuses the slot next lap.
-        slot.stamp.store(head + hdr_.one_lap, std::memory_order_release);
+        free_slot(slot, head, hdr_.one_lap);
+        // A value JavaScript queued inline becomes a native message: native code downstream
+        // sees messages only.
+        *out = inline_value ? inline_to_message(buf, v) : v;
         return Ring::kOk;
       }
-    } else if (stamp == head) {
-      // Empty, unless a sender is mid-push: the fence orders the stamp load before the tail
-      // load (pairs with ring_push's tail CAS, and with ring_close's fetch_or of the mark).
+    } else if (stamp == head || stamp + hdr_.one_lap == head + 1) {
+      // Nothing published for head yet: the slot is free for this lap (stamp == head), or still
+      // holds last lap's value, claimed by a receiver that did not free it (head is past it:
+      // free it now, see free_slot). Empty, unless a sender is mid-push: the fence orders the
+      // stamp load before the tail load (pairs with ring_push's tail CAS, and with
+      // ring_close's fetch_or of the mark).
+      if (stamp != head) free_slot(slot, head - hdr_.one_lap, hdr_.one_lap);
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
       if ((tail & ~hdr_.mark_bit) == head) {
@@ -163,7 +198,8 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
 
 // Reserves a run of k free slots with one CAS on tail, then fills them in order. Room is
 // computed from a possibly stale head, which can only under-estimate it, so every reserved
-// slot is free or about to be released by a receiver that already moved head past it.
+// slot is free, or holds a value of the last lap that a receiver already claimed (head moved
+// past it): that one is freed here on its claimer's behalf (see free_slot).
 size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
   uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
   for (;;) {
@@ -182,44 +218,45 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       continue;
     for (uint32_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
+      uint32_t pos = tail + i;
       // acquire: the receiver that freed the slot finished reading it.
-      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != tail + i; spins++)
-        backoff(spins);
+      for (int spins = 0;; spins++) {
+        uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
+        if (stamp == pos) break;
+        // Last lap's value, claimed (head was past it when we computed room) but not freed.
+        if (stamp + hdr_.one_lap == pos + 1) free_slot(slot, pos - hdr_.one_lap, hdr_.one_lap);
+        else backoff(spins);
+      }
       slot.val.store(vals[i], std::memory_order_relaxed);  // published by the stamp store
       // release: publishes val to the receiver that acquires this stamp (as in ring_push).
-      slot.stamp.store(tail + i + 1, std::memory_order_release);
+      slot.stamp.store(pos + 1, std::memory_order_release);
     }
     return size_t(k);
   }
 }
 
-// Reserves a run of k published-or-reserved slots with one CAS on head, then reads them in
-// order, waiting (never skipping) for a sender that reserved a slot but has not written it.
+// Claims the run of published values at head (at most max, not past the end of the ring's
+// array) with one CAS, reading them first (see free_slot), then frees their slots.
 size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
   uint32_t head = hdr_.head.load(std::memory_order_relaxed);
   for (;;) {
     uint32_t index = head & (hdr_.mark_bit - 1);
     uint32_t lap = head & ~(hdr_.one_lap - 1);
-    // acquire: pairs with the senders' tail CAS; the values themselves are published by the
-    // per-slot stamps below, so a reserved-but-unwritten slot is waited for, never read.
-    uint32_t tail = hdr_.tail.load(std::memory_order_acquire) & ~hdr_.mark_bit;
-    uint64_t avail = distance(head, tail);
-    uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
-    if (avail > cap_ || k == 0) return 0;
+    uint64_t limit = std::min<uint64_t>(max, cap_ - index);
+    uint64_t k = 0;
+    for (; k < limit; k++) {
+      Slot& slot = slots_[index + k];
+      // acquire: pairs with the sender's release of the stamp (the value is written).
+      if (slot.stamp.load(std::memory_order_acquire) != head + uint32_t(k) + 1) break;
+      out[k] = slot.val.load(std::memory_order_relaxed);
+    }
+    if (k == 0) return 0;
     uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_.one_lap;
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
     if (!hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed))
       continue;
-    for (uint32_t i = 0; i < k; i++) {
-      Slot& slot = slots_[index + i];
-      // acquire: pairs with the sender's release of the stamp (the value is written).
-      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != head + i + 1; spins++)
-        backoff(spins);
-      out[i] = slot.val.load(std::memory_order_relaxed);  // ordered by the stamp load
-      // release: our read of val happens before a sender reuses the slot next lap.
-      slot.stamp.store(head + i + hdr_.one_lap, std::memory_order_release);
-    }
+    for (uint32_t i = 0; i < k; i++) free_slot(slots_[index + i], head + i, hdr_.one_lap);
     return size_t(k);
   }
 }
