@@ -235,22 +235,40 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
   }
 }
 
-// Claims the run of published values at head (at most max, not past the end of the ring's
-// array) with one CAS, reading them first (see free_slot), then frees their slots.
+// Claims the run of values at head that senders reserved (at most max, not past the end of the
+// ring's array) with one CAS, reading them first (see free_slot): a reserved slot not yet
+// published is waited for, never skipped (native senders and the main thread's JavaScript
+// always publish what they reserve). Then frees their slots.
 size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
   uint32_t head = hdr_.head.load(std::memory_order_relaxed);
   for (;;) {
     uint32_t index = head & (hdr_.mark_bit - 1);
     uint32_t lap = head & ~(hdr_.one_lap - 1);
-    uint64_t limit = std::min<uint64_t>(max, cap_ - index);
-    uint64_t k = 0;
-    for (; k < limit; k++) {
-      Slot& slot = slots_[index + k];
+    // acquire: pairs with the senders' tail CAS; the values themselves are published by the
+    // per-slot stamps below.
+    uint32_t tail = hdr_.tail.load(std::memory_order_acquire) & ~hdr_.mark_bit;
+    uint64_t avail = distance(head, tail);
+    uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
+    if (avail > cap_ || k == 0) return 0;
+    bool moved = false;
+    for (uint64_t i = 0; i < k && !moved; i++) {
+      Slot& slot = slots_[index + i];
+      uint32_t want = head + uint32_t(i) + 1;
       // acquire: pairs with the sender's release of the stamp (the value is written).
-      if (slot.stamp.load(std::memory_order_acquire) != head + uint32_t(k) + 1) break;
-      out[k] = slot.val.load(std::memory_order_relaxed);
+      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != want; spins++) {
+        // Another receiver took these positions meanwhile: start again from the new head.
+        if (hdr_.head.load(std::memory_order_relaxed) != head) {
+          moved = true;
+          break;
+        }
+        backoff(spins);
+      }
+      if (!moved) out[i] = slot.val.load(std::memory_order_relaxed);
     }
-    if (k == 0) return 0;
+    if (moved) {
+      head = hdr_.head.load(std::memory_order_relaxed);
+      continue;
+    }
     uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_.one_lap;
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
     if (!hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
