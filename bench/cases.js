@@ -18,7 +18,7 @@ import { POOL_CASES, POOL_ROWS } from './pool.js';
 import { NATS_CASES, NATS_ROWS } from './nats.js';
 import { PATTERN_CASES, PATTERN_ROWS } from './patterns.js';
 import { SPEED_CASES, SPEED_ROWS } from './speed.js';
-import { QUICK, fmtRate, fmtRatio, fmtVal, median, percentile, tri } from './lib.js';
+import { QUICK, atMost, faster, fmtRate, fmtRatio, fmtVal, limit, median, percentile, tri } from './lib.js';
 
 const CAP = 1024;
 const BATCH = 256;
@@ -357,24 +357,8 @@ export const CASES = {
 
 // ---------------------------------------------------------------- report rows and targets
 
-// A condition maps (the row's value, { baseline label: ns/op }, the value's per-run samples)
-// to true / false / null (not measurable).
-const atMost = (label, factor) => ({
-  text: `≤ ${factor}× ${label}`,
-  eval: (w, b) => (b[label] === undefined ? null : w <= factor * b[label]),
-  miss: (w, b) => `${(w / b[label]).toFixed(2)}× ${label}`,
-});
-const faster = (label, factor) => ({
-  text: `≥ ${factor}× faster than ${label}`,
-  eval: (w, b) => (b[label] === undefined ? null : b[label] / w >= factor),
-  miss: (w, b) => `${fmtRatio(w, b[label])} than ${label}`,
-});
-/** value ≤ max (in the row's unit); text is how the limit reads, e.g. '5 µs'. */
-const limit = (max, text, unit = 'ns') => ({
-  text: `≤ ${text}`,
-  eval: (w) => w <= max,
-  miss: (w) => `${fmtVal(w, unit)}${unit === 'ns' ? ' ns' : ''} > ${text}`,
-});
+// Conditions (atMost, faster, limit: bench/lib.js) map (the row's value, { baseline label:
+// ns/op }, the value's per-run samples) to true / false / null (not measurable).
 const atLeast = (min, text, unit = 'count') => ({
   text: `≥ ${text}`,
   eval: (w) => w >= min,

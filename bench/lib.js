@@ -234,3 +234,26 @@ export function runChild(cmd, args, { timeoutMs, onLine, env, cwd }) {
     });
   });
 }
+
+// ---------------------------------------------------------------- report conditions
+// A condition maps (the row's value, { baseline label: ns/op }, the value's per-run samples)
+// to true / false / null (not measurable), with the text of the target and of a miss.
+
+/** value ≤ factor × the baseline `label`. */
+export const atMost = (label, factor) => ({
+  text: `≤ ${factor}× ${label}`,
+  eval: (w, b) => (b[label] === undefined ? null : w <= factor * b[label]),
+  miss: (w, b) => `${(w / b[label]).toFixed(2)}× ${label}`,
+});
+/** The baseline `label` ≥ factor × value. */
+export const faster = (label, factor) => ({
+  text: `≥ ${factor}× faster than ${label}`,
+  eval: (w, b) => (b[label] === undefined ? null : b[label] / w >= factor),
+  miss: (w, b) => `${fmtRatio(w, b[label])} than ${label}`,
+});
+/** value ≤ max (in the row's unit); text is how the limit reads, e.g. '5 µs'. */
+export const limit = (max, text, unit = 'ns') => ({
+  text: `≤ ${text}`,
+  eval: (w) => w <= max,
+  miss: (w) => `${fmtVal(w, unit)}${unit === 'ns' ? ' ns' : ''} > ${text}`,
+});

@@ -4,7 +4,7 @@
 // beside Go's (bench/go/chanmem, run with `go run`).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { QUICK, WEFT_MODULE, fmtRatio, fmtVal, median, runChild } from './lib.js';
+import { QUICK, WEFT_MODULE, atMost, faster, fmtVal, limit, median, runChild } from './lib.js';
 
 const CAP = 1024;
 const STR_MB = 10;
@@ -104,21 +104,6 @@ export const SPEED_CASES = {
   ])),
 };
 
-const atMost = (label, factor) => ({
-  text: `≤ ${factor}× ${label}`,
-  eval: (w, b) => (b[label] === undefined ? null : w <= factor * b[label]),
-  miss: (w, b) => `${(w / b[label]).toFixed(2)}× ${label}`,
-});
-const faster = (label, factor) => ({
-  text: `≥ ${factor}× faster than ${label}`,
-  eval: (w, b) => (b[label] === undefined ? null : b[label] / w >= factor),
-  miss: (w, b) => `${fmtRatio(w, b[label])} than ${label}`,
-});
-const limit = (max, text, unit = 'ns') => ({
-  text: `≤ ${text}`,
-  eval: (w) => w <= max,
-  miss: (w) => `${fmtVal(w, unit)}${unit === 'ns' ? ' ns' : ''} > ${text}`,
-});
 /** Every run at most `max` ns. */
 const everyRun = (max, text) => ({
   text: `≤ ${text} in every run`,
