@@ -149,7 +149,8 @@ export class Ring {
         // a receiver's increment of recv_waiting then re-check, channel.cc enqueue_locked).
         const seen = Atomics.compareExchange(w, TAIL, tail, next);
         if (seen === tail) {
-          // No call or loop from here to the stamp store (see the module comment).
+          // Claimed: the value and its stamp must follow. Only the main thread gets here
+          // (SEND_IN_JS), which no other thread can stop between the two.
           switch (this.elem) {
             case Elem.F64:
               this.f[(idx << SLOT64_SHIFT) + VAL64] = v as number;
