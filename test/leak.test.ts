@@ -18,8 +18,8 @@ describe('memory', () => {
     expect(r.code, r.stderr).toBe(0);
     const line = r.stdout.trim().split('\n').at(-1);
     const res = JSON.parse(line ?? '');
-    expect(res.made).toBe(1_100_000);
-    expect(res.received).toBe(1_100_000);
+    expect(res.made).toBe(1_400_000);
+    expect(res.received).toBe(1_400_000);
     expect(res.growthMB, `rss ${(res.base / 2 ** 20).toFixed(1)} MB -> ${(res.end / 2 ** 20).toFixed(1)} MB`).toBeLessThan(50);
   }, 180_000);
 });
