@@ -32,6 +32,7 @@
         "native/node/addon.cc",
         "native/node/bind_atomic.cc",
         "native/node/bind_chan.cc",
+        "native/node/send_record.cc",
         "native/node/bind_context.cc",
         "native/node/bind_dump.cc",
         "native/node/bind_mutex.cc",

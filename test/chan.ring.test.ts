@@ -20,7 +20,9 @@ function ringWords(ch: Chan<any, any>): string {
   const r = (ch as unknown as { _ring: { w: Int32Array; s: Int32Array; cap: number } | null })._ring;
   if (r === null) return 'none';
   const stamps = Array.from({ length: r.cap }, (_, i) => r.s[i * 4]);
-  return `head ${r.w[0]} tail ${r.w[32]} recvWaiting ${r.w[64]} sendWaiting ${r.w[65]} stamps ${stamps.join(',')}`;
+  const owners = Array.from({ length: r.cap }, (_, i) => [i, r.s[i * 4 + 1]]).filter(([, o]) => o !== 0);
+  return `head ${r.w[0]} tail ${r.w[32]} recvWaiting ${r.w[64]} sendWaiting ${r.w[65]} stamps ${stamps.join(',')}` +
+    (owners.length > 0 ? ` owned ${owners.map(([i, o]) => `${i}:${o}`).join(',')}` : '');
 }
 
 /** Checks that `got` (all consumers' values) is exactly the ids each producer sent, in order per consumer. */
@@ -216,6 +218,56 @@ describe('ring fast path across threads', () => {
       }
       expect(got).toEqual(Array.from({ length: 2_000 }, (_, i) => 9 * BASE + i));
       await tx.done();
+    }
+  }, 240_000);
+
+  it('senders terminated inside their JavaScript send: the value they claimed is published, exactly once', async () => {
+    // Senders spin on trySend (never parking) and are terminated at random moments, 24 rounds;
+    // two batch receivers forward everything to `out`, which this thread drains. A terminate
+    // often lands between a sender's claim of a slot and its publish, and the stopped thread's
+    // cleanup must publish the recorded value (ring.cc finish_send). Without that, the slot
+    // stays claimed and the ring is stuck for good: the next round's senders never get going.
+    // Every value arrives exactly once: each sender's ids 0 .. its last all arrive (its send
+    // stopped before a claim sent nothing).
+    const ch = new Chan<number, 'f64'>(64, { elem: 'f64' });
+    const out = new Chan<number, 'f64'>(1 << 16, { elem: 'f64' });
+    const got: number[] = [];
+    const draining = (async () => {
+      for (;;) {
+        const vs = await out.recvMany(1 << 16);
+        if (vs.length === 0) return;
+        for (const v of vs as Float64Array) got.push(v);
+      }
+    })();
+    const receivers = [0, 1].map(() => run('recvManyForward', ch, out));
+    await Promise.all(receivers.map((w) => w.event('receiving')));
+    const ROUNDS = 24; // without finish_send the ring got stuck by round 7 (measured)
+    for (let round = 0; round < ROUNDS; round++) {
+      const senders = [0, 1].map((p) => run('trySendForever', ch, (round * 2 + p) * BASE));
+      const started = await Promise.race([
+        Promise.all(senders.map((w) => w.event('sending'))).then(() => true),
+        delay(20_000).then(() => false),
+      ]);
+      expect(started, `round ${round}: senders got going (ring words ${ringWords(ch)})`).toBe(true);
+      await delay(1 + (round % 9));
+      await within(Promise.all(senders.map((w) => w.terminate())), 30_000,
+        `terminate (round ${round}; ring words ${ringWords(ch)})`);
+    }
+    ch.close();
+    await Promise.all(receivers.map((w) => w.done(30_000)));
+    out.close();
+    await within(draining, 30_000, 'the last values forwarded');
+    const seen = new Set<number>();
+    const high = new Map<number, number>();
+    for (const v of got) {
+      expect(seen.has(v), `value ${v} received twice`).toBe(false);
+      seen.add(v);
+      const p = Math.floor(v / BASE);
+      high.set(p, Math.max(high.get(p) ?? -1, v % BASE));
+    }
+    expect(high.size).toBe(ROUNDS * 2);
+    for (const [p, h] of high) {
+      for (let i = 0; i <= h; i++) expect(seen.has(p * BASE + i), `sender ${p}: id ${i} of 0..${h} arrived`).toBe(true);
     }
   }, 240_000);
 });

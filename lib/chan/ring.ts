@@ -27,10 +27,14 @@
  * - a receiver reads the value before its CAS claims it, and frees the slot with a CAS; a
  *   slot whose value was claimed but never freed is freed by the next sender that meets it
  *   (ring.cc free_slot);
- * - only the main thread sends in JavaScript (SEND_IN_JS): a sender stopped between claiming a
- *   slot and publishing its value would leave a slot nobody else can fill;
+ * - a sender writes a send record (this thread's: ring serial, position, value) and takes the
+ *   slot's owner word before its claim, and gives the word back after publishing. A sender
+ *   stopped in between still holds the word, and the ring header buffer's finalizer (run on
+ *   this thread when its environment ends) publishes the recorded value if the position was
+ *   claimed (ring.cc finish_send). Structured values are not recorded (their bytes live in the
+ *   scratch area), so only the main thread, which no other thread can stop, sends them here;
  * - a wake-up owed by a thread stopped between publishing and chanNotify is delivered by the
- *   ring header buffer's finalizer when the thread's environment ends (bind_chan.cc).
+ *   same finalizer (bind_chan.cc).
  * @internal
  * @module
  */
@@ -47,10 +51,16 @@ import {
   kRingOneLapByteOffset,
   kRingRecvWaitingByteOffset,
   kRingSendWaitingByteOffset,
+  kRingSerialByteOffset,
   kRingSlotBytes,
+  kRingSlotOwnerByteOffset,
   kRingSlotStampByteOffset,
   kRingSlotValueByteOffset,
   kRingTailByteOffset,
+  kSendRecordIdByteOffset,
+  kSendRecordPosByteOffset,
+  kSendRecordSerialByteOffset,
+  kSendRecordValueByteOffset,
 } from '../internal/abi.js';
 
 // Int32 word indexes into the header, and per-slot word offsets (abi.h).
@@ -60,6 +70,7 @@ const RECV_WAITING = kRingRecvWaitingByteOffset >> 2;
 const SEND_WAITING = kRingSendWaitingByteOffset >> 2;
 const SLOT_SHIFT = Math.log2(kRingSlotBytes >> 2); // Int32 words per slot, as a shift
 const STAMP = kRingSlotStampByteOffset >> 2;
+const OWNER = kRingSlotOwnerByteOffset >> 2;
 const VAL32 = kRingSlotValueByteOffset >> 2; // low word of the value (little-endian)
 const SLOT64_SHIFT = Math.log2(kRingSlotBytes >> 3); // 64-bit words per slot, as a shift
 const VAL64 = kRingSlotValueByteOffset >> 3;
@@ -69,14 +80,32 @@ const TRIES = 8;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * Whether this thread sends through the ring in JavaScript. A sender claims a slot (CAS) and
- * then publishes its value; Worker.terminate() can stop a worker between the two, and no other
- * thread can publish a value it does not know: the slot would block the ring for good. So
- * only the main thread, which no other thread can stop, sends in JavaScript; workers send
- * through native code, which completes every claim it makes. (Receivers claim after reading,
- * so a receiver stopped after its claim leaves nothing behind that senders cannot tidy.)
+ * Whether this thread sends structured values through the ring in JavaScript. Their encoded
+ * bytes are not in the send record, so a worker stopped between its claim and its publish
+ * would leave a slot nobody can fill: only the main thread, which no other thread can stop,
+ * sends them here; workers send them through native code. Numeric values are recorded, and
+ * every thread sends them here.
  */
-const SEND_IN_JS = isMainThread;
+const STRUCTURED_SEND_IN_JS = isMainThread;
+
+// This thread's send record (abi.h kSendRecord*), mapped on first use.
+let rec32: Int32Array | undefined;
+let recF: Float64Array;
+let recB: BigInt64Array;
+/** This thread's send id: the value a sender stores in a slot's owner word. */
+let me = 0;
+const R_SERIAL = kSendRecordSerialByteOffset >> 2;
+const R_POS = kSendRecordPosByteOffset >> 2;
+const R_VAL32 = kSendRecordValueByteOffset >> 2;
+const R_VAL64 = kSendRecordValueByteOffset >> 3;
+function mapRecord(): Int32Array {
+  const ab = native.sendRecord();
+  rec32 = new Int32Array(ab);
+  recF = new Float64Array(ab);
+  recB = new BigInt64Array(ab);
+  me = rec32[kSendRecordIdByteOffset >> 2]!;
+  return rec32;
+}
 
 /** What `tryRecv` returns when it received nothing (a structured value may be `undefined`). */
 export const NONE: unique symbol = Symbol('weft.none');
@@ -98,6 +127,8 @@ export class Ring {
   readonly mark: number;
   readonly lapMask: number;
   readonly oneLap: number;
+  /** the ring's serial (names it in the send record) */
+  readonly serial: number;
 
   constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer, blocks?: ArrayBuffer) {
     if (header.byteLength !== kRingHeaderBytes) throw new Error('weft: ring header of an unexpected size');
@@ -112,6 +143,7 @@ export class Ring {
     this.cap = this.w[kRingCapacityByteOffset >> 2]!;
     this.mark = this.w[kRingMarkBitByteOffset >> 2]!;
     this.oneLap = this.w[kRingOneLapByteOffset >> 2]! >>> 0;
+    this.serial = this.w[kRingSerialByteOffset >> 2]!;
     this.idxMask = this.mark - 1;
     this.lapMask = ~(this.oneLap - 1);
     if (slots.byteLength !== this.cap * kRingSlotBytes) throw new Error('weft: ring slots of an unexpected size');
@@ -129,11 +161,27 @@ export class Ring {
    * value that needs a native message: too long for an inline block, or carrying objects).
    */
   trySend(v: unknown, refs?: unknown): boolean {
-    if (!SEND_IN_JS) return false;
     let bytes: Uint8Array | undefined;
+    const rec = rec32 ?? mapRecord();
     if (this.elem === Elem.Structured) {
+      if (!STRUCTURED_SEND_IN_JS) return false;
       if (typeof v !== 'number' || v > kRingInlineBytes || refs !== undefined) return false;
       bytes = scratch().subarray(0, v); // the encoded value (valid until the next encode)
+    } else {
+      // The send record (plain stores: only this thread's finalizer reads them, after this
+      // thread's JavaScript stopped). The position is filled in below, per attempt.
+      rec[R_SERIAL] = this.serial;
+      switch (this.elem) {
+        case Elem.F64:
+          recF[R_VAL64] = v as number;
+          break;
+        case Elem.I64:
+          recB[R_VAL64] = v as bigint;
+          break;
+        default:
+          rec[R_VAL32] = v === true ? 1 : v === false ? 0 : (v as number);
+          rec[R_VAL32 + 1] = 0;
+      }
     }
     const w = this.w;
     const s = this.s;
@@ -145,12 +193,20 @@ export class Ring {
       const stamp = Atomics.load(s, at + STAMP);
       if (stamp === tail) {
         const next = idx + 1 < this.cap ? (tail + 1) | 0 : ((tail & this.lapMask) + this.oneLap) | 0;
+        rec[R_POS] = tail;
+        // The slot's owner word (ring.cc, before ring_push): while this thread holds it, only
+        // this thread (or a native batch sender) can claim `tail`. seq_cst CAS, as ring_push's
+        // acquire; another sender holding it is about to claim or lose the position.
+        if (Atomics.compareExchange(s, at + OWNER, 0, me) !== 0) {
+          tail = Atomics.load(w, TAIL);
+          continue;
+        }
         // seq_cst CAS: claims the slot; ordered before the waiter-count load below (pairs with
         // a receiver's increment of recv_waiting then re-check, channel.cc enqueue_locked).
         const seen = Atomics.compareExchange(w, TAIL, tail, next);
         if (seen === tail) {
-          // Claimed: the value and its stamp must follow. Only the main thread gets here
-          // (SEND_IN_JS), which no other thread can stop between the two.
+          // Claimed: the value and its stamp must follow. If this thread is stopped before
+          // the stamp, its finalizer publishes the recorded value (ring.cc finish_send).
           switch (this.elem) {
             case Elem.F64:
               this.f[(idx << SLOT64_SHIFT) + VAL64] = v as number;
@@ -170,9 +226,12 @@ export class Ring {
           }
           // Publishes the value to the receiver that loads this stamp (release in ring.cc).
           Atomics.store(s, at + STAMP, (tail + 1) | 0);
+          // Gives the owner word back after the stamp (ring_push's release store).
+          Atomics.store(s, at + OWNER, 0);
           if (Atomics.load(w, RECV_WAITING) !== 0) native.chanNotify(this.h, false);
           return true;
         }
+        Atomics.store(s, at + OWNER, 0); // lost the position: give the word back, look again
         tail = seen;
       } else if (((stamp + this.oneLap) | 0) === ((tail + 1) | 0)) {
         return false; // full (or a receiver is mid-pop): native code decides and may wait

@@ -45,6 +45,8 @@ export interface Native {
   chanRing(h: Handle): [ArrayBuffer, ArrayBuffer, ArrayBuffer?] | null;
   /** Wakes one waiting receiver (toSenders false) or sender (true) after a JavaScript push/pop. */
   chanNotify(h: Handle, toSenders: boolean): void;
+  /** This thread's send record (abi.h kSendRecord*; lib/chan/ring.ts), its send id filled in. */
+  sendRecord(): ArrayBuffer;
   select(
     handles: (Handle | null)[],
     sendMask: number | boolean[],

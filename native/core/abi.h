@@ -25,7 +25,7 @@ namespace weft::abi {
 // abi:begin
 
 /// Version of this layout; lib/internal/native.ts compares it with the addon's at import.
-inline constexpr uint32_t kAbiVersion = 5;
+inline constexpr uint32_t kAbiVersion = 6;
 
 /// Result codes of native calls (status slot Code, and the code of an async result).
 enum class Code : int32_t {
@@ -201,12 +201,24 @@ inline constexpr uint32_t kRingCapacityByteOffset = 264;
 inline constexpr uint32_t kRingMarkBitByteOffset = 268;
 /// Byte offset of one lap (uint32: 2 x mark bit; 0 means 2^32, never used: see kMaxCapacity).
 inline constexpr uint32_t kRingOneLapByteOffset = 272;
+/// Byte offset of the channel's ring serial (uint32, nonzero, written before the channel is
+/// shared): names the ring in a thread's send record (kSendRecord*).
+inline constexpr uint32_t kRingSerialByteOffset = 276;
+/// Byte offset of the number of native batch senders between their claim and their last
+/// publish (uint32; they claim a run of slots without taking the slots' owner words).
+inline constexpr uint32_t kRingBatchingByteOffset = 280;
 /// Byte length of the ring header.
 inline constexpr uint32_t kRingHeaderBytes = 384;
-/// Byte length of one slot: a uint32 stamp, 4 bytes of padding, the 64-bit value.
+/// Byte length of one slot: a uint32 stamp, the uint32 owner word, the 64-bit value.
 inline constexpr uint32_t kRingSlotBytes = 16;
 /// Byte offset of a slot's stamp (uint32) in the slot.
 inline constexpr uint32_t kRingSlotStampByteOffset = 0;
+/// Byte offset of a slot's owner word (uint32): 0, or the send id of the thread that is
+/// claiming and filling the slot. A single-value sender (native or JavaScript) takes it with a
+/// CAS before its tail CAS and gives it back after publishing, so a position whose slot a
+/// thread owns can only have been claimed by that thread (or by a native batch sender, which
+/// kRingBatchingByteOffset counts): what lets a stopped thread's send be completed for it.
+inline constexpr uint32_t kRingSlotOwnerByteOffset = 4;
 /// Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool
 /// (0 or 1) zero-extended to 64 bits (little-endian). In a structured channel: a pointer to
 /// a native message (bit 0 clear), or (length << 1) | 1 for a value whose encoded bytes sit
@@ -218,6 +230,21 @@ inline constexpr uint32_t kRingSlotValueByteOffset = 8;
 inline constexpr uint32_t kRingInlineBytes = 128;
 /// Largest capacity of a structured channel that gets inline blocks (capacity x kRingInlineBytes).
 inline constexpr uint32_t kRingInlineMaxCapacity = 65536;
+/// A thread's send record (sendRecord(): an ArrayBuffer over per-thread native memory). A
+/// JavaScript sender writes the ring serial, the position and the value's bits here before it
+/// takes the slot's owner word; if Worker.terminate() stops it between that and giving the
+/// word back, the ring header buffer's finalizer (run on that thread as its environment ends)
+/// publishes the recorded value for it when the position was claimed (Channel::finish_send).
+/// Byte offset of the serial of the ring being sent on (uint32).
+inline constexpr uint32_t kSendRecordSerialByteOffset = 0;
+/// Byte offset of the position being claimed (uint32).
+inline constexpr uint32_t kSendRecordPosByteOffset = 4;
+/// Byte offset of this thread's send id (uint32, nonzero, written by native code once).
+inline constexpr uint32_t kSendRecordIdByteOffset = 8;
+/// Byte offset of the value's 64 bits, as a slot holds them (kRingSlotValueByteOffset).
+inline constexpr uint32_t kSendRecordValueByteOffset = 16;
+/// Byte length of a send record.
+inline constexpr uint32_t kSendRecordBytes = 24;
 
 // abi:end
 
@@ -258,6 +285,10 @@ struct alignas(128) RingHeader {
   uint32_t capacity = 0;
   uint32_t mark_bit = 0;
   uint32_t one_lap = 0;
+  uint32_t serial = 0;
+  // Native batch senders between their tail CAS and their last publish (ring_push_many; read
+  // by Channel::finish_send).
+  std::atomic<uint32_t> batching{0};
 };
 static_assert(std::is_standard_layout_v<RingHeader>);
 static_assert(offsetof(RingHeader, head) == kRingHeadByteOffset);
@@ -267,6 +298,8 @@ static_assert(offsetof(RingHeader, send_waiting) == kRingSendWaitingByteOffset);
 static_assert(offsetof(RingHeader, capacity) == kRingCapacityByteOffset);
 static_assert(offsetof(RingHeader, mark_bit) == kRingMarkBitByteOffset);
 static_assert(offsetof(RingHeader, one_lap) == kRingOneLapByteOffset);
+static_assert(offsetof(RingHeader, serial) == kRingSerialByteOffset);
+static_assert(offsetof(RingHeader, batching) == kRingBatchingByteOffset);
 static_assert(sizeof(RingHeader) == kRingHeaderBytes);
 
 // One slot of the ring: the stamp says whose turn it is (position + 1: a value is there for
@@ -278,15 +311,31 @@ static_assert(sizeof(RingHeader) == kRingHeaderBytes);
 // plain moves, as before.
 struct RingSlot {
   std::atomic<uint32_t> stamp;
-  uint32_t pad;
+  std::atomic<uint32_t> owner;  // kRingSlotOwnerByteOffset
   std::atomic<uint64_t> val;
 };
 static_assert(std::is_standard_layout_v<RingSlot>);
 static_assert(offsetof(RingSlot, stamp) == kRingSlotStampByteOffset);
+static_assert(offsetof(RingSlot, owner) == kRingSlotOwnerByteOffset);
 static_assert(offsetof(RingSlot, val) == kRingSlotValueByteOffset);
 static_assert(sizeof(RingSlot) == kRingSlotBytes);
 static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<uint64_t>) == 8 && std::atomic<uint64_t>::is_always_lock_free);
+// A thread's send record (kSendRecord*): plain words, written and read by one thread only (its
+// JavaScript, then its own finalizer after its JavaScript has stopped).
+struct SendRecord {
+  uint32_t serial = 0;
+  uint32_t pos = 0;
+  uint32_t id = 0;
+  uint32_t pad = 0;
+  uint64_t val = 0;
+};
+static_assert(std::is_standard_layout_v<SendRecord>);
+static_assert(offsetof(SendRecord, serial) == kSendRecordSerialByteOffset);
+static_assert(offsetof(SendRecord, pos) == kSendRecordPosByteOffset);
+static_assert(offsetof(SendRecord, id) == kSendRecordIdByteOffset);
+static_assert(offsetof(SendRecord, val) == kSendRecordValueByteOffset);
+static_assert(sizeof(SendRecord) == kSendRecordBytes);
 // The largest capacity's mark bit is 2^30 and its lap 2^31: one lap bit is left in 32 bits.
 static_assert(kMaxCapacity < (uint32_t(1) << 30));
 

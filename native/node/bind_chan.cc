@@ -363,12 +363,23 @@ napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   // thread when its environment ends (or the wrapper is collected), wakes one waiter of each
   // side: a wake-up such a thread still owed is delivered then (a spurious one is harmless:
   // the waiter retries its operation).
-  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes, [](Shared* s) {
-    auto* c = static_cast<Channel*>(s);
-    c->notify_receivers();
-    c->notify_senders();
-  });
+  // The same finalizer completes a JavaScript send this thread was stopped in the middle of
+  // (send_record.cc), if ThreadCtx's cleanup did not already.
+  bool recorded = !structured;  // JavaScript sends record numeric values only (ring.ts)
+  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes,
+                                recorded ? +[](Shared* s) {
+                                  auto* c = static_cast<Channel*>(s);
+                                  ring_unmapped(c);  // finishes a stopped send on c, if any
+                                  c->notify_receivers();
+                                  c->notify_senders();
+                                }
+                                         : +[](Shared* s) {
+                                             auto* c = static_cast<Channel*>(s);
+                                             c->notify_receivers();
+                                             c->notify_senders();
+                                           });
   if (hdr == nullptr) return nullptr;
+  if (recorded) ring_mapped(ch);
   napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
   if (slots == nullptr) return nullptr;
   napi_create_array_with_length(env, structured ? 3 : 2, &r);
@@ -438,6 +449,7 @@ void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       WEFT_FN("chanRecvMany", js_chan_recv_many, tc),
       WEFT_FN("chanRing", js_chan_ring, tc),
       WEFT_FN("chanNotify", js_chan_notify, tc),
+      WEFT_FN("sendRecord", js_send_record, tc),
       WEFT_FN("cancel", js_cancel, tc),
       WEFT_FN("weaken", js_weaken, tc),
   };

@@ -53,5 +53,17 @@ struct ParkInfo {
   }
 };
 
+// ---- send records (send_record.cc; abi.h kSendRecord*, lib/chan/ring.ts) ------------------
+// This thread's send record: written by its JavaScript before each numeric ring send.
+abi::SendRecord& this_thread_send_record();
+// A numeric ring's header was mapped into this thread (chanRing) / its buffer was finalized:
+// the rings a stopped send of this thread can be on. ring_unmapped first finishes such a send.
+void ring_mapped(Channel* ch);
+void ring_unmapped(Channel* ch);
+// This thread's JavaScript has stopped for good (ThreadCtx::cleanup, before anything that may
+// push into a channel): publish what a send stopped midway had claimed (Channel::finish_send).
+void finish_stopped_send();
+// sendRecord() -> ArrayBuffer over this thread's send record, its send id filled in.
+napi_value js_send_record(napi_env env, napi_callback_info info);
 
 }  // namespace weft

@@ -10,6 +10,7 @@
 #include "core/sync/once.h"
 #include "core/sync/semaphore.h"
 #include "core/sync/wait_group.h"
+#include "node/bind_chan.h"
 
 namespace weft {
 
@@ -406,6 +407,9 @@ void ThreadCtx::cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   auto* tc = static_cast<ThreadCtx*>(arg);
   (void)hook;  // the same handle is in tc->async_->hook
   tc->stopping = true;
+  // First: a ring send this thread's JavaScript was stopped in (Worker.terminate()) holds a
+  // slot that pushes below (values given back) may have to wait for (send_record.cc).
+  finish_stopped_send();
   tc->unreach_cleanup();
   // Cancel every pending op. Those a peer already claimed are completing: wait for them to
   // reach the inbox, then make sure nothing they carried is lost (values go back, notifications

@@ -38,14 +38,20 @@ struct JsRing {
       uint32_t stamp = s[idx].stamp.load(SC);
       if (stamp == tail) {
         uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
+        if (!take_owner(idx, kMainId)) {
+          tail = w->tail.load(SC);
+          continue;
+        }
         uint32_t seen = tail;
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
           write_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
           s[idx].val.store((uint64_t(len) << 1) | 1, std::memory_order_relaxed);
           s[idx].stamp.store(tail + 1, SC);
+          s[idx].owner.store(0, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
         }
+        s[idx].owner.store(0, SC);
         tail = seen;
       } else if (stamp + one_lap == tail + 1) {
         return false;
@@ -108,8 +114,26 @@ struct JsRing {
     }
   }
 
-  // ring.ts trySend
-  bool try_send(uint64_t v) {
+  // The main thread's send id in the inline mirror (any nonzero id works: it is never stopped).
+  static constexpr uint32_t kMainId = 0x7fff0001;
+
+  // Atomics.compareExchange(s, owner, 0, id) === 0
+  bool take_owner(uint32_t idx, uint32_t id) {
+    uint32_t zero = 0;
+    return s[idx].owner.compare_exchange_strong(zero, id, SC, SC);
+  }
+
+  // Where a stopped sender stops (Worker.terminate() between two steps of trySend).
+  enum class Stop { kNever, kAfterOwner, kAfterClaim, kAfterValue, kAfterStamp, kAfterLoss };
+
+  // ring.ts trySend of a numeric value by the thread whose send record is `rec` (rec->id its
+  // send id). With `stop`, the thread "is stopped" at that point of the attempt that gets that
+  // far, and the call returns true with *stopped set: the caller then runs what the ring
+  // header buffer's finalizer runs on that thread (finish_send), as the test decides when.
+  bool try_send(uint64_t v, weft::abi::SendRecord* rec, Stop stop = Stop::kNever,
+                bool* stopped = nullptr) {
+    rec->serial = w->serial;  // the record: plain stores, this thread's own
+    rec->val = v;
     uint32_t tail = w->tail.load(SC);
     for (int i = 0; i < kTries; i++) {
       if (tail & mark) return false;
@@ -117,14 +141,26 @@ struct JsRing {
       uint32_t stamp = s[idx].stamp.load(SC);
       if (stamp == tail) {
         uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
+        rec->pos = tail;
+        if (!take_owner(idx, rec->id)) {
+          tail = w->tail.load(SC);
+          continue;
+        }
+        if (stop == Stop::kAfterOwner) return *stopped = true;
         uint32_t seen = tail;
         // Atomics.compareExchange returns what it saw; C++ writes it back into `seen`.
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
+          if (stop == Stop::kAfterClaim) return *stopped = true;
           s[idx].val.store(v, std::memory_order_relaxed);
+          if (stop == Stop::kAfterValue) return *stopped = true;
           s[idx].stamp.store(tail + 1, SC);
+          if (stop == Stop::kAfterStamp) return *stopped = true;
+          s[idx].owner.store(0, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
         }
+        if (stop == Stop::kAfterLoss) return *stopped = true;
+        s[idx].owner.store(0, SC);
         tail = seen;
       } else if (stamp + one_lap == tail + 1) {
         return false;
@@ -175,26 +211,54 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
   JsRing js(ch);
   const size_t total = size_t(P) * per_producer;
   Ledger ledger(total);
-  std::atomic<size_t> js_sends{0}, js_recvs{0}, sent_count{0};
+  std::atomic<size_t> js_sends{0}, js_recvs{0}, sent_count{0}, js_stops{0};
   std::vector<std::thread> producers, consumers;
   spawn(producers, P, 300, [&](int p, Rng& rng) {
+    weft::abi::SendRecord rec;  // this thread's send record (bind_chan.cc: thread_local)
+    rec.id = Channel::new_send_id();
     for (size_t i = 0; i < per_producer; i++) {
       uint64_t id = uint64_t(p) * per_producer + i;
       ledger.put(id);  // taken back below if the channel turns out closed
-      if (p % 2 == 0 && js.try_send(id)) {
-        js_sends.fetch_add(1, std::memory_order_relaxed);
+      if (p % 2 == 0) {
+        // Now and then this JavaScript sender is stopped at some step (Worker.terminate()),
+        // and what the ring header buffer's finalizer does then is run on this thread, a
+        // little later: the value counts as sent if the position was claimed (finish_send
+        // publishes it); else a new thread (a new send id) sends the same value again.
+        for (;;) {
+          auto stop = JsRing::Stop::kNever;
+          if (rng.chance(2)) stop = JsRing::Stop(1 + rng.below(5));
+          bool stopped = false;
+          if (!js.try_send(id, &rec, stop, &stopped)) break;
+          if (!stopped) {
+            js_sends.fetch_add(1, std::memory_order_relaxed);
+            sent_count.fetch_add(1, std::memory_order_relaxed);
+            progress();
+            goto next;
+          }
+          js_stops.fetch_add(1, std::memory_order_relaxed);
+          for (int k = int(rng.below(3)); k > 0; k--) std::this_thread::yield();
+          ch->finish_send(rec);
+          ch->notify_receivers();
+          ch->notify_senders();
+          rec = weft::abi::SendRecord{};
+          rec.id = Channel::new_send_id();
+          if (stop != JsRing::Stop::kAfterOwner && stop != JsRing::Stop::kAfterLoss) {
+            sent_count.fetch_add(1, std::memory_order_relaxed);
+            goto next;
+          }
+        }
+      }
+      {
+        Res r = send_blocking(ch, id, &rng.s, rng.chance(50), 0, p % 2 == 1);
+        if (r == Res::kClosed) {
+          CHECK(close_early);
+          ledger.sent[id].fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
+        CHECK(r == Res::kOk);
         sent_count.fetch_add(1, std::memory_order_relaxed);
-        progress();
-        continue;
       }
-      Res r = send_blocking(ch, id, &rng.s, rng.chance(50), 0, p % 2 == 1);
-      if (r == Res::kClosed) {
-        CHECK(close_early);
-        ledger.sent[id].fetch_sub(1, std::memory_order_relaxed);
-        return;
-      }
-      CHECK(r == Res::kOk);
-      sent_count.fetch_add(1, std::memory_order_relaxed);
+    next:;
     }
   });
   std::thread closer;
@@ -233,11 +297,13 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
   else CHECK(ch->close());
   join_all(consumers);
   ledger.verify_matches_sent();
-  CHECK(!js.try_send(1));  // closed: the JavaScript steps leave it to native code
+  weft::abi::SendRecord rec;
+  rec.id = Channel::new_send_id();
+  CHECK(!js.try_send(1, &rec));  // closed: the JavaScript steps leave it to native code
   ch->release();
   CHECK(Shared::live_count() == live0);
-  std::printf("  cap=%u: %zu sent, %zu by the JS steps, %zu received by them\n", cap,
-              sent_count.load(), js_sends.load(), js_recvs.load());
+  std::printf("  cap=%u: %zu sent, %zu by the JS steps (%zu stopped), %zu received by them\n",
+              cap, sent_count.load(), js_sends.load(), js_stops.load(), js_recvs.load());
 }
 
 // Structured ring: producers queue small values inline through the JavaScript steps (an id in
@@ -386,6 +452,8 @@ TEST(ring_js_wraps_at_2_pow_32) {
     w->tail.store(lap);
     for (uint32_t i = 0; i < cap; i++) s[i].stamp.store(lap + i);
     JsRing js(ch);
+    weft::abi::SendRecord rec;
+    rec.id = Channel::new_send_id();
     Rng rng(seed_for(cap + 7));
     uint64_t next_in = 0, next_out = 0;
     for (int step = 0; step < 20000; step++) {
@@ -394,7 +462,7 @@ TEST(ring_js_wraps_at_2_pow_32) {
       int how = int(rng.below(4));
       if (rng.chance(50)) {
         bool ok;
-        if (how == 0) ok = js.try_send(next_in);
+        if (how == 0) ok = js.try_send(next_in, &rec);
         else if (how == 1) ok = ch->try_send(next_in) == Res::kOk;
         else {
           uint64_t vals[2] = {next_in, next_in + 1};

@@ -89,6 +89,15 @@ class Channel final : public Shared {
   // waiting receiver (sender), exactly as a native push (pop) does.
   void notify_receivers() { notify_after_push(); }
   void notify_senders() { notify_after_pop(); }
+  // A thread's JavaScript send stopped (Worker.terminate()) while it held a slot's owner word
+  // (abi.h: kSendRecord*, kRingSlotOwnerByteOffset): publish the recorded value if the
+  // position was claimed, and give the word back. Called on that thread, after its JavaScript
+  // stopped, by the ring header buffer's finalizer; a no-op for any other record.
+  void finish_send(const abi::SendRecord& rec);
+  // A fresh send id for a thread's send record (nonzero, never kNativeSender).
+  static uint32_t new_send_id();
+  // The owner word native single-value senders take: they always finish what they claim.
+  static constexpr uint32_t kNativeSender = ~0u;
 
   // ---- used by the waiting machinery (select.cc), queue lock held --------------------
   void lock() { mu_.lock(); }

@@ -52,6 +52,10 @@ void Channel::init_ring() {
   hdr_.capacity = cap_;
   hdr_.mark_bit = p;
   hdr_.one_lap = p << 1;
+  // A plain word, like the geometry: written before the channel leaves this thread.
+  static std::atomic<uint32_t> serials{0};
+  do hdr_.serial = serials.fetch_add(1, std::memory_order_relaxed) + 1;
+  while (hdr_.serial == 0);
   // A ring larger than half the machine's physical memory is refused up front: Linux's
   // overcommit would grant it, and initialising every stamp would then touch all of it (minutes
   // of page faults, and the OOM killer for whoever is unlucky) for a capacity no program can
@@ -68,7 +72,7 @@ void Channel::init_ring() {
   }
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
-    slots_[i].pad = 0;
+    slots_[i].owner.store(0, std::memory_order_relaxed);
     slots_[i].val.store(0, std::memory_order_relaxed);
   }
 }
@@ -112,6 +116,13 @@ uint64_t Channel::inline_to_message(const uint64_t* buf, uint64_t bits) {
 
 // ---- the lock-free ring ----------------------------------------------------------------------
 
+// The owner word of a slot (abi.h: kRingSlotOwnerByteOffset). Every single-value sender --
+// ring_push here, lib/chan/ring.ts trySend, the C++ mirror in test_ring_js.cc -- takes it (CAS
+// 0 -> its id, acquire) before its tail CAS and gives it back (store 0, release) after its
+// stamp store, or after a failed tail CAS. So while a thread holds the word of slot i with
+// position p recorded, p can have been claimed only by that thread, or by a native batch
+// sender (ring_push_many, counted in hdr_.batching): finish_send relies on exactly this. The
+// acquire/release pair also means the next holder sees the stamp the last holder published.
 Channel::Ring Channel::ring_push(uint64_t v) {
   uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
   for (int spins = 0;; spins++) {
@@ -122,15 +133,26 @@ Channel::Ring Channel::ring_push(uint64_t v) {
     // acquire: pairs with the release CAS (free_slot) that freed this slot.
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (tail == stamp) {
+      uint32_t free_word = 0;
+      // acquire: pairs with the last holder's release store of 0 (see above).
+      if (!slot.owner.compare_exchange_strong(free_word, kNativeSender, std::memory_order_acquire,
+                                              std::memory_order_relaxed)) {
+        backoff(spins);  // another sender is claiming this slot
+        tail = hdr_.tail.load(std::memory_order_relaxed);
+        continue;
+      }
       uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_.one_lap;
       // seq_cst: ordered before our load of hdr_.recv_waiting in notify_after_push().
-      if (hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
-                                      std::memory_order_relaxed)) {
+      if (hdr_.tail.compare_exchange_strong(tail, next, std::memory_order_seq_cst,
+                                            std::memory_order_relaxed)) {
         slot.val.store(v, std::memory_order_relaxed);  // published by the stamp store below
         // release: the value is visible to the receiver that acquires this stamp.
         slot.stamp.store(tail + 1, std::memory_order_release);
+        // release: the next holder of the word sees the stamp above.
+        slot.owner.store(0, std::memory_order_release);
         return Ring::kOk;
       }
+      slot.owner.store(0, std::memory_order_release);  // lost the position: look again
     } else if (stamp + hdr_.one_lap == tail + 1) {
       // The slot still holds last lap's value (position tail - one lap): full if head is
       // still there. The seq_cst fence orders the stamp load before the head load (pairs with
@@ -212,10 +234,16 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
     uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
     if (used > cap_ || k == 0) return 0;
     uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_.one_lap;
+    // A batch claims its run without the slots' owner words: it is counted instead, from
+    // before its tail CAS until after its last publish. seq_cst: finish_send's load of the
+    // count comes after its own tail load, so it sees this increment if it saw our claim.
+    hdr_.batching.fetch_add(1, std::memory_order_seq_cst);
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
     if (!hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
-                                     std::memory_order_relaxed))
+                                     std::memory_order_relaxed)) {
+      hdr_.batching.fetch_sub(1, std::memory_order_relaxed);
       continue;
+    }
     for (uint32_t i = 0; i < k; i++) {
       Slot& slot = slots_[index + i];
       uint32_t pos = tail + i;
@@ -231,6 +259,8 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       // release: publishes val to the receiver that acquires this stamp (as in ring_push).
       slot.stamp.store(pos + 1, std::memory_order_release);
     }
+    // release: pairs with finish_send's load; every stamp above is published before it.
+    hdr_.batching.fetch_sub(1, std::memory_order_release);
     return size_t(k);
   }
 }
@@ -277,6 +307,51 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
     for (uint32_t i = 0; i < k; i++) free_slot(slots_[index + i], head + i, hdr_.one_lap);
     return size_t(k);
   }
+}
+
+uint32_t Channel::new_send_id() {
+  static std::atomic<uint32_t> ids{0};
+  for (;;) {
+    uint32_t id = ids.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (id != 0 && id != kNativeSender) return id;
+  }
+}
+
+// A JavaScript sender writes its record (ring serial, position p, value) before it takes the
+// owner word of p's slot, and gives the word back only after publishing (or after losing p).
+// If it was stopped in between, it still holds the word, and:
+// - stamp != p: it published (or p's slot moved on without it): nothing to do;
+// - tail still at p: its tail CAS did not happen: nothing to do;
+// - else p was claimed, by it or by a batch sender (see ring_push): once no batch sender is
+//   between its claim and its last publish, a stamp still at p means the claim was ours, and
+//   the recorded value is published as the send would have.
+void Channel::finish_send(const abi::SendRecord& rec) {
+  if (cap_ == 0 || elem_ == Elem::Structured || rec.serial != hdr_.serial || rec.id == 0) return;
+  uint32_t pos = rec.pos;
+  uint32_t index = pos & (hdr_.mark_bit - 1);
+  if (index >= cap_) return;
+  Slot& slot = slots_[index];
+  // Relaxed is enough: only this thread ever stores its own id in the word.
+  if (slot.owner.load(std::memory_order_relaxed) != rec.id) return;
+  for (int spins = 0;; spins++) {
+    // acquire: pairs with a publisher's release store of the stamp.
+    if (slot.stamp.load(std::memory_order_acquire) != pos) break;
+    // seq_cst (both): ordered after our own earlier tail CAS, and the batch count read after
+    // the tail (pairs with ring_push_many's seq_cst increment before its claim).
+    if ((hdr_.tail.load(std::memory_order_seq_cst) & ~hdr_.mark_bit) == pos) break;
+    if (hdr_.batching.load(std::memory_order_seq_cst) != 0) {
+      backoff(spins);
+      continue;
+    }
+    // No batch sender in flight: one that claimed p published it (its release decrement
+    // pairs with the load above), so a stamp still at p is our own claim.
+    if (slot.stamp.load(std::memory_order_acquire) != pos) break;
+    slot.val.store(rec.val, std::memory_order_relaxed);
+    // release: the value is visible to the receiver that acquires this stamp (as ring_push).
+    slot.stamp.store(pos + 1, std::memory_order_release);
+    break;
+  }
+  slot.owner.store(0, std::memory_order_release);
 }
 
 size_t Channel::length() const {
