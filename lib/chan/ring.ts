@@ -27,18 +27,16 @@
  * - a receiver reads the value before its CAS claims it, and frees the slot with a CAS; a
  *   slot whose value was claimed but never freed is freed by the next sender that meets it
  *   (ring.cc free_slot);
- * - a sender writes a send record (this thread's: ring serial, position, value) and takes the
- *   slot's owner word before its claim, and gives the word back after publishing. A sender
- *   stopped in between still holds the word, and the ring header buffer's finalizer (run on
- *   this thread when its environment ends) publishes the recorded value if the position was
- *   claimed (ring.cc finish_send). Structured values are not recorded (their bytes live in the
- *   scratch area), so only the main thread, which no other thread can stop, sends them here;
+ * - a sender writes a send record (this thread's: ring serial, position, value, and a
+ *   structured value's bytes) and takes the slot's owner word before its claim, and gives the
+ *   word back after publishing. A sender stopped in between still holds the word, and its
+ *   thread's cleanup (native/node/send_record.cc, run on this thread as its environment ends)
+ *   publishes the recorded value if the position was claimed (ring.cc finish_send);
  * - a wake-up owed by a thread stopped between publishing and chanNotify is delivered by the
- *   same finalizer (bind_chan.cc).
+ *   ring header buffer's finalizer (bind_chan.cc).
  * @internal
  * @module
  */
-import { isMainThread } from 'node:worker_threads';
 import { native, scratch, type Handle } from '../internal/native.js';
 import { decode } from '../internal/codec.js';
 import {
@@ -57,6 +55,7 @@ import {
   kRingSlotStampByteOffset,
   kRingSlotValueByteOffset,
   kRingTailByteOffset,
+  kSendRecordBlockByteOffset,
   kSendRecordIdByteOffset,
   kSendRecordPosByteOffset,
   kSendRecordSerialByteOffset,
@@ -79,19 +78,11 @@ const TRIES = 8;
 /** The value layout assumes a little-endian machine (every platform Node runs on today). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/**
- * Whether this thread sends structured values through the ring in JavaScript. Their encoded
- * bytes are not in the send record, so a worker stopped between its claim and its publish
- * would leave a slot nobody can fill: only the main thread, which no other thread can stop,
- * sends them here; workers send them through native code. Numeric values are recorded, and
- * every thread sends them here.
- */
-const STRUCTURED_SEND_IN_JS = isMainThread;
-
 // This thread's send record (abi.h kSendRecord*), mapped on first use.
 let rec32: Int32Array | undefined;
 let recF: Float64Array;
 let recB: BigInt64Array;
+let recBlock: Uint8Array;
 /** This thread's send id: the value a sender stores in a slot's owner word. */
 let me = 0;
 const R_SERIAL = kSendRecordSerialByteOffset >> 2;
@@ -103,6 +94,7 @@ function mapRecord(): Int32Array {
   rec32 = new Int32Array(ab);
   recF = new Float64Array(ab);
   recB = new BigInt64Array(ab);
+  recBlock = new Uint8Array(ab, kSendRecordBlockByteOffset, kRingInlineBytes);
   me = rec32[kSendRecordIdByteOffset >> 2]!;
   return rec32;
 }
@@ -163,14 +155,16 @@ export class Ring {
   trySend(v: unknown, refs?: unknown): boolean {
     let bytes: Uint8Array | undefined;
     const rec = rec32 ?? mapRecord();
+    // The send record (plain stores: only this thread reads them, its cleanup after its
+    // JavaScript stopped). The position is filled in below, per attempt.
+    rec[R_SERIAL] = this.serial;
     if (this.elem === Elem.Structured) {
-      if (!STRUCTURED_SEND_IN_JS) return false;
       if (typeof v !== 'number' || v > kRingInlineBytes || refs !== undefined) return false;
       bytes = scratch().subarray(0, v); // the encoded value (valid until the next encode)
+      recBlock.set(bytes);
+      rec[R_VAL32] = (v << 1) | 1;
+      rec[R_VAL32 + 1] = 0;
     } else {
-      // The send record (plain stores: only this thread's finalizer reads them, after this
-      // thread's JavaScript stopped). The position is filled in below, per attempt.
-      rec[R_SERIAL] = this.serial;
       switch (this.elem) {
         case Elem.F64:
           recF[R_VAL64] = v as number;

@@ -235,5 +235,8 @@ export const kSendRecordIdByteOffset = 8;
 /** Byte offset of the value's 64 bits, as a slot holds them (kRingSlotValueByteOffset). @internal */
 export const kSendRecordValueByteOffset = 16;
 
+/** Byte offset of a structured value's encoded bytes (kRingInlineBytes; the value's bits say how many: (length << 1) | 1). @internal */
+export const kSendRecordBlockByteOffset = 24;
+
 /** Byte length of a send record. @internal */
-export const kSendRecordBytes = 24;
+export const kSendRecordBytes = 152;

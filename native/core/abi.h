@@ -243,8 +243,11 @@ inline constexpr uint32_t kSendRecordPosByteOffset = 4;
 inline constexpr uint32_t kSendRecordIdByteOffset = 8;
 /// Byte offset of the value's 64 bits, as a slot holds them (kRingSlotValueByteOffset).
 inline constexpr uint32_t kSendRecordValueByteOffset = 16;
+/// Byte offset of a structured value's encoded bytes (kRingInlineBytes; the value's bits say
+/// how many: (length << 1) | 1).
+inline constexpr uint32_t kSendRecordBlockByteOffset = 24;
 /// Byte length of a send record.
-inline constexpr uint32_t kSendRecordBytes = 24;
+inline constexpr uint32_t kSendRecordBytes = 152;
 
 // abi:end
 
@@ -329,8 +332,10 @@ struct SendRecord {
   uint32_t id = 0;
   uint32_t pad = 0;
   uint64_t val = 0;
+  uint64_t block[kRingInlineBytes / 8] = {};
 };
 static_assert(std::is_standard_layout_v<SendRecord>);
+static_assert(offsetof(SendRecord, block) == kSendRecordBlockByteOffset);
 static_assert(offsetof(SendRecord, serial) == kSendRecordSerialByteOffset);
 static_assert(offsetof(SendRecord, pos) == kSendRecordPosByteOffset);
 static_assert(offsetof(SendRecord, id) == kSendRecordIdByteOffset);

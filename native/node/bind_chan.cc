@@ -365,21 +365,14 @@ napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   // the waiter retries its operation).
   // The same finalizer completes a JavaScript send this thread was stopped in the middle of
   // (send_record.cc), if ThreadCtx's cleanup did not already.
-  bool recorded = !structured;  // JavaScript sends record numeric values only (ring.ts)
-  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes,
-                                recorded ? +[](Shared* s) {
-                                  auto* c = static_cast<Channel*>(s);
-                                  ring_unmapped(c);  // finishes a stopped send on c, if any
-                                  c->notify_receivers();
-                                  c->notify_senders();
-                                }
-                                         : +[](Shared* s) {
-                                             auto* c = static_cast<Channel*>(s);
-                                             c->notify_receivers();
-                                             c->notify_senders();
-                                           });
+  napi_value hdr = words_buffer(env, ch, ch->ring_header(), abi::kRingHeaderBytes, [](Shared* s) {
+    auto* c = static_cast<Channel*>(s);
+    ring_unmapped(c);  // finishes a stopped send on c, if any
+    c->notify_receivers();
+    c->notify_senders();
+  });
   if (hdr == nullptr) return nullptr;
-  if (recorded) ring_mapped(ch);
+  ring_mapped(ch);
   napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
   if (slots == nullptr) return nullptr;
   napi_create_array_with_length(env, structured ? 3 : 2, &r);

@@ -54,9 +54,9 @@ struct ParkInfo {
 };
 
 // ---- send records (send_record.cc; abi.h kSendRecord*, lib/chan/ring.ts) ------------------
-// This thread's send record: written by its JavaScript before each numeric ring send.
+// This thread's send record: written by its JavaScript before each ring send.
 abi::SendRecord& this_thread_send_record();
-// A numeric ring's header was mapped into this thread (chanRing) / its buffer was finalized:
+// A ring's header was mapped into this thread (chanRing) / its buffer was finalized:
 // the rings a stopped send of this thread can be on. ring_unmapped first finishes such a send.
 void ring_mapped(Channel* ch);
 void ring_unmapped(Channel* ch);

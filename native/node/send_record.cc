@@ -1,6 +1,6 @@
 // send_record.cc — finishing a JavaScript ring send that Worker.terminate() stopped midway.
 //
-// A thread's JavaScript sends a numeric value through a ring (lib/chan/ring.ts trySend) after
+// A thread's JavaScript sends a value through a ring (lib/chan/ring.ts trySend) after
 // writing its send record (abi.h: kSendRecord*: ring serial, position, value) and while holding
 // the slot's owner word. Stopped between its claim and its publish, it would leave a slot no
 // other thread can fill, and the ring stuck. Channel::finish_send completes it from the record;
@@ -18,7 +18,7 @@ namespace weft {
 
 namespace {
 
-// The numeric rings this thread has mapped, by serial: a header buffer each (counted, since a
+// The rings this thread has mapped, by serial: a header buffer each (counted, since a
 // thread can map a channel more than once). Each buffer holds a reference to its channel, so
 // a channel listed here is alive.
 struct Mapped {

@@ -27,10 +27,25 @@ struct JsRing {
       : ch(c), w(c->ring_header()), s(c->ring_slots()), cap(w->capacity), mark(w->mark_bit),
         one_lap(w->one_lap), idx_mask(mark - 1), lap_mask(~(one_lap - 1)) {}
 
+  // Atomics.compareExchange(s, owner, 0, id) === 0
+  bool take_owner(uint32_t idx, uint32_t id) {
+    uint32_t zero = 0;
+    return s[idx].owner.compare_exchange_strong(zero, id, SC, SC);
+  }
+
+  // Where a stopped sender stops (Worker.terminate() between two steps of trySend).
+  enum class Stop { kNever, kAfterOwner, kAfterClaim, kAfterValue, kAfterStamp, kAfterLoss };
+
   // ring.ts trySend of a structured value whose `len` encoded bytes fit the slot's inline block:
   // the bytes go into the block, the slot value says (len << 1) | 1.
-  bool try_send_inline(const uint8_t* bytes, uint32_t len) {
+  // The send record is written as ring.ts does (the bytes copied into its block); `stop` as
+  // for try_send below.
+  bool try_send_inline(const uint8_t* bytes, uint32_t len, weft::abi::SendRecord* rec,
+                       Stop stop = Stop::kNever, bool* stopped = nullptr) {
     uint8_t* blocks = ch->ring_inline();
+    rec->serial = w->serial;
+    std::memcpy(rec->block, bytes, len);
+    rec->val = (uint64_t(len) << 1) | 1;
     uint32_t tail = w->tail.load(SC);
     for (int i = 0; i < kTries; i++) {
       if (tail & mark) return false;
@@ -38,19 +53,25 @@ struct JsRing {
       uint32_t stamp = s[idx].stamp.load(SC);
       if (stamp == tail) {
         uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
-        if (!take_owner(idx, kMainId)) {
+        rec->pos = tail;
+        if (!take_owner(idx, rec->id)) {
           tail = w->tail.load(SC);
           continue;
         }
+        if (stop == Stop::kAfterOwner) return *stopped = true;
         uint32_t seen = tail;
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
+          if (stop == Stop::kAfterClaim) return *stopped = true;
           write_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
           s[idx].val.store((uint64_t(len) << 1) | 1, std::memory_order_relaxed);
+          if (stop == Stop::kAfterValue) return *stopped = true;
           s[idx].stamp.store(tail + 1, SC);
+          if (stop == Stop::kAfterStamp) return *stopped = true;
           s[idx].owner.store(0, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
         }
+        if (stop == Stop::kAfterLoss) return *stopped = true;
         s[idx].owner.store(0, SC);
         tail = seen;
       } else if (stamp + one_lap == tail + 1) {
@@ -113,18 +134,6 @@ struct JsRing {
       std::memcpy(out->data() + i * 8, &x, std::min<size_t>(8, len - i * 8));
     }
   }
-
-  // The main thread's send id in the inline mirror (any nonzero id works: it is never stopped).
-  static constexpr uint32_t kMainId = 0x7fff0001;
-
-  // Atomics.compareExchange(s, owner, 0, id) === 0
-  bool take_owner(uint32_t idx, uint32_t id) {
-    uint32_t zero = 0;
-    return s[idx].owner.compare_exchange_strong(zero, id, SC, SC);
-  }
-
-  // Where a stopped sender stops (Worker.terminate() between two steps of trySend).
-  enum class Stop { kNever, kAfterOwner, kAfterClaim, kAfterValue, kAfterStamp, kAfterLoss };
 
   // ring.ts trySend of a numeric value by the thread whose send record is `rec` (rec->id its
   // send id). With `stop`, the thread "is stopped" at that point of the attempt that gets that
@@ -337,11 +346,35 @@ void structured_mixed(uint32_t cap, size_t per_producer, bool close_early) {
   std::vector<std::thread> producers, consumers;
   spawn(producers, P, 500, [&](int p, Rng& rng) {
     std::vector<uint8_t> b;
+    weft::abi::SendRecord rec;
+    rec.id = Channel::new_send_id();
     for (size_t i = 0; i < per_producer; i++) {
       uint64_t id = uint64_t(p) * per_producer + i;
       fill(id, &b);
       ledger.put(id);
-      if (rng.chance(60) && js.try_send_inline(b.data(), uint32_t(b.size()))) {
+      bool sent = false;
+      // As in mixed(): now and then the JavaScript sender is stopped at some step, and its
+      // cleanup (finish_send) publishes the recorded bytes if the position was claimed.
+      while (rng.chance(60)) {
+        auto stop = rng.chance(3) ? JsRing::Stop(1 + rng.below(5)) : JsRing::Stop::kNever;
+        bool stopped = false;
+        if (!js.try_send_inline(b.data(), uint32_t(b.size()), &rec, stop, &stopped)) break;
+        if (!stopped) {
+          sent = true;
+          break;
+        }
+        for (int k = int(rng.below(3)); k > 0; k--) std::this_thread::yield();
+        ch->finish_send(rec);
+        ch->notify_receivers();
+        ch->notify_senders();
+        rec = weft::abi::SendRecord{};
+        rec.id = Channel::new_send_id();
+        if (stop != JsRing::Stop::kAfterOwner && stop != JsRing::Stop::kAfterLoss) {
+          sent = true;
+          break;
+        }
+      }
+      if (sent) {
         inline_sent.fetch_add(1, std::memory_order_relaxed);
         sent_count.fetch_add(1, std::memory_order_relaxed);
         progress();
@@ -419,8 +452,10 @@ TEST(ring_js_structured_destroy_with_inline) {
   for (int round = 0; round < 100; round++) {
     auto* ch = new Channel(4, Elem::Structured);
     JsRing js(ch);
+    weft::abi::SendRecord rec;
+    rec.id = Channel::new_send_id();
     uint8_t bytes[40] = {1, 2, 3};
-    for (int i = 0; i < round % 5; i++) CHECK(js.try_send_inline(bytes, 1 + i * 9));
+    for (int i = 0; i < round % 5; i++) CHECK(js.try_send_inline(bytes, 1 + i * 9, &rec));
     if (round % 3 == 0) {
       uint64_t v = weft::to_bits(new Message());
       Res r = ch->try_send(v);

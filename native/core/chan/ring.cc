@@ -326,7 +326,7 @@ uint32_t Channel::new_send_id() {
 //   between its claim and its last publish, a stamp still at p means the claim was ours, and
 //   the recorded value is published as the send would have.
 void Channel::finish_send(const abi::SendRecord& rec) {
-  if (cap_ == 0 || elem_ == Elem::Structured || rec.serial != hdr_.serial || rec.id == 0) return;
+  if (cap_ == 0 || rec.serial != hdr_.serial || rec.id == 0) return;
   uint32_t pos = rec.pos;
   uint32_t index = pos & (hdr_.mark_bit - 1);
   if (index >= cap_) return;
@@ -346,6 +346,12 @@ void Channel::finish_send(const abi::SendRecord& rec) {
     // No batch sender in flight: one that claimed p published it (its release decrement
     // pairs with the load above), so a stamp still at p is our own claim.
     if (slot.stamp.load(std::memory_order_acquire) != pos) break;
+    // A structured value JavaScript sends is always inline (ring.ts), its bytes recorded.
+    if (elem_ == Elem::Structured) {
+      if ((rec.val & 1) == 0 || (rec.val >> 1) > abi::kRingInlineBytes || !inline_) std::abort();
+      std::atomic<uint64_t>* dst = inline_.get() + size_t(index) * kInlineWords;
+      for (size_t i = 0; i < kInlineWords; i++) dst[i].store(rec.block[i], std::memory_order_relaxed);
+    }
     slot.val.store(rec.val, std::memory_order_relaxed);
     // release: the value is visible to the receiver that acquires this stamp (as ring_push).
     slot.stamp.store(pos + 1, std::memory_order_release);
