@@ -51,7 +51,6 @@ import {
   kRingSendWaitingByteOffset,
   kRingSerialByteOffset,
   kRingSlotBytes,
-  kRingSlotOwnerByteOffset,
   kRingSlotStampByteOffset,
   kRingSlotValueByteOffset,
   kRingTailByteOffset,
@@ -69,7 +68,6 @@ const RECV_WAITING = kRingRecvWaitingByteOffset >> 2;
 const SEND_WAITING = kRingSendWaitingByteOffset >> 2;
 const SLOT_SHIFT = Math.log2(kRingSlotBytes >> 2); // Int32 words per slot, as a shift
 const STAMP = kRingSlotStampByteOffset >> 2;
-const OWNER = kRingSlotOwnerByteOffset >> 2;
 const VAL32 = kRingSlotValueByteOffset >> 2; // low word of the value (little-endian)
 const SLOT64_SHIFT = Math.log2(kRingSlotBytes >> 3); // 64-bit words per slot, as a shift
 const VAL64 = kRingSlotValueByteOffset >> 3;
@@ -112,6 +110,8 @@ export class Ring {
   readonly s: Int32Array;
   readonly f: Float64Array;
   readonly b: BigInt64Array;
+  /** the slots' owner words (one Int32 per slot, apart from the slots) */
+  readonly o: Int32Array;
   /** structured rings: the inline blocks (kRingInlineBytes per slot) */
   readonly blocks: Uint8Array | undefined;
   readonly cap: number;
@@ -122,7 +122,7 @@ export class Ring {
   /** the ring's serial (names it in the send record) */
   readonly serial: number;
 
-  constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer, blocks?: ArrayBuffer) {
+  constructor(h: Handle, elem: number, header: ArrayBuffer, slots: ArrayBuffer, owners: ArrayBuffer, blocks?: ArrayBuffer) {
     if (header.byteLength !== kRingHeaderBytes) throw new Error('weft: ring header of an unexpected size');
     this.h = h;
     this.elem = elem;
@@ -130,6 +130,7 @@ export class Ring {
     this.s = new Int32Array(slots);
     this.f = new Float64Array(slots);
     this.b = new BigInt64Array(slots);
+    this.o = new Int32Array(owners);
     this.blocks = blocks === undefined ? undefined : new Uint8Array(blocks);
     // Geometry: plain words the constructor wrote before the channel left its thread.
     this.cap = this.w[kRingCapacityByteOffset >> 2]!;
@@ -138,7 +139,9 @@ export class Ring {
     this.serial = this.w[kRingSerialByteOffset >> 2]!;
     this.idxMask = this.mark - 1;
     this.lapMask = ~(this.oneLap - 1);
-    if (slots.byteLength !== this.cap * kRingSlotBytes) throw new Error('weft: ring slots of an unexpected size');
+    if (slots.byteLength !== this.cap * kRingSlotBytes || this.o.length !== this.cap) {
+      throw new Error('weft: ring slots of an unexpected size');
+    }
   }
 
   /** Whether the channel is closed (the tail's mark bit; seq_cst load, as ring_closed's acquire). */
@@ -188,10 +191,10 @@ export class Ring {
       if (stamp === tail) {
         const next = idx + 1 < this.cap ? (tail + 1) | 0 : ((tail & this.lapMask) + this.oneLap) | 0;
         rec[R_POS] = tail;
-        // The slot's owner word (ring.cc, before ring_push): while this thread holds it, only
-        // this thread (or a native batch sender) can claim `tail`. seq_cst CAS, as ring_push's
+        // The slot's owner word (ring.cc, above ring_owners): while this thread holds it, only
+        // this thread (or a counted native sender) can claim `tail`. seq_cst CAS, as ring_push's
         // acquire; another sender holding it is about to claim or lose the position.
-        if (Atomics.compareExchange(s, at + OWNER, 0, me) !== 0) {
+        if (Atomics.compareExchange(this.o, idx, 0, me) !== 0) {
           tail = Atomics.load(w, TAIL);
           continue;
         }
@@ -221,11 +224,11 @@ export class Ring {
           // Publishes the value to the receiver that loads this stamp (release in ring.cc).
           Atomics.store(s, at + STAMP, (tail + 1) | 0);
           // Gives the owner word back after the stamp (ring_push's release store).
-          Atomics.store(s, at + OWNER, 0);
+          Atomics.store(this.o, idx, 0);
           if (Atomics.load(w, RECV_WAITING) !== 0) native.chanNotify(this.h, false);
           return true;
         }
-        Atomics.store(s, at + OWNER, 0); // lost the position: give the word back, look again
+        Atomics.store(this.o, idx, 0); // lost the position: give the word back, look again
         tail = seen;
       } else if (((stamp + this.oneLap) | 0) === ((tail + 1) | 0)) {
         return false; // full (or a receiver is mid-pop): native code decides and may wait
@@ -309,5 +312,5 @@ export class Ring {
 export function ringOf(h: Handle, elem: number, capacity: number): Ring | null {
   if (capacity === 0 || !LITTLE_ENDIAN) return null;
   const bufs = native.chanRing(h);
-  return bufs === null ? null : new Ring(h, elem, bufs[0], bufs[1], bufs[2]);
+  return bufs === null ? null : new Ring(h, elem, bufs[0], bufs[1], bufs[2], bufs[3]);
 }

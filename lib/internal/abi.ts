@@ -199,20 +199,20 @@ export const kRingOneLapByteOffset = 272;
 /** Byte offset of the channel's ring serial (uint32, nonzero, written before the channel is shared): names the ring in a thread's send record (kSendRecord*). @internal */
 export const kRingSerialByteOffset = 276;
 
-/** Byte offset of the number of native batch senders between their claim and their last publish (uint32; they claim a run of slots without taking the slots' owner words). @internal */
+/** Byte offset of the number of native senders between their claim and their last publish that did not take owner words (uint32; batches, and every sender before the owner words exist: they are allocated when a thread first maps the ring). @internal */
 export const kRingBatchingByteOffset = 280;
 
 /** Byte length of the ring header. @internal */
 export const kRingHeaderBytes = 384;
 
-/** Byte length of one slot: a uint32 stamp, the uint32 owner word, the 64-bit value. @internal */
+/** Byte length of one slot: a uint32 stamp, 4 bytes of padding, the 64-bit value. @internal */
 export const kRingSlotBytes = 16;
 
 /** Byte offset of a slot's stamp (uint32) in the slot. @internal */
 export const kRingSlotStampByteOffset = 0;
 
-/** Byte offset of a slot's owner word (uint32): 0, or the send id of the thread that is claiming and filling the slot. A single-value sender (native or JavaScript) takes it with a CAS before its tail CAS and gives it back after publishing, so a position whose slot a thread owns can only have been claimed by that thread (or by a native batch sender, which kRingBatchingByteOffset counts): what lets a stopped thread's send be completed for it. @internal */
-export const kRingSlotOwnerByteOffset = 4;
+/** Byte length of a slot's owner word, kept apart from the slots (chanRing()[2]; a slot's own line is the one its receiver polls): 0, or the send id of the thread claiming and filling the slot. A single-value sender takes it with a CAS before its tail CAS and gives it back after publishing, so a position whose slot's word a thread holds can only have been claimed by that thread, or by a native sender that does not take words (a batch, or any sender before the words exist), which kRingBatchingByteOffset counts: what lets a stopped thread's send be completed for it (Channel::finish_send). @internal */
+export const kRingOwnerBytes = 4;
 
 /** Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool (0 or 1) zero-extended to 64 bits (little-endian). In a structured channel: a pointer to a native message (bit 0 clear), or (length << 1) | 1 for a value whose encoded bytes sit in the slot's inline block (chanRing()[2]; written by JavaScript only). @internal */
 export const kRingSlotValueByteOffset = 8;
@@ -223,7 +223,7 @@ export const kRingInlineBytes = 128;
 /** Largest capacity of a structured channel that gets inline blocks (capacity x kRingInlineBytes). @internal */
 export const kRingInlineMaxCapacity = 65536;
 
-/** A thread's send record (sendRecord(): an ArrayBuffer over per-thread native memory). A JavaScript sender writes the ring serial, the position and the value's bits here before it takes the slot's owner word; if Worker.terminate() stops it between that and giving the word back, the ring header buffer's finalizer (run on that thread as its environment ends) publishes the recorded value for it when the position was claimed (Channel::finish_send). Byte offset of the serial of the ring being sent on (uint32). @internal */
+/** A thread's send record (sendRecord(): an ArrayBuffer over per-thread native memory). A JavaScript sender writes the ring serial, the position and the value's bits here before it takes the slot's owner word (kRingOwnerBytes); if Worker.terminate() stops it between that and giving the word back, the ring header buffer's finalizer (run on that thread as its environment ends) publishes the recorded value for it when the position was claimed (Channel::finish_send). Byte offset of the serial of the ring being sent on (uint32). @internal */
 export const kSendRecordSerialByteOffset = 0;
 
 /** Byte offset of the position being claimed (uint32). @internal */

@@ -41,8 +41,8 @@ export interface Native {
   chanRecv(h: Handle): unknown;
   chanSendMany(h: Handle, values: ArrayBufferView, timeout: number, block: boolean): number;
   chanRecvMany(h: Handle, max: number, timeout: number, block: boolean): ArrayBufferView;
-  /** [header, slots] over a buffered numeric channel's ring (lib/chan/ring.ts), else null. */
-  chanRing(h: Handle): [ArrayBuffer, ArrayBuffer, ArrayBuffer?] | null;
+  /** [header, slots, owner words, inline blocks?] over a buffered channel's ring (lib/chan/ring.ts), else null. */
+  chanRing(h: Handle): [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer?] | null;
   /** Wakes one waiting receiver (toSenders false) or sender (true) after a JavaScript push/pop. */
   chanNotify(h: Handle, toSenders: boolean): void;
   /** This thread's send record (abi.h kSendRecord*; lib/chan/ring.ts), its send id filled in. */

@@ -204,21 +204,24 @@ inline constexpr uint32_t kRingOneLapByteOffset = 272;
 /// Byte offset of the channel's ring serial (uint32, nonzero, written before the channel is
 /// shared): names the ring in a thread's send record (kSendRecord*).
 inline constexpr uint32_t kRingSerialByteOffset = 276;
-/// Byte offset of the number of native batch senders between their claim and their last
-/// publish (uint32; they claim a run of slots without taking the slots' owner words).
+/// Byte offset of the number of native senders between their claim and their last publish
+/// that did not take owner words (uint32; batches, and every sender before the owner words
+/// exist: they are allocated when a thread first maps the ring).
 inline constexpr uint32_t kRingBatchingByteOffset = 280;
 /// Byte length of the ring header.
 inline constexpr uint32_t kRingHeaderBytes = 384;
-/// Byte length of one slot: a uint32 stamp, the uint32 owner word, the 64-bit value.
+/// Byte length of one slot: a uint32 stamp, 4 bytes of padding, the 64-bit value.
 inline constexpr uint32_t kRingSlotBytes = 16;
 /// Byte offset of a slot's stamp (uint32) in the slot.
 inline constexpr uint32_t kRingSlotStampByteOffset = 0;
-/// Byte offset of a slot's owner word (uint32): 0, or the send id of the thread that is
-/// claiming and filling the slot. A single-value sender (native or JavaScript) takes it with a
-/// CAS before its tail CAS and gives it back after publishing, so a position whose slot a
-/// thread owns can only have been claimed by that thread (or by a native batch sender, which
-/// kRingBatchingByteOffset counts): what lets a stopped thread's send be completed for it.
-inline constexpr uint32_t kRingSlotOwnerByteOffset = 4;
+/// Byte length of a slot's owner word, kept apart from the slots (chanRing()[2]; a slot's own
+/// line is the one its receiver polls): 0, or the send id of the thread claiming and filling
+/// the slot. A single-value sender takes it with a CAS before its tail CAS and gives it back
+/// after publishing, so a position whose slot's word a thread holds can only have been claimed
+/// by that thread, or by a native sender that does not take words (a batch, or any sender
+/// before the words exist), which kRingBatchingByteOffset counts: what lets a stopped
+/// thread's send be completed for it (Channel::finish_send).
+inline constexpr uint32_t kRingOwnerBytes = 4;
 /// Byte offset of a slot's value in the slot: an f64's bits, an i64, or an i32 / bool
 /// (0 or 1) zero-extended to 64 bits (little-endian). In a structured channel: a pointer to
 /// a native message (bit 0 clear), or (length << 1) | 1 for a value whose encoded bytes sit
@@ -232,7 +235,7 @@ inline constexpr uint32_t kRingInlineBytes = 128;
 inline constexpr uint32_t kRingInlineMaxCapacity = 65536;
 /// A thread's send record (sendRecord(): an ArrayBuffer over per-thread native memory). A
 /// JavaScript sender writes the ring serial, the position and the value's bits here before it
-/// takes the slot's owner word; if Worker.terminate() stops it between that and giving the
+/// takes the slot's owner word (kRingOwnerBytes); if Worker.terminate() stops it between that and giving the
 /// word back, the ring header buffer's finalizer (run on that thread as its environment ends)
 /// publishes the recorded value for it when the position was claimed (Channel::finish_send).
 /// Byte offset of the serial of the ring being sent on (uint32).
@@ -289,8 +292,8 @@ struct alignas(128) RingHeader {
   uint32_t mark_bit = 0;
   uint32_t one_lap = 0;
   uint32_t serial = 0;
-  // Native batch senders between their tail CAS and their last publish (ring_push_many; read
-  // by Channel::finish_send).
+  // Native senders that took no owner word, between their tail CAS and their last publish
+  // (ring.cc; read by Channel::finish_send).
   std::atomic<uint32_t> batching{0};
 };
 static_assert(std::is_standard_layout_v<RingHeader>);
@@ -314,12 +317,12 @@ static_assert(sizeof(RingHeader) == kRingHeaderBytes);
 // plain moves, as before.
 struct RingSlot {
   std::atomic<uint32_t> stamp;
-  std::atomic<uint32_t> owner;  // kRingSlotOwnerByteOffset
+  uint32_t pad;
   std::atomic<uint64_t> val;
 };
 static_assert(std::is_standard_layout_v<RingSlot>);
 static_assert(offsetof(RingSlot, stamp) == kRingSlotStampByteOffset);
-static_assert(offsetof(RingSlot, owner) == kRingSlotOwnerByteOffset);
+static_assert(sizeof(std::atomic<uint32_t>) == kRingOwnerBytes);
 static_assert(offsetof(RingSlot, val) == kRingSlotValueByteOffset);
 static_assert(sizeof(RingSlot) == kRingSlotBytes);
 static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free);

@@ -343,9 +343,9 @@ napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
   return ta;
 }
 
-// chanRing(h) -> [header, slots] (numeric) or [header, slots, inline blocks] (structured, up to
-// kRingInlineMaxCapacity): ArrayBuffers over a buffered channel's ring (abi.h: RingHeader,
-// RingSlot, kRingInlineBytes), each keeping the channel alive while it lives; null for
+// chanRing(h) -> [header, slots, owner words] (numeric) or [header, slots, owner words, inline
+// blocks] (structured, up to kRingInlineMaxCapacity): ArrayBuffers over a buffered channel's
+// ring (abi.h: RingHeader, RingSlot, kRingOwnerBytes, kRingInlineBytes), each keeping the channel alive while it lives; null for
 // unbuffered channels (a rendezvous needs the channel's lock) and larger structured rings.
 napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
@@ -375,13 +375,21 @@ napi_value js_chan_ring(napi_env env, napi_callback_info info) {
   ring_mapped(ch);
   napi_value slots = words_buffer(env, ch, ch->ring_slots(), size_t(ch->capacity()) * abi::kRingSlotBytes);
   if (slots == nullptr) return nullptr;
-  napi_create_array_with_length(env, structured ? 3 : 2, &r);
+  std::atomic<uint32_t>* owners = ch->ring_owners();
+  if (owners == nullptr) {
+    napi_throw_range_error(env, nullptr, "weft: out of memory mapping a channel's ring");
+    return nullptr;
+  }
+  napi_value owner_words = words_buffer(env, ch, owners, size_t(ch->capacity()) * abi::kRingOwnerBytes);
+  if (owner_words == nullptr) return nullptr;
+  napi_create_array_with_length(env, structured ? 4 : 3, &r);
   napi_set_element(env, r, 0, hdr);
   napi_set_element(env, r, 1, slots);
+  napi_set_element(env, r, 2, owner_words);
   if (structured) {
     napi_value blocks = words_buffer(env, ch, ch->ring_inline(), size_t(ch->capacity()) * abi::kRingInlineBytes);
     if (blocks == nullptr) return nullptr;
-    napi_set_element(env, r, 2, blocks);
+    napi_set_element(env, r, 3, blocks);
   }
   return r;
 }

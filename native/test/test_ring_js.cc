@@ -22,15 +22,16 @@ struct JsRing {
   Channel* ch;
   RingHeader* w;
   RingSlot* s;
+  std::atomic<uint32_t>* o;  // owner words (chanRing()[2]: mapping them allocates them)
   uint32_t cap, mark, one_lap, idx_mask, lap_mask;
   explicit JsRing(Channel* c)
-      : ch(c), w(c->ring_header()), s(c->ring_slots()), cap(w->capacity), mark(w->mark_bit),
+      : ch(c), w(c->ring_header()), s(c->ring_slots()), o(c->ring_owners()), cap(w->capacity), mark(w->mark_bit),
         one_lap(w->one_lap), idx_mask(mark - 1), lap_mask(~(one_lap - 1)) {}
 
   // Atomics.compareExchange(s, owner, 0, id) === 0
   bool take_owner(uint32_t idx, uint32_t id) {
     uint32_t zero = 0;
-    return s[idx].owner.compare_exchange_strong(zero, id, SC, SC);
+    return o[idx].compare_exchange_strong(zero, id, SC, SC);
   }
 
   // Where a stopped sender stops (Worker.terminate() between two steps of trySend).
@@ -67,12 +68,12 @@ struct JsRing {
           if (stop == Stop::kAfterValue) return *stopped = true;
           s[idx].stamp.store(tail + 1, SC);
           if (stop == Stop::kAfterStamp) return *stopped = true;
-          s[idx].owner.store(0, SC);
+          o[idx].store(0, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
         }
         if (stop == Stop::kAfterLoss) return *stopped = true;
-        s[idx].owner.store(0, SC);
+        o[idx].store(0, SC);
         tail = seen;
       } else if (stamp + one_lap == tail + 1) {
         return false;
@@ -164,12 +165,12 @@ struct JsRing {
           if (stop == Stop::kAfterValue) return *stopped = true;
           s[idx].stamp.store(tail + 1, SC);
           if (stop == Stop::kAfterStamp) return *stopped = true;
-          s[idx].owner.store(0, SC);
+          o[idx].store(0, SC);
           if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
           return true;
         }
         if (stop == Stop::kAfterLoss) return *stopped = true;
-        s[idx].owner.store(0, SC);
+        o[idx].store(0, SC);
         tail = seen;
       } else if (stamp + one_lap == tail + 1) {
         return false;

@@ -52,6 +52,7 @@ Channel::~Channel() {
     uint64_t v;
     while (ring_pop(&v) == Ring::kOk) drop_value(elem_, v);
   }
+  delete[] owners_.load(std::memory_order_relaxed);  // last reference: nobody else runs
   while (CaseRec* r = sendq_.pop_front()) {
     if (r->w == nullptr) {
       drop_value(elem_, r->val);

@@ -83,6 +83,10 @@ class Channel final : public Shared {
   Slot* ring_slots() { return slots_.get(); }
   // A structured ring's inline blocks (capacity x abi::kRingInlineBytes), or null.
   uint8_t* ring_inline() { return reinterpret_cast<uint8_t*>(inline_.get()); }
+  // The slots' owner words (abi.h: kRingOwnerBytes), allocated on the first call (when a
+  // thread maps the ring: only JavaScript senders need them to be finishable); null if that
+  // allocation failed.
+  std::atomic<uint32_t>* ring_owners();
   // 64-bit words of one inline block.
   static constexpr size_t kInlineWords = abi::kRingInlineBytes / 8;
   // After JavaScript pushed (popped) a value itself and read a non-zero waiter count: wake one
@@ -161,6 +165,9 @@ class Channel final : public Shared {
   // values JavaScript queues without a native message (abi.h: kRingSlotValueByteOffset).
   // Words, accessed relaxed in C++ (a copy taken before a failed claim may overlap a write).
   std::unique_ptr<std::atomic<uint64_t>[]> inline_;
+  // Owner words (ring_owners()): null until a thread maps the ring; set once (CAS), freed by
+  // the destructor.
+  std::atomic<std::atomic<uint32_t>*> owners_{nullptr};
   // Positions, waiter counts and geometry, laid out for JavaScript too (abi.h: RingHeader).
   // recv_waiting / send_waiting are written under mu_ and read without it by the lock-free
   // fast paths (here and in lib/chan/ring.ts). seq_cst on both sides: a pusher's tail CAS then

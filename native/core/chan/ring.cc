@@ -72,7 +72,7 @@ void Channel::init_ring() {
   }
   for (uint32_t i = 0; i < cap_; i++) {
     slots_[i].stamp.store(i, std::memory_order_relaxed);
-    slots_[i].owner.store(0, std::memory_order_relaxed);
+    slots_[i].pad = 0;
     slots_[i].val.store(0, std::memory_order_relaxed);
   }
 }
@@ -116,13 +116,30 @@ uint64_t Channel::inline_to_message(const uint64_t* buf, uint64_t bits) {
 
 // ---- the lock-free ring ----------------------------------------------------------------------
 
-// The owner word of a slot (abi.h: kRingSlotOwnerByteOffset). Every single-value sender --
-// ring_push here, lib/chan/ring.ts trySend, the C++ mirror in test_ring_js.cc -- takes it (CAS
+// The owner words (abi.h: kRingOwnerBytes). Every single-value sender -- ring_push here,
+// lib/chan/ring.ts trySend, the C++ mirror in test_ring_js.cc -- takes its slot's word (CAS
 // 0 -> its id, acquire) before its tail CAS and gives it back (store 0, release) after its
 // stamp store, or after a failed tail CAS. So while a thread holds the word of slot i with
-// position p recorded, p can have been claimed only by that thread, or by a native batch
-// sender (ring_push_many, counted in hdr_.batching): finish_send relies on exactly this. The
-// acquire/release pair also means the next holder sees the stamp the last holder published.
+// position p recorded, p can have been claimed only by that thread, or by a native sender
+// that took no word and is counted in hdr_.batching from before its claim to after its last
+// publish: a batch (ring_push_many), or a single send that found no words allocated yet.
+// finish_send relies on exactly this. The acquire/release pair also means the next holder
+// sees the stamp the last holder published.
+std::atomic<uint32_t>* Channel::ring_owners() {
+  // acquire: pairs with the release CAS below (the zeroed words are visible).
+  std::atomic<uint32_t>* o = owners_.load(std::memory_order_acquire);
+  if (o != nullptr || cap_ == 0) return o;
+  auto* fresh = new (std::nothrow) std::atomic<uint32_t>[cap_];
+  if (fresh == nullptr) return nullptr;
+  for (uint32_t i = 0; i < cap_; i++) fresh[i].store(0, std::memory_order_relaxed);
+  // acq_rel: publishes the zeroed words (release); on failure, reads the winner's (acquire).
+  if (owners_.compare_exchange_strong(o, fresh, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+    return fresh;
+  delete[] fresh;
+  return o;
+}
+
 Channel::Ring Channel::ring_push(uint64_t v) {
   uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
   for (int spins = 0;; spins++) {
@@ -133,26 +150,36 @@ Channel::Ring Channel::ring_push(uint64_t v) {
     // acquire: pairs with the release CAS (free_slot) that freed this slot.
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (tail == stamp) {
-      uint32_t free_word = 0;
-      // acquire: pairs with the last holder's release store of 0 (see above).
-      if (!slot.owner.compare_exchange_strong(free_word, kNativeSender, std::memory_order_acquire,
-                                              std::memory_order_relaxed)) {
-        backoff(spins);  // another sender is claiming this slot
-        tail = hdr_.tail.load(std::memory_order_relaxed);
-        continue;
+      // acquire: pairs with ring_owners()' release CAS. Without words (no thread mapped the
+      // ring yet), this send is counted instead (seq_cst, as ring_push_many's).
+      std::atomic<uint32_t>* owners = owners_.load(std::memory_order_acquire);
+      std::atomic<uint32_t>* word = owners != nullptr ? &owners[index] : nullptr;
+      if (word != nullptr) {
+        uint32_t free_word = 0;
+        // acquire: pairs with the last holder's release store of 0 (see above).
+        if (!word->compare_exchange_strong(free_word, kNativeSender, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+          backoff(spins);  // another sender is claiming this slot
+          tail = hdr_.tail.load(std::memory_order_relaxed);
+          continue;
+        }
+      } else {
+        hdr_.batching.fetch_add(1, std::memory_order_seq_cst);
       }
       uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_.one_lap;
       // seq_cst: ordered before our load of hdr_.recv_waiting in notify_after_push().
-      if (hdr_.tail.compare_exchange_strong(tail, next, std::memory_order_seq_cst,
-                                            std::memory_order_relaxed)) {
+      bool won = hdr_.tail.compare_exchange_strong(tail, next, std::memory_order_seq_cst,
+                                                   std::memory_order_relaxed);
+      if (won) {
         slot.val.store(v, std::memory_order_relaxed);  // published by the stamp store below
         // release: the value is visible to the receiver that acquires this stamp.
         slot.stamp.store(tail + 1, std::memory_order_release);
-        // release: the next holder of the word sees the stamp above.
-        slot.owner.store(0, std::memory_order_release);
-        return Ring::kOk;
       }
-      slot.owner.store(0, std::memory_order_release);  // lost the position: look again
+      // release: the next holder of the word (or finish_send, reading the count) sees the
+      // stamp above. After a lost CAS, the word is simply given back: look again.
+      if (word != nullptr) word->store(0, std::memory_order_release);
+      else hdr_.batching.fetch_sub(1, std::memory_order_release);
+      if (won) return Ring::kOk;
     } else if (stamp + hdr_.one_lap == tail + 1) {
       // The slot still holds last lap's value (position tail - one lap): full if head is
       // still there. The seq_cst fence orders the stamp load before the head load (pairs with
@@ -235,8 +262,9 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
     if (used > cap_ || k == 0) return 0;
     uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_.one_lap;
     // A batch claims its run without the slots' owner words: it is counted instead, from
-    // before its tail CAS until after its last publish. seq_cst: finish_send's load of the
-    // count comes after its own tail load, so it sees this increment if it saw our claim.
+    // before its tail CAS until after its last publish (see ring_owners). seq_cst:
+    // finish_send's load of the count comes after its own tail load, so it sees this
+    // increment if it saw our claim.
     hdr_.batching.fetch_add(1, std::memory_order_seq_cst);
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
     if (!hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
@@ -322,17 +350,19 @@ uint32_t Channel::new_send_id() {
 // If it was stopped in between, it still holds the word, and:
 // - stamp != p: it published (or p's slot moved on without it): nothing to do;
 // - tail still at p: its tail CAS did not happen: nothing to do;
-// - else p was claimed, by it or by a batch sender (see ring_push): once no batch sender is
+// - else p was claimed, by it or by a counted native sender (see ring_owners): once none is
 //   between its claim and its last publish, a stamp still at p means the claim was ours, and
 //   the recorded value is published as the send would have.
 void Channel::finish_send(const abi::SendRecord& rec) {
   if (cap_ == 0 || rec.serial != hdr_.serial || rec.id == 0) return;
   uint32_t pos = rec.pos;
   uint32_t index = pos & (hdr_.mark_bit - 1);
-  if (index >= cap_) return;
+  std::atomic<uint32_t>* owners = owners_.load(std::memory_order_acquire);
+  if (index >= cap_ || owners == nullptr) return;
   Slot& slot = slots_[index];
+  std::atomic<uint32_t>& word = owners[index];
   // Relaxed is enough: only this thread ever stores its own id in the word.
-  if (slot.owner.load(std::memory_order_relaxed) != rec.id) return;
+  if (word.load(std::memory_order_relaxed) != rec.id) return;
   for (int spins = 0;; spins++) {
     // acquire: pairs with a publisher's release store of the stamp.
     if (slot.stamp.load(std::memory_order_acquire) != pos) break;
@@ -343,7 +373,7 @@ void Channel::finish_send(const abi::SendRecord& rec) {
       backoff(spins);
       continue;
     }
-    // No batch sender in flight: one that claimed p published it (its release decrement
+    // No counted sender in flight: one that claimed p published it (its release decrement
     // pairs with the load above), so a stamp still at p is our own claim.
     if (slot.stamp.load(std::memory_order_acquire) != pos) break;
     // A structured value JavaScript sends is always inline (ring.ts), its bytes recorded.
@@ -357,7 +387,7 @@ void Channel::finish_send(const abi::SendRecord& rec) {
     slot.stamp.store(pos + 1, std::memory_order_release);
     break;
   }
-  slot.owner.store(0, std::memory_order_release);
+  word.store(0, std::memory_order_release);
 }
 
 size_t Channel::length() const {
