@@ -37,6 +37,19 @@ struct JsRing {
   // Where a stopped sender stops (Worker.terminate() between two steps of trySend).
   enum class Stop { kNever, kAfterOwner, kAfterClaim, kAfterValue, kAfterStamp, kAfterLoss };
 
+  // What a stopped sender's thread runs as its environment ends (send_record.cc), a little
+  // later; then `rec` becomes a fresh thread's record. True if the stopped send counts as
+  // sent: its position was claimed, and finish_send published the recorded value.
+  bool end_stopped_sender(Rng& rng, Stop stop, weft::abi::SendRecord* rec) {
+    for (int k = int(rng.below(3)); k > 0; k--) std::this_thread::yield();
+    ch->finish_send(*rec);
+    ch->notify_receivers();
+    ch->notify_senders();
+    *rec = weft::abi::SendRecord{};
+    rec->id = Channel::new_send_id();
+    return stop != Stop::kAfterOwner && stop != Stop::kAfterLoss;
+  }
+
   // ring.ts trySend of a structured value whose `len` encoded bytes fit the slot's inline block:
   // the bytes go into the block, the slot value says (len << 1) | 1.
   // The send record is written as ring.ts does (the bytes copied into its block); `stop` as
@@ -246,13 +259,7 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
             goto next;
           }
           js_stops.fetch_add(1, std::memory_order_relaxed);
-          for (int k = int(rng.below(3)); k > 0; k--) std::this_thread::yield();
-          ch->finish_send(rec);
-          ch->notify_receivers();
-          ch->notify_senders();
-          rec = weft::abi::SendRecord{};
-          rec.id = Channel::new_send_id();
-          if (stop != JsRing::Stop::kAfterOwner && stop != JsRing::Stop::kAfterLoss) {
+          if (js.end_stopped_sender(rng, stop, &rec)) {
             sent_count.fetch_add(1, std::memory_order_relaxed);
             goto next;
           }
@@ -364,13 +371,7 @@ void structured_mixed(uint32_t cap, size_t per_producer, bool close_early) {
           sent = true;
           break;
         }
-        for (int k = int(rng.below(3)); k > 0; k--) std::this_thread::yield();
-        ch->finish_send(rec);
-        ch->notify_receivers();
-        ch->notify_senders();
-        rec = weft::abi::SendRecord{};
-        rec.id = Channel::new_send_id();
-        if (stop != JsRing::Stop::kAfterOwner && stop != JsRing::Stop::kAfterLoss) {
+        if (js.end_stopped_sender(rng, stop, &rec)) {
           sent = true;
           break;
         }
