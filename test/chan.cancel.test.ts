@@ -2,7 +2,7 @@
 // An operation that gave up has no effect: a send that timed out did not send,
 // a receive that timed out consumed nothing and left no waiter behind.
 import { describe, it, expect, afterEach } from 'vitest';
-import { Chan, CanceledError, DeadlineExceededError, TimeoutError } from 'weft';
+import { Chan, CanceledError, DeadlineExceededError, TimeoutError, AtomicInt64 } from 'weft';
 import { spawn, cleanup, delay, track, failure, within, type Caught } from './helpers.js';
 
 afterEach(cleanup);
@@ -319,5 +319,33 @@ describe('abort signal', () => {
     const w = spawn('sendOne', ch, 'only', 'sync');
     expect(await within(keeper.promise, 5000)).toBe('only');
     expect(await w.done()).toEqual({ sent: true });
+  });
+});
+
+describe('an iterator withdrawn after a sender handed it a value', () => {
+  it("return() gives that value back at once: the next receive gets it, before the sender's next value", async () => {
+    // The worker's first sendSync hands 1 to the iterator's pending receive; its completion
+    // waits in this thread's inbox (this thread does not return to the event loop before
+    // return()). The worker then blocks sending 2. return() withdraws the receive: 1 must go
+    // back to the front of the channel right then, so the next receive gets 1, then 2 (a
+    // late give-back let it take 2 first: a stream destroyed mid-flow saw 0, 2, 1).
+    for (let round = 0; round < 20; round++) {
+      const ch = new Chan<number>(0);
+      const done = new AtomicInt64(0);
+      const it = ch[Symbol.asyncIterator]();
+      const first = it.next();
+      const w = spawn('sendCounting', ch, [1, 2], done);
+      const t0 = Date.now();
+      while (done.load() < 1) {
+        if (Date.now() - t0 > 10_000) throw new Error('the worker never sent 1');
+      }
+      const ended = it.return!();
+      const next = ch.recv(); // before this thread drains its inbox (no await in between)
+      await ended;
+      expect(await first).toEqual({ value: undefined, done: true });
+      expect(await within(next, 10_000, 'the value given back')).toBe(1);
+      expect(await within(ch.recv(), 10_000, "the sender's next value")).toBe(2);
+      await w.done();
+    }
   });
 });

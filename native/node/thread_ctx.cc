@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/chan/channel.h"
+#include "core/park/parker.h"
 #include "core/sync/cond.h"
 #include "core/sync/once.h"
 #include "core/sync/semaphore.h"
@@ -353,8 +354,22 @@ bool ThreadCtx::cancel(uint64_t id, int32_t code, bool withdraw) {
     settle(op, code, SelectOut());
     return true;
   }
-  // A peer claimed it first: process() reports the cancel when the completion arrives.
-  return withdraw && op->prim == nullptr;  // withdrawn: process() gives back what it carries
+  if (!withdraw || op->prim != nullptr) {
+    // A peer claimed it first: process() reports the cancel when the completion arrives.
+    return false;
+  }
+  // A withdrawn receive (an async iterator's return()) that a sender already handed a value:
+  // the value goes back to the front of its channel now, not when the completion is drained,
+  // or this thread's next receive on the channel could take the sender's *next* value first
+  // (measured: a stream destroyed mid-flow, then `for await` over the channel, saw 0, 2, 1).
+  // The claimer pushes the op to this inbox right after filling it (a few instructions of
+  // native code): wait for it there, and process it as on_async would.
+  for (int spins = 0; !inbox_->take(op); spins++) {
+    if (spins < 64) cpu_relax();
+    else thread_yield();
+  }
+  process(op);
+  return true;
 }
 
 void ThreadCtx::process(AsyncOp* op) {

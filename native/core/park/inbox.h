@@ -26,6 +26,10 @@ class Inbox {
   // throws, the items stay queued for the next drain().
   std::vector<Waiter*> drain();
 
+  // Takes w out of the queue if it is there (owner thread): true if it was. The claimer's push
+  // under mu_ orders everything it wrote to w before our reads after this returns true.
+  bool take(Waiter* w);
+
   // Whether nothing is queued (owner thread: a completion pushed by its own JavaScript, not
   // yet drained, means the thread will run JavaScript again).
   bool empty() {
@@ -64,6 +68,19 @@ inline void Inbox::push(Waiter* w) {
   count_++;
   // wake_ is cleared under mu_ by close(), so no wake-up reaches a closed owner.
   if (wake_ != nullptr) wake_(arg_);
+}
+
+inline bool Inbox::take(Waiter* w) {
+  std::lock_guard<std::mutex> g(mu_);
+  Waiter* prev = nullptr;
+  for (Waiter* x = head_; x != nullptr; prev = x, x = x->inbox_next) {
+    if (x != w) continue;
+    (prev != nullptr ? prev->inbox_next : head_) = x->inbox_next;
+    if (tail_ == x) tail_ = prev;
+    count_--;
+    return true;
+  }
+  return false;
 }
 
 inline std::vector<Waiter*> Inbox::drain() {
