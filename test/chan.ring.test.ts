@@ -227,7 +227,7 @@ describe('ring fast path across threads', () => {
     // Structured sends spend most of their time encoding, so a terminate seldom lands inside
     // the claim (disabling finish_send for structured rings did not fail 2 runs of this case):
     // here it checks exactly-once and order under terminations; each stop point of the
-    // structured steps is driven by the C++ mirror (native/test/test_ring_js.cc).
+    // structured steps is driven by the C++ mirror (native/test/test_ring_js_inline.cc).
     ['structured', 8, 1],
   ] as const)('senders terminated inside their JavaScript send (%s): the value they claimed is published, exactly once', async (elem, ROUNDS, SENDERS) => {
     // Senders spin on trySend (never parking) and are terminated at random moments, 32 rounds

@@ -117,7 +117,7 @@ uint64_t Channel::inline_to_message(const uint64_t* buf, uint64_t bits) {
 // ---- the lock-free ring ----------------------------------------------------------------------
 
 // The owner words (abi.h: kRingOwnerBytes). Every single-value sender -- ring_push here,
-// lib/chan/ring.ts trySend, the C++ mirror in test_ring_js.cc -- takes its slot's word (CAS
+// lib/chan/ring.ts trySend, the C++ mirror in native/test/ring_js.h -- takes its slot's word (CAS
 // 0 -> its id, acquire) before its tail CAS and gives it back (store 0, release) after its
 // stamp store, or after a failed tail CAS. So while a thread holds the word of slot i with
 // position p recorded, p can have been claimed only by that thread, or by a native sender
