@@ -240,6 +240,9 @@ describe('ring fast path across threads', () => {
     // (its send stopped before a claim sent nothing).
     // (structured: small numbers travel inline in the slot's block, their bytes recorded)
     const ch = new Chan<number, any>(64, { elem });
+    // Workers send numeric values through native code unless told otherwise (ring.ts
+    // NUMERIC_SEND_IN_JS): these senders use the JavaScript steps.
+    process.env.WEFT_INTERNAL_RING_SEND = 'js';
     const receivers = [0, 1].map(() => run('recvCollect', ch, elem === 'f64'));
     await Promise.all(receivers.map((w) => w.event('receiving')));
     for (let round = 0; round < ROUNDS; round++) {
@@ -255,6 +258,7 @@ describe('ring fast path across threads', () => {
       await within(Promise.all(senders.map((w) => w.terminate())), 30_000,
         `terminate (round ${round}; ring words ${ringWords(ch)})`);
     }
+    delete process.env.WEFT_INTERNAL_RING_SEND;
     ch.close();
     const lists = (await Promise.all(receivers.map((w) => w.done(30_000)))) as number[][];
     for (const list of lists) {
