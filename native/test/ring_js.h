@@ -54,50 +54,15 @@ struct JsRing {
   }
 
   // ring.ts trySend of a structured value whose `len` encoded bytes fit the slot's inline block:
-  // the bytes go into the block, the slot value says (len << 1) | 1.
-  // The send record is written as ring.ts does (the bytes copied into its block); `stop` as
-  // for try_send below.
+  // the bytes go into the block, the slot value says (len << 1) | 1. The send record is written
+  // as ring.ts does (the bytes copied into its block); `stop` as for try_send below.
   bool try_send_inline(const uint8_t* bytes, uint32_t len, weft::abi::SendRecord* rec,
                        Stop stop = Stop::kNever, bool* stopped = nullptr) {
-    uint8_t* blocks = ch->ring_inline();
-    rec->serial = w->serial;
     std::memcpy(rec->block, bytes, len);
-    rec->val = (uint64_t(len) << 1) | 1;
-    uint32_t tail = w->tail.load(SC);
-    for (int i = 0; i < kTries; i++) {
-      if (tail & mark) return false;
-      uint32_t idx = tail & idx_mask;
-      uint32_t stamp = s[idx].stamp.load(SC);
-      if (stamp == tail) {
-        uint32_t next = idx + 1 < cap ? tail + 1 : (tail & lap_mask) + one_lap;
-        rec->pos = tail;
-        if (!take_owner(idx, rec->id)) {
-          tail = w->tail.load(SC);
-          continue;
-        }
-        if (stop == Stop::kAfterOwner) return *stopped = true;
-        uint32_t seen = tail;
-        if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
-          if (stop == Stop::kAfterClaim) return *stopped = true;
-          write_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
-          s[idx].val.store((uint64_t(len) << 1) | 1, std::memory_order_relaxed);
-          if (stop == Stop::kAfterValue) return *stopped = true;
-          s[idx].stamp.store(tail + 1, SC);
-          if (stop == Stop::kAfterStamp) return *stopped = true;
-          o[idx].store(0, SC);
-          if (w->recv_waiting.load(SC) != 0) ch->notify_receivers();
-          return true;
-        }
-        if (stop == Stop::kAfterLoss) return *stopped = true;
-        o[idx].store(0, SC);
-        tail = seen;
-      } else if (stamp + one_lap == tail + 1) {
-        return false;
-      } else {
-        tail = w->tail.load(SC);
-      }
-    }
-    return false;
+    uint8_t* blocks = ch->ring_inline();
+    return send_steps((uint64_t(len) << 1) | 1, rec, stop, stopped, [&](uint32_t idx) {
+      write_block(blocks + size_t(idx) * weft::abi::kRingInlineBytes, bytes, len);
+    });
   }
 
   // ring.ts tryRecv on a structured ring: a native message (bit 0 clear) is left to native
@@ -158,6 +123,14 @@ struct JsRing {
   // header buffer's finalizer runs on that thread (finish_send), as the test decides when.
   bool try_send(uint64_t v, weft::abi::SendRecord* rec, Stop stop = Stop::kNever,
                 bool* stopped = nullptr) {
+    return send_steps(v, rec, stop, stopped, [](uint32_t) {});
+  }
+
+  // The steps of ring.ts trySend, one function for both kinds as there: the slot's value word
+  // is `v`; `write_block(idx)` writes whatever else the claimed slot carries (inline bytes).
+  template <class WriteBlock>
+  bool send_steps(uint64_t v, weft::abi::SendRecord* rec, Stop stop, bool* stopped,
+                  WriteBlock write_block) {
     rec->serial = w->serial;  // the record: plain stores, this thread's own
     rec->val = v;
     uint32_t tail = w->tail.load(SC);
@@ -177,6 +150,7 @@ struct JsRing {
         // Atomics.compareExchange returns what it saw; C++ writes it back into `seen`.
         if (w->tail.compare_exchange_strong(seen, next, SC, SC)) {
           if (stop == Stop::kAfterClaim) return *stopped = true;
+          write_block(idx);
           s[idx].val.store(v, std::memory_order_relaxed);
           if (stop == Stop::kAfterValue) return *stopped = true;
           s[idx].stamp.store(tail + 1, SC);
