@@ -184,5 +184,41 @@ TEST(context_deadline) {
   }
 }
 
+// Go's cancelCtx sets err and closes done under one lock. Here a cancel that loses, and an
+// err() that sees the error set, must still find done() closed, even while the winner is
+// in the middle of closing a large subtree (found by the vitest "a deadline already past is
+// exceeded at once": withTimeout(ctx, 0) lost to the timer thread and returned with done()
+// still open).
+TEST(context_cancel_loser_sees_done_closed) {
+  const int64_t live0 = Shared::live_count();
+  for (size_t round = 0; round < scaled(40); round++) {
+    auto* root = child_of(nullptr);
+    std::vector<Context*> kids;
+    for (int i = 0; i < 200; i++) kids.push_back(child_of(i % 2 || kids.empty() ? root : kids.back()));
+    std::atomic<int> wins{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 3; t++)
+      ts.emplace_back([&, t] {
+        Rng rng(seed_for(5000 + round * 4 + t));
+        spin_for(rng.below(50'000));
+        Context* c = t == 0 ? root : kids[rng.below(kids.size())];
+        if (c->cancel(kCtxCanceled, nullptr)) wins.fetch_add(1);
+        CHECKF(done_closed(c), "a cancel returned with done() open");
+      });
+    ts.emplace_back([&] {  // an observer: err() set implies done() closed
+      for (int n = 0; n < 2000; n++) {
+        Context* c = kids[size_t(n) % kids.size()];
+        if (c->err() != kCtxNone) CHECKF(done_closed(c), "err() set with done() open");
+      }
+    });
+    join_all(ts);
+    CHECK(wins.load() >= 1);
+    for (Context* c : kids) CHECK(c->err() == kCtxCanceled && done_closed(c));
+    for (Context* c : kids) c->release();
+    root->release();
+  }
+  CHECK(Shared::live_count() == live0);
+}
+
 }  // namespace
 }  // namespace wt

@@ -2,8 +2,27 @@
 #include "core/time/context.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace weft {
+
+namespace {
+// Depth of Context::cancel calls running on this thread: while a thread is the winner of a
+// cancel, its own err() must not wait for the done channels it has yet to close.
+thread_local int t_cancelling = 0;
+}  // namespace
+
+// Go sets err and closes done under one lock, so err() != nil implies Done() is closed and a
+// second cancel returns only after the first has closed Done(). Here the winner sets err_
+// (phase 1, under mu_) before it closes done_ (phase 2, no lock held), so whoever sees err_ set
+// without being that winner waits out the gap. acquire: closed() pairs with the release store
+// of done_->close() in phase 2 of cancel(). The winner never waits on anything this thread
+// holds (it takes only the descendants' mu_ and their channel locks, and neither is held
+// here), so the wait is bounded by the winner's walk.
+void Context::await_done_closed() const {
+  if (t_cancelling != 0) return;
+  while (!done_->closed()) std::this_thread::yield();
+}
 
 Context::Context(Context* parent, uint64_t deadline_ns, double deadline_ms, std::string key,
                  Message* value)
@@ -54,8 +73,13 @@ Context::~Context() {
 // Value nodes answer for their scope.
 int32_t Context::err() {
   if (!cancelable_) return parent_->err();
-  std::lock_guard<std::mutex> g(mu_);
-  return err_;
+  int32_t e;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    e = err_;
+  }
+  if (e != kCtxNone) await_done_closed();
+  return e;
 }
 
 std::shared_ptr<Message> Context::cause() {
@@ -99,6 +123,10 @@ bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
   // err() set and done() closed: closing is the release that its receive acquires.
   std::vector<Context*> order;
   std::vector<Context*> stack{this};
+  struct Depth {
+    Depth() { ++t_cancelling; }
+    ~Depth() { --t_cancelling; }
+  } depth;
   while (!stack.empty()) {
     Context* c = stack.back();
     stack.pop_back();
@@ -115,7 +143,14 @@ bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
       }
     }
     if (already) {
-      if (c == this) return false;
+      if (c == this) {
+        // Lost to another cancel: return once it has closed done(), as Go's second cancel
+        // does (a deadline already past must leave done() closed when withDeadline returns).
+        // (Not when nested in a cancel this thread is running: that one closes it.)
+        if (t_cancelling == 1)
+          while (!done_->closed()) std::this_thread::yield();  // acquire: as in await_done_closed
+        return false;
+      }
       // Our walk reference is dropped only after c->mu_ is unlocked: it may be the last one
       // (the owner released c meanwhile), and then release() destroys c and its mutex. (Found
       // by test_context.cc: dropping it under the lock_guard unlocked a freed mutex.)
