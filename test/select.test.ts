@@ -381,6 +381,39 @@ describe('the choice is uniformly random among ready cases', () => {
     expect(chi2(counts)).toBeLessThan(CHI2_BOUND);
   });
 
+  it('two cases on buffered numeric channels (the allocation-free path): recv/recv, recv/send, with a nil case', async () => {
+    const a = new Chan<number>(4, { elem: 'f64' });
+    const b = new Chan<number>(4, { elem: 'i32' });
+    a.trySend(1.5);
+    b.trySend(7);
+    const counts = [0, 0];
+    for (let i = 0; i < 4000; i++) {
+      const r = i % 2 === 0 ? selectSync([recv(a), recv(b)]) : await select([recv(a), recv(b)]);
+      expect(r.ok).toBe(true);
+      expect(r.value).toBe(r.index === 0 ? 1.5 : 7);
+      counts[r.index]++;
+      (r.index === 0 ? a : b).trySend(r.value as number);
+    }
+    expect(chi2(counts)).toBeLessThan(CHI2_BOUND);
+    // a recv case and a send case both ready; the value sent lands exactly once
+    const mixed = [0, 0];
+    for (let i = 0; i < 2000; i++) {
+      const r = selectSync([recv(a), send(b, 100 + i)]);
+      mixed[r.index]++;
+      if (r.index === 0) a.trySend(r.value as number);
+      else expect(b.tryRecv()).toEqual({ ok: true, value: 7 }), b.trySend(7), expect(b.tryRecv()).toEqual({ ok: true, value: 100 + i });
+    }
+    expect(chi2(mixed)).toBeLessThan(CHI2_BOUND);
+    // a nil case is never chosen; a full channel's send case is not ready
+    for (let i = 0; i < 200; i++) expect(selectSync([null, recv(a)])).toEqual({ index: 1, value: 1.5, ok: true }), a.trySend(1.5);
+    while (b.trySend(1));
+    expect(selectSync([send(b, 2), recv(a)]).index).toBe(1);
+    // closed: the recv case proceeds with ok false once drained (decided natively)
+    const c = new Chan<number>(2, { elem: 'f64' });
+    c.close();
+    expect(selectSync([recv(c), null])).toEqual({ index: 0, value: undefined, ok: false });
+  });
+
   it('selectSync in a worker: 2 ready among 4 cases, and 3 ready among 3', async () => {
     const chans = [new Chan(1), new Chan(1), new Chan(1), new Chan(1)];
     chans[1].trySend('b');

@@ -116,8 +116,27 @@ function asChan(ch: unknown, what: string): Chan<any> {
  */
 export function recv<T>(ch: RecvChan<T>): RecvCase<T> {
   asChan(ch, 'recv')._checkRecv();
-  return { [CASE]: 'recv', ch };
+  return new RecvCaseImpl(ch);
 }
+
+// The cases are class instances with the brand on the prototype: an object literal with a
+// computed symbol key is built through a runtime call in V8, several times the cost of a
+// constructor, and `recv(ch)` runs on every select of a loop.
+class RecvCaseImpl<T> {
+  declare readonly [CASE]: 'recv';
+  constructor(readonly ch: RecvChan<T>) {}
+}
+Object.defineProperty(RecvCaseImpl.prototype, CASE, { value: 'recv' });
+
+class SendCaseImpl<T> {
+  declare readonly [CASE]: 'send';
+  constructor(
+    readonly ch: SendChan<T>,
+    readonly payload: unknown,
+    readonly refs: Handle[] | undefined,
+  ) {}
+}
+Object.defineProperty(SendCaseImpl.prototype, CASE, { value: 'send' });
 
 /**
  * A send case for `select`. The value is checked (and encoded) now: a value that cannot be
@@ -131,7 +150,7 @@ export function send<T>(ch: SendChan<T>, value: T): SendCase<T> {
   const refs = lastEncRefs();
   // Structured payloads are copied out of the scratch area (reused by the next encode).
   const p = typeof payload === 'number' && c._elemCode === 0 ? scratch().slice(0, payload) : payload;
-  return { [CASE]: 'send', ch, payload: p, refs };
+  return new SendCaseImpl(ch, p, refs);
 }
 
 interface Prepared {
@@ -225,6 +244,42 @@ function tryCase(p: Prepared, rings: (Ring | null)[], i: number): Selected | und
   return v === NONE ? undefined : { index: i, value: v, ok: true };
 }
 
+/**
+ * The common select, tried before anything is allocated: one or two cases (nil cases allowed),
+ * no options, every channel a buffered numeric one (lib/chan/ring.ts), none closed. Both
+ * orders are equally likely, as tryRings. undefined: anything else, or nothing ready; the full
+ * path then checks the cases, tries again and decides natively.
+ */
+function tryFast(cases: readonly Case[]): Selected | undefined {
+  const n = cases.length;
+  if (n > 2 || n === 0) return undefined;
+  const c0 = cases[0];
+  const c1 = n === 2 ? cases[1] : null;
+  const r0 = fastRing(c0);
+  if (r0 === undefined) return undefined;
+  const r1 = fastRing(c1);
+  if (r1 === undefined) return undefined;
+  if (Math.random() < 0.5) return tryOne(c0, r0, 0) ?? tryOne(c1, r1, 1);
+  return tryOne(c1, r1, 1) ?? tryOne(c0, r0, 0);
+}
+
+/** The ring of a case the fast path can try (null for a nil case); undefined: the full path. */
+function fastRing(c: Case | undefined): Ring | null | undefined {
+  if (c === null) return null;
+  if (!(c instanceof RecvCaseImpl || c instanceof SendCaseImpl)) return undefined;
+  const r = (c.ch as Chan<any>)._ring;
+  // A closed channel is a ready case that native select reports (see tryRings).
+  if (r === null || r.elem === Elem.Structured || r.closed()) return undefined;
+  return r;
+}
+
+function tryOne(c: Case, r: Ring | null, index: number): Selected | undefined {
+  if (r === null || c === null) return undefined;
+  if (c instanceof SendCaseImpl) return r.trySend(c.payload) ? { index, ok: true } : undefined;
+  const v = r.tryRecv();
+  return v === NONE ? undefined : { index, value: v, ok: true };
+}
+
 function isSend(p: Prepared, i: number): boolean {
   return typeof p.mask === 'number' ? Math.floor(p.mask / 2 ** i) % 2 === 1 : p.mask[i] === true;
 }
@@ -288,6 +343,10 @@ export function select<const C extends readonly Case[], const O extends SelectOp
   opts?: O,
 ): Promise<SelectResult<C, O>>;
 export function select(cases: readonly Case[], opts?: SelectOpts): Promise<Selected> {
+  if (opts === undefined && Array.isArray(cases)) {
+    const r = tryFast(cases);
+    if (r !== undefined) return Promise.resolve(r);
+  }
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'select'));
@@ -311,6 +370,10 @@ export function selectSync<const C extends readonly Case[], const O extends Sele
   opts?: O,
 ): SelectResult<C, O>;
 export function selectSync(cases: readonly Case[], opts?: SelectOpts): Selected {
+  if (opts === undefined && Array.isArray(cases)) {
+    const r = tryFast(cases);
+    if (r !== undefined) return r;
+  }
   const p = prepare(cases);
   const { o, dflt } = parseSelectOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'select');
