@@ -99,6 +99,8 @@ describe('go(): errors', () => {
     expect(e.stack).toContain('go.test.ts'); // then the go() call site
     const stack = e.stack ?? '';
     expect(stack.indexOf('basic.mjs')).toBeLessThan(stack.indexOf('go.test.ts'));
+    // the call site starts at go()'s caller: weft's own go() frame is not part of it
+    expect(stack).not.toMatch(/at go \([^)]*runtime[/\\]pool/);
   });
 
   it('an async rejection keeps class and cause', async () => {

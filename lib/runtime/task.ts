@@ -164,10 +164,15 @@ export function unpackError(p: Packed, site?: string): unknown {
   return e;
 }
 
-/** @internal The frames of a captured call site (its stack without the first line). */
-export function siteFrames(site: { stack?: string } | undefined): string | undefined {
+/**
+ * @internal The frames of a captured call site: its stack without the first line, and without
+ * the next `skip` lines (the frames of the function that captured it, for a site taken with
+ * `new Error()`).
+ */
+export function siteFrames(site: { stack?: string } | undefined, skip = 0): string | undefined {
   const s = site?.stack;
   if (typeof s !== 'string') return undefined;
-  const nl = s.indexOf('\n');
+  let nl = s.indexOf('\n');
+  for (let k = 0; k < skip && nl >= 0; k++) nl = s.indexOf('\n', nl + 1);
   return nl < 0 ? undefined : s.slice(nl + 1);
 }
