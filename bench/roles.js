@@ -332,8 +332,11 @@ const time = {
       ticks++;
     }
     sleepSync(stallMs);
-    let pending = 0;
-    while (t.c.tryRecv().ok) pending++;
+    // What the stall left buffered. (Counting tryRecv successes instead also counted a tick
+    // that arrived during the count when this thread lost its CPU for a millisecond there,
+    // which a loaded machine did: 2 in one run.)
+    const pending = t.c.length;
+    while (t.c.tryRecv().ok);
     // Then the ticker should be back to one tick per ms: time between the next two receives.
     t.c.recvSync({ timeout: 1000 });
     const t1 = performance.now();
