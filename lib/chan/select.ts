@@ -217,7 +217,7 @@ function tryRings(p: Prepared): Selected | undefined {
     const start = Math.random() < 0.5 ? 0 : n - 1;
     for (let k = 0; k < n; k++) {
       const i = (start + k) % n;
-      const r = tryCase(p, rings, i);
+      const r = tryOne(p.cases[i]!, rings[i] ?? null, i);
       if (r !== undefined) return r;
     }
     return undefined;
@@ -230,19 +230,13 @@ function tryRings(p: Prepared): Selected | undefined {
     order[j] = t;
   }
   for (let k = 0; k < n; k++) {
-    const r = tryCase(p, rings, order[k]!);
+    const i = order[k]!;
+    const r = tryOne(p.cases[i]!, rings[i] ?? null, i);
     if (r !== undefined) return r;
   }
   return undefined;
 }
 
-function tryCase(p: Prepared, rings: (Ring | null)[], i: number): Selected | undefined {
-  const ring = rings[i];
-  if (ring === null || ring === undefined) return undefined;
-  if (isSend(p, i)) return ring.trySend(p.values![i]) ? { index: i, ok: true } : undefined;
-  const v = ring.tryRecv();
-  return v === NONE ? undefined : { index: i, value: v, ok: true };
-}
 
 /**
  * The common select, tried before anything is allocated: one or two cases (nil cases allowed),
@@ -273,6 +267,7 @@ function fastRing(c: Case | undefined): Ring | null | undefined {
   return r;
 }
 
+/** Case `index` tried from JavaScript on its ring (null: a nil case, never ready). */
 function tryOne(c: Case, r: Ring | null, index: number): Selected | undefined {
   if (r === null || c === null) return undefined;
   if (c instanceof SendCaseImpl) return r.trySend(c.payload) ? { index, ok: true } : undefined;

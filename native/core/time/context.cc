@@ -18,9 +18,11 @@ thread_local int t_cancelling = 0;
 // without being that winner waits out the gap. acquire: closed() pairs with the release store
 // of done_->close() in phase 2 of cancel(). The winner never waits on anything this thread
 // holds (it takes only the descendants' mu_ and their channel locks, and neither is held
-// here), so the wait is bounded by the winner's walk.
-void Context::await_done_closed() const {
-  if (t_cancelling != 0) return;
+// here), so the wait is bounded by the winner's walk. `own`: the cancel calls of the caller's
+// own on this thread (0 from err(), 1 from a cancel that lost); more means a cancel this thread
+// is running encloses the call, and that one closes done_ itself.
+void Context::await_done_closed(int own) const {
+  if (t_cancelling != own) return;
   while (!done_->closed()) std::this_thread::yield();
 }
 
@@ -78,7 +80,7 @@ int32_t Context::err() {
     std::lock_guard<std::mutex> g(mu_);
     e = err_;
   }
-  if (e != kCtxNone) await_done_closed();
+  if (e != kCtxNone) await_done_closed(0);
   return e;
 }
 
@@ -146,9 +148,7 @@ bool Context::cancel(int32_t err, std::shared_ptr<Message> cause) {
       if (c == this) {
         // Lost to another cancel: return once it has closed done(), as Go's second cancel
         // does (a deadline already past must leave done() closed when withDeadline returns).
-        // (Not when nested in a cancel this thread is running: that one closes it.)
-        if (t_cancelling == 1)
-          while (!done_->closed()) std::this_thread::yield();  // acquire: as in await_done_closed
+        await_done_closed(1);
         return false;
       }
       // Our walk reference is dropped only after c->mu_ is unlocked: it may be the last one

@@ -49,7 +49,7 @@ class Context final : public TimerTarget {
   void fire(uint64_t gen, uint64_t now_ns) override;
 
  private:
-  void await_done_closed() const;
+  void await_done_closed(int own) const;
   void add_child(Context* c);
   void remove_child(Context* c);
 
