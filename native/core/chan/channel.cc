@@ -67,7 +67,7 @@ size_t Channel::try_send_many(const uint64_t* vals, size_t n, Res* res) {
   if (cap_ != 0 && elem_ != Elem::Structured) done = ring_push_many(vals, n);
   if (done > 0) {
     // seq_cst after ring_push_many's tail CAS: see RingHeader::recv_waiting (channel.h).
-    for (size_t i = 0; i < done && hdr_.recv_waiting.load(std::memory_order_seq_cst) != 0; i++)
+    for (size_t i = 0; i < done && recv_waiting().load(std::memory_order_seq_cst) != 0; i++)
       notify_after_push();
     return done;
   }
@@ -84,7 +84,7 @@ size_t Channel::try_recv_many(uint64_t* out, size_t max, Res* res) {
   if (cap_ != 0 && elem_ != Elem::Structured) done = ring_pop_many(out, max);
   if (done > 0) {
     // seq_cst after ring_pop_many's head CAS: see RingHeader::send_waiting (channel.h).
-    for (size_t i = 0; i < done && hdr_.send_waiting.load(std::memory_order_seq_cst) != 0; i++)
+    for (size_t i = 0; i < done && send_waiting().load(std::memory_order_seq_cst) != 0; i++)
       notify_after_pop();
     return done;
   }
@@ -131,23 +131,23 @@ void Channel::wake_all_locked(RecQueue& q, std::atomic<uint32_t>& count, Outcome
 }
 
 void Channel::notify_after_push() {
-  // seq_cst load: see the comment on hdr_.recv_waiting.
-  if (hdr_.recv_waiting.load(std::memory_order_seq_cst) == 0) return;
+  // seq_cst load: see the comment on recv_waiting().
+  if (recv_waiting().load(std::memory_order_seq_cst) == 0) return;
   Waiter* wake = nullptr;
   {
     std::lock_guard<std::mutex> g(mu_);
-    notify_one_locked(recvq_, hdr_.recv_waiting, &wake);
+    notify_one_locked(recvq_, recv_waiting(), &wake);
   }
   if (wake != nullptr) complete(wake);
 }
 
 void Channel::notify_after_pop() {
-  // seq_cst load: see the comment on hdr_.recv_waiting (mirrored for senders).
-  if (hdr_.send_waiting.load(std::memory_order_seq_cst) == 0) return;
+  // seq_cst load: see the comment on hdr_ (channel.h) (mirrored for senders).
+  if (send_waiting().load(std::memory_order_seq_cst) == 0) return;
   Waiter* wake = nullptr;
   {
     std::lock_guard<std::mutex> g(mu_);
-    notify_one_locked(sendq_, hdr_.send_waiting, &wake);
+    notify_one_locked(sendq_, send_waiting(), &wake);
   }
   if (wake != nullptr) complete(wake);
 }
@@ -156,8 +156,8 @@ void Channel::forward_notify(bool to_senders) {
   Waiter* wake = nullptr;
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (to_senders) notify_one_locked(sendq_, hdr_.send_waiting, &wake);
-    else notify_one_locked(recvq_, hdr_.recv_waiting, &wake);
+    if (to_senders) notify_one_locked(sendq_, send_waiting(), &wake);
+    else notify_one_locked(recvq_, recv_waiting(), &wake);
   }
   if (wake != nullptr) complete(wake);
 }
@@ -182,15 +182,15 @@ bool Channel::close() { return cap_ != 0 ? ring_close() : rv_close(); }
 
 // Under mu_. The counts are seq_cst: a waiter's increment comes before its re-check of the ring
 // (select re-tries its cases after registering), and a pusher's/popper's CAS before its load of
-// the count, so one of the two sees the other (see hdr_.recv_waiting in channel.h).
+// the count, so one of the two sees the other (see hdr_ in channel.h).
 void Channel::enqueue_locked(CaseRec* r) {
   r->outcome = Outcome::kNone;
   if (r->is_send) {
     sendq_.push_back(r);
-    hdr_.send_waiting.fetch_add(1, std::memory_order_seq_cst);
+    send_waiting().fetch_add(1, std::memory_order_seq_cst);
   } else {
     recvq_.push_back(r);
-    hdr_.recv_waiting.fetch_add(1, std::memory_order_seq_cst);
+    recv_waiting().fetch_add(1, std::memory_order_seq_cst);
   }
 }
 
@@ -199,10 +199,10 @@ void Channel::dequeue_locked(CaseRec* r) {
   if (!r->queued) return;
   if (r->is_send) {
     sendq_.remove(r);
-    hdr_.send_waiting.fetch_sub(1, std::memory_order_seq_cst);
+    send_waiting().fetch_sub(1, std::memory_order_seq_cst);
   } else {
     recvq_.remove(r);
-    hdr_.recv_waiting.fetch_sub(1, std::memory_order_seq_cst);
+    recv_waiting().fetch_sub(1, std::memory_order_seq_cst);
   }
 }
 
@@ -213,7 +213,7 @@ void Channel::give_back(uint64_t v) {
     if (cap_ != 0) {
       // Buffered channels never hand values to waiters, so this is not reached for them;
       // keep the value if there is room rather than dropping it.
-      if (ring_push(v) == Ring::kOk) notify_one_locked(recvq_, hdr_.recv_waiting, &wake);
+      if (ring_push(v) == Ring::kOk) notify_one_locked(recvq_, recv_waiting(), &wake);
       else drop_value(elem_, v);
     } else {
       rv_give_back_locked(v, &wake);  // rendezvous.cc

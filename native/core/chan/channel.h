@@ -79,7 +79,7 @@ class Channel final : public Shared {
   // ---- the JavaScript fast path (lib/chan/ring.ts) -----------------------------------------
   // The ring's memory, which JavaScript maps and operates on with the same atomic steps as
   // ring_push/ring_pop (buffered channels; the header exists for every channel).
-  abi::RingHeader* ring_header() { return &hdr_; }
+  abi::RingHeader* ring_header() { return hdr_.get(); }  // null when unbuffered
   Slot* ring_slots() { return slots_.get(); }
   // A structured ring's inline blocks (capacity x abi::kRingInlineBytes), or null.
   uint8_t* ring_inline() { return reinterpret_cast<uint8_t*>(inline_.get()); }
@@ -139,9 +139,9 @@ class Channel final : public Shared {
   // Slots from position a forward to position b, modulo 2^32 (abi.h: kMaxCapacity); a
   // "negative" distance (b read before a moved past it) comes out larger than the capacity.
   uint64_t distance(uint32_t a, uint32_t b) const {
-    uint32_t lap_mask = ~(hdr_.one_lap - 1);
-    uint64_t laps = uint32_t((b & lap_mask) - (a & lap_mask)) / hdr_.one_lap;
-    int64_t idx = int64_t(b & (hdr_.mark_bit - 1)) - int64_t(a & (hdr_.mark_bit - 1));
+    uint32_t lap_mask = ~(hdr_->one_lap - 1);
+    uint64_t laps = uint32_t((b & lap_mask) - (a & lap_mask)) / hdr_->one_lap;
+    int64_t idx = int64_t(b & (hdr_->mark_bit - 1)) - int64_t(a & (hdr_->mark_bit - 1));
     return uint64_t(int64_t(laps * cap_) + idx);
   }
   // ---- the unbuffered flavour (rendezvous.cc) ----
@@ -169,13 +169,22 @@ class Channel final : public Shared {
   // the destructor.
   std::atomic<std::atomic<uint32_t>*> owners_{nullptr};
   // Positions, waiter counts and geometry, laid out for JavaScript too (abi.h: RingHeader).
-  // recv_waiting / send_waiting are written under mu_ and read without it by the lock-free
-  // fast paths (here and in lib/chan/ring.ts). seq_cst on both sides: a pusher's tail CAS then
-  // its load of recv_waiting, against a receiver's increment of recv_waiting then its re-check
-  // of the ring, cannot both miss each other (and the same for senders, mirrored).
-  abi::RingHeader hdr_;
+  // Buffered channels only (allocated by init_ring, 128-byte aligned: head and tail each on
+  // lines of their own); null for an unbuffered channel, which has no ring and keeps its
+  // waiter counts in rv_recv_waiting_ / rv_send_waiting_ instead. Apart from the channel
+  // object, so an idle unbuffered channel does not carry 384 bytes it never uses (bench 11.10a).
+  // The waiter counts (recv_waiting() / send_waiting()) are written under mu_ and read without
+  // it by the lock-free fast paths (here, in rendezvous.cc and in lib/chan/ring.ts). seq_cst on
+  // both sides: a pusher's tail CAS then its load of recv_waiting, against a receiver's
+  // increment of recv_waiting then its re-check of the ring, cannot both miss each other (and
+  // the same for senders, mirrored).
+  std::unique_ptr<abi::RingHeader> hdr_;
+  std::atomic<uint32_t> rv_recv_waiting_{0};
+  std::atomic<uint32_t> rv_send_waiting_{0};
+  std::atomic<uint32_t>& recv_waiting() { return cap_ != 0 ? hdr_->recv_waiting : rv_recv_waiting_; }
+  std::atomic<uint32_t>& send_waiting() { return cap_ != 0 ? hdr_->send_waiting : rv_send_waiting_; }
 
-  alignas(128) std::mutex mu_;
+  std::mutex mu_;
   RecQueue recvq_;  // guarded by mu_
   RecQueue sendq_;  // guarded by mu_
   // Unbuffered only (buffered channels keep it as the tail's mark bit). Written under mu_;

@@ -11,9 +11,9 @@ namespace weft {
 Channel::Res Channel::rv_try_send(uint64_t v) {
   // Unbuffered fast path: nobody waiting to receive and not closed means we would block.
   // Racy by design; blocking callers re-check under the lock after registering. seq_cst:
-  // pairs with the seq_cst increment of hdr_.recv_waiting by a receiver queueing (channel.h);
+  // pairs with the seq_cst increment of recv_waiting() by a receiver queueing (channel.h);
   // acquire on closed_: pairs with rv_close()'s release store.
-  if (hdr_.recv_waiting.load(std::memory_order_seq_cst) == 0 &&
+  if (recv_waiting().load(std::memory_order_seq_cst) == 0 &&
       !closed_.load(std::memory_order_acquire))
     return Res::kWouldBlock;
   Waiter* wake = nullptr;
@@ -27,8 +27,8 @@ Channel::Res Channel::rv_try_send(uint64_t v) {
 }
 
 Channel::Res Channel::rv_try_recv(uint64_t* out) {
-  // As rv_try_send, mirrored: hdr_.send_waiting pairs with a queueing sender's increment.
-  if (hdr_.send_waiting.load(std::memory_order_seq_cst) == 0 &&
+  // As rv_try_send, mirrored: send_waiting() pairs with a queueing sender's increment.
+  if (send_waiting().load(std::memory_order_seq_cst) == 0 &&
       !closed_.load(std::memory_order_acquire))
     return Res::kWouldBlock;
   Waiter* wake = nullptr;
@@ -49,7 +49,7 @@ Channel::Res Channel::rv_try_recv(uint64_t* out) {
 Waiter* Channel::rv_hand_to_receiver_locked(uint64_t v) {
   while (CaseRec* r = recvq_.pop_front()) {
     // seq_cst: keeps the count the lock-free fast paths read in step with the queue (channel.h).
-    hdr_.recv_waiting.fetch_sub(1, std::memory_order_seq_cst);
+    recv_waiting().fetch_sub(1, std::memory_order_seq_cst);
     if (r->w->try_claim(r)) {
       r->val = v;
       r->outcome = Outcome::kHandoff;
@@ -68,7 +68,7 @@ Channel::Res Channel::rv_send_locked(uint64_t v, Waiter** wake) {
 
 Channel::Res Channel::rv_recv_locked(uint64_t* out, Waiter** wake) {
   while (CaseRec* r = sendq_.pop_front()) {
-    hdr_.send_waiting.fetch_sub(1, std::memory_order_seq_cst);  // as in rv_hand_to_receiver_locked
+    send_waiting().fetch_sub(1, std::memory_order_seq_cst);  // as in rv_hand_to_receiver_locked
     if (r->w == nullptr) {  // ghost: a value given back by an exited receiver
       *out = r->val;
       delete r;
@@ -92,8 +92,8 @@ bool Channel::rv_close() {
   if (closed_.load(std::memory_order_relaxed)) return false;
   // release: pairs with the acquire loads of the lock-free fast paths (rv_try_*, closed()).
   closed_.store(true, std::memory_order_release);
-  wake_all_locked(recvq_, hdr_.recv_waiting, Outcome::kClosed);
-  wake_all_locked(sendq_, hdr_.send_waiting, Outcome::kClosed);
+  wake_all_locked(recvq_, recv_waiting(), Outcome::kClosed);
+  wake_all_locked(sendq_, send_waiting(), Outcome::kClosed);
   return true;
 }
 
@@ -110,7 +110,7 @@ void Channel::rv_give_back_locked(uint64_t v, Waiter** wake) {
     ghost->val = v;
     sendq_.push_front(ghost);
     // seq_cst: a receiver's fast path (rv_try_recv) must see the ghost (channel.h).
-    hdr_.send_waiting.fetch_add(1, std::memory_order_seq_cst);
+    send_waiting().fetch_add(1, std::memory_order_seq_cst);
   }
 }
 

@@ -49,13 +49,16 @@ void Channel::init_ring() {
   if (cap_ > abi::kMaxCapacity) throw std::bad_alloc();
   uint32_t p = 1;
   while (p < cap_ + 1) p <<= 1;  // cap_ < 2^30: p <= 2^30, one lap <= 2^31
-  hdr_.capacity = cap_;
-  hdr_.mark_bit = p;
-  hdr_.one_lap = p << 1;
+  // alignas(128) type: the aligned operator new (nothrow: see the slots below).
+  hdr_.reset(new (std::nothrow) abi::RingHeader());
+  if (!hdr_) throw std::bad_alloc();
+  hdr_->capacity = cap_;
+  hdr_->mark_bit = p;
+  hdr_->one_lap = p << 1;
   // A plain word, like the geometry: written before the channel leaves this thread.
   static std::atomic<uint32_t> serials{0};
-  do hdr_.serial = serials.fetch_add(1, std::memory_order_relaxed) + 1;
-  while (hdr_.serial == 0);
+  do hdr_->serial = serials.fetch_add(1, std::memory_order_relaxed) + 1;
+  while (hdr_->serial == 0);
   // A ring larger than half the machine's physical memory is refused up front: Linux's
   // overcommit would grant it, and initialising every stamp would then touch all of it (minutes
   // of page faults, and the OOM killer for whoever is unlucky) for a capacity no program can
@@ -121,7 +124,7 @@ uint64_t Channel::inline_to_message(const uint64_t* buf, uint64_t bits) {
 // 0 -> its id, acquire) before its tail CAS and gives it back (store 0, release) after its
 // stamp store, or after a failed tail CAS. So while a thread holds the word of slot i with
 // position p recorded, p can have been claimed only by that thread, or by a native sender
-// that took no word and is counted in hdr_.batching from before its claim to after its last
+// that took no word and is counted in hdr_->batching from before its claim to after its last
 // publish: a batch (ring_push_many), or a single send that found no words allocated yet.
 // finish_send relies on exactly this. The acquire/release pair also means the next holder
 // sees the stamp the last holder published.
@@ -141,11 +144,11 @@ std::atomic<uint32_t>* Channel::ring_owners() {
 }
 
 Channel::Ring Channel::ring_push(uint64_t v) {
-  uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
+  uint32_t tail = hdr_->tail.load(std::memory_order_relaxed);
   for (int spins = 0;; spins++) {
-    if (tail & hdr_.mark_bit) return Ring::kClosed;
-    uint32_t index = tail & (hdr_.mark_bit - 1);
-    uint32_t lap = tail & ~(hdr_.one_lap - 1);
+    if (tail & hdr_->mark_bit) return Ring::kClosed;
+    uint32_t index = tail & (hdr_->mark_bit - 1);
+    uint32_t lap = tail & ~(hdr_->one_lap - 1);
     Slot& slot = slots_[index];
     // acquire: pairs with the release CAS (free_slot) that freed this slot.
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
@@ -160,15 +163,15 @@ Channel::Ring Channel::ring_push(uint64_t v) {
         if (!word->compare_exchange_strong(free_word, kNativeSender, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
           backoff(spins);  // another sender is claiming this slot
-          tail = hdr_.tail.load(std::memory_order_relaxed);
+          tail = hdr_->tail.load(std::memory_order_relaxed);
           continue;
         }
       } else {
-        hdr_.batching.fetch_add(1, std::memory_order_seq_cst);
+        hdr_->batching.fetch_add(1, std::memory_order_seq_cst);
       }
-      uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_.one_lap;
-      // seq_cst: ordered before our load of hdr_.recv_waiting in notify_after_push().
-      bool won = hdr_.tail.compare_exchange_strong(tail, next, std::memory_order_seq_cst,
+      uint32_t next = index + 1 < cap_ ? tail + 1 : lap + hdr_->one_lap;
+      // seq_cst: ordered before our load of hdr_->recv_waiting in notify_after_push().
+      bool won = hdr_->tail.compare_exchange_strong(tail, next, std::memory_order_seq_cst,
                                                    std::memory_order_relaxed);
       if (won) {
         slot.val.store(v, std::memory_order_relaxed);  // published by the stamp store below
@@ -178,69 +181,69 @@ Channel::Ring Channel::ring_push(uint64_t v) {
       // release: the next holder of the word (or finish_send, reading the count) sees the
       // stamp above. After a lost CAS, the word is simply given back: look again.
       if (word != nullptr) word->store(0, std::memory_order_release);
-      else hdr_.batching.fetch_sub(1, std::memory_order_release);
+      else hdr_->batching.fetch_sub(1, std::memory_order_release);
       if (won) return Ring::kOk;
-    } else if (stamp + hdr_.one_lap == tail + 1) {
+    } else if (stamp + hdr_->one_lap == tail + 1) {
       // The slot still holds last lap's value (position tail - one lap): full if head is
       // still there. The seq_cst fence orders the stamp load before the head load (pairs with
       // ring_pop's head CAS); it publishes nothing (values travel with the stamps).
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      uint32_t head = hdr_.head.load(std::memory_order_relaxed);
-      if (head + hdr_.one_lap == tail) return Ring::kEmptyOrFull;
+      uint32_t head = hdr_->head.load(std::memory_order_relaxed);
+      if (head + hdr_->one_lap == tail) return Ring::kEmptyOrFull;
       // head moved past it: that value was read and claimed; free the slot for its claimer
       // (which may have been stopped before doing so), then look again.
-      free_slot(slot, tail - hdr_.one_lap, hdr_.one_lap);
-      tail = hdr_.tail.load(std::memory_order_relaxed);
+      free_slot(slot, tail - hdr_->one_lap, hdr_->one_lap);
+      tail = hdr_->tail.load(std::memory_order_relaxed);
     } else {
       // Another sender won this slot but has not published yet: wait, never skip it.
       backoff(spins);
-      tail = hdr_.tail.load(std::memory_order_relaxed);
+      tail = hdr_->tail.load(std::memory_order_relaxed);
     }
   }
 }
 
 Channel::Ring Channel::ring_pop(uint64_t* out) {
-  uint32_t head = hdr_.head.load(std::memory_order_relaxed);
+  uint32_t head = hdr_->head.load(std::memory_order_relaxed);
   uint64_t buf[kInlineWords];
   for (int spins = 0;; spins++) {
-    uint32_t index = head & (hdr_.mark_bit - 1);
-    uint32_t lap = head & ~(hdr_.one_lap - 1);
+    uint32_t index = head & (hdr_->mark_bit - 1);
+    uint32_t lap = head & ~(hdr_->one_lap - 1);
     Slot& slot = slots_[index];
     // acquire: pairs with the sender's release store of this stamp (the value is written).
     uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
     if (head + 1 == stamp) {
-      uint32_t next = index + 1 < cap_ ? head + 1 : lap + hdr_.one_lap;
+      uint32_t next = index + 1 < cap_ ? head + 1 : lap + hdr_->one_lap;
       // Read before claiming (see free_slot): if the CAS below succeeds, this is the value of
       // position head, which nobody could free before head moved.
       uint64_t v = slot.val.load(std::memory_order_relaxed);
       bool inline_value = (v & 1) != 0 && elem_ == Elem::Structured;
       if (inline_value) copy_inline(index, buf);
-      // seq_cst: ordered before our load of hdr_.send_waiting in notify_after_pop().
-      if (hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+      // seq_cst: ordered before our load of hdr_->send_waiting in notify_after_pop().
+      if (hdr_->head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
-        free_slot(slot, head, hdr_.one_lap);
+        free_slot(slot, head, hdr_->one_lap);
         // A value JavaScript queued inline becomes a native message: native code downstream
         // sees messages only.
         *out = inline_value ? inline_to_message(buf, v) : v;
         return Ring::kOk;
       }
-    } else if (stamp == head || stamp + hdr_.one_lap == head + 1) {
+    } else if (stamp == head || stamp + hdr_->one_lap == head + 1) {
       // Nothing published for head yet: the slot is free for this lap (stamp == head), or still
       // holds last lap's value, claimed by a receiver that did not free it (head is past it:
       // free it now, see free_slot). Empty, unless a sender is mid-push: the fence orders the
       // stamp load before the tail load (pairs with ring_push's tail CAS, and with
       // ring_close's fetch_or of the mark).
-      if (stamp != head) free_slot(slot, head - hdr_.one_lap, hdr_.one_lap);
+      if (stamp != head) free_slot(slot, head - hdr_->one_lap, hdr_->one_lap);
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
-      if ((tail & ~hdr_.mark_bit) == head) {
-        return (tail & hdr_.mark_bit) ? Ring::kClosed : Ring::kEmptyOrFull;
+      uint32_t tail = hdr_->tail.load(std::memory_order_relaxed);
+      if ((tail & ~hdr_->mark_bit) == head) {
+        return (tail & hdr_->mark_bit) ? Ring::kClosed : Ring::kEmptyOrFull;
       }
       backoff(spins);
-      head = hdr_.head.load(std::memory_order_relaxed);
+      head = hdr_->head.load(std::memory_order_relaxed);
     } else {
       backoff(spins);  // a sender reserved this slot and has not published it yet
-      head = hdr_.head.load(std::memory_order_relaxed);
+      head = hdr_->head.load(std::memory_order_relaxed);
     }
   }
 }
@@ -250,26 +253,26 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
 // slot is free, or holds a value of the last lap that a receiver already claimed (head moved
 // past it): that one is freed here on its claimer's behalf (see free_slot).
 size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
-  uint32_t tail = hdr_.tail.load(std::memory_order_relaxed);
+  uint32_t tail = hdr_->tail.load(std::memory_order_relaxed);
   for (;;) {
-    if (tail & hdr_.mark_bit) return 0;
-    uint32_t index = tail & (hdr_.mark_bit - 1);
-    uint32_t lap = tail & ~(hdr_.one_lap - 1);
+    if (tail & hdr_->mark_bit) return 0;
+    uint32_t index = tail & (hdr_->mark_bit - 1);
+    uint32_t lap = tail & ~(hdr_->one_lap - 1);
     // acquire: pairs with the receivers' head CAS; a stale head only under-estimates room.
-    uint32_t head = hdr_.head.load(std::memory_order_acquire);
+    uint32_t head = hdr_->head.load(std::memory_order_acquire);
     uint64_t used = distance(head, tail);
     uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
     if (used > cap_ || k == 0) return 0;
-    uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_.one_lap;
+    uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_->one_lap;
     // A batch claims its run without the slots' owner words: it is counted instead, from
     // before its tail CAS until after its last publish (see ring_owners). seq_cst:
     // finish_send's load of the count comes after its own tail load, so it sees this
     // increment if it saw our claim.
-    hdr_.batching.fetch_add(1, std::memory_order_seq_cst);
+    hdr_->batching.fetch_add(1, std::memory_order_seq_cst);
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
-    if (!hdr_.tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
+    if (!hdr_->tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed)) {
-      hdr_.batching.fetch_sub(1, std::memory_order_relaxed);
+      hdr_->batching.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
     for (uint32_t i = 0; i < k; i++) {
@@ -280,7 +283,7 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
         uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
         if (stamp == pos) break;
         // Last lap's value, claimed (head was past it when we computed room) but not freed.
-        if (stamp + hdr_.one_lap == pos + 1) free_slot(slot, pos - hdr_.one_lap, hdr_.one_lap);
+        if (stamp + hdr_->one_lap == pos + 1) free_slot(slot, pos - hdr_->one_lap, hdr_->one_lap);
         else backoff(spins);
       }
       slot.val.store(vals[i], std::memory_order_relaxed);  // published by the stamp store
@@ -288,7 +291,7 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       slot.stamp.store(pos + 1, std::memory_order_release);
     }
     // release: pairs with finish_send's load; every stamp above is published before it.
-    hdr_.batching.fetch_sub(1, std::memory_order_release);
+    hdr_->batching.fetch_sub(1, std::memory_order_release);
     return size_t(k);
   }
 }
@@ -298,13 +301,13 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
 // published is waited for, never skipped (native senders and the main thread's JavaScript
 // always publish what they reserve). Then frees their slots.
 size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
-  uint32_t head = hdr_.head.load(std::memory_order_relaxed);
+  uint32_t head = hdr_->head.load(std::memory_order_relaxed);
   for (;;) {
-    uint32_t index = head & (hdr_.mark_bit - 1);
-    uint32_t lap = head & ~(hdr_.one_lap - 1);
+    uint32_t index = head & (hdr_->mark_bit - 1);
+    uint32_t lap = head & ~(hdr_->one_lap - 1);
     // acquire: pairs with the senders' tail CAS; the values themselves are published by the
     // per-slot stamps below.
-    uint32_t tail = hdr_.tail.load(std::memory_order_acquire) & ~hdr_.mark_bit;
+    uint32_t tail = hdr_->tail.load(std::memory_order_acquire) & ~hdr_->mark_bit;
     uint64_t avail = distance(head, tail);
     uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
     if (avail > cap_ || k == 0) return 0;
@@ -315,7 +318,7 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
       // acquire: pairs with the sender's release of the stamp (the value is written).
       for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != want; spins++) {
         // Another receiver took these positions meanwhile: start again from the new head.
-        if (hdr_.head.load(std::memory_order_relaxed) != head) {
+        if (hdr_->head.load(std::memory_order_relaxed) != head) {
           moved = true;
           break;
         }
@@ -324,15 +327,15 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
       if (!moved) out[i] = slot.val.load(std::memory_order_relaxed);
     }
     if (moved) {
-      head = hdr_.head.load(std::memory_order_relaxed);
+      head = hdr_->head.load(std::memory_order_relaxed);
       continue;
     }
-    uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_.one_lap;
+    uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_->one_lap;
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
-    if (!hdr_.head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
+    if (!hdr_->head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed))
       continue;
-    for (uint32_t i = 0; i < k; i++) free_slot(slots_[index + i], head + i, hdr_.one_lap);
+    for (uint32_t i = 0; i < k; i++) free_slot(slots_[index + i], head + i, hdr_->one_lap);
     return size_t(k);
   }
 }
@@ -354,9 +357,9 @@ uint32_t Channel::new_send_id() {
 //   between its claim and its last publish, a stamp still at p means the claim was ours, and
 //   the recorded value is published as the send would have.
 void Channel::finish_send(const abi::SendRecord& rec) {
-  if (cap_ == 0 || rec.serial != hdr_.serial || rec.id == 0) return;
+  if (cap_ == 0 || rec.serial != hdr_->serial || rec.id == 0) return;
   uint32_t pos = rec.pos;
-  uint32_t index = pos & (hdr_.mark_bit - 1);
+  uint32_t index = pos & (hdr_->mark_bit - 1);
   std::atomic<uint32_t>* owners = owners_.load(std::memory_order_acquire);
   if (index >= cap_ || owners == nullptr) return;
   Slot& slot = slots_[index];
@@ -368,8 +371,8 @@ void Channel::finish_send(const abi::SendRecord& rec) {
     if (slot.stamp.load(std::memory_order_acquire) != pos) break;
     // seq_cst (both): ordered after our own earlier tail CAS, and the batch count read after
     // the tail (pairs with ring_push_many's seq_cst increment before its claim).
-    if ((hdr_.tail.load(std::memory_order_seq_cst) & ~hdr_.mark_bit) == pos) break;
-    if (hdr_.batching.load(std::memory_order_seq_cst) != 0) {
+    if ((hdr_->tail.load(std::memory_order_seq_cst) & ~hdr_->mark_bit) == pos) break;
+    if (hdr_->batching.load(std::memory_order_seq_cst) != 0) {
       backoff(spins);
       continue;
     }
@@ -394,20 +397,20 @@ size_t Channel::length() const {
   if (cap_ == 0) return 0;
   for (;;) {
     // A snapshot (diagnostics only): tail read twice around head, so the pair is consistent.
-    uint32_t tail = hdr_.tail.load(std::memory_order_seq_cst);
-    uint32_t head = hdr_.head.load(std::memory_order_seq_cst);
-    if (hdr_.tail.load(std::memory_order_seq_cst) != tail) continue;
-    uint32_t hix = head & (hdr_.mark_bit - 1);
-    uint32_t tix = tail & (hdr_.mark_bit - 1);
+    uint32_t tail = hdr_->tail.load(std::memory_order_seq_cst);
+    uint32_t head = hdr_->head.load(std::memory_order_seq_cst);
+    if (hdr_->tail.load(std::memory_order_seq_cst) != tail) continue;
+    uint32_t hix = head & (hdr_->mark_bit - 1);
+    uint32_t tix = tail & (hdr_->mark_bit - 1);
     if (hix < tix) return tix - hix;
     if (hix > tix) return cap_ - hix + tix;
-    return ((tail & ~hdr_.mark_bit) == head) ? 0 : cap_;
+    return ((tail & ~hdr_->mark_bit) == head) ? 0 : cap_;
   }
 }
 
 bool Channel::ring_closed() const {
   // acquire: pairs with ring_close()'s seq_cst fetch_or of the mark bit.
-  return (hdr_.tail.load(std::memory_order_acquire) & hdr_.mark_bit) != 0;
+  return (hdr_->tail.load(std::memory_order_acquire) & hdr_->mark_bit) != 0;
 }
 
 // ---- operations ------------------------------------------------------------------------------
@@ -433,9 +436,9 @@ Channel::Res Channel::ring_try_recv(uint64_t* out) {
 Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
   Ring r = ring_push(v);
   if (r == Ring::kOk) {
-    // seq_cst after ring_push's tail CAS: see hdr_.recv_waiting (channel.h).
-    if (hdr_.recv_waiting.load(std::memory_order_seq_cst) != 0)
-      notify_one_locked(recvq_, hdr_.recv_waiting, wake);
+    // seq_cst after ring_push's tail CAS: see hdr_->recv_waiting (channel.h).
+    if (hdr_->recv_waiting.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(recvq_, hdr_->recv_waiting, wake);
     return Res::kOk;
   }
   return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -444,9 +447,9 @@ Channel::Res Channel::ring_send_locked(uint64_t v, Waiter** wake) {
 Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
   Ring r = ring_pop(out);
   if (r == Ring::kOk) {
-    // seq_cst after ring_pop's head CAS: see hdr_.recv_waiting (channel.h), mirrored.
-    if (hdr_.send_waiting.load(std::memory_order_seq_cst) != 0)
-      notify_one_locked(sendq_, hdr_.send_waiting, wake);
+    // seq_cst after ring_pop's head CAS: see hdr_->recv_waiting (channel.h), mirrored.
+    if (hdr_->send_waiting.load(std::memory_order_seq_cst) != 0)
+      notify_one_locked(sendq_, hdr_->send_waiting, wake);
     return Res::kOk;
   }
   return r == Ring::kClosed ? Res::kClosed : Res::kWouldBlock;
@@ -455,12 +458,12 @@ Channel::Res Channel::ring_recv_locked(uint64_t* out, Waiter** wake) {
 bool Channel::ring_close() {
   // seq_cst: a sender's next tail CAS fails and sees the mark; receivers see it in ring_pop's
   // tail load (after the fence) and in ring_closed() (acquire).
-  uint32_t prev = hdr_.tail.fetch_or(hdr_.mark_bit, std::memory_order_seq_cst);
-  if (prev & hdr_.mark_bit) return false;
+  uint32_t prev = hdr_->tail.fetch_or(hdr_->mark_bit, std::memory_order_seq_cst);
+  if (prev & hdr_->mark_bit) return false;
   std::lock_guard<std::mutex> g(mu_);
   // Waiters retry: receivers drain what is left, then see the channel closed.
-  wake_all_locked(recvq_, hdr_.recv_waiting, Outcome::kNotify);
-  wake_all_locked(sendq_, hdr_.send_waiting, Outcome::kNotify);
+  wake_all_locked(recvq_, hdr_->recv_waiting, Outcome::kNotify);
+  wake_all_locked(sendq_, hdr_->send_waiting, Outcome::kNotify);
   return true;
 }
 
