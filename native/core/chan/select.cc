@@ -203,6 +203,7 @@ namespace {
 // Optimistic retry before queueing, for buffered cases only: a rendezvous needs the peer to
 // find us queued, so spinning unqueued would only delay it.
 constexpr uint64_t kTrySpinNs = 3'000;
+constexpr int kTryMaxShift = 4;  // at most 16 pauses between two tries
 constexpr int kTryYields = 2;
 }  // namespace
 
@@ -217,9 +218,12 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
     if (select_try(recs, n, rng, out)) return WaitStatus::kDone;  // ready now: no clock read
     uint64_t until = now_ns() + kTrySpinNs;
     for (int i = 0;; i++) {
-      cpu_relax();
+      // Exponential backoff between tries (1, 2, 4 ... kTryMaxPauses pauses): each try reads
+      // the ring's hot words (tail, head, a stamp), and polling them back to back takes their
+      // lines away from the peer that is about to make room (or a value) for us, slowing it.
+      for (int k = 0, m = 1 << std::min(i, kTryMaxShift); k < m; k++) cpu_relax();
       if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
-      if ((i & 7) == 7 && now_ns() >= until) break;
+      if ((i & 3) == 3 && now_ns() >= until) break;
     }
     for (int i = 0; i < kTryYields; i++) {
       thread_yield();
