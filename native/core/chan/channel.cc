@@ -40,6 +40,9 @@ CaseRec* RecQueue::pop_front() {
 
 // ---- construction --------------------------------------------------------------------------
 
+// The ring header lives apart (channel.h hdr_): an idle unbuffered channel must not carry it.
+static_assert(sizeof(Channel) < sizeof(abi::RingHeader), "Channel embeds its ring header again");
+
 Channel::Channel(uint32_t capacity, Elem elem)
     : Shared(Kind::Channel), cap_(capacity), elem_(elem) {
   if (cap_ != 0) init_ring();  // ring.cc
