@@ -52,6 +52,7 @@ class Channel final : public Shared {
   uint32_t capacity() const { return cap_; }
   bool buffered() const { return cap_ != 0; }
   size_t length() const;
+  size_t room_hint() const;  // free slots, estimated without ordering (buffered; see ring.cc)
   bool closed() const;
 
   // Channels weft owns (a timer's or ticker's c, a context's done channel) are receive-only

@@ -415,6 +415,16 @@ void Channel::finish_send(const abi::SendRecord& rec) {
   word.store(0, std::memory_order_release);
 }
 
+size_t Channel::room_hint() const {
+  if (cap_ == 0) return 0;
+  // Relaxed, one read of each: an estimate for a sender's spin (select_block), which decides
+  // nothing by it; a torn pair only makes that spin try a little early or late.
+  uint32_t tail = hdr_->tail.load(std::memory_order_relaxed) & ~hdr_->mark_bit;
+  uint32_t head = hdr_->head.load(std::memory_order_relaxed);
+  uint64_t used = distance(head, tail);
+  return used >= cap_ ? 0 : size_t(cap_ - used);
+}
+
 size_t Channel::length() const {
   if (cap_ == 0) return 0;
   for (;;) {

@@ -204,6 +204,7 @@ namespace {
 // find us queued, so spinning unqueued would only delay it.
 constexpr uint64_t kTrySpinNs = 3'000;
 constexpr int kTryMaxShift = 4;  // at most 16 pauses between two tries
+constexpr size_t kRoomRun = 32;   // the most free slots a spinning lone send waits for
 constexpr int kTryYields = 2;
 }  // namespace
 
@@ -217,12 +218,22 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
   if (spin && any_buffered) {
     if (select_try(recs, n, rng, out)) return WaitStatus::kDone;  // ready now: no clock read
     uint64_t until = now_ns() + kTrySpinNs;
+    // A lone send that found its ring full waits, while it spins, for a run of free slots
+    // (an eighth of the ring, at most kRoomRun) instead of taking each slot the moment the
+    // receiver frees it: slot by slot, sender and receiver work on the same lines at the
+    // same time and every line moves between them once per value. Only the spin waits so;
+    // once it registers, one free slot is enough, as always.
+    Channel* lone = n == 1 && recs[0].is_send && recs[0].ch != nullptr && recs[0].ch->buffered()
+                        ? recs[0].ch
+                        : nullptr;
+    size_t run = lone != nullptr ? std::min<size_t>(lone->capacity() / 8, kRoomRun) : 0;
     for (int i = 0;; i++) {
       // Exponential backoff between tries (1, 2, 4 ... kTryMaxPauses pauses): each try reads
       // the ring's hot words (tail, head, a stamp), and polling them back to back takes their
       // lines away from the peer that is about to make room (or a value) for us, slowing it.
       for (int k = 0, m = 1 << std::min(i, kTryMaxShift); k < m; k++) cpu_relax();
-      if (select_try(recs, n, rng, out)) return WaitStatus::kDone;
+      if ((run <= 1 || lone->room_hint() >= run) && select_try(recs, n, rng, out))
+        return WaitStatus::kDone;
       if ((i & 3) == 3 && now_ns() >= until) break;
     }
     for (int i = 0; i < kTryYields; i++) {
