@@ -228,7 +228,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
                         : nullptr;
     size_t run = lone != nullptr ? std::min<size_t>(lone->capacity() / 8, kRoomRun) : 0;
     for (int i = 0;; i++) {
-      // Exponential backoff between tries (1, 2, 4 ... kTryMaxPauses pauses): each try reads
+      // Exponential backoff between tries (1, 2, 4 ... 16 pauses): each try reads
       // the ring's hot words (tail, head, a stamp), and polling them back to back takes their
       // lines away from the peer that is about to make room (or a value) for us, slowing it.
       for (int k = 0, m = 1 << std::min(i, kTryMaxShift); k < m; k++) cpu_relax();
