@@ -230,5 +230,44 @@ TEST(select_timeout_accuracy) {
   ch->release();
 }
 
+// A lone send on a full ring prefers, while it spins, to wait for a run of free slots
+// (select.cc): that must stay a preference. One slot is freed at a time (after a pause
+// shorter or longer than the spin), and the blocked send must fill it before the next one
+// is freed; every value arrives once, in order.
+TEST(select_lone_send_takes_a_single_free_slot) {
+  constexpr uint32_t kCap = 64;  // a run of 8
+  auto* ch = new Channel(kCap, Elem::I64);
+  for (uint64_t i = 0; i < kCap; i++) CHECK(ch->try_send(i + 1) == Res::kOk);
+  constexpr uint64_t kMore = 40;
+  std::thread sender([&] {
+    Rng rng(seed_for(991));
+    for (uint64_t i = kCap; i < kCap + kMore; i++) CHECK(send_blocking(ch, i + 1, &rng.s, true) == Res::kOk);
+  });
+  Rng rng(seed_for(992));
+  for (uint64_t i = 0; i < kCap + kMore; i++) {
+    // 0-10 us: within the sender's 3 us spin, and past it.
+    uint64_t until = weft::now_ns() + rng.below(10000);
+    while (weft::now_ns() < until) {
+    }
+    uint64_t v = 0;
+    CHECK(recv_blocking(ch, &v, &rng.s, true) == Res::kOk);
+    CHECKF(v == i + 1, "got %" PRIu64 ", want %" PRIu64, v, i + 1);
+    if (i < kMore) {
+      // The send waiting for room takes this one slot (a run would never come).
+      uint64_t deadline = weft::now_ns() + 5'000'000'000ull;
+      while (ch->length() != kCap) {
+        CHECKF(weft::now_ns() < deadline, "the blocked send did not take the free slot (%zu queued)",
+               ch->length());
+        std::this_thread::yield();
+      }
+    }
+    progress();
+  }
+  sender.join();
+  uint64_t v;
+  CHECK(ch->try_recv(&v) == Res::kWouldBlock);
+  ch->release();
+}
+
 }  // namespace
 }  // namespace wt
