@@ -275,8 +275,8 @@ static_assert((ix(WaitGroupWord::Waiters) + 1) * sizeof(int32_t) <= kWaitGroupWo
 static_assert(kAtomicWordsBytes == sizeof(std::atomic<int64_t>));
 static_assert(kMutexLocked == 1, "the waiter count is stored as 2 x n above the locked bit");
 
-// The ring header of every channel (buffered: head, tail and geometry; every channel: the waiter
-// counts). A standard-layout struct at the offsets above, so JavaScript's Int32Array view over it
+// The ring header of a buffered channel: head, tail, geometry and the waiter counts (an
+// unbuffered channel has none; it keeps its waiter counts itself, channel.h). A standard-layout struct at the offsets above, so JavaScript's Int32Array view over it
 // (chanRing()) and C++ agree. Which memory order each field is read and written with is said
 // at each site (native/core/chan/ring.cc, channel.cc, lib/chan/ring.ts).
 struct alignas(128) RingHeader {

@@ -79,7 +79,7 @@ class Channel final : public Shared {
 
   // ---- the JavaScript fast path (lib/chan/ring.ts) -----------------------------------------
   // The ring's memory, which JavaScript maps and operates on with the same atomic steps as
-  // ring_push/ring_pop (buffered channels; the header exists for every channel).
+  // ring_push/ring_pop (buffered channels only: an unbuffered one has no ring and no header).
   abi::RingHeader* ring_header() { return hdr_.get(); }  // null when unbuffered
   Slot* ring_slots() { return slots_.get(); }
   // A structured ring's inline blocks (capacity x abi::kRingInlineBytes), or null.

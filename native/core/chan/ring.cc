@@ -15,11 +15,11 @@
 namespace weft {
 
 namespace {
-// Waiting for a peer that reserved a slot but has not published it yet: spin briefly, then
-// yield (the peer may have been preempted, and threads can outnumber cores).
 // How long ring_push_many waits for its run's last slot to be freed (pauses, ~10-40 us).
 constexpr int kRunWaitSpins = 1024;
 
+// Waiting for a peer that reserved a slot but has not published it yet: spin briefly, then
+// yield (the peer may have been preempted, and threads can outnumber cores).
 inline void backoff(int spins) {
   if (spins < 64) cpu_relax();
   else thread_yield();

@@ -222,7 +222,8 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
     // (an eighth of the ring, at most kRoomRun) instead of taking each slot the moment the
     // receiver frees it: slot by slot, sender and receiver work on the same lines at the
     // same time and every line moves between them once per value. Only the spin waits so;
-    // once it registers, one free slot is enough, as always.
+    // once it registers, one free slot is enough, as always (so does a close: a full ring
+    // closed meanwhile is noticed at the first try after the spin, within kTrySpinNs).
     Channel* lone = n == 1 && recs[0].is_send && recs[0].ch != nullptr && recs[0].ch->buffered()
                         ? recs[0].ch
                         : nullptr;
