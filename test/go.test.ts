@@ -57,6 +57,34 @@ describe('go(): results', () => {
     await Promise.all([a, b]);
   });
 
+  it('settles each task once with its own outcome while older tasks stay pending across thousands of ids', async () => {
+    // This thread's table of unsettled tasks (pool.ts PendingTable) puts a task in a slot by
+    // its id's low bits: two long-lived tasks whose ids are 1,024 or more apart, with small
+    // batches in between, share a slot (the second one spills to a Map); a burst grows the
+    // slot array and its end shrinks it again.
+    const longOk = go<number>(M, 'slowAdd', 40, 2, 1_500);
+    const longFail = go<never>(M, 'failAfter', 1_500, 'late failure');
+    const failed = rejection(longFail);
+    const sums: Promise<number>[] = [];
+    const later: Task<number>[] = [];
+    for (let batch = 0; batch < 25; batch++) {
+      const ts = Array.from({ length: 50 }, (_, i) => go<number>(M, 'add', batch, i));
+      if (batch % 8 === 0) later.push(go<number>(M, 'slowAdd', batch, 1_000, 300)); // overlaps the slot of an earlier one
+      sums.push(Promise.all(ts).then((rs) => rs.reduce((a, b) => a + b, 0)));
+      await ts[ts.length - 1];
+    }
+    expect(later[later.length - 1]!.id - longOk.id).toBeGreaterThan(1_024);
+    const burst = await Promise.all(Array.from({ length: 5_000 }, (_, i) => go<number>(M, 'add', i, 1)));
+    expect(burst.reduce((a, b) => a + b, 0)).toBe((5_000 * 4_999) / 2 + 5_000);
+    const got = await Promise.all(sums);
+    expect(got).toEqual(Array.from({ length: 25 }, (_, b) => 50 * b + (49 * 50) / 2));
+    expect(await Promise.all(later)).toEqual([0, 8, 16, 24].map((b) => b + 1_000));
+    expect(await longOk).toBe(42);
+    const e = (await failed) as Error;
+    expect(e.message).toBe('late failure');
+    expect(e.stack).toContain('go.test.ts'); // the go() call site, kept while it waited
+  });
+
   it('carries arguments and results as channel values (clone semantics, undefined kept)', async () => {
     const shared = { x: 1 };
     const args = [undefined, null, 1n, new Map([[1, 'a']]), [shared, shared], new Uint8Array([1, 2])];
