@@ -290,7 +290,7 @@ struct Wake {
   std::mutex mu;
   std::condition_variable cv;
   bool flag = false;  // guarded by mu
-  static void fn(void* arg) {  // called by Inbox::push (under the inbox lock)
+  static void fn(void* arg) {  // called by Inbox::push (after it released the inbox lock)
     auto* w = static_cast<Wake*>(arg);
     {
       std::lock_guard<std::mutex> g(w->mu);

@@ -359,5 +359,58 @@ TEST(async_op_teardown_gives_back) {
   CHECK(Shared::live_count() == live0);
 }
 
+
+// Inbox::push wakes its owner after releasing the inbox lock, so a wake-up may still be
+// running when the owner tears down. close() must return only once every wake-up that saw the
+// owner open has finished (the owner then frees what they touch: in the addon, its uv handle),
+// and no wake-up may start after it. Pushers hammer an inbox whose wake-up dawdles while it
+// writes to a heap object that the owner frees right after close(): ASan reports a use after
+// free, and TSan a race, if close() returned early; a wake-up that starts after close() is
+// counted in a flag that outlives the object.
+std::atomic<bool> g_inbox_closed{false};
+std::atomic<uint64_t> g_inbox_late{0};
+
+TEST(inbox_close_waits_for_wakes_in_flight) {
+  const size_t rounds = scaled(200);
+  Rng rng(seed_for(2100));
+  for (size_t round = 0; round < rounds; round++) {
+    struct Target {
+      std::atomic<uint64_t> wakes{0};
+    };
+    auto* target = new Target();
+    auto wake = [](void* a) {
+      if (g_inbox_closed.load(std::memory_order_acquire)) {
+        g_inbox_late.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      auto* t = static_cast<Target*>(a);
+      spin_for(2000);
+      t->wakes.fetch_add(1, std::memory_order_relaxed);  // freed memory if close() returned early
+    };
+    g_inbox_closed.store(false, std::memory_order_release);
+    auto inbox = std::make_shared<weft::Inbox>(wake, target);
+    const size_t P = 3, K = 64;
+    std::vector<std::unique_ptr<Waiter>> waiters;
+    for (size_t i = 0; i < P * K; i++) waiters.push_back(std::make_unique<Waiter>());
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pushers;
+    for (size_t p = 0; p < P; p++) {
+      pushers.emplace_back([&, p] {
+        while (!go.load(std::memory_order_acquire)) weft::cpu_relax();
+        for (size_t i = 0; i < K; i++) inbox->push(waiters[p * K + i].get());
+      });
+    }
+    go.store(true, std::memory_order_release);
+    spin_for(rng.below(200000));
+    inbox->close();
+    g_inbox_closed.store(true, std::memory_order_release);
+    delete target;  // a wake-up still running after close() now touches freed memory
+    for (auto& t : pushers) t.join();
+    CHECK(g_inbox_late.load() == 0);  // none began after close() returned
+    // Every push is still delivered to drain(), woken or not.
+    CHECK(inbox->drain().size() == P * K);
+  }
+}
+
 }  // namespace
 }  // namespace wt

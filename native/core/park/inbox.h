@@ -5,6 +5,7 @@
 // variable in the native stress tests). Pushes coalesce: one wake-up may cover many items.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -38,10 +39,8 @@ class Inbox {
   }
 
   // Owner teardown: stop waking it. Items pushed later are still collected by drain().
-  void close() {
-    std::lock_guard<std::mutex> g(mu_);
-    wake_ = nullptr;
-  }
+  // Returns once no push is still calling the wake-up (the owner may free what it reaches).
+  void close();
 
  private:
   std::mutex mu_;
@@ -50,6 +49,8 @@ class Inbox {
   size_t count_ = 0;        // guarded by mu_
   WakeFn wake_;             // guarded by mu_
   void* arg_;
+  // Pushes between their unlock and the end of their wake_ call (see push and close).
+  std::atomic<uint32_t> waking_{0};
 };
 
 }  // namespace weft
@@ -60,14 +61,39 @@ class Inbox {
 namespace weft {
 
 inline void Inbox::push(Waiter* w) {
-  std::lock_guard<std::mutex> g(mu_);
-  w->inbox_next = nullptr;
-  if (tail_ != nullptr) tail_->inbox_next = w;
-  else head_ = w;
-  tail_ = w;
-  count_++;
-  // wake_ is cleared under mu_ by close(), so no wake-up reaches a closed owner.
-  if (wake_ != nullptr) wake_(arg_);
+  WakeFn wake;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    w->inbox_next = nullptr;
+    if (tail_ != nullptr) tail_->inbox_next = w;
+    else head_ = w;
+    tail_ = w;
+    count_++;
+    wake = wake_;
+    // Counted under mu_, where wake_ was still set: close() clears wake_ under mu_ after this
+    // critical section, so its wait below sees the count (the mutex orders them).
+    if (wake != nullptr) waking_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The wake-up goes out after the unlock: uv_async_send is a write() syscall, and an owner
+  // woken by it drains at once; made under mu_, the owner found the lock still held, slept on
+  // it and was woken a second time by the unlock (measured: two futex calls and a second
+  // context switch per completion on the main thread of a go() round trip).
+  if (wake != nullptr) {
+    wake(arg_);
+    // release: everything the wake-up touched (the owner's uv handle) happens before close()
+    // returns (pairs with its acquire load).
+    waking_.fetch_sub(1, std::memory_order_release);
+  }
+}
+
+inline void Inbox::close() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    wake_ = nullptr;
+  }
+  // acquire: pairs with push's release decrement. A push that read wake_ before the clear is
+  // counted (see push); it is inside one wake-up call, which does not block.
+  while (waking_.load(std::memory_order_acquire) != 0) cpu_relax();
 }
 
 inline bool Inbox::take(Waiter* w) {
