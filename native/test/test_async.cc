@@ -359,7 +359,6 @@ TEST(async_op_teardown_gives_back) {
   CHECK(Shared::live_count() == live0);
 }
 
-
 // Inbox::push wakes its owner after releasing the inbox lock, so a wake-up may still be
 // running when the owner tears down. close() must return only once every wake-up that saw the
 // owner open has finished (the owner then frees what they touch: in the addon, its uv handle),

@@ -92,8 +92,12 @@ inline void Inbox::close() {
     wake_ = nullptr;
   }
   // acquire: pairs with push's release decrement. A push that read wake_ before the clear is
-  // counted (see push); it is inside one wake-up call, which does not block.
-  while (waking_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // counted (see push); it is inside one wake-up call, which does not block, but its thread
+  // may have been preempted there: yield after a while rather than spin on its core.
+  for (int i = 0; waking_.load(std::memory_order_acquire) != 0; i++) {
+    if (i < 64) cpu_relax();
+    else thread_yield();
+  }
 }
 
 inline bool Inbox::take(Waiter* w) {
