@@ -58,7 +58,7 @@ describe('go(): results', () => {
   });
 
   it('settles each task once with its own outcome while older tasks stay pending across thousands of ids', async () => {
-    // This thread's table of unsettled tasks (pool.ts PendingTable) puts a task in a slot by
+    // This thread's table of unsettled tasks (lib/runtime/pending.ts) puts a task in a slot by
     // its id's low bits: two long-lived tasks whose ids are 1,024 or more apart, with small
     // batches in between, share a slot (the second one spills to a Map); a burst grows the
     // slot array and its end shrinks it again.
