@@ -28,10 +28,11 @@ function weftPool(weft) {
 
 /**
  * All of `n` tiny tasks submitted, then awaited; ns per task. Warms the pool first, with the
- * same burst untimed: after 3,000 tasks in rounds of 1,000, V8 still compiled 77-127
- * functions (0.44-1.07 s of TurboFan work on its helper threads) during weft's 1.4 s timed
- * burst (--trace-opt, 2 cores), re-optimizing paths a burst takes and small rounds do not
- * (a full run queue, a full reply channel). Every pool gets the same warm-up.
+ * same burst untimed: after 3,000 tasks in rounds of 1,000, V8 still optimized about 127
+ * functions (1.07 s of TurboFan work on its helper threads) during weft's 1.4 s timed burst,
+ * and after 30,000 in rounds, 77 (0.44 s) (--trace-opt, 2 cores); among them were functions
+ * deoptimized for "insufficient type feedback" on paths the rounds had not taken. Every pool
+ * gets the same warm-up.
  */
 async function burst(pool, n) {
   for (let w = 0; w < 3; w++) await Promise.all(Array.from({ length: 1000 }, (_, i) => pool.run({ a: i, b: 1 })));
