@@ -8,6 +8,7 @@ const TASKS = new URL('./tasks.mjs', import.meta.url);
 const THREADS = 2;
 const BURST = QUICK ? 10_000 : 100_000;
 const RTT = QUICK ? 300 : 3_000;
+const RTT_WARM = QUICK ? 2_000 : 20_000;
 const CHUNKS = 64;
 const { SHA_PASSES } = await import(TASKS.href);
 
@@ -51,9 +52,16 @@ async function burst(pool, n) {
   return { elapsedNs, nsPerOp: elapsedNs / n, value: elapsedNs / n, extra: { tasksPerSec: 1e9 / (elapsedNs / n) } };
 }
 
-/** One tiny task at a time, `n` round trips; the median latency in µs. */
+/**
+ * One tiny task at a time, `n` round trips; the median latency in µs. Both pools first make
+ * RTT_WARM untimed round trips: weft's path runs JavaScript on three isolates (the caller, a
+ * pool thread, and the reply loop's side of both), and its median per 3,000 round trips fell
+ * from 36-78 µs in the first 3,000 to 7-16 µs after 12,000-15,000 (V8 optimizing the path on
+ * each thread; 12 rounds of 3,000, 2 threads, measured here), while piscina's stayed at 44-50
+ * µs from the first 3,000 on. 200 warm-up trips measured weft's warm-up, not its latency.
+ */
 async function roundTrip(pool, n) {
-  for (let w = 0; w < 200; w++) await pool.run({ a: w, b: 1 });
+  for (let w = 0; w < RTT_WARM; w++) await pool.run({ a: w, b: 1 });
   const lat = new Float64Array(n);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {

@@ -46,11 +46,29 @@ const replies = new Map<number, Chan<ReplyMsg>>();
 const board = slot >= 0 ? new Int32Array(hold, slot * HOLD_STRIDE * 4, HOLD_STRIDE) : undefined;
 /** True while the take loop runs (tasks' synchronous parts run inside it). */
 let taking = false;
+/** What BUSY on the board says (kept here too: a plain read instead of an Atomics load). */
+let busyNow = false;
 let turnTimer: ReturnType<typeof setInterval> | undefined;
+/** Ticks of the progress interval since the thread was last busy (see {@link tick}). */
+let idleTicks = 0;
 
 /** Progress: a task returned or ended, or the event loop turned. */
 function turn(): void {
   if (board !== undefined) Atomics.add(board, HOLD.TURNS, 1);
+}
+
+/**
+ * The progress tick (every TURN_MS while the thread is busy). It outlives a busy spell by a few
+ * ticks instead of being cleared the moment the thread runs dry: one task at a time, a thread
+ * goes busy and idle once per task, and a new interval each time costs more than the task.
+ */
+function tick(): void {
+  turn();
+  if (busyNow) idleTicks = 0;
+  else if (++idleTicks >= 3) {
+    clearInterval(turnTimer);
+    turnTimer = undefined;
+  }
 }
 
 /**
@@ -61,16 +79,19 @@ function turn(): void {
 function updateBusy(): void {
   if (board === undefined) return;
   const busy = taking || inflight.size > 0;
-  if (busy && turnTimer === undefined) {
+  if (busy === busyNow) return;
+  busyNow = busy;
+  if (busy) {
+    // The count moves as BUSY goes up, so a reader never sees a busy thread with a count it
+    // recorded before (from an earlier busy spell) and takes it for held.
     turn();
-    Atomics.store(board, HOLD.BUSY, 1);
-    turnTimer = setInterval(turn, TURN_MS);
-    turnTimer.unref();
-  } else if (!busy && turnTimer !== undefined) {
-    clearInterval(turnTimer);
-    turnTimer = undefined;
-    Atomics.store(board, HOLD.BUSY, 0);
+    if (turnTimer === undefined) {
+      turnTimer = setInterval(tick, TURN_MS);
+      turnTimer.unref();
+    }
+    idleTicks = 0;
   }
+  Atomics.store(board, HOLD.BUSY, busy ? 1 : 0);
 }
 
 if (board !== undefined) {
@@ -317,6 +338,9 @@ async function main(): Promise<void> {
           if (inflight.size === 0) exit(RETIRE_CODE);
           return;
         }
+        // The queue ran dry: the outcomes of this run of tasks leave now, before the
+        // bookkeeping below (one task at a time, a caller is waiting for exactly this).
+        if (outbox.size > 0) flush();
         break;
       }
       mayRetire = true;
