@@ -22,6 +22,11 @@ import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyResult, RecvResult, Se
 
 export type { WaitOpts } from '../internal/options.js';
 
+/**
+ * Asks for a channel's fast path (about two per operation) before this thread maps its ring
+ * (see Chan#_ring).
+ */
+const RING_MAP_AFTER = 16;
 const MAX_CAPACITY = kMaxCapacity; // 2^30 - 1: ring positions are 32-bit words (abi.h)
 const RESOLVED = Promise.resolve();
 const NO_OPTS = parseOpts(undefined);
@@ -70,8 +75,11 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   readonly #mode: number;
   /** The wrapper whose ring this one uses (itself, or the channel a view was made from). */
   readonly #base: Chan<any, any>;
-  /** This thread's map of the ring (null: no fast path; undefined: not looked up yet). */
-  #ringCache: Ring | null | undefined;
+  /**
+   * This thread's map of the ring (null: no fast path), or, until it is mapped, how many times
+   * the fast path was asked for (see {@link _ring}).
+   */
+  #ringCache: Ring | null | number = 0;
 
   /**
    * @param capacity buffer size, an integer 0..2^30 - 1 (default 0 = unbuffered; ring positions are 32-bit words).
@@ -135,14 +143,22 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   }
 
   /**
-   * @internal the JavaScript fast path of a buffered numeric channel (lib/chan/ring.ts), mapped
-   * on first use; null for other channels.
+   * @internal the JavaScript fast path of a buffered numeric channel (lib/chan/ring.ts); null
+   * for other channels, and for the first {@link RING_MAP_AFTER} asks on this thread. Mapping
+   * a ring makes three or four ArrayBuffers over native memory, each with a finalizer, and
+   * costs 10-20 µs here: more than a channel that is used once or twice (a Timer's, a reply
+   * channel) ever gains from it. Until then the native path serves the channel, on the same
+   * ring and with the same protocol (lib/chan/ring.ts), so nothing else changes.
    */
   get _ring(): Ring | null {
     const b = this.#base;
-    let r = b.#ringCache;
-    if (r === undefined) r = b.#ringCache = ringOf(b._h, b.#code, b.capacity);
-    return r;
+    const r = b.#ringCache;
+    if (typeof r !== 'number') return r;
+    if (r < RING_MAP_AFTER) {
+      b.#ringCache = r + 1;
+      return null;
+    }
+    return (b.#ringCache = ringOf(b._h, b.#code, b.capacity));
   }
 
   /** @internal a view crossing threads keeps its direction (owned channels need no tag). */
