@@ -2,7 +2,7 @@
 #include "node/handle.h"
 
 #include "node/napi_util.h"
-#include <unordered_map>
+#include "core/ptr_counts.h"
 
 #include "node/thread_ctx.h"
 
@@ -11,10 +11,10 @@ namespace weft {
 namespace {
 
 struct Held {
-  std::unordered_map<Shared*, int64_t> n;
+  PtrCounts<Shared> n;
   // The same counts for the kinds that hold other objects (contexts, timers, conds): the
   // deadlock check walks these, never the whole map (a thread may hold millions of objects).
-  std::unordered_map<Shared*, int64_t> holders;
+  PtrCounts<Shared> holders;
   bool dead = false;  // the environment ended; freed when the last count goes
 };
 
@@ -37,20 +37,16 @@ void finalize_handle(napi_env, void* data, void*) {
 
 void held_add(Shared* s) {
   if (t_held == nullptr) t_held = new Held();
-  t_held->n[s]++;
-  if (is_holder(s)) t_held->holders[s]++;
+  // Out of memory: the object goes uncounted (the deadlock check may then take this
+  // thread's handle for another thread's), and its drop finds nothing.
+  if (t_held->n.add(s) && is_holder(s)) t_held->holders.add(s);
 }
 
 void held_drop(Shared* s) {
   Held* h = t_held;
   if (h == nullptr) return;
-  auto it = h->n.find(s);
-  if (it == h->n.end()) return;
-  if (--it->second == 0) h->n.erase(it);
-  if (is_holder(s)) {
-    auto hit = h->holders.find(s);
-    if (hit != h->holders.end() && --hit->second == 0) h->holders.erase(hit);
-  }
+  if (!h->n.drop(s)) return;
+  if (is_holder(s)) h->holders.drop(s);
   if (h->dead && h->n.empty()) {
     delete h;
     t_held = nullptr;
@@ -69,13 +65,12 @@ void held_thread_exit() {
 
 int64_t held_count(Shared* s) {
   if (t_held == nullptr) return 0;
-  auto it = t_held->n.find(s);
-  return it == t_held->n.end() ? 0 : it->second;
+  return t_held->n.get(s);
 }
 
 void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg) {
   if (t_held == nullptr) return;
-  for (auto& [s, n] : t_held->holders) fn(arg, s);
+  t_held->holders.for_each([&](Shared* s, int64_t) { fn(arg, s); });
 }
 
 napi_value make_handle(napi_env env, Shared* s) {
