@@ -49,6 +49,15 @@ describe('an operation no thread can complete', () => {
     expect(r.stderr).toBe('');
   }, T);
 
+  it('2,000 receives stranded at once: each rejects, its message names at most 8 of the others and counts the rest', async () => {
+    const r = await scenario('many');
+    finished(r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(line(r, 'codes')).toBe('codes ERR_WEFT_DEADLOCK');
+    expect(line(r, 'first')).toMatch(/^first deadlock: all threads are asleep: recv on channel 'c\d+' can never complete \(nor can: (recv on channel 'c\d+', ){8}and 1991 more\)$/);
+    expect(Number(line(r, 'longest').split(' ')[1])).toBeLessThan(400);
+  }, T);
+
   it('background().done().recv(): a done channel that never closes', async () => {
     const r = await scenario('bgdone');
     finished(r);

@@ -314,13 +314,19 @@ void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,
     if (!async_withdraw(op)) continue;
     std::string msg = "all threads are asleep: " + desc[i] + " can never complete";
     if (ops.size() > 1) {
+      // At most kNamed of the others by name: a program can strand thousands of receives at
+      // once, and naming every other one in every message grew as the square of their count
+      // (20,000 stranded receives made 20,000 messages of ~340 KB each).
+      constexpr size_t kNamed = 8;
       msg += " (nor can:";
-      bool first = true;
-      for (size_t j = 0; j < ops.size(); j++) {
+      size_t named = 0;
+      for (size_t j = 0; j < ops.size() && named < kNamed; j++) {
         if (j == i) continue;
-        msg += std::string(first ? " " : ", ") + desc[j];
-        first = false;
+        msg += std::string(named == 0 ? " " : ", ") + desc[j];
+        named++;
       }
+      size_t others = ops.size() - 1;
+      if (others > named) msg += ", and " + std::to_string(others - named) + " more";
       msg += ")";
     }
     // One callback scope per op: its rejection's reactions (which read lastError()) run
