@@ -65,6 +65,15 @@ std::vector<BlockedInfo> blocked_snapshot() {
   return out;
 }
 
+std::vector<uint64_t> blocked_sync_threads() {
+  BlockedList& r = blocked_list();
+  std::vector<uint64_t> out;
+  std::lock_guard<std::mutex> g(r.mu);
+  for (Blocked* b : r.list)
+    if (b->sync) out.push_back(b->thread);  // may throw (no memory): the caller reports it
+  return out;
+}
+
 std::string find_lock_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*)) {
   BlockedList& r = blocked_list();
   std::lock_guard<std::mutex> g(r.mu);

@@ -39,6 +39,11 @@ struct BlockedInfo {
 };
 std::vector<BlockedInfo> blocked_snapshot();
 
+// The threads blocked in a *Sync call right now (a thread may appear more than once): what the
+// pool's sysmon polls while tasks are queued. Copies ids only, so the list's lock is held for
+// a pass over the pointers, not for the strings blocked_snapshot builds per entry.
+std::vector<uint64_t> blocked_sync_threads();
+
 // Lock-cycle check for a thread about to wait for `m` (a Mutex or RWMutex): follows
 // holder -> the lock that holder waits for in a Sync call -> ... and returns a description
 // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.

@@ -151,8 +151,7 @@ napi_value js_rt_task_total(napi_env env, napi_callback_info) {
 // snapshot: a thread may enter or leave its wait right after; the manager polls it.
 napi_value js_rt_sync_threads(napi_env env, napi_callback_info) {
   std::unordered_set<uint64_t> ids;
-  for (const auto& b : blocked_snapshot())
-    if (b.sync) ids.insert(b.thread);
+  for (uint64_t t : blocked_sync_threads()) ids.insert(t);
   napi_value arr;
   napi_create_array_with_length(env, ids.size(), &arr);
   uint32_t i = 0;
