@@ -2,7 +2,7 @@
 #include "node/handle.h"
 
 #include "node/napi_util.h"
-#include "core/ptr_counts.h"
+#include "core/flat_map.h"
 
 #include "node/thread_ctx.h"
 
@@ -10,11 +10,29 @@ namespace weft {
 
 namespace {
 
+using Counts = FlatMap<Shared*, int64_t, PtrHash>;
+
+// Adds one to s's count (an absent key counts 0); false if memory ran out (nothing changed).
+bool count_add(Counts& m, Shared* s) {
+  int64_t* c = m.get_or_insert(s, 0);
+  if (c == nullptr) return false;
+  ++*c;
+  return true;
+}
+
+// Takes one from s's count, removing it at 0; false if s had no count.
+bool count_drop(Counts& m, Shared* s) {
+  int64_t* c = m.find(s);
+  if (c == nullptr) return false;
+  if (--*c == 0) m.erase(s);
+  return true;
+}
+
 struct Held {
-  PtrCounts<Shared> n;
+  Counts n;
   // The same counts for the kinds that hold other objects (contexts, timers, conds): the
   // deadlock check walks these, never the whole map (a thread may hold millions of objects).
-  PtrCounts<Shared> holders;
+  Counts holders;
   bool dead = false;  // the environment ended; freed when the last count goes
 };
 
@@ -39,14 +57,14 @@ void held_add(Shared* s) {
   if (t_held == nullptr) t_held = new Held();
   // Out of memory: the object goes uncounted (the deadlock check may then take this
   // thread's handle for another thread's), and its drop finds nothing.
-  if (t_held->n.add(s) && is_holder(s)) t_held->holders.add(s);
+  if (count_add(t_held->n, s) && is_holder(s)) count_add(t_held->holders, s);
 }
 
 void held_drop(Shared* s) {
   Held* h = t_held;
   if (h == nullptr) return;
-  if (!h->n.drop(s)) return;
-  if (is_holder(s)) h->holders.drop(s);
+  if (!count_drop(h->n, s)) return;
+  if (is_holder(s)) count_drop(h->holders, s);
   if (h->dead && h->n.empty()) {
     delete h;
     t_held = nullptr;
@@ -65,12 +83,13 @@ void held_thread_exit() {
 
 int64_t held_count(Shared* s) {
   if (t_held == nullptr) return 0;
-  return t_held->n.get(s);
+  int64_t* c = t_held->n.find(s);
+  return c == nullptr ? 0 : *c;
 }
 
 void held_holders_for_each(void (*fn)(void* arg, Shared* s), void* arg) {
   if (t_held == nullptr) return;
-  t_held->holders.for_each([&](Shared* s, int64_t) { fn(arg, s); });
+  t_held->holders.for_each([&](Shared* s, int64_t&) { fn(arg, s); });
 }
 
 napi_value make_handle(napi_env env, Shared* s) {
