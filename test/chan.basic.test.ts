@@ -157,6 +157,32 @@ describe('rendezvous: an unbuffered send completes only when a receiver takes th
   });
 });
 
+describe('main awaiting a worker that answers at once', () => {
+  // A ping-pong: after the first fast answers, main's async send and recv poll the channel
+  // briefly instead of registering (bind_chan.cc spin_then_try), so values meet there too.
+  for (const cap of [0, 1]) {
+    it(`await send / await recv against a worker echo, 5,000 rounds (capacity ${cap}): each reply is the value sent; close ends it`, async () => {
+      const input = new Chan(cap);
+      const output = new Chan(cap);
+      const w = spawn('echoAll', input, output);
+      // A tight loop (no timer per round), as a ping-pong runs; the checks are collected.
+      const bad: string[] = [];
+      await within((async () => {
+        for (let i = 0; i < 5_000; i++) {
+          const v = i % 3 === 0 ? { i, s: `v${i}` } : i;
+          await input.send(v);
+          const got = await output.recv();
+          if (JSON.stringify(got) !== JSON.stringify(v) && bad.length < 5) bad.push(`round ${i}: sent ${JSON.stringify(v)}, got ${JSON.stringify(got)}`);
+        }
+      })(), 60_000, 'ping-pong');
+      expect(bad).toEqual([]);
+      input.close();
+      expect(await within(output.recvOk(), 20_000, 'close')).toEqual({ value: undefined, ok: false });
+      expect(await w.done()).toBe(5_000);
+    });
+  }
+});
+
 describe('FIFO per sender with several senders', () => {
   for (const capacity of [0, 8]) {
     for (const mainFlavour of ['async', 'sync'] as const) {

@@ -143,6 +143,35 @@ napi_value js_chan_send_sync(napi_env env, napi_callback_info info) {
 
 // send(h, v, refs) -> code, or a Promise of [code] (status.Code == pending, its op id in the
 // status area)
+namespace {
+// An async send or receive that cannot complete now polls its channel for up to
+// tc->chan_spin_ns before it registers, when this thread's recent channel waits ended that
+// soon: a peer on another core answering within microseconds (a ping-pong) then meets the op
+// here, and the caller gets its value without a Promise to settle later, an event-loop round
+// trip and a wake-up through the kernel. Tries back off (1, 2, 4 ... 16 pauses) so that the
+// polling does not keep the channel's lock and lines from the peer that is about to complete
+// it. A poll that runs out halves the budget (below kChanSpinMinNs: no polling, until a
+// registered op completes that fast again, ThreadCtx::settle), so a thread whose peers answer
+// slowly spends at most ~2 budgets before it stops polling.
+template <typename Try>
+Channel::Res spin_then_try(ThreadCtx* tc, Try&& attempt) {
+  uint64_t budget = tc->chan_spin_ns;
+  uint64_t start = now_ns();
+  for (int i = 0;; i++) {
+    for (int k = 0, m = 1 << std::min(i, 4); k < m; k++) cpu_relax();
+    Channel::Res r = attempt();
+    uint64_t now = now_ns();
+    if (r != Channel::Res::kWouldBlock) {
+      tc->chan_spin_ns = std::min(ThreadCtx::kChanSpinMaxNs, std::max(budget, 2 * (now - start)));
+      return r;
+    }
+    if (now - start >= budget) break;
+  }
+  tc->chan_spin_ns = budget / 2 < ThreadCtx::kChanSpinMinNs ? 0 : budget / 2;
+  return Channel::Res::kWouldBlock;
+}
+}  // namespace
+
 napi_value js_chan_send(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   Channel* ch = chan_of(env, a.v[0]);
@@ -151,6 +180,8 @@ napi_value js_chan_send(napi_env env, napi_callback_info info) {
   uint64_t bits;
   if (!value_to_bits(env, tc, ch->elem(), a.v[1], a.v[2], &bits)) return nullptr;
   Channel::Res r = ch->try_send(bits);
+  if (r == Channel::Res::kWouldBlock && tc->chan_spin_ns > 0)
+    r = spin_then_try(tc, [&] { return ch->try_send(bits); });
   if (r != Channel::Res::kWouldBlock) {
     if (r != Channel::Res::kOk) drop_value(ch->elem(), bits);
     tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
@@ -212,6 +243,8 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   ThreadCtx* tc = a.tc;
   uint64_t v = 0;
   Channel::Res r = ch->try_recv(&v);
+  if (r == Channel::Res::kWouldBlock && tc->chan_spin_ns > 0)
+    r = spin_then_try(tc, [&] { return ch->try_recv(&v); });
   if (r != Channel::Res::kWouldBlock) {
     tc->status[abi::ix(abi::StatusSlot::Code)] = code_of(r);
     if (r != Channel::Res::kOk) return nullptr;

@@ -319,6 +319,10 @@ void ThreadCtx::call_settle(uint64_t id, napi_value v, napi_value err) {
 }
 
 void ThreadCtx::settle(AsyncOp* op, int32_t code, const SelectOut& out) {
+  // A lone send or receive that a peer completed: how soon (see chan_spin_ns).
+  if (op->registered && !op->is_select && op->prim == nullptr && op->recs.size() == 1 &&
+      code == abi::ix(abi::Code::Ok))
+    note_chan_wait(now_ns() - op->blocked.since_ns);
   if (op->registered) block_end(&op->blocked);
   op->registered = false;
   forget_pending(op);

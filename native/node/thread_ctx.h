@@ -13,6 +13,7 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -82,6 +83,19 @@ class ThreadCtx {
   napi_ref settle_fn = nullptr;    // JS settle(opId, value, error?) (lib/internal/native.ts)
   bool stopping = false;
   uint64_t spin_ns = kSpinMaxNs / 2;  // adaptive spin budget of this thread (see park())
+  // How long an async send/recv that cannot complete at once polls its channel before it
+  // registers (bind_chan.cc spin_then_try); 0: it registers at once. Adapted on this thread
+  // only: raised when a registered channel op completes within kChanSpinMaxNs (the peer
+  // answers that fast: polling beats a Promise, an event-loop round trip and a wake-up
+  // through the kernel), halved when a poll runs out.
+  uint64_t chan_spin_ns = 0;
+  static constexpr uint64_t kChanSpinMaxNs = 10'000;
+  static constexpr uint64_t kChanSpinMinNs = 1'000;
+  // A registered channel op of this thread completed `waited` ns after it registered.
+  void note_chan_wait(uint64_t waited) {
+    if (waited <= kChanSpinMaxNs)
+      chan_spin_ns = std::min(kChanSpinMaxNs, std::max(kChanSpinMinNs, 2 * waited));
+  }
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
   std::string last_error;         // description for the last kCodeDeadlock
   std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running
