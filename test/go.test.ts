@@ -21,7 +21,7 @@ import {
   type Task,
 } from 'weft';
 
-import { rejection, until } from './helpers.js';
+import { rejection, until, within } from './helpers.js';
 
 const M = new URL('./fixtures/go/basic.mjs', import.meta.url);
 const SIEVE = new URL('./fixtures/go/sieve.mjs', import.meta.url);
@@ -83,6 +83,48 @@ describe('go(): results', () => {
     const e = (await failed) as Error;
     expect(e.message).toBe('late failure');
     expect(e.stack).toContain('go.test.ts'); // the go() call site, kept while it waited
+  });
+
+  it('a caller too busy to take its replies still gets every outcome once, late ones included', async () => {
+    // Pool threads hold outcomes while their caller has not taken the previous message
+    // (lib/runtime/worker.ts flush). Here this thread trickles tasks in for ~0.8 s without
+    // yielding, so the threads run dry after nearly every task while their messages pile up
+    // unread; slow async tasks answer from their own continuations meanwhile.
+    const late = [0, 1, 2, 3].map((k) => go<number>(M, 'slowAdd', k, 100, 50 + 150 * k));
+    const ts: Task<number>[] = [];
+    const end = performance.now() + 800;
+    while (performance.now() < end) {
+      ts.push(go<number>(M, 'add', ts.length, 1));
+      const gap = performance.now() + 0.1;
+      while (performance.now() < gap) {
+        // busy: this thread's reply loop cannot run
+      }
+    }
+    expect(ts.length).toBeGreaterThan(1_000);
+    // Held outcomes leave within FLUSH_MS (0.25 ms) of a thread's next flush, not when the
+    // thread next retires (idleTimeout, 30 s): 10 s separates the two.
+    expect(await within(Promise.all(ts), 10_000, 'the trickled tasks')).toEqual(ts.map((_, i) => i + 1));
+    expect(new Set(ts.map((t) => t.id)).size).toBe(ts.length);
+    expect(await within(Promise.all(late), 10_000, 'the slow tasks')).toEqual([100, 101, 102, 103]);
+    const ids = new Set(ts.map((t) => t.id));
+    await until(() => !dump().some((e) => e.op === 'task' && ids.has(e.task?.id ?? 0)), 10_000, 'every task off the task table');
+  });
+
+  it('a reply buffer filled while the caller is busy: every outcome arrives once', async () => {
+    // 12,000 tasks answer from setTimeout callbacks spread over 200 ms, mostly one message
+    // each, while this thread stays busy for 600 ms: more messages than the caller's reply
+    // buffer holds (4,096), so the threads wait for room, one waiting send per thread, the
+    // rest joining it (lib/runtime/worker.ts waitForRoom; measured here: it happens).
+    const ts = Array.from({ length: 12_000 }, (_, i) => go<number>(M, 'timerAdd', i, 1, i % 200));
+    const end = performance.now() + 600;
+    while (performance.now() < end) {
+      // busy
+    }
+    // Outcomes that joined a waiting send leave when it lands, not when the thread next
+    // retires (idleTimeout, 30 s): 10 s separates the two.
+    expect(await within(Promise.all(ts), 10_000, 'the timer tasks')).toEqual(ts.map((_, i) => i + 1));
+    const ids = new Set(ts.map((t) => t.id));
+    await until(() => !dump().some((e) => e.op === 'task' && ids.has(e.task?.id ?? 0)), 10_000, 'every task off the task table');
   });
 
   it('carries arguments and results as channel values (clone semantics, undefined kept)', async () => {
