@@ -521,6 +521,54 @@ describe('closed channels', () => {
     expect(received).toBeGreaterThan(100);
   });
 
+  it('numeric channels (the JavaScript fast path): a closed case counts as ready, chosen at random against a ready one', async () => {
+    // lib/chan/select.ts tryOne reads a ring's closed bit only after its case could not
+    // proceed: a closed, drained recv case (Go's `done`) must still win about half the time
+    // against a channel that always has a value, and a send case on a closed channel must throw.
+    const data = new Chan<number>(64, { elem: 'f64' });
+    const done = new Chan<number>(4, { elem: 'f64' });
+    const shut = new Chan<number>(4, { elem: 'f64' });
+    done.trySend(7);
+    done.close();
+    shut.close();
+    expect(await select([recv(done)])).toEqual({ index: 0, value: 7, ok: true }); // buffered first
+    let quit = 0;
+    let threw = 0;
+    let got = 0;
+    for (let i = 0; i < 600; i++) {
+      data.trySend(i);
+      try {
+        const r =
+          i % 3 === 0 ? await select([recv(data), recv(done)])
+          : i % 3 === 1 ? selectSync([recv(done), recv(data)])
+          : selectSync([send(shut, 1), recv(data)]);
+        const doneIndex = i % 3 === 0 ? 1 : 0;
+        if (i % 3 !== 2 && r.index === doneIndex) {
+          expect(r).toEqual({ index: doneIndex, value: undefined, ok: false });
+          expect(data.tryRecv()).toEqual({ value: i, ok: true }); // the data case did not happen
+          quit++;
+        } else {
+          expect(r.value).toBe(i);
+          got++;
+        }
+      } catch (e) {
+        expect(i % 3).toBe(2);
+        expect(e).toBeInstanceOf(ClosedChannelError);
+        expect(data.tryRecv()).toEqual({ value: i, ok: true });
+        threw++;
+      }
+    }
+    expect(quit).toBeGreaterThan(100);
+    expect(threw).toBeGreaterThan(50);
+    expect(got).toBeGreaterThan(150);
+    // The async form rejects (it never throws) when the closed send case is the one taken.
+    const pending = select([send(shut, 2)]);
+    expect(pending).toBeInstanceOf(Promise);
+    const e = await rejection(pending);
+    expect(e).toBeInstanceOf(ClosedChannelError);
+    expect(e.message).toContain('(select case 0)');
+  });
+
   it('close wakes a worker blocked in selectSync: recv case gets ok: false, send case throws', async () => {
     const a = new Chan();
     const b = new Chan();
