@@ -87,26 +87,32 @@ describe('go(): results', () => {
 
   it('a caller too busy to take its replies still gets every outcome once, late ones included', async () => {
     // Pool threads hold outcomes while their caller has not taken the previous message
-    // (lib/runtime/worker.ts flush). Here this thread trickles tasks in for ~0.8 s without
+    // (lib/runtime/worker.ts flush). Here this thread trickles tasks in, 0.1 ms apart, without
     // yielding, so the threads run dry after nearly every task while their messages pile up
-    // unread; slow async tasks answer from their own continuations meanwhile.
-    const late = [0, 1, 2, 3].map((k) => go<number>(M, 'slowAdd', k, 100, 50 + 150 * k));
-    const ts: Task<number>[] = [];
-    const end = performance.now() + 800;
-    while (performance.now() < end) {
-      ts.push(go<number>(M, 'add', ts.length, 1));
-      const gap = performance.now() + 0.1;
-      while (performance.now() < gap) {
-        // busy: this thread's reply loop cannot run
+    // unread; slow async tasks answer from their own continuations meanwhile. Each of the 6
+    // rounds ends with the threads going idle, one of them possibly holding outcomes: they
+    // must leave before it sleeps (with that flush removed, round 2 stuck in 3 runs of 3).
+    // The slow tasks answer in the first rounds (an answer outside the take loop sends what
+    // its thread holds, so the later rounds have none to rescue them).
+    const late = [0, 1, 2, 3].map((k) => go<number>(M, 'slowAdd', k, 100, 20 + 30 * k));
+    const all: Task<number>[] = [];
+    for (let round = 0; round < 6; round++) {
+      const ts: Task<number>[] = [];
+      for (let i = 0; i < 500; i++) {
+        ts.push(go<number>(M, 'add', all.length + i, 1));
+        const gap = performance.now() + 0.1;
+        while (performance.now() < gap) {
+          // busy: this thread's reply loop cannot run
+        }
       }
+      // Held outcomes leave within FLUSH_MS (0.25 ms) of a thread's next flush, not when the
+      // thread next wakes for other work (idleTimeout, 30 s): 10 s separates the two.
+      expect(await within(Promise.all(ts), 10_000, `round ${round} of trickled tasks`)).toEqual(ts.map((_, i) => all.length + i + 1));
+      all.push(...ts);
     }
-    expect(ts.length).toBeGreaterThan(1_000);
-    // Held outcomes leave within FLUSH_MS (0.25 ms) of a thread's next flush, not when the
-    // thread next retires (idleTimeout, 30 s): 10 s separates the two.
-    expect(await within(Promise.all(ts), 10_000, 'the trickled tasks')).toEqual(ts.map((_, i) => i + 1));
-    expect(new Set(ts.map((t) => t.id)).size).toBe(ts.length);
+    expect(new Set(all.map((t) => t.id)).size).toBe(all.length);
     expect(await within(Promise.all(late), 10_000, 'the slow tasks')).toEqual([100, 101, 102, 103]);
-    const ids = new Set(ts.map((t) => t.id));
+    const ids = new Set(all.map((t) => t.id));
     await until(() => !dump().some((e) => e.op === 'task' && ids.has(e.task?.id ?? 0)), 10_000, 'every task off the task table');
   });
 

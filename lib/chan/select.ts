@@ -275,6 +275,12 @@ const BAIL = 0;
  * performed ({@link takeClosed}). The closed bit is read only then: it sits in the tail word,
  * the line every sender writes, and reading it before each try cost a contended load per case
  * (selectSync over 2 chans fed by 2 producers: 145-153 -> 124-134 ns per value here).
+ *
+ * Ordering: Ring.closed() is a seq_cst Atomics.load of the tail, pairing with ring_close()'s
+ * seq_cst fetch_or of the mark bit (ring.cc). Reading it clear after the failed try means the
+ * close comes later in that order, so "not ready" was true at the load (the try and the load
+ * together are the check, as native select's are under its locks); reading it set hands the
+ * case to native code, which tells a value still buffered from a drained channel.
  */
 function tryOne(c: Case, r: Ring | null, index: number): Selected | typeof BAIL | undefined {
   if (r === null || c === null) return undefined;
@@ -294,7 +300,7 @@ function tryOne(c: Case, r: Ring | null, index: number): Selected | typeof BAIL 
  */
 function takeClosed(c: RecvCaseImpl<unknown> | SendCaseImpl<unknown>, index: number): Selected | undefined {
   const ch = c.ch as Chan<any>;
-  if (c instanceof SendCaseImpl) throw new ClosedChannelError(`${closedMessage('send', ch.name)} (select case ${index})`);
+  if (c instanceof SendCaseImpl) throw closedCase(ch, index);
   const t = ch.tryRecv();
   if (t.ok) return { index, value: t.value, ok: true };
   return t.closed === true ? { index, value: undefined, ok: false } : undefined;
@@ -312,8 +318,8 @@ function parseSelectOpts(opts: unknown): { o: ReturnType<typeof parseOpts>; dflt
 }
 
 /** `send on closed channel 'jobs' (select case 2)`. */
-function closedCase(p: Prepared, index: number): ClosedChannelError {
-  return new ClosedChannelError(`${closedMessage('send', (p.cases[index]!.ch as Chan<any>).name)} (select case ${index})`);
+function closedCase(ch: Chan<any>, index: number): ClosedChannelError {
+  return new ClosedChannelError(`${closedMessage('send', ch.name)} (select case ${index})`);
 }
 
 /** Result of a select that finished synchronously (value in the sync form). */
@@ -322,7 +328,7 @@ function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): S
   const index = status[StatusSlot.SelectIndex]!;
   if (code === Code.WouldBlock) return { index: -1, ok: false };
   if (code === Code.Closed) {
-    if (isSend(p, index)) throw closedCase(p, index);
+    if (isSend(p, index)) throw closedCase(p.cases[index]!.ch as Chan<any>, index);
     return { index, value: undefined, ok: false };
   }
   if (code !== Code.Ok) throwForCode(code, o, 'select');
@@ -334,7 +340,7 @@ function syncResult(p: Prepared, v: unknown, o: ReturnType<typeof parseOpts>): S
 function asyncResult(p: Prepared, r: Settled, o: ReturnType<typeof parseOpts>): Selected {
   const [code, index, v] = r;
   if (code === Code.Closed) {
-    if (isSend(p, index)) throw closedCase(p, index);
+    if (isSend(p, index)) throw closedCase(p.cases[index]!.ch as Chan<any>, index);
     return { index, value: undefined, ok: false };
   }
   if (code !== Code.Ok) throwForCode(code, o, 'select');

@@ -165,6 +165,9 @@ function flush(lazy = false): void {
   const hold = lazy && performance.now() - outboxSince < FLUSH_MS;
   for (const [reply, items] of outbox) {
     if (backlogged.has(reply)) continue;
+    // A hint, no ordering needed: the length is a native read of the caller's buffer that
+    // may be stale either way. Read as non-empty when it just emptied, the outcomes wait at
+    // most until FLUSH_MS; read as empty, they leave now, as they did before holding existed.
     if (hold && reply.length > 0) continue;
     outbox.delete(reply);
     sendOutcomes(reply, items as ReplyMsg);
