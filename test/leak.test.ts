@@ -1,6 +1,7 @@
 // Memory and liveness, each in a child process:
 // - 1 000 000 channels created, shared with a worker (batches sent through a channel to a
-//   worker that drops them) and dropped: resident memory grows less than 50 MB after gc.
+//   worker that drops them) and dropped: once both threads collected, the native object count
+//   is back where it was (exactly), and resident memory grows less than 50 MB.
 // - a script that used channels and stopped exits by itself.
 import { describe, it, expect } from 'vitest';
 import { fixture } from './fixture.js';
@@ -20,6 +21,7 @@ describe('memory', () => {
     const res = JSON.parse(line ?? '');
     expect(res.made).toBe(1_400_000);
     expect(res.received).toBe(1_400_000);
+    expect(res.liveEnd, 'weft objects alive after the 1 000 000 were dropped').toBe(res.liveBase);
     expect(res.growthMB, `rss ${(res.base / 2 ** 20).toFixed(1)} MB -> ${(res.end / 2 ** 20).toFixed(1)} MB`).toBeLessThan(50);
   }, 180_000);
 });
