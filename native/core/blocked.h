@@ -2,8 +2,9 @@
 // lock-cycle check (find_lock_cycle) follows.
 //
 // Every blocking call (a *Sync call parking its thread, or an async op waiting for a promise)
-// registers a Blocked entry for as long as it waits. The list is a second piece of static
-// mutable state next to the id registry (shared.cc); it has its own lock, taken by nothing else.
+// registers a Blocked entry for as long as it waits, in its own thread's list. The lists are a
+// second piece of static mutable state next to the id registry (shared.cc); they have their
+// own locks (one per thread, one over the set of lists), taken by nothing else.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,8 @@ struct Blocked {
   Shared* obj;      // not owned: the blocked call keeps it alive while registered
   uint64_t since_ns;
   bool sync = false;  // the thread itself is blocked (a *Sync call), not just a promise
-  size_t pos = 0;     // index in the list (O(1) removal), guarded by the list's lock
+  size_t pos = 0;     // index in its thread's list (O(1) removal), guarded by that list's lock
+  void* home = nullptr;  // that list (blocked.cc), set by block_begin; null: not registered
 };
 // Never throw: callers register from inside park() and mid-way through queueing async ops (out
 // of memory, the wait is just missing from dump()).
