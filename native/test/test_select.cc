@@ -269,5 +269,46 @@ TEST(select_lone_send_takes_a_single_free_slot) {
   ch->release();
 }
 
+// The mirror case: a lone receive on an empty ring lets a run of values build while they keep
+// arriving (select.cc), and that too must stay a preference. Values are sent one at a time
+// (after a pause shorter or longer than the spin), each only once the previous one has been
+// received: the blocked receive must take each single value. Then a burst followed by a close:
+// every value arrives once, in order, and then the close.
+TEST(select_lone_recv_takes_a_single_value) {
+  constexpr uint32_t kCap = 64;  // a run of 8
+  auto* ch = new Channel(kCap, Elem::I64);
+  constexpr uint64_t kSingles = 40, kBurst = 20;
+  std::atomic<uint64_t> received{0};
+  std::thread sender([&] {
+    Rng rng(seed_for(993));
+    for (uint64_t i = 0; i < kSingles; i++) {
+      uint64_t until = weft::now_ns() + rng.below(10000);  // 0-10 us
+      while (weft::now_ns() < until) {
+      }
+      CHECK(ch->try_send(i + 1) == Res::kOk);
+      uint64_t deadline = weft::now_ns() + 5'000'000'000ull;
+      while (received.load(std::memory_order_acquire) != i + 1) {
+        CHECKF(weft::now_ns() < deadline, "the blocked receive did not take the single value %" PRIu64,
+               i + 1);
+        std::this_thread::yield();
+      }
+    }
+    for (uint64_t i = kSingles; i < kSingles + kBurst; i++) CHECK(send_blocking(ch, i + 1, &rng.s, true) == Res::kOk);
+    CHECK(ch->close());
+  });
+  Rng rng(seed_for(994));
+  for (uint64_t i = 0; i < kSingles + kBurst; i++) {
+    uint64_t v = 0;
+    CHECK(recv_blocking(ch, &v, &rng.s, true) == Res::kOk);
+    CHECKF(v == i + 1, "got %" PRIu64 ", want %" PRIu64, v, i + 1);
+    received.store(i + 1, std::memory_order_release);
+    progress();
+  }
+  uint64_t v = 0;
+  CHECK(recv_blocking(ch, &v, &rng.s, true) == Res::kClosed);
+  sender.join();
+  ch->release();
+}
+
 }  // namespace
 }  // namespace wt

@@ -228,14 +228,39 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
                         ? recs[0].ch
                         : nullptr;
     size_t run = lone != nullptr ? std::min<size_t>(lone->capacity() / 8, kRoomRun) : 0;
+    // A lone receive that found its ring empty, likewise, lets a run of values build up while
+    // values keep arriving (the fill grew since the last look), instead of taking each value
+    // the moment it is published; a fill that stopped growing (one value, or a sender that
+    // paused) is taken at once, so a lone value waits one look longer, not a whole spin.
+    Channel* lone_recv = n == 1 && !recs[0].is_send && recs[0].ch != nullptr &&
+                                 recs[0].ch->buffered()
+                             ? recs[0].ch
+                             : nullptr;
+    size_t want = lone_recv != nullptr ? std::min<size_t>(lone_recv->capacity() / 8, kRoomRun) : 0;
+    size_t last_fill = 0;
     for (int i = 0;; i++) {
       // Exponential backoff between tries (1, 2, 4 ... 16 pauses): each try reads
       // the ring's hot words (tail, head, a stamp), and polling them back to back takes their
       // lines away from the peer that is about to make room (or a value) for us, slowing it.
       for (int k = 0, m = 1 << std::min(i, kTryMaxShift); k < m; k++) cpu_relax();
-      if ((run <= 1 || lone->room_hint() >= run) && select_try(recs, n, rng, out))
+      bool late = (i & 3) == 3 && now_ns() >= until;
+      bool attempt = true;
+      if (run > 1) {
+        attempt = lone->room_hint() >= run;
+      } else if (want > 1) {
+        size_t fill = lone_recv->capacity() - lone_recv->room_hint();
+        // Nothing there: a try would only read the slot the sender is about to write (a
+        // closed channel is the exception: its try reports the close).
+        attempt = fill == 0 ? lone_recv->closed() : fill >= want || fill <= last_fill;
+        last_fill = fill;
+      }
+      // A receive waiting for a run takes what is there before its spin ends. (A send waiting
+      // for room does not: it yields below first, which lets the receiver run when threads
+      // outnumber cores; measured, taking a slot here instead made selectSync fed by two
+      // producers 20% slower, 234/243 against 195/200 ns per value.)
+      if ((attempt || (late && want > 1)) && select_try(recs, n, rng, out))
         return WaitStatus::kDone;
-      if ((i & 3) == 3 && now_ns() >= until) break;
+      if (late) break;
     }
     for (int i = 0; i < kTryYields; i++) {
       thread_yield();
