@@ -23,6 +23,9 @@ import { QUICK, atMost, faster, fmtRate, fmtRatio, fmtVal, limit, median, percen
 const CAP = 1024;
 const BATCH = 256;
 const MPMC = 4; // senders = receivers
+/** Untimed values each side of a one-way stream moves before the start barrier (roles.js warmupOf). */
+const WARMUP = QUICK ? 5_000 : 50_000;
+const WARM = ` (after ${WARMUP.toLocaleString('en-US')} untimed warm-up values)`;
 const TIMERS = 10_000;
 const TICK_MS = QUICK ? 2_000 : 10_000; // how long the Ticker(1) case counts ticks
 const STALL_MS = 50;
@@ -104,9 +107,9 @@ const addCase = (threads, kind, title, more = {}) => ({
 export const CASES = {
   // ------------------------------------------------------------ baselines: postMessage
   'pm.f64': {
-    title: 'postMessage, one number per message, worker→worker',
+    title: `postMessage, one number per message, worker→worker${WARM}`,
     n0: 20_000, quickN: 5_000, step: 1,
-    setup: () => pmPair('pm.send', 'pm.recv', { kind: 'num' }),
+    setup: () => pmPair('pm.send', 'pm.recv', { kind: 'num', warmup: WARMUP }),
     expect: sums,
   },
   'pm.batch': {
@@ -116,9 +119,9 @@ export const CASES = {
     expect: sums,
   },
   'pm.row': {
-    title: 'postMessage, { row, height, weight, name } per message, worker→worker',
+    title: `postMessage, { row, height, weight, name } per message, worker→worker${WARM}`,
     n0: 20_000, quickN: 5_000, step: 1,
-    setup: () => pmPair('pm.send', 'pm.recv', { kind: 'row' }),
+    setup: () => pmPair('pm.send', 'pm.recv', { kind: 'row', warmup: WARMUP }),
     expect: sums,
   },
   'pm.rtt': {
@@ -151,9 +154,9 @@ export const CASES = {
 
   // ------------------------------------------------------------ baselines: SharedArrayBuffer ring
   'sab.f64': {
-    title: `SAB ring (Float64Array, cap ${CAP}), one value per push/pop, worker→worker`,
+    title: `SAB ring (Float64Array, cap ${CAP}), one value per push/pop, worker→worker${WARM}`,
     n0: 200_000, quickN: 50_000, step: 1,
-    setup: () => pair('sab.send', 'sab.recv', { kind: 'num', ring: F64Ring.alloc(CAP) }),
+    setup: () => pair('sab.send', 'sab.recv', { kind: 'num', warmup: WARMUP, ring: F64Ring.alloc(CAP) }),
     expect: sums,
   },
   'sab.batch': {
@@ -163,9 +166,9 @@ export const CASES = {
     expect: sums,
   },
   'sab.row': {
-    title: `SAB ring of JSON in 128-byte slots (cap ${CAP}), { row, height, weight, name }, worker→worker`,
+    title: `SAB ring of JSON in 128-byte slots (cap ${CAP}), { row, height, weight, name }, worker→worker${WARM}`,
     n0: 20_000, quickN: 5_000, step: 1,
-    setup: () => pair('sab.send', 'sab.recv', { kind: 'row', ring: JsonRing.alloc(CAP) }),
+    setup: () => pair('sab.send', 'sab.recv', { kind: 'row', warmup: WARMUP, ring: JsonRing.alloc(CAP) }),
     expect: sums,
   },
   'sab.rtt': {
@@ -177,12 +180,12 @@ export const CASES = {
 
   // ------------------------------------------------------------ weft
   'weft.f64': {
-    title: `weft f64 chan cap ${CAP}, sendSync/recvSync, worker→worker`,
+    title: `weft f64 chan cap ${CAP}, sendSync/recvSync, worker→worker${WARM}`,
     weft: true, requires: ['Chan', 'share', 'attach', 'Chan#sendSync', 'Chan#recvSync'],
     n0: 100_000, quickN: 20_000, step: 1,
     setup: ({ n, weft }) => ({
       shared: { ch: new weft.Chan(CAP, { elem: 'f64' }) },
-      ...pair('weft.send', 'weft.recv', { kind: 'num', count: n }),
+      ...pair('weft.send', 'weft.recv', { kind: 'num', count: n, warmup: WARMUP }),
     }),
     expect: sums,
   },
@@ -197,12 +200,12 @@ export const CASES = {
     expect: sums,
   },
   'weft.row': {
-    title: `weft structured chan cap ${CAP}, { row, height, weight, name }, worker→worker`,
+    title: `weft structured chan cap ${CAP}, { row, height, weight, name }, worker→worker${WARM}`,
     weft: true, requires: ['Chan', 'share', 'attach', 'Chan#sendSync', 'Chan#recvSync'],
     n0: 20_000, quickN: 5_000, step: 1,
     setup: ({ n, weft }) => ({
       shared: { ch: new weft.Chan(CAP) },
-      ...pair('weft.send', 'weft.recv', { kind: 'row', count: n }),
+      ...pair('weft.send', 'weft.recv', { kind: 'row', count: n, warmup: WARMUP }),
     }),
     expect: sums,
   },
