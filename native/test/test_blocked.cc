@@ -26,7 +26,6 @@ TEST(blocked_lists_concurrent) {
   const int kThreads = 4, kRounds = 3;
   const size_t iters = scaled(20000);
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> seen{0};
   // Readers: every entry they see names a thread of this test (ids 1000..), this object, and
   // an op string this test registered.
   std::thread reader([&] {
@@ -35,7 +34,6 @@ TEST(blocked_lists_concurrent) {
         CHECK(b.thread >= 1000 && b.thread < 1000 + uint64_t(kThreads * kRounds));
         CHECK(b.object == "chan blocked-test");
         CHECK(b.op == "recv" || b.op == "send");
-        seen.fetch_add(1, std::memory_order_relaxed);
       }
       for (uint64_t t : weft::blocked_sync_threads()) CHECK(t >= 1000);
       // No lock is involved: the cycle check walks every list and finds nothing.
@@ -67,7 +65,6 @@ TEST(blocked_lists_concurrent) {
   stop.store(true, std::memory_order_release);
   reader.join();
   CHECK(weft::blocked_snapshot().empty());
-  CHECK(seen.load() > 0 || iters < 100);
   obj->release();
 }
 

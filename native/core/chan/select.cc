@@ -248,9 +248,13 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
       if (run > 1) {
         attempt = lone->room_hint() >= run;
       } else if (want > 1) {
+        // room_hint() reads head and tail relaxed (ring.cc): the fill only decides when to
+        // try; select_try's acquire stamp loads and seq_cst CASes decide what is taken. A
+        // stale fill costs one look; a torn one reads as full (room 0) and tries.
         size_t fill = lone_recv->capacity() - lone_recv->room_hint();
         // Nothing there: a try would only read the slot the sender is about to write (a
-        // closed channel is the exception: its try reports the close).
+        // closed channel is the exception: its try reports the close; closed() is an acquire
+        // load of the tail's mark bit, pairing with ring_close()'s seq_cst fetch_or).
         attempt = fill == 0 ? lone_recv->closed() : fill >= want || fill <= last_fill;
         last_fill = fill;
       }
