@@ -51,4 +51,9 @@ std::vector<uint64_t> blocked_sync_threads();
 // of the cycle through `thread`, or "" if there is none. `owner_of` reads a lock's holder.
 std::string find_lock_cycle(uint64_t thread, Shared* m, int32_t (*owner_of)(Shared*));
 
+// block_begin(b) then find_lock_cycle(b->thread, m, owner_of), as one step with respect to
+// every other thread doing the same (see blocked.cc): of two threads closing a cycle at the
+// same moment, exactly one reports it.
+std::string block_begin_check_cycle(Blocked* b, Shared* m, int32_t (*owner_of)(Shared*));
+
 }  // namespace weft

@@ -84,12 +84,14 @@ int32_t block_on(const BlockThread& t, SyncPrim* prim, const char* what, SyncRec
     // Registered for dump() and other threads' lock-cycle checks; its fields are published by
     // the list's lock (blocked.cc). prim is alive: the caller holds a reference.
     Blocked b{t.id, what, prim, rec.since_ns, true};
-    block_begin(&b);
     bool completed = false;
     if (deadlock_on != nullptr) {
-      probe.cycle = find_lock_cycle(t.id, deadlock_on, holder_of);
+      // Registered and checked as one step (blocked.cc): of two threads closing a cycle at
+      // once, exactly one sees it here; the other sees no cycle and waits.
+      probe.cycle = block_begin_check_cycle(&b, deadlock_on, holder_of);
       if (probe.cycle.empty()) completed = park(&w, deadline, probe_fn, &probe, t.spin_ns);
     } else {
+      block_begin(&b);
       completed = park(&w, deadline, probe_fn, &probe, t.spin_ns);
     }
     block_end(&b);
