@@ -310,5 +310,41 @@ TEST(select_lone_recv_takes_a_single_value) {
   ch->release();
 }
 
+// The hints a spinning lone send/receive polls (ring.cc run_free_hint, published_hint) read
+// slot stamps; they must agree with the ring's fill at every fill level, across lap and
+// array boundaries (a run that wraps to the start of the array is in the next lap).
+TEST(select_spin_hints_follow_the_stamps) {
+  constexpr uint32_t kCap = 6;  // not a power of two: positions skip to the next lap at 6
+  auto* ch = new Channel(kCap, Elem::I64);
+  Rng rng(seed_for(995));
+  uint64_t next_in = 1, next_out = 1;
+  uint32_t at = ~0u;
+  size_t seen = 0;
+  for (int step = 0; step < 400; step++) {
+    size_t q = size_t(next_in - next_out);
+    for (size_t run = 1; run <= kCap; run++)
+      CHECKF(ch->run_free_hint(run) == (kCap - q >= run), "step %d: %zu queued, run %zu", step, q, run);
+    for (size_t upto = 0; upto <= kCap; upto++) {
+      uint32_t fresh = ~0u;
+      CHECKF(ch->published_hint(0, upto, &fresh) == std::min(q, upto), "step %d: %zu queued, upto %zu", step,
+             q, upto);
+    }
+    // Counting on from the last step's look: on from there while the head stayed (a send),
+    // from 0 once it moved (a receive; the count then may exceed the fill).
+    seen = ch->published_hint(seen, kCap, &at);
+    CHECKF(seen == q, "step %d: %zu queued, counted %zu", step, q, seen);
+    if (q == kCap || (q > 0 && rng.below(2) == 0)) {
+      uint64_t v = 0;
+      CHECK(ch->try_recv(&v) == Res::kOk);
+      CHECK(v == next_out++);
+    } else {
+      CHECK(ch->try_send(next_in++) == Res::kOk);
+    }
+  }
+  CHECK(ch->close());
+  for (size_t run = 1; run <= kCap; run++) CHECK(ch->run_free_hint(run));  // a closed ring: try
+  ch->release();
+}
+
 }  // namespace
 }  // namespace wt

@@ -14,8 +14,8 @@
 // with the value and parks until a receiver takes it.
 //
 // One Channel interface, one flavour per file (as crossbeam-channel's flavors/): channel.cc
-// (construction, waiter queues, notification, dispatch), ring.cc (buffered), rendezvous.cc
-// (unbuffered).
+// (construction, waiter queues, notification, dispatch), ring.cc (buffered; ring_peek.cc, its
+// reads that take nothing), rendezvous.cc (unbuffered).
 #pragma once
 
 #include <atomic>
@@ -52,7 +52,11 @@ class Channel final : public Shared {
   uint32_t capacity() const { return cap_; }
   bool buffered() const { return cap_ != 0; }
   size_t length() const;
-  size_t room_hint() const;  // free slots, estimated without ordering (buffered; see ring.cc)
+  // Hints for a spinning lone send/receive (buffered; unordered, see ring_peek.cc): whether
+  // the run of `run` slots from the tail is free; how many values from the head are
+  // published, counting on from `from` (from 0 if the head moved from *at, which is updated).
+  bool run_free_hint(size_t run) const;
+  size_t published_hint(size_t from, size_t upto, uint32_t* at) const;
   bool closed() const;
 
   // Channels weft owns (a timer's or ticker's c, a context's done channel) are receive-only
@@ -137,6 +141,7 @@ class Channel final : public Shared {
   uint64_t inline_to_message(const uint64_t* buf, uint64_t bits);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
+  uint32_t pos_after(uint32_t p, uint64_t k, size_t* index) const;
   // Slots from position a forward to position b, modulo 2^32 (abi.h: kMaxCapacity); a
   // "negative" distance (b read before a moved past it) comes out larger than the capacity.
   uint64_t distance(uint32_t a, uint32_t b) const {

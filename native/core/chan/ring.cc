@@ -415,31 +415,6 @@ void Channel::finish_send(const abi::SendRecord& rec) {
   word.store(0, std::memory_order_release);
 }
 
-size_t Channel::room_hint() const {
-  if (cap_ == 0) return 0;
-  // Relaxed, one read of each: an estimate for a sender's spin (select_block), which decides
-  // nothing by it; a torn pair only makes that spin try a little early or late.
-  uint32_t tail = hdr_->tail.load(std::memory_order_relaxed) & ~hdr_->mark_bit;
-  uint32_t head = hdr_->head.load(std::memory_order_relaxed);
-  uint64_t used = distance(head, tail);
-  return used >= cap_ ? 0 : size_t(cap_ - used);
-}
-
-size_t Channel::length() const {
-  if (cap_ == 0) return 0;
-  for (;;) {
-    // A snapshot (diagnostics only): tail read twice around head, so the pair is consistent.
-    uint32_t tail = hdr_->tail.load(std::memory_order_seq_cst);
-    uint32_t head = hdr_->head.load(std::memory_order_seq_cst);
-    if (hdr_->tail.load(std::memory_order_seq_cst) != tail) continue;
-    uint32_t hix = head & (hdr_->mark_bit - 1);
-    uint32_t tix = tail & (hdr_->mark_bit - 1);
-    if (hix < tix) return tix - hix;
-    if (hix > tix) return cap_ - hix + tix;
-    return ((tail & ~hdr_->mark_bit) == head) ? 0 : cap_;
-  }
-}
-
 bool Channel::ring_closed() const {
   // acquire: pairs with ring_close()'s seq_cst fetch_or of the mark bit.
   return (hdr_->tail.load(std::memory_order_acquire) & hdr_->mark_bit) != 0;

@@ -238,20 +238,24 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
                              : nullptr;
     size_t want = lone_recv != nullptr ? std::min<size_t>(lone_recv->capacity() / 8, kRoomRun) : 0;
     size_t last_fill = 0;
+    // The head at the receive's last look (published_hint); ~0 is no head (the mark bit, set
+    // only in the tail, is set in it), so the first look counts from 0.
+    uint32_t at_head = ~0u;
     for (int i = 0;; i++) {
-      // Exponential backoff between tries (1, 2, 4 ... 16 pauses): each try reads
-      // the ring's hot words (tail, head, a stamp), and polling them back to back takes their
-      // lines away from the peer that is about to make room (or a value) for us, slowing it.
+      // Exponential backoff between looks (1, 2, 4 ... 16 pauses): each look reads slot
+      // stamps and each try the ring's hot words (tail, head, a stamp), and polling them back
+      // to back takes their lines away from the peer that is about to make room (or a value)
+      // for us, slowing it.
       for (int k = 0, m = 1 << std::min(i, kTryMaxShift); k < m; k++) cpu_relax();
       bool late = (i & 3) == 3 && now_ns() >= until;
       bool attempt = true;
       if (run > 1) {
-        attempt = lone->room_hint() >= run;
+        attempt = lone->run_free_hint(run);
       } else if (want > 1) {
-        // room_hint() reads head and tail relaxed (ring.cc): the fill only decides when to
+        // published_hint() reads relaxed stamps (ring.cc): the fill only decides when to
         // try; select_try's acquire stamp loads and seq_cst CASes decide what is taken. A
-        // stale fill costs one look; a torn one reads as full (room 0) and tries.
-        size_t fill = lone_recv->capacity() - lone_recv->room_hint();
+        // stale fill costs one look.
+        size_t fill = lone_recv->published_hint(last_fill, want, &at_head);
         // Nothing there: a try would only read the slot the sender is about to write (a
         // closed channel is the exception: its try reports the close; closed() is an acquire
         // load of the tail's mark bit, pairing with ring_close()'s seq_cst fetch_or).
