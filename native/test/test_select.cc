@@ -310,7 +310,7 @@ TEST(select_lone_recv_takes_a_single_value) {
   ch->release();
 }
 
-// The hints a spinning lone send/receive polls (ring.cc run_free_hint, published_hint) read
+// The hints a spinning lone send/receive polls (ring_peek.cc run_free_hint, published_hint) read
 // slot stamps; they must agree with the ring's fill at every fill level, across lap and
 // array boundaries (a run that wraps to the start of the array is in the next lap).
 TEST(select_spin_hints_follow_the_stamps) {
@@ -330,7 +330,8 @@ TEST(select_spin_hints_follow_the_stamps) {
              q, upto);
     }
     // Counting on from the last step's look: on from there while the head stayed (a send),
-    // from 0 once it moved (a receive; the count then may exceed the fill).
+    // from 0 once it moved (a receive: going on from the earlier count would report more
+    // than is queued).
     seen = ch->published_hint(seen, kCap, &at);
     CHECKF(seen == q, "step %d: %zu queued, counted %zu", step, q, seen);
     if (q == kCap || (q > 0 && rng.below(2) == 0)) {

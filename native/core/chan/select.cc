@@ -252,7 +252,7 @@ WaitStatus select_block(Waiter* w, CaseRec* recs, int32_t n, bool spin, uint64_t
       if (run > 1) {
         attempt = lone->run_free_hint(run);
       } else if (want > 1) {
-        // published_hint() reads relaxed stamps (ring.cc): the fill only decides when to
+        // published_hint() reads relaxed stamps (ring_peek.cc): the fill only decides when to
         // try; select_try's acquire stamp loads and seq_cst CASes decide what is taken. A
         // stale fill costs one look.
         size_t fill = lone_recv->published_hint(last_fill, want, &at_head);
