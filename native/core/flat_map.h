@@ -138,6 +138,7 @@ class FlatMap {
   }
 
   bool resize(size_t cap) {
+    if (cap > SIZE_MAX / sizeof(Slot)) return false;  // cap * sizeof(Slot) would overflow
     auto* fresh = static_cast<Slot*>(std::calloc(cap, sizeof(Slot)));
     if (fresh == nullptr) return false;
     Slot* old = slots_;
