@@ -10,6 +10,7 @@
         "native/core/chan/channel.cc",
         "native/core/chan/rendezvous.cc",
         "native/core/chan/ring.cc",
+        "native/core/chan/ring_many.cc",
         "native/core/chan/ring_peek.cc",
         "native/core/chan/select.cc",
         "native/core/park/async_op.cc",

@@ -1,6 +1,7 @@
 // test_ring_js.cc — the JavaScript fast path of buffered numeric channels (lib/chan/ring.ts),
 // through JsRing (ring_js.h: the same memory operations the JavaScript side performs), against
-// native senders and receivers on the same channel; JavaScript senders stopped at every step.
+// native senders and receivers on the same channel; JavaScript senders stopped at every step,
+// JavaScript receivers stopped after their claim, and batch senders and receivers among them.
 #include "ring_js.h"
 
 namespace wt {
@@ -10,7 +11,12 @@ namespace {
 // to the native blocking path, as chan.ts does), odd ones native calls only. With close_early
 // the channel is closed while producers are still sending: a send that reports kClosed did not
 // happen, and what was sent is received exactly once. Per producer, receives stay in order.
-void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
+// With batches, producer and consumer 3 (mod 4) use the batch calls (try_send_many /
+// try_recv_many) before the blocking path: a batch receiver frees its run with plain stores
+// while counted (ring.cc free_for_claimer), next to JavaScript receivers stopped after their
+// claim, whose slots senders and receivers free for them.
+void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early,
+           bool batches = false) {
   const int64_t live0 = Shared::live_count();
   auto* ch = new Channel(cap, Elem::I64);
   JsRing js(ch);
@@ -23,6 +29,21 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
     rec.id = Channel::new_send_id();
     for (size_t i = 0; i < per_producer; i++) {
       uint64_t id = uint64_t(p) * per_producer + i;
+      if (batches && p % 4 == 3 && rng.chance(2)) {
+        // A run of the next ids in one call; what it did not take goes on one by one below.
+        uint64_t run[24];
+        size_t n = std::min<size_t>(1 + rng.below(24), per_producer - i);
+        for (size_t j = 0; j < n; j++) run[j] = id + j, ledger.put(id + j);
+        Res r;
+        size_t k = ch->try_send_many(run, n, &r);
+        for (size_t j = k; j < n; j++) ledger.sent[id + j].fetch_sub(1, std::memory_order_relaxed);
+        if (k > 0) {
+          sent_count.fetch_add(k, std::memory_order_relaxed);
+          progress();
+          i += k - 1;
+          continue;
+        }
+      }
       ledger.put(id);  // taken back below if the channel turns out closed
       if (p % 2 == 0) {
         // Now and then this JavaScript sender is stopped at some step (Worker.terminate()),
@@ -70,8 +91,25 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
   }
   spawn(consumers, C, 400, [&](int c, Rng& rng) {
     std::vector<int64_t> last(size_t(P), -1);
+    auto take = [&](uint64_t v) {
+      ledger.got(v);
+      size_t p = size_t(v / per_producer);
+      CHECKF(int64_t(v) > last[p], "FIFO violated: producer %zu id %" PRIu64 " after %" PRId64, p,
+             v, last[p]);
+      last[p] = int64_t(v);
+    };
     for (;;) {
       uint64_t v = 0;
+      if (batches && c % 4 == 3) {
+        uint64_t run[32];
+        Res r;
+        size_t k = ch->try_recv_many(run, 1 + rng.below(32), &r);
+        for (size_t j = 0; j < k; j++) take(run[j]);
+        if (k > 0) {
+          progress();
+          continue;
+        }
+      }
       // Now and then a JavaScript receiver is stopped right after its claim (it keeps the
       // value it read; the slot stays unfreed until a sender or receiver meets it).
       if (c % 2 == 0 && js.try_recv(&v, rng.chance(3))) {
@@ -82,11 +120,7 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
         if (r == Res::kClosed) break;
         CHECK(r == Res::kOk);
       }
-      ledger.got(v);
-      size_t p = size_t(v / per_producer);
-      CHECKF(int64_t(v) > last[p], "FIFO violated: producer %zu id %" PRIu64 " after %" PRId64, p,
-             v, last[p]);
-      last[p] = int64_t(v);
+      take(v);
     }
     uint64_t v;
     CHECK(!js.try_recv(&v));  // closed and drained: the JavaScript steps find nothing either
@@ -107,6 +141,13 @@ void mixed(uint32_t cap, int P, int C, size_t per_producer, bool close_early) {
 
 TEST(ring_js_mixed_cap1024) { mixed(1024, 4, 4, scaled(60000), false); }
 TEST(ring_js_mixed_cap2) { mixed(2, 4, 4, scaled(20000), false); }
+// Batch senders and receivers among the JavaScript steps (stopped receivers included) and
+// single native calls; a small ring, so that runs wrap and meet unfreed slots often.
+TEST(ring_js_mixed_batches) {
+  mixed(1024, 4, 4, scaled(40000), false, true);
+  mixed(7, 4, 4, scaled(20000), false, true);
+  mixed(64, 4, 4, scaled(20000), true, true);
+}
 TEST(ring_js_close_mid_stream) {
   for (int round = 0; round < 4; round++) mixed(round % 2 ? 3 : 64, 4, 4, scaled(20000), true);
 }

@@ -14,8 +14,8 @@
 // with the value and parks until a receiver takes it.
 //
 // One Channel interface, one flavour per file (as crossbeam-channel's flavors/): channel.cc
-// (construction, waiter queues, notification, dispatch), ring.cc (buffered; ring_peek.cc, its
-// reads that take nothing), rendezvous.cc (unbuffered).
+// (construction, waiter queues, notification, dispatch), ring.cc (buffered; ring_many.cc, its
+// batch operations; ring_peek.cc, its reads that take nothing), rendezvous.cc (unbuffered).
 #pragma once
 
 #include <atomic>
@@ -138,6 +138,8 @@ class Channel final : public Shared {
   Ring ring_push(uint64_t v);
   Ring ring_pop(uint64_t* out);
   void copy_inline(uint32_t index, uint64_t* buf) const;
+  bool free_for_claimer(Slot& slot, uint32_t p);
+  static void backoff(int spins);
   uint64_t inline_to_message(const uint64_t* buf, uint64_t bits);
   size_t ring_push_many(const uint64_t* vals, size_t n);
   size_t ring_pop_many(uint64_t* out, size_t max);
@@ -197,6 +199,11 @@ class Channel final : public Shared {
   // read without it by fast paths, which re-check under the lock before deciding to wait.
   std::atomic<bool> closed_{false};
   Owner owner_ = Owner::None;  // written before publication only (see set_owner)
+  // Batch receivers (ring_pop_many) between their head CAS and their last free, which free
+  // with plain stores: while it is nonzero nobody frees a claimed slot on its claimer's behalf
+  // (free_for_claimer). Native code only; JavaScript receivers free with CASes and are not
+  // counted. (Sits in the padding after the flags above: no bytes added to a channel.)
+  std::atomic<uint32_t> batch_freeing_{0};
 };
 
 }  // namespace weft

@@ -14,17 +14,12 @@
 
 namespace weft {
 
-namespace {
-// How long ring_push_many waits for its run's last slot to be freed (pauses, ~10-40 us).
-constexpr int kRunWaitSpins = 1024;
-
 // Waiting for a peer that reserved a slot but has not published it yet: spin briefly, then
 // yield (the peer may have been preempted, and threads can outnumber cores).
-inline void backoff(int spins) {
+void Channel::backoff(int spins) {
   if (spins < 64) cpu_relax();
   else thread_yield();
 }
-}  // namespace
 
 namespace {
 // Half the physical memory (read once; 2^62 where the system does not say).
@@ -90,8 +85,13 @@ void Channel::init_ring() {
 // claimer does it right after its CAS, and a sender that finds the slot still holding a value
 // below head does it on the claimer's behalf (ring_push, ring_push_many). That matters for
 // JavaScript receivers (lib/chan/ring.ts): Worker.terminate() can stop one between its CAS
-// and its release, and the ring must not stay stuck on that slot. Frees are CASes, never plain
-// stores: a late claimer must not overwrite the stamp of the next lap's value.
+// and its release, and the ring must not stay stuck on that slot. A claimer that may be freed
+// for frees with a CAS, never a plain store: if it was late, a plain store could overwrite the
+// stamp of the next lap's value. A batch receiver (ring_pop_many, native code, which always
+// finishes) frees its whole run with plain stores instead -- a CAS per slot cost ~12 ns of its
+// ~21 per value, a locked instruction per slot -- and is counted in batch_freeing_ from before
+// its claim to after its last free, while which nobody frees on anyone's behalf
+// (free_for_claimer).
 
 // Frees slot `slot` of position p (its stamp p + 1) for the next lap, if nobody did yet.
 // release: our read of the value (before the head CAS) happens before a sender of the next
@@ -100,6 +100,20 @@ static inline void free_slot(abi::RingSlot& slot, uint32_t p, uint32_t one_lap) 
   uint32_t want = p + 1;
   slot.stamp.compare_exchange_strong(want, p + one_lap, std::memory_order_release,
                                      std::memory_order_relaxed);
+}
+
+// A slot of position p whose value was claimed (head is past p: the caller saw that with a
+// load of head, or a stamp, that the acquire fence below makes synchronize with the claim)
+// but not freed: free it for its claimer and return true, or return false when batch
+// receivers are mid-free (the caller waits and looks again: that receiver frees it soon).
+// The claimer, if it was a batch receiver, counted itself before its head CAS (seq_cst), so
+// having seen the claim we see the count -- or its decrement (release, after the receiver's
+// stamp stores), and then the CAS below finds the slot freed already and changes nothing.
+bool Channel::free_for_claimer(Slot& slot, uint32_t p) {
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (batch_freeing_.load(std::memory_order_acquire) != 0) return false;
+  free_slot(slot, p, hdr_->one_lap);
+  return true;
 }
 
 // Copies slot `index`'s inline block (kRingInlineBytes) into buf: relaxed word loads, since a
@@ -194,8 +208,9 @@ Channel::Ring Channel::ring_push(uint64_t v) {
       uint32_t head = hdr_->head.load(std::memory_order_relaxed);
       if (head + hdr_->one_lap == tail) return Ring::kEmptyOrFull;
       // head moved past it: that value was read and claimed; free the slot for its claimer
-      // (which may have been stopped before doing so), then look again.
-      free_slot(slot, tail - hdr_->one_lap, hdr_->one_lap);
+      // (which may have been stopped before doing so), or wait for a batch receiver to, then
+      // look again.
+      if (!free_for_claimer(slot, tail - hdr_->one_lap)) backoff(spins);
       tail = hdr_->tail.load(std::memory_order_relaxed);
     } else {
       // Another sender won this slot but has not published yet: wait, never skip it.
@@ -236,7 +251,7 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
       // free it now, see free_slot). Empty, unless a sender is mid-push: the fence orders the
       // stamp load before the tail load (pairs with ring_push's tail CAS, and with
       // ring_close's fetch_or of the mark).
-      if (stamp != head) free_slot(slot, head - hdr_->one_lap, hdr_->one_lap);
+      if (stamp != head) free_for_claimer(slot, head - hdr_->one_lap);
       std::atomic_thread_fence(std::memory_order_seq_cst);
       uint32_t tail = hdr_->tail.load(std::memory_order_relaxed);
       if ((tail & ~hdr_->mark_bit) == head) {
@@ -248,117 +263,6 @@ Channel::Ring Channel::ring_pop(uint64_t* out) {
       backoff(spins);  // a sender reserved this slot and has not published it yet
       head = hdr_->head.load(std::memory_order_relaxed);
     }
-  }
-}
-
-// Reserves a run of k free slots with one CAS on tail, then fills them in order. Room is
-// computed from a possibly stale head, which can only under-estimate it, so every reserved
-// slot is free, or holds a value of the last lap that a receiver already claimed (head moved
-// past it): that one is freed here on its claimer's behalf (see free_slot).
-size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
-  uint32_t tail = hdr_->tail.load(std::memory_order_relaxed);
-  for (;;) {
-    if (tail & hdr_->mark_bit) return 0;
-    uint32_t index = tail & (hdr_->mark_bit - 1);
-    uint32_t lap = tail & ~(hdr_->one_lap - 1);
-    // acquire: pairs with the receivers' head CAS; a stale head only under-estimates room.
-    uint32_t head = hdr_->head.load(std::memory_order_acquire);
-    uint64_t used = distance(head, tail);
-    uint64_t k = std::min<uint64_t>({n, cap_ - used, cap_ - index});
-    if (used > cap_ || k == 0) return 0;
-    uint32_t next = index + k < cap_ ? tail + uint32_t(k) : lap + hdr_->one_lap;
-    // Room comes from head, which a receiver moves (its claim) before it frees the slots one
-    // by one: a batch claimed right then would fill each slot just as it is freed, taking
-    // every line back and forth with the receiver, once per slot instead of once per line
-    // (measured in a two-thread C++ model of this ring, batches of 256 in a cap-1024 ring:
-    // 55-60 ns per value; waiting first for the run's last slot, 19-26). So wait a little for
-    // the last slot of the run to be freed (stamp = its position) while it still holds last
-    // lap's claimed value (stamp = position + 1 - one lap); in any other state, or after the
-    // bound (a receiver stopped between its claim and its frees), go on: the per-slot loop
-    // below decides, and frees on a stopped receiver's behalf. Relaxed: a hint only; the
-    // per-slot acquire loads below are what order our writes after the receiver's reads.
-    {
-      const Slot& last = slots_[index + k - 1];
-      uint32_t want = tail + uint32_t(k) - 1;
-      for (int spins = 0; spins < kRunWaitSpins; spins++) {
-        uint32_t stamp = last.stamp.load(std::memory_order_relaxed);
-        if (stamp == want || stamp + hdr_->one_lap != want + 1) break;
-        cpu_relax();
-      }
-    }
-    // A batch claims its run without the slots' owner words: it is counted instead, from
-    // before its tail CAS until after its last publish (see ring_owners). seq_cst:
-    // finish_send's load of the count comes after its own tail load, so it sees this
-    // increment if it saw our claim.
-    hdr_->batching.fetch_add(1, std::memory_order_seq_cst);
-    // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_push.
-    if (!hdr_->tail.compare_exchange_weak(tail, next, std::memory_order_seq_cst,
-                                     std::memory_order_relaxed)) {
-      hdr_->batching.fetch_sub(1, std::memory_order_relaxed);
-      continue;
-    }
-    for (uint32_t i = 0; i < k; i++) {
-      Slot& slot = slots_[index + i];
-      uint32_t pos = tail + i;
-      // acquire: the receiver that freed the slot finished reading it.
-      for (int spins = 0;; spins++) {
-        uint32_t stamp = slot.stamp.load(std::memory_order_acquire);
-        if (stamp == pos) break;
-        // Last lap's value, claimed (head was past it when we computed room) but not freed.
-        if (stamp + hdr_->one_lap == pos + 1) free_slot(slot, pos - hdr_->one_lap, hdr_->one_lap);
-        else backoff(spins);
-      }
-      slot.val.store(vals[i], std::memory_order_relaxed);  // published by the stamp store
-      // release: publishes val to the receiver that acquires this stamp (as in ring_push).
-      slot.stamp.store(pos + 1, std::memory_order_release);
-    }
-    // release: pairs with finish_send's load; every stamp above is published before it.
-    hdr_->batching.fetch_sub(1, std::memory_order_release);
-    return size_t(k);
-  }
-}
-
-// Claims the run of values at head that senders reserved (at most max, not past the end of the
-// ring's array) with one CAS, reading them first (see free_slot): a reserved slot not yet
-// published is waited for, never skipped (native senders and the main thread's JavaScript
-// always publish what they reserve). Then frees their slots.
-size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
-  uint32_t head = hdr_->head.load(std::memory_order_relaxed);
-  for (;;) {
-    uint32_t index = head & (hdr_->mark_bit - 1);
-    uint32_t lap = head & ~(hdr_->one_lap - 1);
-    // acquire: pairs with the senders' tail CAS; the values themselves are published by the
-    // per-slot stamps below.
-    uint32_t tail = hdr_->tail.load(std::memory_order_acquire) & ~hdr_->mark_bit;
-    uint64_t avail = distance(head, tail);
-    uint64_t k = std::min<uint64_t>({max, avail, cap_ - index});
-    if (avail > cap_ || k == 0) return 0;
-    bool moved = false;
-    for (uint64_t i = 0; i < k && !moved; i++) {
-      Slot& slot = slots_[index + i];
-      uint32_t want = head + uint32_t(i) + 1;
-      // acquire: pairs with the sender's release of the stamp (the value is written).
-      for (int spins = 0; slot.stamp.load(std::memory_order_acquire) != want; spins++) {
-        // Another receiver took these positions meanwhile: start again from the new head.
-        if (hdr_->head.load(std::memory_order_relaxed) != head) {
-          moved = true;
-          break;
-        }
-        backoff(spins);
-      }
-      if (!moved) out[i] = slot.val.load(std::memory_order_relaxed);
-    }
-    if (moved) {
-      head = hdr_->head.load(std::memory_order_relaxed);
-      continue;
-    }
-    uint32_t next = index + k < cap_ ? head + uint32_t(k) : lap + hdr_->one_lap;
-    // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
-    if (!hdr_->head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
-                                     std::memory_order_relaxed))
-      continue;
-    for (uint32_t i = 0; i < k; i++) free_slot(slots_[index + i], head + i, hdr_->one_lap);
-    return size_t(k);
   }
 }
 
