@@ -34,6 +34,7 @@
         "native/node/addon.cc",
         "native/node/bind_atomic.cc",
         "native/node/bind_chan.cc",
+        "native/node/bind_many.cc",
         "native/node/send_record.cc",
         "native/node/bind_context.cc",
         "native/node/bind_dump.cc",

@@ -13,6 +13,7 @@ export type {
   ElemTypeFor,
   NumericElemType,
   RecvChan,
+  RecvManyBuffer,
   RecvManyResult,
   RecvResult,
   SendManyValues,

@@ -257,6 +257,8 @@ describe('abort signal', () => {
     nums.trySend(5);
     expectCanceled(await failure(() => nums.recvMany(4, { signal: sig })), 'early');
     expectCanceled(await failure(() => nums.recvManySync(4, { signal: sig })), 'early');
+    expectCanceled(await failure(() => nums.recvManyInto(new Int32Array(4), { signal: sig })), 'early');
+    expectCanceled(await failure(() => nums.recvManyIntoSync(new Int32Array(4), { signal: sig })), 'early');
     expectCanceled(await failure(() => nums.sendMany([1, 2], { signal: sig })), 'early');
     expectCanceled(await failure(() => nums.sendManySync([1, 2], { signal: sig })), 'early');
     expect(nums.length).toBe(1);

@@ -171,6 +171,27 @@ describe('wait options', () => {
 });
 
 describe('recvMany / sendMany arguments', () => {
+  it('recvManyInto: dst must be the channel\'s typed array (TypeError naming dst) and not empty (RangeError); nothing is taken', async () => {
+    const { ch, check } = prefilled('i32');
+    for (const bad of [undefined, null, 3, [1, 2], new Float64Array(4), new Uint32Array(4), new DataView(new ArrayBuffer(8))]) {
+      expectArgError(() => ch.recvManyIntoSync(bad as never), TypeError, /dst.*Int32Array/);
+      expectArgError(() => ch.recvManyInto(bad as never), TypeError, /dst.*Int32Array/);
+    }
+    expectArgError(() => ch.recvManyIntoSync(new Int32Array(0)), RangeError, /dst/);
+    expectArgError(() => ch.recvManyInto(new Int32Array(0)), RangeError, /dst/);
+    check();
+    const bools = prefilled('bool', true, false);
+    expectArgError(() => bools.ch.recvManyIntoSync([] as never), TypeError, /dst.*Uint8Array/);
+    bools.check();
+    const big = prefilled('i64', 1n, 2n);
+    expectArgError(() => big.ch.recvManyIntoSync(new Float64Array(2) as never), TypeError, /dst.*BigInt64Array/);
+    big.check();
+    const structured = prefilled();
+    expectArgError(() => structured.ch.recvManyIntoSync(new Float64Array(2) as never), TypeError, /numeric/);
+    expectArgError(() => structured.ch.recvManyInto(new Float64Array(2) as never), TypeError, /numeric/);
+    structured.check();
+  });
+
   it('max of the wrong type throws TypeError naming max, synchronously', () => {
     const { ch, check } = prefilled('i32');
     for (const bad of ['3', null, {}, 3n]) {

@@ -15,7 +15,7 @@ interface LoadRun {
   elem?: 'i32' | 'f64';
   perProducer: number;
   produce: 'many' | 'each';
-  consume: 'many' | 'each';
+  consume: 'many' | 'each' | 'into';
   batch?: number;
   max?: number;
   boxed?: boolean;
@@ -29,7 +29,9 @@ async function run({ capacity, elem, perProducer, produce, consume, batch = 256,
   const ch = new Chan(capacity, elem ? { elem } : undefined);
   const seen = new Uint8Array(new SharedArrayBuffer(total));
   const consumers = Array.from({ length: CONSUMERS }, () =>
-    consume === 'many' ? spawn('consumeMany', ch, seen, max) : spawn('consumeEach', ch, seen, boxed));
+    consume === 'many' ? spawn('consumeMany', ch, seen, max)
+      : consume === 'into' ? spawn('consumeInto', ch, seen, max)
+        : spawn('consumeEach', ch, seen, boxed));
   const producers = Array.from({ length: PRODUCERS }, (_, p) =>
     produce === 'many'
       ? spawn('produceMany', ch, p * perProducer, perProducer, batch)
@@ -63,6 +65,14 @@ describe('exactly once under load (4 producers x 4 consumers, worker threads)', 
 
   it("unbuffered 'i32' channel, 1 000 000 values with sendManySync/recvManySync", async () => {
     await run({ capacity: 0, elem: 'i32', perProducer: 250_000, produce: 'many', consume: 'many' });
+  }, 60_000);
+
+  it("buffered 'f64' channel (capacity 1024), 1 000 000 values with sendManySync/recvManyIntoSync into a reused Float64Array", async () => {
+    await run({ capacity: 1024, elem: 'f64', perProducer: 250_000, produce: 'many', consume: 'into', max: 100 });
+  }, 60_000);
+
+  it("buffered 'i32' channel (capacity 64), 400 000 values, per-value sendSync against recvManyIntoSync into an Int32Array", async () => {
+    await run({ capacity: 64, elem: 'i32', perProducer: 100_000, produce: 'each', consume: 'into', max: 48 });
   }, 60_000);
 
   it("buffered 'f64' channel (capacity 64), 1 000 000 values, per-value sendSync against recvManySync", async () => {

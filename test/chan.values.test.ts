@@ -2,8 +2,8 @@
 // structured clone algorithm; numeric channels ('f64' | 'i32' | 'i64' | 'bool')
 // store values inline and batch with sendMany/recvMany.
 import { describe, it, expect, afterEach } from 'vitest';
-import { Chan } from 'weft';
-import { spawn, cleanup, delay, track, within } from './helpers.js';
+import { Chan, TimeoutError } from 'weft';
+import { spawn, cleanup, delay, failure, thrown, track, within } from './helpers.js';
 import type { Received } from './helpers.js';
 
 afterEach(cleanup);
@@ -466,5 +466,84 @@ describe('sendMany / recvMany', () => {
     }
     expect(got).toEqual(values.slice(0, got.length));
     expect(got.length).toBeLessThan(values.length);
+  });
+});
+
+describe('recvManyInto / recvManyIntoSync (numeric channels, into the caller\'s typed array)', () => {
+  it('every element type: writes what is ready from index 0 and returns how many; the rest of dst is untouched', async () => {
+    const cases = [
+      { elem: 'f64', vals: [0.5, -1e300, Number.MIN_VALUE], dst: () => new Float64Array(5).fill(9) },
+      { elem: 'i32', vals: [-(2 ** 31), 0, 2 ** 31 - 1], dst: () => new Int32Array(5).fill(9) },
+      { elem: 'i64', vals: [-(2n ** 63n), 1n, 2n ** 63n - 1n], dst: () => new BigInt64Array(5).fill(9n) },
+      { elem: 'bool', vals: [true, false, true], dst: () => new Uint8Array(5).fill(9) },
+    ] as const;
+    for (const c of cases) {
+      const ch = new Chan<any, any>(8, { elem: c.elem });
+      ch.sendManySync(c.vals as never);
+      const dst = c.dst();
+      expect(ch.recvManyIntoSync(dst as never), c.elem).toBe(3);
+      const want = c.elem === 'bool' ? [1, 0, 1] : c.vals;
+      expect(Array.from(dst.subarray(0, 3) as ArrayLike<unknown>), c.elem).toEqual(want);
+      expect(Array.from(dst.subarray(3) as ArrayLike<unknown>).map(String), c.elem).toEqual(['9', '9']);
+      ch.sendManySync(c.vals as never);
+      const small = c.dst().subarray(0, 2);
+      expect(await ch.recvManyInto(small as never), c.elem).toBe(2);
+      expect(Array.from(small as ArrayLike<unknown>), c.elem).toEqual(want.slice(0, 2));
+      expect(ch.length, c.elem).toBe(1);
+      ch.close();
+      expect(ch.recvManyIntoSync(dst as never), c.elem).toBe(1);
+      expect(ch.recvManyIntoSync(dst as never), `${c.elem}: closed and drained`).toBe(0);
+      expect(await ch.recvManyInto(dst as never), `${c.elem}: closed and drained`).toBe(0);
+    }
+  });
+
+  it('a view into a larger buffer is filled at its own offset', () => {
+    const ch = new Chan(8, { elem: 'f64' });
+    ch.sendManySync([1, 2, 3]);
+    const backing = new Float64Array(8);
+    expect(ch.recvManyIntoSync(backing.subarray(4, 6))).toBe(2);
+    expect(Array.from(backing)).toEqual([0, 0, 0, 0, 1, 2, 0, 0]);
+  });
+
+  it('recvManyInto waits for at least one value from a worker, then every value arrives once, in order', async () => {
+    for (const [elem, Ctor] of [['i32', Int32Array], ['f64', Float64Array]] as const) {
+      const ch = new Chan<number, typeof elem>(0, { elem });
+      const dst = new Ctor(4);
+      const p = track(ch.recvManyInto(dst as never));
+      await delay(100);
+      expect(p.state, elem).toBe('pending');
+      const values = Array.from({ length: 50 }, (_, i) => i * 3);
+      const w = spawn('sendManySyncScenario', ch, values, true);
+      const got: number[] = [];
+      let n = await within(p.promise, 5000);
+      while (n > 0) {
+        expect(n, elem).toBeLessThanOrEqual(4);
+        got.push(...dst.subarray(0, n));
+        n = await ch.recvManyInto(dst as never);
+      }
+      expect(got, elem).toEqual(values);
+      expect(await w.done(), elem).toEqual({ n: 50 });
+    }
+  });
+
+  it('recvManyIntoSync on the main thread collects a worker\'s async sendMany', async () => {
+    const ch = new Chan(3, { elem: 'f64' });
+    const values = Array.from({ length: 100 }, (_, i) => i + 0.25);
+    const w = spawn('sendManyAsyncScenario', ch, values, true);
+    const dst = new Float64Array(7);
+    const got: number[] = [];
+    for (let n; (n = ch.recvManyIntoSync(dst, { timeout: 10_000 })) > 0;) got.push(...dst.subarray(0, n));
+    expect(got).toEqual(values);
+    expect(await w.done()).toEqual({ n: 100 });
+  });
+
+  it('timeouts: TimeoutError from both forms on an open, empty channel; nothing is lost', async () => {
+    const ch = new Chan(4, { elem: 'i32' });
+    const dst = new Int32Array(4);
+    expect(thrown(() => ch.recvManyIntoSync(dst, { timeout: 30 }))).toBeInstanceOf(TimeoutError);
+    expect(await failure(() => ch.recvManyInto(dst, { timeout: 30 }))).toBeInstanceOf(TimeoutError);
+    ch.trySend(5);
+    expect(ch.recvManyIntoSync(dst, { timeout: 30 })).toBe(1);
+    expect(dst[0]).toBe(5);
   });
 });

@@ -255,7 +255,7 @@ describe("an async iterator's return() withdraws its pending receive", () => {
 describe("a method called on something that is not one gives weft's TypeError", () => {
   it('every public method and getter of Chan', () => {
     const names = ['send', 'sendSync', 'trySend', 'recv', 'recvOk', 'recvSync', 'recvOkSync', 'tryRecv', 'close',
-      'sendMany', 'sendManySync', 'recvMany', 'recvManySync', 'sendOnly', 'recvOnly', Symbol.asyncIterator, Symbol.iterator];
+      'sendMany', 'sendManySync', 'recvMany', 'recvManySync', 'recvManyInto', 'recvManyIntoSync', 'sendOnly', 'recvOnly', Symbol.asyncIterator, Symbol.iterator];
     for (const name of names) {
       const label = typeof name === 'symbol' ? `[${name.description}]` : name;
       for (const self of [{}, undefined, null, 5, new Timer(1e6)]) {

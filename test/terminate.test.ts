@@ -56,9 +56,9 @@ describe('terminate() of a worker blocked in a receive', () => {
   }
 
   // run in a child process: a crash here would otherwise take the whole test file down
-  for (const elem of ['i32', 'f64', 'i64', 'bool']) {
-    it(`'${elem}' recvManySync: prompt, no crash; values sent afterwards stay in the channel`, () => {
-      const r = runMode(`terminate-recvManySync:${elem}`);
+  for (const [elem, op] of [['i32', 'recvManySync'], ['f64', 'recvManySync'], ['i64', 'recvManySync'], ['bool', 'recvManySync'], ['f64', 'recvManyIntoSync'], ['i32', 'recvManyIntoSync']]) {
+    it(`'${elem}' ${op}: prompt, no crash; values sent afterwards stay in the channel`, () => {
+      const r = runMode(`terminate-${op}:${elem}`);
       expect(r.signal, r.stderr).toBeNull();
       expect(r.status, `exit status ${r.status}; stderr: ${r.stderr}`).toBe(0);
       const m = /OK elapsed=(\d+)/.exec(r.stdout);

@@ -16,9 +16,9 @@ import { abortError, awaitPending, closedMessage, parseOpts, throwForCode, type 
 import { ELEM_NAMES, elemCode, encodeElem, lastEncRefs } from './elem.js';
 import { selectUntilDone } from './done.js';
 import { recvIterator, recvIteratorSync } from './iter.js';
-import { recvMany, recvManySync, sendMany, sendManySync } from './many.js';
+import { recvMany, recvManyInto, recvManyIntoSync, recvManySync, sendMany, sendManySync } from './many.js';
 import { NONE, ringOf, type Ring } from './ring.js';
-import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyResult, RecvResult, SendChan, SendManyValues, TryRecvResult } from './types.js';
+import type { ChanOptions, ElemTypeFor, RecvChan, RecvManyBuffer, RecvManyResult, RecvResult, SendChan, SendManyValues, TryRecvResult } from './types.js';
 
 export type { WaitOpts } from '../internal/options.js';
 
@@ -397,6 +397,31 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     if (!Chan._is(this)) throw notA('Chan', 'recvManySync');
     this._checkRecv();
     return recvManySync(this, max, opts);
+  }
+
+  /**
+   * `recvMany` into a typed array the caller reuses (numeric channels): waits for at least one
+   * value, then writes up to `dst.length` that are ready into `dst` from index 0 and resolves to
+   * how many; 0 once closed and drained. `dst` is the channel's typed array (`Float64Array`,
+   * `Int32Array`, `BigInt64Array`; `Uint8Array` of 1/0 for `'bool'`) and not empty, else a
+   * TypeError / RangeError. Nothing is allocated per call, so a stream of batches costs no
+   * garbage (`recvMany` returns a new array each time).
+   *
+   * @example
+   * const buf = new Float64Array(256);
+   * for (let n; (n = ch.recvManyIntoSync(buf)) > 0;) total += sum(buf.subarray(0, n));
+   */
+  recvManyInto(dst: RecvManyBuffer<E>, opts?: WaitOpts): Promise<number> {
+    if (!Chan._is(this)) throw notA('Chan', 'recvManyInto');
+    this._checkRecv();
+    return recvManyInto(this, dst, opts);
+  }
+
+  /** Blocking `recvManyInto` for worker threads: the number of values written into `dst`. */
+  recvManyIntoSync(dst: RecvManyBuffer<E>, opts?: WaitOpts): number {
+    if (!Chan._is(this)) throw notA('Chan', 'recvManyIntoSync');
+    this._checkRecv();
+    return recvManyIntoSync(this, dst, opts);
   }
 
   /** The same channel, typed and enforced as send-only (Go's `chan<- T`). */

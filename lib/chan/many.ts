@@ -1,6 +1,7 @@
 /**
- * Batch transfer on numeric channels (`sendMany`/`recvMany` and their Sync forms): values move
- * between the channel and a typed array in one native call per run of ready slots.
+ * Batch transfer on numeric channels (`sendMany`/`recvMany`/`recvManyInto` and their Sync
+ * forms): values move between the channel and a typed array in one native call per run of
+ * ready slots (native/node/bind_many.cc).
  * @internal
  * @module
  */
@@ -134,6 +135,48 @@ export function recvMany<R>(ch: AnyChan, max: number, opts: WaitOpts | undefined
     out.set(rest, 1);
     return fromTyped<R>(ch, out);
   });
+}
+
+/** The typed array `recvManyInto` fills for each numeric element code. */
+const INTO: Record<number, { name: string; is(x: unknown): boolean }> = {
+  [Elem.F64]: { name: 'Float64Array', is: (x) => x instanceof Float64Array },
+  [Elem.I32]: { name: 'Int32Array', is: (x) => x instanceof Int32Array },
+  [Elem.I64]: { name: 'BigInt64Array', is: (x) => x instanceof BigInt64Array },
+  [Elem.Bool]: { name: 'Uint8Array', is: (x) => x instanceof Uint8Array },
+};
+
+/** Checks `dst` for `recvManyInto`: the typed array of the channel's element type, not empty. */
+function intoTarget(ch: AnyChan, dst: unknown, what: string): asserts dst is Typed {
+  numeric(ch, what);
+  const t = INTO[ch._elemCode]!;
+  if (!t.is(dst)) throw new TypeError(`dst must be a ${t.name} for a '${ch.elem}' channel`);
+  if ((dst as Typed).length === 0) throw new RangeError('dst must have room for at least one value (its length is 0)');
+}
+
+/** @internal `Chan.recvManyInto` (the caller checked `this` and the direction). */
+export function recvManyInto(ch: AnyChan, dst: unknown, opts: WaitOpts | undefined): Promise<number> {
+  intoTarget(ch, dst, 'recvManyInto');
+  const o = parseOpts(opts);
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', ch.name));
+  const first = native.chanRecvMany(ch._h, 0, -1, false, dst);
+  if (first > 0 || status[StatusSlot.Code] === Code.Closed) return Promise.resolve(first);
+  return ch.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
+    if (!r.ok) return 0;
+    (dst as any)[0] = ch._elemCode === Elem.Bool ? (r.value ? 1 : 0) : r.value;
+    if (dst.length === 1) return 1;
+    return 1 + native.chanRecvMany(ch._h, 0, -1, false, dst.subarray(1));
+  });
+}
+
+/** @internal `Chan.recvManyIntoSync` (the caller checked `this` and the direction). */
+export function recvManyIntoSync(ch: AnyChan, dst: unknown, opts: WaitOpts | undefined): number {
+  intoTarget(ch, dst, 'recvManyIntoSync');
+  const o = parseOpts(opts);
+  if (o.signal?.aborted) throw abortError(o.signal, 'recv', ch.name);
+  const n = native.chanRecvMany(ch._h, 0, o.timeout, true, dst);
+  const code = status[StatusSlot.Code]!;
+  if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', ch.name);
+  return n;
 }
 
 /** @internal `Chan.recvManySync` (the caller checked `this` and the direction). */

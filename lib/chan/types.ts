@@ -118,6 +118,21 @@ export interface SendChan<in T, E extends ElemType = ElemTypeFor<T>> {
 }
 
 /**
+ * The typed array `recvManyInto` fills on a channel of element type `E`: `Float64Array` for
+ * `'f64'`, `Int32Array` for `'i32'`, `BigInt64Array` for `'i64'`, `Uint8Array` (1 or 0) for
+ * `'bool'`.
+ */
+export type RecvManyBuffer<E extends ElemType> = E extends 'f64'
+  ? Float64Array
+  : E extends 'i32'
+    ? Int32Array
+    : E extends 'i64'
+      ? BigInt64Array
+      : E extends 'bool'
+        ? Uint8Array
+        : never;
+
+/**
  * The receiving half of a channel (Go's `<-chan T`). `T` is covariant: a `RecvChan<string>`
  * is a `RecvChan<string | number>`.
  */
@@ -142,6 +157,14 @@ export interface RecvChan<out T, E extends ElemType = ElemTypeFor<T>> {
   recvMany(max: number, opts?: WaitOpts): Promise<RecvManyResult<E>>;
   /** Blocking `recvMany` for worker threads. */
   recvManySync(max: number, opts?: WaitOpts): RecvManyResult<E>;
+  /**
+   * `recvMany` into the caller's typed array: waits for at least one value, writes up to
+   * `dst.length` that are ready into `dst` from index 0, and resolves to how many (0 once closed
+   * and drained). Nothing is allocated per call.
+   */
+  recvManyInto(dst: RecvManyBuffer<E>, opts?: WaitOpts): Promise<number>;
+  /** Blocking `recvManyInto` for worker threads. */
+  recvManyIntoSync(dst: RecvManyBuffer<E>, opts?: WaitOpts): number;
   /** `for await (const v of ch)`: ends when the channel is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T>;
   /** Blocking iteration for worker threads: `for (const v of ch)`. */

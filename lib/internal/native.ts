@@ -40,7 +40,10 @@ export interface Native {
   chanRecvSync(h: Handle, timeout: number): unknown;
   chanRecv(h: Handle): unknown;
   chanSendMany(h: Handle, values: ArrayBufferView, timeout: number, block: boolean): number;
+  /** A new typed array of what was received (up to max). */
   chanRecvMany(h: Handle, max: number, timeout: number, block: boolean): ArrayBufferView;
+  /** With `dst`: how many values were written into dst's first elements (`max` unused). */
+  chanRecvMany(h: Handle, max: number, timeout: number, block: boolean, dst: ArrayBufferView): number;
   /** [header, slots, owner words, inline blocks?] over a buffered channel's ring (lib/chan/ring.ts), else null. */
   chanRing(h: Handle): [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer?] | null;
   /** Wakes one waiting receiver (toSenders false) or sender (true) after a JavaScript push/pop. */

@@ -161,6 +161,7 @@ napi_value Init(napi_env env, napi_value exports) {
   };
   if (register_functions(env, exports, table) != napi_ok) return nullptr;
   register_channel_functions(env, exports, tc);
+  register_batch_functions(env, exports, tc);
   register_select_functions(env, exports, tc);
   register_timer_functions(env, exports, tc);
   register_context_functions(env, exports, tc);

@@ -1,6 +1,6 @@
 // bind_chan.cc — the Node-API functions behind Chan (one native call per channel operation;
-// select is in bind_select.cc, value conversion in marshal.cc), and cancel/weaken of any
-// pending async operation.
+// batches are in bind_many.cc, select in bind_select.cc, value conversion in marshal.cc), and
+// cancel/weaken of any pending async operation.
 //
 // Calling convention shared with lib/internal/native.ts: results that can fail report a code
 // (thread_ctx.h: Code) either as the return value or, when the return value is the received
@@ -24,9 +24,7 @@
 
 namespace weft {
 
-namespace {
-
-// Blocks the calling thread on a single case.
+// Blocks the calling thread on a single case (declared in bind_chan.h).
 WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
                      uint64_t deadline, SelectOut* out) {
   CaseRec rec;
@@ -41,6 +39,8 @@ WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
   if (is_send) *val = rec.val;  // 0 once the channel took a structured payload
   return st;
 }
+
+namespace {
 
 // ---- functions -----------------------------------------------------------------------------
 
@@ -258,124 +258,6 @@ napi_value js_chan_recv(napi_env env, napi_callback_info info) {
   return tc->start_async(op.release());
 }
 
-// recvMany's staging buffer is kept between calls up to this many values.
-constexpr size_t kKeepBatch = 64 * 1024;
-
-// sendMany(h, typedArray, timeoutMs, block) -> number sent; status.Code = code of the stop
-napi_value js_chan_send_many(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
-  Channel* ch = chan_of(env, a.v[0]);
-  if (!ch) return nullptr;
-  ThreadCtx* tc = a.tc;
-  napi_typedarray_type tt;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, a.v[1], &tt, &length, &data, nullptr, nullptr) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "values must be a typed array");
-    return nullptr;
-  }
-  bool block = false;
-  napi_get_value_bool(env, a.v[3], &block);
-  uint64_t deadline = block ? deadline_after(dbl(env, a.v[2], -1)) : 0;
-  auto* p = static_cast<const uint8_t*>(data);
-  Elem e = ch->elem();
-  constexpr size_t kChunk = 512;
-  uint64_t bits[kChunk];
-  size_t i = 0;
-  int32_t code = kCodeOk;
-  while (i < length) {
-    size_t m = std::min(kChunk, length - i);
-    for (size_t j = 0; j < m; j++) bits[j] = load_elem(e, p, i + j);
-    size_t off = 0;
-    while (off < m) {
-      Channel::Res r;
-      size_t k = ch->try_send_many(bits + off, m - off, &r);
-      off += k;
-      if (k > 0) continue;
-      if (r == Channel::Res::kClosed || !block) {
-        code = code_of(r);
-        break;
-      }
-      SelectOut out;
-      code = code_of(block_one(tc, ch, true, &bits[off], deadline, &out), out);
-      if (code != kCodeOk) break;
-      off++;
-    }
-    i += off;
-    if (code != kCodeOk) break;
-  }
-  tc->status[abi::ix(abi::StatusSlot::Code)] = code;
-  return num(env, double(i));
-}
-
-// recvMany(h, max, timeoutMs, block) -> typed array (maybe empty); status.Code = code
-napi_value js_chan_recv_many(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
-  Channel* ch = chan_of(env, a.v[0]);
-  if (!ch) return nullptr;
-  ThreadCtx* tc = a.tc;
-  double maxd = 0;
-  napi_get_value_double(env, a.v[1], &maxd);
-  bool block = false;
-  napi_get_value_bool(env, a.v[3], &block);
-  // max may be huge (the JS API allows any count): allocate for what actually arrives, never
-  // for max. The staging buffer grows geometrically as values come in.
-  size_t max = maxd >= 1 ? (maxd < 9007199254740992.0 ? size_t(maxd) : size_t(1) << 53) : 0;
-  Elem e = ch->elem();
-  size_t es = elem_size(e);
-  std::vector<uint64_t>& buf = tc->batch;
-  constexpr size_t kFirst = 256;
-  auto room = [&](size_t n) {  // free slots in buf after n values, growing it if full
-    if (n == buf.size()) {
-      size_t want = std::min(max, std::max(kFirst, buf.size() * 2));
-      if (want > buf.size()) buf.resize(want);
-    }
-    return std::min(max, buf.size()) - n;
-  };
-  size_t n = 0;
-  int32_t code = kCodeOk;
-  while (n < max) {
-    Channel::Res r;
-    size_t k = ch->try_recv_many(buf.data() + n, room(n), &r);
-    n += k;
-    if (k > 0) continue;
-    if (n > 0 || r == Channel::Res::kClosed || !block) {
-      if (n == 0) code = code_of(r);
-      break;
-    }
-    room(n);  // before blocking: the received value must have a place (no throw after)
-    SelectOut out;
-    code = code_of(block_one(tc, ch, false, nullptr, deadline_after(dbl(env, a.v[2], -1)), &out), out);
-    if (code != kCodeOk) break;
-    buf[n++] = out.val;
-  }
-  tc->status[abi::ix(abi::StatusSlot::Code)] = code;
-  // A thread being torn down cannot create JS values any more (the calls would fail and
-  // leave their outputs unset): return nothing.
-  if (code == kCodeStopped) return nullptr;
-  napi_value ab, ta;
-  void* dst = nullptr;
-  if (napi_create_arraybuffer(env, n * es, &dst, &ab) != napi_ok) {
-    if (buf.size() > kKeepBatch) std::vector<uint64_t>().swap(buf);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending)
-      napi_throw_range_error(env, "ERR_MEMORY_ALLOCATION_FAILED",
-                             "weft: cannot allocate the values received by recvMany");
-    return nullptr;
-  }
-  auto* d = static_cast<uint8_t*>(dst);
-  if (es == 8) {
-    if (n) std::memcpy(d, buf.data(), n * 8);
-  } else {
-    for (size_t j = 0; j < n; j++) store_elem(e, d, j, buf[j]);
-  }
-  napi_create_typedarray(env, elem_array_type(e), n, ab, 0, &ta);
-  // A huge batch does not stay allocated for the thread's lifetime.
-  if (buf.size() > kKeepBatch) std::vector<uint64_t>().swap(buf);
-  return ta;
-}
-
 // chanRing(h) -> [header, slots, owner words] (numeric) or [header, slots, owner words, inline
 // blocks] (structured, up to kRingInlineMaxCapacity): ArrayBuffers over a buffered channel's
 // ring (abi.h: RingHeader, RingSlot, kRingOwnerBytes, kRingInlineBytes), each keeping the channel alive while it lives; null for
@@ -479,8 +361,6 @@ void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc)
       WEFT_FN("chanTryRecv", js_chan_try_recv, tc),
       WEFT_FN("chanRecvSync", js_chan_recv_sync, tc),
       WEFT_FN("chanRecv", js_chan_recv, tc),
-      WEFT_FN("chanSendMany", js_chan_send_many, tc),
-      WEFT_FN("chanRecvMany", js_chan_recv_many, tc),
       WEFT_FN("chanRing", js_chan_ring, tc),
       WEFT_FN("chanNotify", js_chan_notify, tc),
       WEFT_FN("sendRecord", js_send_record, tc),

@@ -1,6 +1,6 @@
-// bind_chan.h — what the channel and select bindings (bind_chan.cc, bind_select.cc) share:
-// reading a channel argument, the result code of an operation, and the dump() entry of a
-// thread parked in one. Their register functions are declared in bindings.h.
+// bind_chan.h — what the channel, batch and select bindings (bind_chan.cc, bind_many.cc,
+// bind_select.cc) share: reading a channel argument, blocking on one operation, the result
+// code of an operation, and the dump() entry of a thread parked in one. Their register functions are declared in bindings.h.
 #pragma once
 
 #include <node_api.h>
@@ -38,6 +38,12 @@ inline int32_t code_of(Channel::Res r) {
   return r == Channel::Res::kOk ? kCodeOk
          : r == Channel::Res::kClosed ? kCodeClosed : kCodeWouldBlock;
 }
+
+// Blocks the calling thread on one channel operation until it completes, the deadline
+// (deadline_after) passes, or the thread is stopped (bind_chan.cc; bind_many.cc uses it too).
+// A send gives *val to the channel; a receive's value is in out->val.
+WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
+                     uint64_t deadline, SelectOut* out);
 
 // dump() entry of a thread parked in a channel operation (registered only while parked).
 struct ParkInfo {

@@ -11,6 +11,8 @@ class ThreadCtx;
 
 // bind_chan.cc: Chan operations, and cancel/weaken of pending async operations.
 void register_channel_functions(napi_env env, napi_value exports, ThreadCtx* tc);
+// bind_many.cc: Chan's batch operations (sendMany, recvMany, recvManyInto).
+void register_batch_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_select.cc: select().
 void register_select_functions(napi_env env, napi_value exports, ThreadCtx* tc);
 // bind_sync.cc: Mutex, RWMutex, WaitGroup, Semaphore, Cond, Once (also in bind_sync.h).

@@ -72,6 +72,21 @@ describe('Chan<T>', () => {
     await f.sendMany([1, 2]);
   });
 
+  test('recvManyInto takes the typed array of the element type and gives a count', async () => {
+    const f = new Chan<number, 'f64'>(8, { elem: 'f64' });
+    expectTypeOf(f.recvManyInto(new Float64Array(4))).resolves.toEqualTypeOf<number>();
+    expectTypeOf(f.recvManyIntoSync(new Float64Array(4))).toEqualTypeOf<number>();
+    // @ts-expect-error an f64 channel fills a Float64Array
+    f.recvManyIntoSync(new Int32Array(4));
+    new Chan(8, { elem: 'i32' }).recvManyIntoSync(new Int32Array(4));
+    new Chan<bigint, 'i64'>(8, { elem: 'i64' }).recvManyIntoSync(new BigInt64Array(4));
+    new Chan<boolean, 'bool'>(8, { elem: 'bool' }).recvManyIntoSync(new Uint8Array(4));
+    expectTypeOf(f.recvOnly().recvManyIntoSync).parameter(0).toEqualTypeOf<Float64Array>();
+    const s = new Chan<string>(4);
+    // @ts-expect-error no batch receive on a structured channel
+    s.recvManyIntoSync(new Float64Array(4));
+  });
+
   test('an element type that cannot carry T is a compile error', () => {
     // @ts-expect-error strings are not f64
     new Chan<string>(1, { elem: 'f64' });
