@@ -199,6 +199,16 @@ export const CASES = {
     }),
     expect: sums,
   },
+  'weft.batchInto': {
+    title: `weft f64 chan cap ${CAP}, sendManySync / recvManyIntoSync into a reused Float64Array(${BATCH}) (as the SAB ring's popMany), worker→worker (ns per value)`,
+    weft: true, requires: ['Chan', 'share', 'attach', 'Chan#sendManySync', 'Chan#recvManyIntoSync'],
+    n0: BATCH * 4_000, quickN: BATCH * 1_000, step: BATCH,
+    setup: ({ weft }) => ({
+      shared: { ch: new weft.Chan(CAP, { elem: 'f64' }) },
+      ...pair('weft.sendBatch', 'weft.recvBatchInto', { batch: BATCH }),
+    }),
+    expect: sums,
+  },
   'weft.row': {
     title: `weft structured chan cap ${CAP}, { row, height, weight, name }, worker→worker${WARM}`,
     weft: true, requires: ['Chan', 'share', 'attach', 'Chan#sendSync', 'Chan#recvSync'],
@@ -389,6 +399,12 @@ export const ROWS = [
   {
     title: `2. f64 sendManySync/recvManySync ×${BATCH}, worker→worker (per value)`,
     weft: 'weft.batch', rate: true,
+    baselines: { [`postMessage F64Array(${BATCH})`]: 'pm.batch', 'SAB ring batch': 'sab.batch' },
+    targets: [rateAtLeast(50e6)],
+  },
+  {
+    title: `2b. f64 sendManySync/recvManyIntoSync ×${BATCH} into a reused array, worker→worker (per value)`,
+    weft: 'weft.batchInto', rate: true,
     baselines: { [`postMessage F64Array(${BATCH})`]: 'pm.batch', 'SAB ring batch': 'sab.batch' },
     targets: [rateAtLeast(50e6)],
   },

@@ -268,6 +268,19 @@ const weft = {
     }
     return { start, end: now(), count, sum };
   },
+  /** recvManyIntoSync into one reused Float64Array, as the SAB ring's popMany fills its buffer. */
+  'weft.recvBatchInto'({ n, data: { batch: size }, chans: { ch }, ready }) {
+    const buf = new Float64Array(size);
+    let sum = 0, count = 0;
+    const start = ready();
+    while (count < n) {
+      const k = ch.recvManyIntoSync(buf);
+      if (k === 0) throw new Error('recvManyIntoSync returned 0 on an open channel');
+      sum += sumOf(buf, k);
+      count += k;
+    }
+    return { start, end: now(), count, sum };
+  },
   'weft.ping'({ n, chans: { ping, pong }, ready }) {
     let sum = 0;
     const start = ready();

@@ -130,6 +130,12 @@ export const SPEED_ROWS = [
     targets: [atMost('SAB ring batch', 2), rateAtLeast(90e6, '90 M values/s')],
   },
   {
+    title: '11.2b f64 batches ×256, received into a reused array (recvManyIntoSync, as the SAB ring\'s popMany) (per value)',
+    weft: 'weft.batchInto',
+    baselines: { 'SAB ring batch': 'sab.batch' },
+    targets: [atMost('SAB ring batch', 2), rateAtLeast(90e6, '90 M values/s')],
+  },
+  {
     title: '11.3 f64 MPMC 4×4 (per value)',
     weft: 'weft.mpmc',
     baselines: { Go: 'go:MPMC4x4' },
