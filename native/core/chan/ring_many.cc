@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <thread>  // std::this_thread::yield (WEFT_STRESS_HOOKS)
 
+#if defined(_MSC_VER) && defined(_M_X64)
+#include <intrin.h>  // _m_prefetchw
+#endif
+
 #include "core/chan/channel.h"
 
 namespace weft {
