@@ -58,20 +58,20 @@ export type TryRecvResult<T> =
 /** The typed array `recvMany` returns for a numeric channel (booleans come back as `boolean[]`). */
 export type TypedArray = Float64Array | Int32Array | BigInt64Array;
 
+/** Per numeric element type: what `recvMany` returns, and what `recvManyInto` fills. */
+interface BatchArrays {
+  f64: { result: Float64Array; buffer: Float64Array };
+  i32: { result: Int32Array; buffer: Int32Array };
+  i64: { result: BigInt64Array; buffer: BigInt64Array };
+  bool: { result: boolean[]; buffer: Uint8Array };
+}
+
 /**
  * What `recvMany` returns on a channel of element type `E`: `Float64Array` for `'f64'`,
  * `Int32Array` for `'i32'`, `BigInt64Array` for `'i64'`, `boolean[]` for `'bool'` (a union when
  * `E` is one of several).
  */
-export type RecvManyResult<E extends ElemType> = E extends 'f64'
-  ? Float64Array
-  : E extends 'i32'
-    ? Int32Array
-    : E extends 'i64'
-      ? BigInt64Array
-      : E extends 'bool'
-        ? boolean[]
-        : never;
+export type RecvManyResult<E extends ElemType> = E extends keyof BatchArrays ? BatchArrays[E]['result'] : never;
 
 /**
  * What `sendMany` takes on a channel of element type `E` carrying `T`: any `ArrayLike<T>`
@@ -122,15 +122,7 @@ export interface SendChan<in T, E extends ElemType = ElemTypeFor<T>> {
  * `'f64'`, `Int32Array` for `'i32'`, `BigInt64Array` for `'i64'`, `Uint8Array` (1 or 0) for
  * `'bool'`.
  */
-export type RecvManyBuffer<E extends ElemType> = E extends 'f64'
-  ? Float64Array
-  : E extends 'i32'
-    ? Int32Array
-    : E extends 'i64'
-      ? BigInt64Array
-      : E extends 'bool'
-        ? Uint8Array
-        : never;
+export type RecvManyBuffer<E extends ElemType> = E extends keyof BatchArrays ? BatchArrays[E]['buffer'] : never;
 
 /**
  * The receiving half of a channel (Go's `<-chan T`). `T` is covariant: a `RecvChan<string>`
