@@ -85,13 +85,13 @@ void Channel::init_ring() {
 // claimer does it right after its CAS, and a sender that finds the slot still holding a value
 // below head does it on the claimer's behalf (ring_push, ring_push_many). That matters for
 // JavaScript receivers (lib/chan/ring.ts): Worker.terminate() can stop one between its CAS
-// and its release, and the ring must not stay stuck on that slot. A claimer that may be freed
-// for frees with a CAS, never a plain store: if it was late, a plain store could overwrite the
-// stamp of the next lap's value. A batch receiver (ring_pop_many, native code, which always
-// finishes) frees its whole run with plain stores instead -- a CAS per slot cost ~12 ns of its
-// ~21 per value, a locked instruction per slot -- and is counted in batch_freeing_ from before
-// its claim to after its last free, while which nobody frees on anyone's behalf
-// (free_for_claimer).
+// and its release, and the ring must not stay stuck on that slot. A single-value receiver,
+// whose slot someone else may free, frees with a CAS, never a plain store: if it came late, a
+// plain store could overwrite the stamp of the next lap's value. A batch receiver
+// (ring_pop_many, native code, which always finishes) frees its whole run with plain stores
+// instead -- a locked instruction per slot cost ~12 ns of its ~21 per value (perf) -- and is
+// counted in batch_freeing_ from before its claim to after its last free; while it is
+// counted, nobody frees on anyone's behalf (free_for_claimer).
 
 // Frees slot `slot` of position p (its stamp p + 1) for the next lap, if nobody did yet.
 // release: our read of the value (before the head CAS) happens before a sender of the next

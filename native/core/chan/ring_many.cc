@@ -80,9 +80,14 @@ size_t Channel::ring_push_many(const uint64_t* vals, size_t n) {
       hdr_->batching.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
-    for (uint64_t i = 0; i < std::min<uint64_t>(k, kWriteAhead); i += 4) prefetch_for_write(&slots_[index + i]);
+    // The run-wait above saw the run freed, so asking for its lines now takes them from a
+    // receiver that is done with them: the stamp load and the two stores per slot below then
+    // find the line already ours (a hint; the acquire loads still decide).
+    for (uint64_t i = 0; i < std::min<uint64_t>(k, kWriteAhead); i += 4)
+      prefetch_for_write(&slots_[index + i]);
     for (uint32_t i = 0; i < k; i++) {
-      if (((index + i) & 3) == 0 && i + kWriteAhead < k) prefetch_for_write(&slots_[index + i + kWriteAhead]);
+      if (((index + i) & 3) == 0 && i + kWriteAhead < k)
+        prefetch_for_write(&slots_[index + i + kWriteAhead]);
       Slot& slot = slots_[index + i];
       uint32_t pos = tail + i;
       // acquire: the receiver that freed the slot finished reading it.
@@ -145,6 +150,7 @@ size_t Channel::ring_pop_many(uint64_t* out, size_t max) {
     // seq_cst: ordered before the waiting-count load in the caller's notify, as in ring_pop.
     if (!hdr_->head.compare_exchange_weak(head, next, std::memory_order_seq_cst,
                                      std::memory_order_relaxed)) {
+      // Relaxed: we claimed nothing and wrote nothing another thread could need to see.
       batch_freeing_.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
