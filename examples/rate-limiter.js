@@ -22,11 +22,15 @@ const tasks = [];
 for (let w = 1; w <= WORKERS; w++) tasks.push(go(worker, 'serve', w, REQUESTS, limiter, events));
 const served = Promise.all(tasks).finally(() => events.close());
 
-// Times are shown from the first request served (thread start-up is not the limiter's doing).
-let first, last;
-for await (const e of events) {
-  first ??= e.at;
-  last = e.at;
+// Two workers can take tokens within the same millisecond and send in either order, so the
+// events are printed sorted by the time each was served, from the first one (thread start-up
+// is not the limiter's doing).
+const log = [];
+for await (const e of events) log.push(e);
+log.sort((a, b) => a.at - b.at);
+const first = log[0].at;
+const last = log[log.length - 1].at;
+for (const e of log) {
   console.log(`  +${((e.at - first) / 1000).toFixed(3)}s  worker ${e.worker}  request ${e.request}`);
 }
 const total = (await served).reduce((a, b) => a + b, 0);

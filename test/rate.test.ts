@@ -553,7 +553,7 @@ describe('examples/rate-limiter.js', () => {
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^rate limiter: 20 requests\/s, bursts of 5, shared by 3 workers$/);
     const served = lines.filter((l) => /^ {2}\+\d+\.\d{3}s {2}worker [123] {2}request \d+$/.test(l));
-    expect(served).toHaveLength(30);
+    expect(served, out).toHaveLength(30);
     expect(lines).toContain('allow(): 10 requests at once after a pause: 5 admitted, 5 dropped');
     const m = /^summary: 30 requests served by 3 workers in (\d+\.\d+)s: a burst of 5, then [\d.]+\/s \(limit 20\/s: at most (\d+) requests in that time\)$/.exec(
       lines[lines.length - 1]!,
