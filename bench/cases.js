@@ -12,7 +12,7 @@
 //     ({ name: { label, unit, agg: 'median' | 'max' | 'min' over the runs } }).
 //   fixed: no calibration (n0 / quickN as given); maxRuns caps BENCH_RUNS; timeoutS overrides BENCH_TIMEOUT.
 import { MessageChannel } from 'node:worker_threads';
-import { F64Ring, JsonRing } from './ring.js';
+import { F64Ring, JsonRing, MpmcF64Ring } from './ring.js';
 import { SabCounter, SabMutex } from './sabsync.js';
 import { POOL_CASES, POOL_ROWS } from './pool.js';
 import { NATS_CASES, NATS_ROWS } from './nats.js';
@@ -170,6 +170,22 @@ export const CASES = {
     n0: 20_000, quickN: 5_000, step: 1,
     setup: () => pair('sab.send', 'sab.recv', { kind: 'row', warmup: WARMUP, ring: JsonRing.alloc(CAP) }),
     expect: sums,
+  },
+  'sab.mpmc1': {
+    title: `plain JS MPMC SAB ring (Vyukov, Float64Array, cap ${CAP}), one value per push/pop, worker→worker${WARM}`,
+    n0: 200_000, quickN: 50_000, step: 1,
+    setup: ({ n }) => pair('sab.mpmcSend', 'sab.mpmcRecv', { kind: 'num', count: n, warmup: WARMUP, ring: MpmcF64Ring.alloc(CAP) }),
+    expect: sums,
+  },
+  'sab.mpmc': {
+    title: `plain JS MPMC SAB ring (Vyukov, Float64Array, cap ${CAP}), ${MPMC} sender × ${MPMC} receiver threads, until closed (ns per value)`,
+    n0: 100_000, quickN: 20_000, step: MPMC,
+    setup: ({ n }) => {
+      const ring = MpmcF64Ring.alloc(CAP);
+      const data = { ring, kind: 'num', count: n / MPMC, senders: MPMC, done: new Int32Array(new SharedArrayBuffer(4)) };
+      return { workers: [...many(MPMC, 'sab.mpmcSend', data), ...many(MPMC, 'sab.mpmcRecv', { ring, kind: 'num' })] };
+    },
+    expect: sumsOf(MPMC),
   },
   'sab.rtt': {
     title: 'SAB ring round trip (two cap-1 rings), worker↔worker',

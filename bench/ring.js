@@ -139,6 +139,102 @@ export class JsonRing extends Ring {
   }
 }
 
-const KINDS = { F64Ring, JsonRing };
+/**
+ * Baseline: a plain-JavaScript multi-producer multi-consumer bounded queue of float64 values
+ * (Vyukov's: a sequence stamp per slot, head and tail claimed by CAS), what any thread may send
+ * on and receive from, as on a weft channel; with close. No weft code and none of weft's
+ * guarantees beyond exactly-once FIFO while every thread lives (a thread terminated between its
+ * claim and its publish stalls the queue). Parking: each side spins, then counts itself as a
+ * waiter and sleeps on an epoch word that the other side bumps and notifies only when the
+ * count is nonzero (the count's increment, then the re-check, against the publish, then the
+ * count's load: all SeqCst, so one of the two sees the other).
+ */
+/** Waits a little before the next look at a contended word (longer each time, up to a cap). */
+let sink = 0;
+function backoff(spins) {
+  for (let k = Math.min(spins, 6), n = 1 << k; n > 0; n--) sink = (sink + n) | 0;
+}
+const M_HEAD = 0, M_TAIL = 16, M_RWAIT = 32, M_SWAIT = 40, M_REPOCH = 48, M_SEPOCH = 56, M_CLOSED = 60;
+export class MpmcF64Ring {
+  static alloc(capacity) {
+    if (capacity & (capacity - 1)) throw new RangeError('capacity must be a power of two');
+    // 16-byte slots: the stamp (int32 at word 0) and the value (float64 at byte 8) share a line.
+    const slots = new SharedArrayBuffer(capacity * 16), stamps = new Int32Array(slots);
+    for (let i = 0; i < capacity; i++) stamps[i * 4] = i;
+    return { kind: 'MpmcF64Ring', capacity, ctrl: new SharedArrayBuffer(CTRL_BYTES), slots };
+  }
+
+  constructor(desc) {
+    this.c = new Int32Array(desc.ctrl);
+    this.st = new Int32Array(desc.slots);
+    this.data = new Float64Array(desc.slots);
+    this.cap = desc.capacity;
+    this.mask = desc.capacity - 1;
+  }
+
+  /** Sleeps until the epoch word at `epoch` moves or (closeable) the queue closes, counted in `count`. */
+  _park(count, epoch, ready) {
+    const c = this.c, e = Atomics.load(c, epoch);
+    Atomics.add(c, count, 1);
+    if (!ready()) Atomics.wait(c, epoch, e);
+    Atomics.sub(c, count, 1);
+  }
+
+  _wake(count, epoch) {
+    if (Atomics.load(this.c, count) !== 0) {
+      Atomics.add(this.c, epoch, 1);
+      Atomics.notify(this.c, epoch, 1);
+    }
+  }
+
+  push(v) {
+    const c = this.c, st = this.st, mask = this.mask;
+    for (let spins = 0; ; ) {
+      const t = Atomics.load(c, M_TAIL), i = t & mask, s = Atomics.load(st, i << 2);
+      if (s === t) {
+        if (Atomics.compareExchange(c, M_TAIL, t, (t + 1) | 0) !== t) continue;
+        this.data[(i << 1) + 1] = v;
+        Atomics.store(st, i << 2, (t + 1) | 0);
+        this._wake(M_RWAIT, M_REPOCH);
+        return;
+      }
+      if (((s - t) | 0) < 0) { // full: the slot still holds the value of a lap ago
+        backoff(spins);
+        if (++spins > SPIN) this._park(M_SWAIT, M_SEPOCH, () => Atomics.load(st, (Atomics.load(c, M_TAIL) & mask) << 2) === Atomics.load(c, M_TAIL));
+      }
+    }
+  }
+
+  /** The next value, or undefined once closed and drained. */
+  pop() {
+    const c = this.c, st = this.st, mask = this.mask;
+    for (let spins = 0; ; ) {
+      const h = Atomics.load(c, M_HEAD), i = h & mask, s = Atomics.load(st, i << 2);
+      if (s === ((h + 1) | 0)) {
+        if (Atomics.compareExchange(c, M_HEAD, h, (h + 1) | 0) !== h) continue;
+        const v = this.data[(i << 1) + 1];
+        Atomics.store(st, i << 2, (h + this.cap) | 0);
+        this._wake(M_SWAIT, M_SEPOCH);
+        return v;
+      }
+      if (((s - h - 1) | 0) < 0) { // empty
+        if (Atomics.load(c, M_CLOSED) !== 0 && Atomics.load(c, M_TAIL) === h) return undefined;
+        backoff(spins);
+        if (++spins > SPIN) {
+          this._park(M_RWAIT, M_REPOCH, () => Atomics.load(c, M_CLOSED) !== 0 || Atomics.load(st, (Atomics.load(c, M_HEAD) & mask) << 2) === ((Atomics.load(c, M_HEAD) + 1) | 0));
+        }
+      }
+    }
+  }
+
+  /** Closes the queue (after the last push): receivers drain it, then get undefined. */
+  close() {
+    Atomics.store(this.c, M_CLOSED, 1);
+    Atomics.add(this.c, M_REPOCH, 1);
+    Atomics.notify(this.c, M_REPOCH);
+  }
+}
+
+const KINDS = { F64Ring, JsonRing, MpmcF64Ring };
 /** Wraps a descriptor made by F64Ring.alloc / JsonRing.alloc (in any thread). */
 export const openRing = (desc) => new KINDS[desc.kind](desc);

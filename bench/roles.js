@@ -200,6 +200,29 @@ const sab = {
     }
     return { start, end: now(), count, sum };
   },
+  /** MPMC ring: sends data.count ?? n values; with data.done and data.senders the last sender closes it. */
+  'sab.mpmcSend'({ n, data, data: { ring, kind, count, done, senders }, ready }) {
+    const r = openRing(ring), { make } = PAYLOADS[kind], m = count ?? n;
+    for (let i = 0, w = warmupOf(data); i < w; i++) r.push(make(i));
+    const start = ready();
+    for (let i = 0; i < m; i++) r.push(make(i));
+    const end = now();
+    if (done && Atomics.add(done, 0, 1) === senders - 1) r.close();
+    return { start, end };
+  },
+  /** MPMC ring: receives data.count values, or (without count) until it is closed and drained. */
+  'sab.mpmcRecv'({ data, data: { ring, kind, count: m }, ready }) {
+    const r = openRing(ring), { value } = PAYLOADS[kind];
+    for (let i = 0, w = warmupOf(data); i < w; i++) value(r.pop());
+    let sum = 0, count = 0;
+    const start = ready();
+    if (m !== undefined) {
+      for (; count < m; count++) sum += value(r.pop());
+    } else {
+      for (let v; (v = r.pop()) !== undefined; count++) sum += value(v);
+    }
+    return { start, end: now(), count, sum };
+  },
   'sab.ping'({ n, data: { ping, pong }, ready }) {
     const out = openRing(ping), back = openRing(pong);
     let sum = 0;

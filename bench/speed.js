@@ -120,7 +120,7 @@ export const SPEED_ROWS = [
   {
     title: `11.1 f64 cap ${CAP}, one value per sendSync/recvSync, worker→worker`,
     weft: 'weft.f64',
-    baselines: { Go: 'go:BufferedSPSC', 'SAB ring': 'sab.f64', postMessage: 'pm.f64' },
+    baselines: { Go: 'go:BufferedSPSC', 'SAB ring': 'sab.f64', 'plain MPMC ring': 'sab.mpmc1', postMessage: 'pm.f64' },
     targets: [atMost('Go', 1.2), atMost('SAB ring', 1.3), faster('postMessage', 15)],
   },
   {
@@ -138,7 +138,7 @@ export const SPEED_ROWS = [
   {
     title: '11.3 f64 MPMC 4×4 (per value)',
     weft: 'weft.mpmc',
-    baselines: { Go: 'go:MPMC4x4' },
+    baselines: { Go: 'go:MPMC4x4', 'plain MPMC ring': 'sab.mpmc' },
     targets: [atMost('Go', 1.5)],
   },
   {
