@@ -165,6 +165,12 @@ export const CASES = {
     setup: () => pair('sab.sendBatch', 'sab.recvBatch', { batch: BATCH, ring: F64Ring.alloc(CAP) }),
     expect: sums,
   },
+  'sab.batchFresh': {
+    title: `SAB ring (Float64Array, cap ${CAP}), batches of ${BATCH}, each received into a new Float64Array (as recvManySync returns), worker→worker (ns per value)`,
+    n0: BATCH * 4_000, quickN: BATCH * 1_000, step: BATCH,
+    setup: () => pair('sab.sendBatch', 'sab.recvBatchFresh', { batch: BATCH, ring: F64Ring.alloc(CAP) }),
+    expect: sums,
+  },
   'sab.row': {
     title: `SAB ring of JSON in 128-byte slots (cap ${CAP}), { row, height, weight, name }, worker→worker${WARM}`,
     n0: 20_000, quickN: 5_000, step: 1,

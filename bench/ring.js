@@ -101,6 +101,13 @@ export class F64Ring extends Ring {
     }
   }
 
+  /** Receives 1..max values (blocking while empty) into a new Float64Array of exactly that many, as recvManySync returns. */
+  popManyFresh(max) {
+    const dst = new Float64Array(Math.min(this._avail(), max));
+    this.popMany(dst);
+    return dst;
+  }
+
   /** Receives 1..dst.length values into dst (blocking while empty); returns the count. */
   popMany(dst) {
     const k = Math.min(this._avail(), dst.length);

@@ -223,6 +223,18 @@ const sab = {
     }
     return { start, end: now(), count, sum };
   },
+  /** popManyFresh: a new array per batch, as weft's recvManySync returns. */
+  'sab.recvBatchFresh'({ n, data: { ring, batch: size }, ready }) {
+    const r = openRing(ring);
+    let sum = 0, count = 0;
+    const start = ready();
+    while (count < n) {
+      const a = r.popManyFresh(size);
+      sum += sumOf(a, a.length);
+      count += a.length;
+    }
+    return { start, end: now(), count, sum };
+  },
   'sab.ping'({ n, data: { ping, pong }, ready }) {
     const out = openRing(ping), back = openRing(pong);
     let sum = 0;

@@ -126,7 +126,7 @@ export const SPEED_ROWS = [
   {
     title: '11.2 f64 batches ×256 (per value)',
     weft: 'weft.batch',
-    baselines: { 'SAB ring batch': 'sab.batch' },
+    baselines: { 'SAB ring batch': 'sab.batch', 'SAB ring batch, new array each': 'sab.batchFresh' },
     targets: [atMost('SAB ring batch', 2), rateAtLeast(90e6, '90 M values/s')],
   },
   {
