@@ -42,6 +42,11 @@ Shared::Shared(Kind kind) : id_(next_id.fetch_add(1, std::memory_order_relaxed))
 
 Shared::~Shared() { live.fetch_sub(1, std::memory_order_relaxed); }
 
+const std::string& Shared::no_name() {
+  static const std::string empty;
+  return empty;
+}
+
 void Shared::release() {
   // acq_rel: the thread that frees the object sees every write made by threads that dropped
   // their references before it; and a watcher's level, set by a CAS on this same word after
