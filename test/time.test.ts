@@ -364,6 +364,23 @@ describe('afterFunc', () => {
     expect(calls).toBe(3);
   });
 
+  it('reset() in the same turn as a fire that fn has not yet seen still runs fn again', async () => {
+    let calls = 0;
+    const t = afterFunc(0, () => calls++);
+    expect(t.reset(10)).toBe(false); // the value of the first fire was already taken
+    await until(() => calls === 2, 10_000, 'both calls');
+    // stopped, then reset twice in one turn: the second reset finds the first one's fire
+    // taken, and fn runs for each
+    const u = afterFunc(10_000, () => calls++);
+    u.stop();
+    u.reset(0);
+    await delay(20);
+    u.reset(10);
+    await until(() => calls === 4, 10_000, 'calls after stop and two resets');
+    await delay(50);
+    expect(calls).toBe(4);
+  });
+
   it('in a worker: fn runs on the worker thread, and a stopped one never runs', async () => {
     const r = await run('afterFuncHere', 30, false).done();
     expect(r.calledOn).toBe(r.threadId);

@@ -171,7 +171,10 @@ class FuncTimer extends Timer {
 
   override reset(ms: number): boolean {
     const r = super.reset(ms);
-    if (this.#ac === undefined) this.#arm();
+    // false: the value was received (only our own receive takes it), so that receive is done
+    // even if its callback has not run yet (afterFunc(0, fn).reset(10) in one turn); fn runs
+    // for it, and the new fire needs a receive of its own. true: the pending receive gets it.
+    if (!r || this.#ac === undefined) this.#arm();
     return r;
   }
 }
