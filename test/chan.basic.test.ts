@@ -48,6 +48,18 @@ describe('properties', () => {
     expect(ch.length).toBe(2);
   });
 
+  it('capacity, elem and name are read-only: assigning throws TypeError and changes nothing', () => {
+    const ch = new Chan<number, 'i32'>(1, { elem: 'i32', name: 'ro' });
+    for (const key of ['capacity', 'elem', 'name', 'length', 'closed']) {
+      expect(() => { (ch as unknown as Record<string, unknown>)[key] = 99; }, key).toThrow(TypeError);
+    }
+    expect([ch.capacity, ch.elem, ch.name]).toEqual([1, 'i32', 'ro']);
+    const [r, w] = [ch.recvOnly() as unknown as Chan<number, 'i32'>, ch.sendOnly() as unknown as Chan<number, 'i32'>];
+    expect([r.capacity, w.elem, r.name]).toEqual([1, 'i32', 'ro']);
+    expect(ch.trySend(1)).toBe(true);
+    expect(ch.trySend(2)).toBe(false);
+  });
+
   it('an unbuffered channel has capacity 0 and length 0, even with a sender blocked in a worker', async () => {
     const ch = new Chan();
     expect(ch.capacity).toBe(0);

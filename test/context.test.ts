@@ -455,6 +455,74 @@ describe('ctx.signal', () => {
     expect(r.same).toBe(true);
   });
 
+  it('in a worker: recvManySync, recvManyIntoSync and sendManySync blocked with { signal: ctx.signal } fail when main cancels', async () => {
+    for (const op of ['recvManySync', 'recvManyIntoSync', 'sendManySync']) {
+      const [ctx, cancel] = withCancel(background());
+      const ch = new Chan<number, 'f64'>(2, { elem: 'f64' });
+      if (op === 'sendManySync') ch.trySend(0); // room for one of the three values
+      const w = run('batchSyncWithSignal', ctx, ch, op);
+      await w.event('waiting');
+      await delay(50);
+      cancel();
+      const r = await within(w.done(), 10_000, op);
+      expect(r.error?.kinds, op).toContain('CanceledError');
+      expect(r.ms, op).toBeLessThan(10_000); // not its own 20 s timeout
+      if (op === 'sendManySync') {
+        expect(r.sent).toBe(1);
+        expect(r.same).toBe(false); // a copy carries `sent`, the context's error stays as it was
+        expect((ctx.err() as { sent?: number }).sent).toBeUndefined();
+        expect([ch.tryRecv().value, ch.tryRecv().value, ch.tryRecv().ok]).toEqual([0, 1, false]);
+      } else {
+        expect(r.same).toBe(true);
+      }
+    }
+  });
+
+  it('blocking batch calls on main with a context deadline fail with DeadlineExceededError', () => {
+    const ch = new Chan<number, 'f64'>(1, { elem: 'f64' });
+    for (const call of [
+      (s: AbortSignal) => ch.recvManySync(4, { signal: s, timeout: 20_000 }),
+      (s: AbortSignal) => ch.recvManyIntoSync(new Float64Array(4), { signal: s, timeout: 20_000 }),
+    ]) {
+      const [ctx] = withTimeout(background(), 30);
+      const start = Date.now();
+      let e: unknown;
+      try { call(ctx.signal); } catch (x) { e = x; }
+      expect(e).toBe(ctx.err());
+      expect(e).toBeInstanceOf(DeadlineExceededError);
+      expect(Date.now() - start).toBeLessThan(10_000);
+    }
+    ch.trySend(1);
+    const [ctx] = withTimeout(background(), 30);
+    let e: unknown;
+    try { ch.sendManySync([2, 3], { signal: ctx.signal, timeout: 20_000 }); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(DeadlineExceededError);
+    expect((e as { sent?: number }).sent).toBe(0);
+    // values that are ready come back at once, as without a signal
+    const [live] = withTimeout(background(), 20_000);
+    expect(Array.from(ch.recvManySync(4, { signal: live.signal }))).toEqual([1]);
+  });
+
+  it('sendMany that gives up on a shared context error reports its own `sent`', async () => {
+    const [ctx, cancel] = withCancel(background());
+    const a = new Chan<number, 'f64'>(2, { elem: 'f64' });
+    const b = new Chan<number, 'f64'>(0, { elem: 'f64' });
+    const pa = rejection(a.sendMany([1, 2, 3, 4], { signal: ctx.signal }));
+    const pb = rejection(b.sendMany([1, 2], { signal: ctx.signal }));
+    await delay(20);
+    cancel();
+    const [ea, eb] = (await Promise.all([pa, pb])) as (Error & { sent?: number })[];
+    expect(ea).toBeInstanceOf(CanceledError);
+    expect(eb).toBeInstanceOf(CanceledError);
+    expect([ea!.sent, eb!.sent]).toEqual([2, 0]);
+    expect((ea as { code?: string }).code).toBe((ctx.err() as { code?: string }).code);
+    expect(ea!.message).toBe(ctx.err()!.message);
+    expect((ctx.err() as { sent?: number }).sent).toBeUndefined();
+    // already canceled: nothing sent, and `sent` says so
+    const late = rejection(a.sendMany([9], { signal: ctx.signal }));
+    expect(((await late) as { sent?: number }).sent).toBe(0);
+  });
+
   it('a never-canceled context\'s signal does not keep a worker alive', async () => {
     const base = run('nothing');
     await base.done();

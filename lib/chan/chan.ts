@@ -65,12 +65,10 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
   extends WeftObject
   implements SendChan<T, E>, RecvChan<T, E>
 {
-  /** Number of values the channel buffers (0: unbuffered). */
-  readonly capacity: number;
-  /** The element type. */
-  readonly elem: E;
-  /** The name given at creation (seen by every thread that holds the channel), if any. */
-  readonly name: string | undefined;
+  // capacity, elem and name are read-only getters over private fields, so that an assignment
+  // (`ch.capacity = 99`) cannot make the wrapper disagree with the channel.
+  readonly #cap: number;
+  readonly #name: string | undefined;
   readonly #code: number;
   readonly #mode: number;
   /** The wrapper whose ring this one uses (itself, or the channel a view was made from). */
@@ -101,10 +99,10 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
     if (capacity === ADOPT) {
       h = opts as Handle;
       if (of !== undefined) {
-        cap = of.capacity;
+        cap = of.#cap;
         code = of.#code;
         mode = tag;
-        name = of.name;
+        name = of.#name;
       } else {
         const info = native.chanInfo(h);
         cap = info[0];
@@ -134,12 +132,26 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
       else name = undefined;
     }
     super(h);
-    this.capacity = cap;
+    this.#cap = cap;
     this.#code = code;
     this.#mode = mode;
-    this.elem = ELEM_NAMES[code]! as E;
-    this.name = name;
+    this.#name = name;
     this.#base = of ?? this;
+  }
+
+  /** Number of values the channel buffers (0: unbuffered). */
+  get capacity(): number {
+    return this.#cap;
+  }
+
+  /** The element type. */
+  get elem(): E {
+    return ELEM_NAMES[this.#code]! as E;
+  }
+
+  /** The name given at creation (seen by every thread that holds the channel), if any. */
+  get name(): string | undefined {
+    return this.#name;
   }
 
   /**
@@ -158,7 +170,7 @@ export class Chan<T = unknown, E extends ElemTypeFor<T> = ElemTypeFor<T>>
       b.#ringCache = r + 1;
       return null;
     }
-    return (b.#ringCache = ringOf(b._h, b.#code, b.capacity));
+    return (b.#ringCache = ringOf(b._h, b.#code, b.#cap));
   }
 
   /** @internal a view crossing threads keeps its direction (owned channels need no tag). */

@@ -8,7 +8,8 @@
 import { ClosedChannelError } from '../errors.js';
 import { Code, native, status } from '../internal/native.js';
 import { Elem, StatusSlot } from '../internal/abi.js';
-import { abortError, closedMessage, parseOpts, throwForCode, type WaitOpts } from '../internal/options.js';
+import { abortError, closedMessage, parseOpts, throwForCode, type ParsedOpts, type WaitOpts } from '../internal/options.js';
+import { contextOf } from '../internal/signals.js';
 import type { Chan } from './chan.js';
 
 /** A channel as seen by the batch functions (any value and element type). */
@@ -67,30 +68,46 @@ function batch(ch: AnyChan, max: unknown): number {
   return Math.min(max, Math.max(ch.capacity, 4096));
 }
 
-function withSent(e: unknown, sent: number): unknown {
-  if (e instanceof Error) (e as Error & { sent?: number }).sent = sent;
-  return e;
+/**
+ * The error a batch send gives up with, carrying `sent`. An error that is not the send's own
+ * (a context's error or a signal's reason, which every operation on that signal shares) gets
+ * a copy with the same class, message, stack and fields, so that one operation's count is not
+ * written onto another's error.
+ */
+function withSent(e: unknown, sent: number, o: ParsedOpts): unknown {
+  if (!(e instanceof Error)) return e;
+  const shared = o.signal !== undefined && (e === o.signal.reason || e === contextOf(o.signal)?.err());
+  const out: Error & { sent?: number } = shared
+    ? Object.defineProperties(Object.create(Object.getPrototypeOf(e)), Object.getOwnPropertyDescriptors(e))
+    : e;
+  out.sent = sent;
+  return out;
 }
+
+/** Milliseconds left until `deadline` (-1: none), as a WaitOpts timeout. */
+const left = (deadline: number): number | undefined => (deadline < 0 ? undefined : Math.max(0, deadline - Date.now()));
+
+/** The value at `off` of a batch's typed array, as `send` takes it. */
+const at = (ch: AnyChan, ta: Typed, off: number): unknown =>
+  ch._elemCode === Elem.Bool ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
 
 /** @internal `Chan.sendMany` (the caller checked `this` and the direction). */
 export function sendMany(ch: AnyChan, values: ArrayLike<unknown>, opts: WaitOpts | undefined): Promise<number> {
   numeric(ch, 'sendMany');
   const o = parseOpts(opts);
   const ta = toTyped(ch, values);
-  if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'send', ch.name));
+  if (o.signal?.aborted) return Promise.reject(withSent(abortError(o.signal, 'send', ch.name), 0, o));
   const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
   const loop = async (): Promise<number> => {
     let off = 0;
     while (off < ta.length) {
       off += native.chanSendMany(ch._h, ta.subarray(off), -1, false);
       if (off === ta.length) break;
-      if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', ch.name)), off);
-      const rest = deadline < 0 ? undefined : Math.max(0, deadline - Date.now());
-      const next = ch._elemCode === Elem.Bool ? (ta as Uint8Array)[off] !== 0 : (ta as any)[off];
+      if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', ch.name)), off, o);
       try {
-        await ch.send(next, { signal: o.signal, timeout: rest });
+        await ch.send(at(ch, ta, off), { signal: o.signal, timeout: left(deadline) });
       } catch (e) {
-        throw withSent(e, off);
+        throw withSent(e, off, o);
       }
       off++;
     }
@@ -104,18 +121,59 @@ export function sendManySync(ch: AnyChan, values: ArrayLike<unknown>, opts: Wait
   numeric(ch, 'sendManySync');
   const o = parseOpts(opts);
   const ta = toTyped(ch, values);
-  if (o.signal?.aborted) throw abortError(o.signal, 'send', ch.name);
+  if (o.signal?.aborted) throw withSent(abortError(o.signal, 'send', ch.name), 0, o);
+  if (contextOf(o.signal) !== undefined) {
+    // A context's signal: the native batch wait cannot also watch the context, so each wait
+    // for room is a sendSync, which does (lib/chan/done.ts), as the async form does.
+    const deadline = o.timeout >= 0 ? Date.now() + o.timeout : -1;
+    let off = 0;
+    while (off < ta.length) {
+      off += native.chanSendMany(ch._h, ta.subarray(off), -1, false);
+      if (off === ta.length) break;
+      if (status[StatusSlot.Code] === Code.Closed) throw withSent(new ClosedChannelError(closedMessage('send', ch.name)), off, o);
+      try {
+        ch.sendSync(at(ch, ta, off), { signal: o.signal, timeout: left(deadline) });
+      } catch (e) {
+        throw withSent(e, off, o);
+      }
+      off++;
+    }
+    return off;
+  }
   const n = native.chanSendMany(ch._h, ta, o.timeout, true);
   const code = status[StatusSlot.Code]!;
   if (code !== Code.Ok) {
     try {
       throwForCode(code, o, 'send', ch.name);
     } catch (e) {
-      throw withSent(e, n);
+      throw withSent(e, n, o);
     }
   }
   return n;
 }
+
+/**
+ * A batch that waited for its first value (received by a single-value receive, `value`): that
+ * value, then whatever else is ready, up to `m` in all, in a typed array of the channel's kind.
+ */
+function afterFirst(ch: AnyChan, value: unknown, m: number): ArrayBufferView {
+  const rest = native.chanRecvMany(ch._h, m - 1, -1, false) as any;
+  const out = new (rest.constructor as any)(rest.length + 1);
+  out[0] = ch._elemCode === Elem.Bool ? (value ? 1 : 0) : value;
+  out.set(rest, 1);
+  return out;
+}
+
+/** The same into `dst`; returns how many values it holds. */
+function afterFirstInto(ch: AnyChan, value: unknown, dst: Typed): number {
+  (dst as any)[0] = ch._elemCode === Elem.Bool ? (value ? 1 : 0) : value;
+  if (dst.length === 1) return 1;
+  return 1 + (native.chanRecvMany(ch._h, 0, -1, false, dst.subarray(1)) as number);
+}
+
+/** The single-value wait's options for what is left of a batch receive's `o`. */
+const waitOpts = (o: ParsedOpts): WaitOpts | undefined =>
+  o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined;
 
 /** @internal `Chan.recvMany` (the caller checked `this` and the direction). */
 export function recvMany<R>(ch: AnyChan, max: number, opts: WaitOpts | undefined): Promise<R> {
@@ -127,14 +185,7 @@ export function recvMany<R>(ch: AnyChan, max: number, opts: WaitOpts | undefined
   if ((first as Float64Array).length > 0 || status[StatusSlot.Code] === Code.Closed) {
     return Promise.resolve(fromTyped<R>(ch, first));
   }
-  return ch.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
-    if (!r.ok) return fromTyped<R>(ch, first);
-    const rest = native.chanRecvMany(ch._h, m - 1, -1, false) as any;
-    const out = new (rest.constructor as any)(rest.length + 1);
-    out[0] = ch._elemCode === Elem.Bool ? (r.value ? 1 : 0) : r.value;
-    out.set(rest, 1);
-    return fromTyped<R>(ch, out);
-  });
+  return ch.recvOk(waitOpts(o)).then((r) => fromTyped<R>(ch, r.ok ? afterFirst(ch, r.value, m) : first));
 }
 
 /** The typed array `recvManyInto` fills for each numeric element code. */
@@ -160,12 +211,7 @@ export function recvManyInto(ch: AnyChan, dst: unknown, opts: WaitOpts | undefin
   if (o.signal?.aborted) return Promise.reject(abortError(o.signal, 'recv', ch.name));
   const first = native.chanRecvMany(ch._h, 0, -1, false, dst);
   if (first > 0 || status[StatusSlot.Code] === Code.Closed) return Promise.resolve(first);
-  return ch.recvOk(o.signal || o.timeout >= 0 ? { signal: o.signal, timeout: o.timeout < 0 ? undefined : o.timeout } : undefined).then((r) => {
-    if (!r.ok) return 0;
-    (dst as any)[0] = ch._elemCode === Elem.Bool ? (r.value ? 1 : 0) : r.value;
-    if (dst.length === 1) return 1;
-    return 1 + native.chanRecvMany(ch._h, 0, -1, false, dst.subarray(1));
-  });
+  return ch.recvOk(waitOpts(o)).then((r) => (r.ok ? afterFirstInto(ch, r.value, dst) : 0));
 }
 
 /** @internal `Chan.recvManyIntoSync` (the caller checked `this` and the direction). */
@@ -173,6 +219,14 @@ export function recvManyIntoSync(ch: AnyChan, dst: unknown, opts: WaitOpts | und
   intoTarget(ch, dst, 'recvManyIntoSync');
   const o = parseOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'recv', ch.name);
+  if (contextOf(o.signal) !== undefined) {
+    // A context's signal: wait for the first value with recvOkSync, which also watches the
+    // context (lib/chan/done.ts), then take whatever else is ready.
+    const first = native.chanRecvMany(ch._h, 0, -1, false, dst) as number;
+    if (first > 0 || status[StatusSlot.Code] === Code.Closed) return first;
+    const r = ch.recvOkSync(waitOpts(o));
+    return r.ok ? afterFirstInto(ch, r.value, dst) : 0;
+  }
   const n = native.chanRecvMany(ch._h, 0, o.timeout, true, dst);
   const code = status[StatusSlot.Code]!;
   if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', ch.name);
@@ -185,6 +239,13 @@ export function recvManySync<R>(ch: AnyChan, max: number, opts: WaitOpts | undef
   const m = batch(ch, max);
   const o = parseOpts(opts);
   if (o.signal?.aborted) throw abortError(o.signal, 'recv', ch.name);
+  if (contextOf(o.signal) !== undefined) {
+    // As recvManyIntoSync: the first wait is a recvOkSync, which watches the context.
+    const first = native.chanRecvMany(ch._h, m, -1, false);
+    if ((first as Float64Array).length > 0 || status[StatusSlot.Code] === Code.Closed) return fromTyped<R>(ch, first);
+    const r = ch.recvOkSync(waitOpts(o));
+    return fromTyped<R>(ch, r.ok ? afterFirst(ch, r.value, m) : first);
+  }
   const r = native.chanRecvMany(ch._h, m, o.timeout, true);
   const code = status[StatusSlot.Code]!;
   if (code !== Code.Ok && code !== Code.Closed && code !== Code.WouldBlock) throwForCode(code, o, 'recv', ch.name);
