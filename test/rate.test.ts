@@ -14,6 +14,7 @@ import {
   TimeoutError,
   background,
   configure,
+  dump,
   go,
   withCancel,
   withTimeout,
@@ -451,6 +452,27 @@ describe('RateLimiter across threads', () => {
     const all = [...a!, ...b!].sort((x, y) => x - y);
     // 12 tokens, 2 in the burst: the last 10 need >= 200 ms after the first.
     expect(all[11]! - all[0]!).toBeGreaterThanOrEqual(180);
+  });
+
+  it("dump() lists a worker's waitSync as a wait on the limiter, since about when it began", async () => {
+    const lim = new RateLimiter(1, 3, { name: 'slow' });
+    lim.allow(3); // empty: a wait for 3 needs 3 s
+    const [ctx, cancel] = withCancel(background());
+    const task = go(TASKS, 'waitSyncCtx', lim, 3, ctx);
+    const t0 = Date.now();
+    let entry: { op: string; object: string; sinceMs: number } | undefined;
+    while (entry === undefined) {
+      if (Date.now() - t0 > 20_000) throw new Error('the worker never blocked');
+      await new Promise((r) => setTimeout(r, 5));
+      entry = dump().find((e) => e.object === 'ratelimiter slow');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const again = dump().find((e) => e.object === 'ratelimiter slow');
+    cancel();
+    await task;
+    expect(entry.op).toBe('wait');
+    expect(again!.sinceMs).toBeGreaterThanOrEqual(90);
+    expect(again!.sinceMs).toBeLessThan(Date.now() - t0 + 50); // not the machine's uptime
   });
 
   it("a worker's waitSync on a context signal wakes when the context is canceled, and gives the tokens back", async () => {

@@ -83,7 +83,9 @@ int32_t block_on(const BlockThread& t, SyncPrim* prim, const char* what, SyncRec
     }
     // Registered for dump() and other threads' lock-cycle checks; its fields are published by
     // the list's lock (blocked.cc). prim is alive: the caller holds a reference.
-    Blocked b{t.id, what, prim, rec.since_ns, true};
+    // A record that never queued (a RateLimiter's timed wait, rate.cc) has no queue time:
+    // its wait starts now.
+    Blocked b{t.id, what, prim, rec.since_ns != 0 ? rec.since_ns : now_ns(), true};
     bool completed = false;
     if (deadlock_on != nullptr) {
       // Registered and checked as one step (blocked.cc): of two threads closing a cycle at
