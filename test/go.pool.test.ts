@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import {
   AtomicInt64,
   CanceledError,
+  DataCloneError,
   Chan,
   ErrGroup,
   TimeoutError,
@@ -223,6 +224,20 @@ describe('ErrGroup', () => {
     });
     const e = await rejection(h.wait());
     expect(e).toBeInstanceOf(RangeError);
+  });
+
+  it('bad arguments throw at the call also when setLimit queues the task, and add nothing', async () => {
+    const g = new ErrGroup();
+    g.setLimit(1);
+    g.go(M, 'slowAdd', 1, 2, 50); // runs; the next ones would queue
+    expect(() => g.go('./x.mjs', 'f')).toThrow(TypeError);
+    expect(() => g.go('x.mjs', 'f')).toThrow(TypeError);
+    expect(() => g.go(M, 7 as any)).toThrow(TypeError);
+    expect(() => g.go(M, 'echo', () => 1)).toThrow(DataCloneError);
+    g.go(M, 'slowAdd', 3, 4, 1); // queued, fine
+    await g.wait(); // nothing failed: the refused calls are not members
+    expect(() => new ErrGroup(null as any)).toThrow(/ctx must be a Context/);
+    expect(() => new ErrGroup({} as any)).toThrow(/ctx must be a Context/);
   });
 
   it('a parent ctx cancels the group ctx', async () => {

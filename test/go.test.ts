@@ -242,6 +242,10 @@ describe('go(): errors', () => {
     expect(() => go(M, 'echo', { f: Symbol('x') })).toThrow(DataCloneError);
     expect(tasks()).toBe(before);
     expect(() => go('./fixtures/go/basic.mjs', 'add')).toThrow(/new URL\('\.\/fixtures\/go\/basic\.mjs', import\.meta\.url\)/);
+    // a relative path without ./ (or a bare name) is a relative path too
+    expect(() => go('basic.mjs', 'add')).toThrow(/new URL\('\.\/basic\.mjs', import\.meta\.url\)/);
+    expect(() => go('fixtures/go/basic.mjs', 'add')).toThrow(TypeError);
+    expect(tasks()).toBe(before);
     expect(() => go(42 as any, 'add')).toThrow(TypeError);
     expect(() => go(M, 7 as any)).toThrow(TypeError);
     expect(() => configure({ threads: 0 })).toThrow(RangeError);

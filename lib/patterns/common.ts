@@ -3,9 +3,8 @@
  * @internal
  * @module
  */
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Chan } from '../chan/chan.js';
+import { resolveModule } from '../runtime/pool.js';
 import type { RecvChan } from '../chan/types.js';
 import type { Context } from '../time/context.js';
 
@@ -25,15 +24,7 @@ export function checkRecvChan(ch: unknown, name: string): asserts ch is RecvChan
 
 /** @internal a module given as a URL, a file: URL string or an absolute path, as an import specifier. */
 export function moduleHref(module: unknown, name: string): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module === '') throw new TypeError(`${name} must be a URL or a non-empty string`);
-  if (module.startsWith('./') || module.startsWith('../') || module === '.' || module === '..') {
-    throw new TypeError(
-      `${name} must be a URL, a file: URL string or an absolute path, not the relative path '${module}': ` +
-        `use new URL('${module}', import.meta.url)`,
-    );
-  }
-  return isAbsolute(module) ? pathToFileURL(module).href : module;
+  return resolveModule(module, name);
 }
 
 /** @internal whether `e` is how a wait ends when its context was canceled (or its channel closed under it). */

@@ -2,8 +2,8 @@
  * `ErrGroup`: `golang.org/x/sync/errgroup` across threads (API.md §7).
  * @module
  */
-import { background, withCancel, type Context } from '../time/context.js';
-import { go } from './pool.js';
+import { background, isContext, withCancel, type Context } from '../time/context.js';
+import { checkGoArgs, go } from './pool.js';
 
 /**
  * A group of tasks working on parts of one job: the first error cancels the group's `ctx` and
@@ -31,15 +31,17 @@ export class ErrGroup {
 
   /** @param ctx the parent context (default `background()`) */
   constructor(ctx: Context = background()) {
+    if (!isContext(ctx)) throw new TypeError('ctx must be a Context');
     [this.ctx, this.#cancel] = withCancel(ctx);
   }
 
   /**
    * Starts `exportName` of `module` on the pool (as `go()`), queued while `setLimit`'s bound is
-   * reached. Bad arguments (a relative module path, a value that cannot be cloned) throw here
-   * when the task can start at once; a queued task that fails to start is the group's error.
+   * reached. Bad arguments (a relative module path, a value that cannot be cloned) throw here,
+   * queued or not, and add nothing to the group.
    */
   go(module: string | URL, exportName: string, ...args: unknown[]): void {
+    if (this.#active >= this.#limit) checkGoArgs(module, exportName, args);
     this.#add(() => go(module, exportName, ...args));
   }
 

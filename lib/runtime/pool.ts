@@ -58,6 +58,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread } from 'node:worker_threads';
 import { Chan } from '../chan/chan.js';
 import { ClosedChannelError, TimeoutError } from '../errors.js';
+import { encode } from '../internal/codec.js';
 import { native } from '../internal/native.js';
 import { wrapHandle } from '../internal/object.js';
 import { share } from '../share.js';
@@ -182,18 +183,20 @@ export function openBell(desc: PoolDesc): Chan<never> {
 // ---- go() ----------------------------------------------------------------------------------
 
 /** @internal `module` as go() imports it (API.md §7): a URL string; TypeError for a relative path. */
-export function resolveModule(module: string | URL): string {
+export function resolveModule(module: unknown, name = 'module'): string {
   if (module instanceof URL) return module.href;
-  if (typeof module !== 'string') throw new TypeError('module must be a string or a URL');
-  if (module === '') throw new TypeError('module must not be empty');
-  if (module.startsWith('./') || module.startsWith('../') || module === '.' || module === '..') {
-    throw new TypeError(
-      `module must be a URL, a file: URL string or an absolute path, not the relative path '${module}' ` +
-        `(it would resolve against weft's own files): use new URL('${module}', import.meta.url)`,
-    );
-  }
+  if (typeof module !== 'string') throw new TypeError(`${name} must be a string or a URL`);
+  if (module === '') throw new TypeError(`${name} must not be empty`);
   if (isAbsolute(module)) return pathToFileURL(module).href;
-  return module; // a URL string (file:, data:, node:) or a bare specifier: imported as given
+  // A URL string (file:, data:, node:, ...) is imported as given. Anything else is a relative
+  // path ('./m.js', 'm.js', 'sub/m.js'), which would resolve against weft's own files, not the
+  // caller's (a bare package name is refused too: API.md §7 takes URLs and absolute paths).
+  if (/^[a-zA-Z][a-zA-Z\d+.-]*:/.test(module)) return module;
+  const rel = module.startsWith('.') ? module : `./${module}`;
+  throw new TypeError(
+    `${name} must be a URL, a file: URL string or an absolute path, not the relative path '${module}' ` +
+      `(it would resolve against weft's own files): use new URL('${rel}', import.meta.url)`,
+  );
 }
 
 const pending = new PendingTable();
@@ -223,8 +226,7 @@ let looping = false;
  */
 export function go<R = unknown>(module: string | URL, exportName: string, ...args: unknown[]): Task<R> {
   const mod = resolveModule(module);
-  if (typeof exportName !== 'string') throw new TypeError('exportName must be a string');
-  if (exportName === '') throw new TypeError('exportName must not be empty');
+  checkExportName(exportName);
   const id = submit(mod, exportName, args);
   // The call site, for the stack of the task if it fails (siteFrames drops this function's own
   // frame). Taken after the send: a pool thread starts the task while this thread walks its
@@ -240,6 +242,23 @@ export function go<R = unknown>(module: string | URL, exportName: string, ...arg
     void replyLoop(reply!);
   }
   return task;
+}
+
+function checkExportName(exportName: unknown): asserts exportName is string {
+  if (typeof exportName !== 'string') throw new TypeError('exportName must be a string');
+  if (exportName === '') throw new TypeError('exportName must not be empty');
+}
+
+/**
+ * @internal Throws what `go(module, exportName, ...args)` would throw for its arguments (a
+ * relative module path, a bad export name, a value that cannot be cloned), starting nothing:
+ * for callers that queue a task to start later (ErrGroup under its limit), so that bad
+ * arguments still throw at the call.
+ */
+export function checkGoArgs(module: unknown, exportName: unknown, args: unknown[]): void {
+  resolveModule(module);
+  checkExportName(exportName);
+  encode(args); // the task message carries args as a structured value (DataCloneError)
 }
 
 /** Queues a task on the pool (starting the pool, or a fresh one after a shutdown) and returns its id. */

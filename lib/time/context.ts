@@ -183,6 +183,11 @@ function asCtx(parent: unknown, name = 'parent'): CtxImpl {
   return parent;
 }
 
+/** @internal whether `x` is a weft Context (made by this module, on any thread). */
+export function isContext(x: unknown): x is Context {
+  return CtxImpl._is(x);
+}
+
 let bg: CtxImpl | undefined;
 
 /** The root context: never canceled, no deadline, no values. */
