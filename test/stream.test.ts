@@ -261,6 +261,21 @@ describe('toWritable', () => {
 });
 
 describe('pipeFrom', () => {
+  it('an already-aborted signal rejects at once: nothing is pulled or sent (the channel is closed if asked)', async () => {
+    let pulled = 0;
+    function* counting() { for (let i = 0; ; i++) { pulled++; yield i; } }
+    const sig = AbortSignal.abort();
+    const empty = new Chan<number>(10);
+    await expect(pipeFrom([], empty, { signal: sig, close: false })).rejects.toBeInstanceOf(CanceledError);
+    const ch = new Chan<number>(10);
+    await expect(pipeFrom(counting(), ch, { signal: sig, close: false })).rejects.toBeInstanceOf(CanceledError);
+    expect(pulled).toBe(0);
+    expect([ch.length, ch.closed]).toEqual([0, false]);
+    await expect(pipeFrom(counting(), ch, { signal: sig })).rejects.toBeInstanceOf(CanceledError);
+    expect([pulled, ch.length, ch.closed]).toEqual([0, 0, true]);
+  });
+
+
   it('sends an iterable to a channel read on a pool thread, resolves with the count and closes', async () => {
     const ch = new Chan<number>(0);
     const t = go<number[]>(M, 'consumeAll', ch);

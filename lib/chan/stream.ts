@@ -8,7 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import { Chan } from './chan.js';
 import type { RecvChan, SendChan } from './types.js';
 import { ClosedChannelError } from '../errors.js';
-import { parseOpts, type WaitOpts } from '../internal/options.js';
+import { abortError, parseOpts, type WaitOpts } from '../internal/options.js';
 
 /** Options of {@link toReadable}. */
 export interface ToReadableOptions {
@@ -181,6 +181,12 @@ export function pipeFrom<T>(
   }
   const close = checkClose(opts);
   const o = parseOpts(opts); // validates signal/timeout synchronously
+  if (o.signal?.aborted) {
+    // An aborted signal fails at once (API.md §0): nothing is pulled from src. The channel is
+    // still closed if asked, as for any other way the pipe gives up.
+    if (close) closeQuietly(ch);
+    return Promise.reject(abortError(o.signal, 'send', ch.name));
+  }
   const waitOpts: WaitOpts = {};
   if (o.signal !== undefined) waitOpts.signal = o.signal;
   const deadline = o.timeout >= 0 ? Date.now() + o.timeout : undefined;
