@@ -134,6 +134,40 @@ describe('operations something else can still end are not deadlocked', () => {
   }, T);
 });
 
+describe('*Sync waits on the main thread (the thread itself is blocked)', () => {
+  it('recvSync, sendSync, recvManySync, selectSync, and WaitGroup/Semaphore/Cond waits, on objects only this thread holds throw DeadlockError', async () => {
+    const r = await scenario('syncAsleep');
+    finished(r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(line(r, 'recvSync')).toMatch(/^recvSync ERR_WEFT_DEADLOCK .*all threads are asleep: .*recv on channel 'jobs'/);
+    expect(line(r, 'sendSync')).toMatch(/^sendSync ERR_WEFT_DEADLOCK .*send on channel 'full'/);
+    expect(line(r, 'recvManySync')).toMatch(/^recvManySync ERR_WEFT_DEADLOCK .*channel 'nums'/);
+    expect(line(r, 'selectSync')).toMatch(/^selectSync ERR_WEFT_DEADLOCK .*select recv from channel 'jobs', recv from channel 'other'/);
+    expect(line(r, 'ctxSync')).toMatch(/^ctxSync ERR_WEFT_DEADLOCK/);
+    expect(line(r, 'withPending')).toMatch(/^withPending ERR_WEFT_DEADLOCK/);
+    expect(line(r, 'left')).toBe('left ok 1');
+    expect(line(r, 'wgSync')).toMatch(/^wgSync ERR_WEFT_DEADLOCK .*wait on waitgroup 'wg'/);
+    expect(line(r, 'semSync')).toMatch(/^semSync ERR_WEFT_DEADLOCK .*acquire on semaphore 'sem'/);
+    expect(line(r, 'condSync')).toMatch(/^condSync ERR_WEFT_DEADLOCK .*wait on cond/);
+    expect(line(r, 'relocked')).toBe('relocked ok false');
+    expect(line(r, 'wgTimeout')).toMatch(/^wgTimeout ERR_WEFT_TIMEOUT/);
+  }, T);
+
+  it('a worker that sends, a timer, a deadline or a timeout ends them as usual; a holder that exits makes them asleep', async () => {
+    const r = await scenario('syncAwake');
+    finished(r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(line(r, 'recvSync')).toBe('recvSync ok "from worker"');
+    expect(line(r, 'timer')).toBe('timer ok "number"');
+    expect(line(r, 'deadline')).toMatch(/^deadline ERR_WEFT_DEADLINE/);
+    expect(line(r, 'timeout')).toMatch(/^timeout ERR_WEFT_TIMEOUT/);
+    expect(line(r, 'afterExit')).toMatch(/^afterExit ERR_WEFT_DEADLOCK .*channel 'lone'/);
+    expect(line(r, 'after')).toBe('after the worker');
+    expect(line(r, 'wgSync')).toBe('wgSync ok');
+    expect(line(r, 'worker')).toBe('worker still blocked: true');
+  }, T);
+});
+
 describe('the other holder goes away', () => {
   it('the only other holder (an unref\'d worker) exits without sending: DeadlockError after it is gone', async () => {
     const r = await scenario('workerExits');

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import * as abi from './abi.js';
 
 export { Code, Kind, StatusSlot } from './abi.js';
@@ -21,7 +22,8 @@ export type Handle = { readonly __weftHandle: unique symbol };
 export interface Native {
   /** The layout the addon was built with (see {@link checkAbi}). */
   abi(): Record<string, number>;
-  init(probe: () => number, settle: (id: number, value: unknown, ...error: unknown[]) => void): [ArrayBuffer, ArrayBuffer];
+  /** `isMain`: this is the process's main thread (where a *Sync wait nobody else can end throws DeadlockError). */
+  init(probe: () => number, settle: (id: number, value: unknown, ...error: unknown[]) => void, isMain: boolean): [ArrayBuffer, ArrayBuffer];
   getScratch(): ArrayBuffer;
   share(h: Handle): number;
   attach(id: number): Handle | null;
@@ -248,7 +250,7 @@ export function pending(id: number, decode?: Decoder): Promise<Settled> {
   });
 }
 
-const areas = typeof native.init === 'function' ? native.init(() => 0, settle) : undefined;
+const areas = typeof native.init === 'function' ? native.init(() => 0, settle, isMainThread) : undefined;
 if (areas === undefined || areas === null) {
   throw new Error('weft: the native addon could not initialise this thread (terminating, or out of memory)');
 }

@@ -23,11 +23,13 @@ namespace {
 // thread's context could not be set up: lib/internal/native.ts reports that). settle(opId,
 // value, error?) is called when a pending async op completes (ThreadCtx::settle).
 napi_value js_init(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   ThreadCtx* tc = ThreadCtx::get(env);
   if (tc == nullptr) return nullptr;
+  bool main = false;
+  if (argc >= 3 && napi_get_value_bool(env, argv[2], &main) == napi_ok) tc->is_main = main;
   if (argc >= 1 && tc->probe == nullptr) napi_create_reference(env, argv[0], 1, &tc->probe);
   if (argc >= 2 && tc->settle_fn == nullptr)
     napi_create_reference(env, argv[1], 1, &tc->settle_fn);

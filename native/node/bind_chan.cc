@@ -34,9 +34,11 @@ WaitStatus block_one(ThreadCtx* tc, Channel* ch, bool is_send, uint64_t* val,
   Waiter w;
   ParkInfo info{{tc->thread_id, is_send ? "send" : "recv", ch, 0, true}};
   ParkHook hook{&ParkInfo::hook, &info};
-  WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::stop_probe, tc,
+  ThreadCtx::SyncWait sw{tc, &w, &rec, 1, deadline == 0 && tc->is_main, is_send ? "send" : "recv"};
+  WaitStatus st = select_block(&w, &rec, 1, true, deadline, &ThreadCtx::sync_probe, &sw,
                                &tc->rng, out, &tc->spin_ns, &hook);
   if (is_send) *val = rec.val;  // 0 once the channel took a structured payload
+  if (sw.asleep && st == WaitStatus::kStopped && !tc->stopping) return WaitStatus::kAsleep;
   return st;
 }
 

@@ -28,6 +28,8 @@ inline int32_t code_of(WaitStatus st, const SelectOut& out) {
       return kCodeTimeout;
     case WaitStatus::kStopped:
       return kCodeStopped;
+    case WaitStatus::kAsleep:
+      return kCodeDeadlock;
     case WaitStatus::kWouldBlock:
       return kCodeWouldBlock;
   }

@@ -98,10 +98,12 @@ napi_value js_select(napi_env env, napi_callback_info info) {
     for (uint32_t i = 0; i < n && first == nullptr; i++) first = recs[i].ch;
     ParkInfo info{{tc->thread_id, "select", first, 0, true}};
     ParkHook hook{&ParkInfo::hook, &info};
-    code = code_of(select_block(&w, recs, int32_t(n), true, deadline_after(dbl(env, a.v[5], -1)),
-                                &ThreadCtx::stop_probe, tc, &tc->rng, &out, &tc->spin_ns,
-                                first != nullptr ? &hook : nullptr),
-                   out);
+    uint64_t deadline = deadline_after(dbl(env, a.v[5], -1));
+    ThreadCtx::SyncWait sw{tc, &w, recs, int32_t(n), deadline == 0 && tc->is_main, "select"};
+    WaitStatus st = select_block(&w, recs, int32_t(n), true, deadline, &ThreadCtx::sync_probe, &sw,
+                                 &tc->rng, &out, &tc->spin_ns, first != nullptr ? &hook : nullptr);
+    if (sw.asleep && st == WaitStatus::kStopped && !tc->stopping) st = WaitStatus::kAsleep;
+    code = code_of(st, out);
   } else {
     code = select_try(recs, int32_t(n), &tc->rng, &out)
                ? (out.res == Channel::Res::kOk ? kCodeOk : kCodeClosed)

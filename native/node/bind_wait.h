@@ -38,6 +38,8 @@ inline BlockThread block_thread(ThreadCtx* tc) {
   t.stop = &ThreadCtx::stop_probe;
   t.stop_arg = tc;
   t.last_error = &tc->last_error;
+  if (tc->is_main) t.asleep = &ThreadCtx::prim_asleep;
+  t.asleep_arg = tc;
   return t;
 }
 

@@ -113,6 +113,75 @@ struct Node {
   int64_t acc = 0;    // local + references from closed holders
   bool open = false;  // held (possibly) by someone else
 };
+using Graph = std::unordered_map<Shared*, Node>;
+
+// Step 1 (see check_unreachable): the graph from `roots`, the holders this thread's
+// JavaScript holds, and what those hold. Every object reached is alive (see there).
+void build_graph(Graph& g, std::vector<Shared*>& work) {
+  for (Shared* s : work) g.try_emplace(s);
+  auto add = [&](Shared* s) {
+    if (g.try_emplace(s).second) work.push_back(s);
+  };
+  held_holders_for_each([](void* arg, Shared* s) {
+    (*static_cast<decltype(add)*>(arg))(s);
+  }, &add);
+  while (!work.empty()) {
+    Shared* s = work.back();
+    work.pop_back();
+    each_edge(s, add);
+  }
+  for (auto& [s, n] : g) n.local = held_count(s);
+}
+
+// Step 3: trial deletion. An object whose count exceeds what this thread (`local`, filled
+// in by the caller) and the closed holders account for is open; repeat until nothing changes.
+void mark_open(Graph& g) {
+  for (auto& [s, n] : g) n.refs = s->refcount();
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto& [s, n] : g) n.acc = n.local;
+    for (auto& [s, n] : g)
+      if (!n.open) each_edge(s, [&](Shared* e) { g[e].acc++; });
+    for (auto& [s, n] : g) {
+      if (!n.open && n.refs > n.acc) {
+        n.open = true;
+        changed = true;
+      }
+    }
+  }
+}
+
+// Whether no thread but the calling one can reach any of `objs`: the graph of
+// check_unreachable (this thread's handles, word buffers, the holders only it holds, and
+// `pending`, its pending ops' retains, once each). For a thread parked in a *Sync wait: its
+// JavaScript cannot run until the wait ends, so nothing it holds can reach another thread
+// meanwhile. The counts are read while the wait is registered with every object, so a peer
+// that held one and has let go since could only have completed us first (the caller then
+// finds its waiter claimed: see ThreadCtx::sync_probe); a count read too high just means
+// the wait looks again at the next slice. Fills *owners (for the message) when true.
+bool all_closed(const std::vector<Shared*>& objs, const std::vector<Shared*>& pending, Owners* owners) {
+  Graph g;
+  std::vector<Shared*> work = objs;
+  for (Shared* s : pending) work.push_back(s);
+  build_graph(g, work);
+  for (Shared* s : pending) g[s].local++;
+  mark_open(g);
+  for (Shared* s : objs)
+    if (g[s].open) return false;
+  for (auto& entry : g) {
+    Shared* o = entry.first;  // no structured binding: lambdas capture one from clang 16 on
+    if (o->kind() != Kind::Cond)
+      each_edge(o, [&](Shared* e) {
+        if (e->kind() == Kind::Channel) (*owners)[e] = o;
+      });
+  }
+  return true;
+}
+
+std::string asleep_message(uint64_t thread, const std::string& what) {
+  return "all threads are asleep: thread " + std::to_string(thread) + " blocked in " + what +
+         ", which only it holds, so it can never complete";
+}
 
 }  // namespace
 
@@ -194,48 +263,14 @@ void ThreadCtx::check_unreachable() {
     // conds) its JavaScript holds, and what those hold. Every object reached is alive: the
     // first ones are held by this thread, the others by a holder reached before (holders
     // never drop what they hold while they live, and no JavaScript runs here).
-    std::unordered_map<Shared*, Node> g;
-    std::vector<Shared*> work;
-    auto add = [&](Shared* s) {
-      if (g.try_emplace(s).second) work.push_back(s);
-    };
-    for (auto& [id, op] : pending_) {
-      if (op->prim != nullptr) add(op->prim);
-      for (CaseRec& c : op->recs)
-        if (c.ch != nullptr) add(c.ch);
-      if (op->also != nullptr) add(op->also);
-    }
-    held_holders_for_each([](void* arg, Shared* s) {
-      (*static_cast<decltype(add)*>(arg))(s);
-    }, &add);
-    while (!work.empty()) {
-      Shared* s = work.back();
-      work.pop_back();
-      each_edge(s, add);
-    }
-    // 2. This thread's own references: its JavaScript's, and its pending ops' retains.
-    for (auto& [s, n] : g) n.local = held_count(s);
-    for (auto& [id, op] : pending_) {
-      if (op->prim != nullptr) g[op->prim].local++;
-      for (CaseRec& c : op->recs)
-        if (c.ch != nullptr) g[c.ch].local++;
-      if (op->also != nullptr) g[op->also].local++;
-    }
-    // 3. Trial deletion: an object whose count exceeds what this thread and the closed
-    // holders account for is open; repeat until nothing changes.
-    for (auto& [s, n] : g) n.refs = s->refcount();
-    for (bool changed = true; changed;) {
-      changed = false;
-      for (auto& [s, n] : g) n.acc = n.local;
-      for (auto& [s, n] : g)
-        if (!n.open) each_edge(s, [&](Shared* e) { g[e].acc++; });
-      for (auto& [s, n] : g) {
-        if (!n.open && n.refs > n.acc) {
-          n.open = true;
-          changed = true;
-        }
-      }
-    }
+    Graph g;
+    std::vector<Shared*> work = pending_objects();
+    build_graph(g, work);
+    // 2. This thread's own references: its JavaScript's (build_graph), and its pending ops'
+    // retains.
+    for (Shared* s : pending_objects()) g[s].local++;
+    // 3. Trial deletion.
+    mark_open(g);
     auto open = [&](Shared* s) { auto it = g.find(s); return it == g.end() || it->second.open; };
     // 4. Asleep only if no pending op at all can be ended by someone else: once any one
     // completes (or a context watcher fires), this thread's JavaScript runs again and may
@@ -297,6 +332,60 @@ void ThreadCtx::check_unreachable() {
     if (stable) return;
   }
   uv_async_send(uv());  // counts kept moving: try again on the next iteration
+}
+
+std::vector<Shared*> ThreadCtx::pending_objects() const {
+  std::vector<Shared*> out;
+  for (auto& [id, op] : pending_) {
+    if (op->prim != nullptr) out.push_back(op->prim);
+    for (CaseRec& c : op->recs)
+      if (c.ch != nullptr) out.push_back(c.ch);
+    if (op->also != nullptr) out.push_back(op->also);
+  }
+  return out;
+}
+
+bool ThreadCtx::sync_asleep(const CaseRec* recs, int32_t n, const char* op) {
+  std::vector<Shared*> objs;
+  for (int32_t i = 0; i < n; i++)
+    if (recs[i].ch != nullptr) objs.push_back(recs[i].ch);
+  Owners owners;
+  if (objs.empty() || !all_closed(objs, pending_objects(), &owners)) return false;
+  std::string d = op;
+  for (int32_t i = 0; i < n; i++) {
+    if (recs[i].ch == nullptr) continue;
+    d += std::string(d == op ? " " : ", ") + (n == 1 ? "on " : recs[i].is_send ? "send to " : "recv from ") +
+         describe_obj(recs[i].ch, owners);
+  }
+  last_error = asleep_message(thread_id, d);
+  return true;
+}
+
+bool ThreadCtx::prim_asleep(void* arg, Shared* prim, Channel* done, const char* what, std::string* why) {
+  auto* tc = static_cast<ThreadCtx*>(arg);
+  std::vector<Shared*> objs{prim};
+  if (done != nullptr) objs.push_back(done);
+  Owners owners;
+  if (!all_closed(objs, tc->pending_objects(), &owners)) return false;
+  *why = asleep_message(tc->thread_id, std::string(what) + " on " + describe_obj(prim, owners));
+  return true;
+}
+
+bool ThreadCtx::sync_probe(void* arg) {
+  auto* w = static_cast<SyncWait*>(arg);
+  if (stop_probe(w->tc)) return true;
+  if (w->infinite && w->tc->sync_asleep(w->recs, w->n, w->op)) {
+    // A peer that completed us and then let go of the channel (a timer that fired: it claims
+    // the waiter, then drops its heap reference) left counts that say "nobody else", but the
+    // wait is done: look at the claim before calling it asleep. The acquire fence makes the
+    // counts read above (relaxed) synchronize with the releaser's acq_rel decrement, which
+    // follows its claim CAS, so a claim behind a count we saw is visible here.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (w->waiter->state.load(std::memory_order_acquire) != kWaiting) return false;
+    w->asleep = true;
+    return true;
+  }
+  return false;
 }
 
 void ThreadCtx::reject_asleep(const std::vector<AsyncOp*>& ops,

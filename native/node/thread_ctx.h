@@ -98,6 +98,10 @@ class ThreadCtx {
   }
   uint64_t thread_id = 0;         // process-unique id of this thread (dump, deadlocks)
   std::string last_error;         // description for the last kCodeDeadlock
+  // The process's main thread (init's third argument): where a *Sync wait that no other
+  // thread can end is reported as asleep (sync_probe). Elsewhere it blocks, as a goroutine
+  // blocked forever does in Go while others run (a supervised run stuck on purpose, say).
+  bool is_main = false;
   std::vector<SyncPrim*> running_onces;  // Once objects whose fn this thread is running
   std::vector<uint64_t> batch;  // recvMany staging area
 
@@ -124,6 +128,27 @@ class ThreadCtx {
   // done channel that may never close).
   void weaken(uint64_t id);
   static bool stop_probe(void* arg);
+  // A *Sync channel wait (block_one, a Block select): parked with sync_probe, which runs
+  // stop_probe and, on the main thread when the wait has no deadline, asks sync_asleep
+  // (deadlock.cc) whether any other thread could ever end it. If none could, `asleep` is set
+  // and the park ends as stopped; the caller reports kCodeDeadlock (Go's "all goroutines are
+  // asleep": the process would otherwise hang; API.md §9).
+  struct SyncWait {
+    ThreadCtx* tc;
+    const Waiter* waiter;  // the parked wait (its claim state)
+    const CaseRec* recs;
+    int32_t n;
+    bool infinite;
+    const char* op;
+    bool asleep = false;
+  };
+  static bool sync_probe(void* arg);
+  // Whether none of the channels of recs[0..n) is held by any thread but this one (then
+  // last_error describes the wait, `op` being "recv", "send" or "select").
+  bool sync_asleep(const CaseRec* recs, int32_t n, const char* op);
+  // The same for a sync primitive's *Sync wait (BlockThread::asleep, core/sync/block.h; set
+  // on the main thread only).
+  static bool prim_asleep(void* arg, Shared* prim, Channel* done, const char* what, std::string* why);
   // Test hook: the next async op of this thread gets id n (clamped to 1..2^53-1).
   void set_next_op_id(uint64_t n);
 
@@ -140,6 +165,7 @@ class ThreadCtx {
   static void on_prepare(uv_prepare_t* h);
   static void unreach_wake(void* key);
   void check_unreachable();
+  std::vector<Shared*> pending_objects() const;  // each pending op's objects, once per retain
   void reject_asleep(const std::vector<AsyncOp*>& ops, const std::vector<std::string>& desc);
   uv_prepare_t* prepare_ = nullptr;
   bool watching_ = false;  // in the registry's watcher list

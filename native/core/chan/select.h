@@ -26,7 +26,9 @@ struct SelectOut {
   uint64_t val = 0;            // recv payload (owned by the caller now)
 };
 
-enum class WaitStatus : uint8_t { kDone, kWouldBlock, kTimeout, kStopped };
+// kAsleep is never returned by select_block itself: a caller whose stop probe found that no
+// other thread can end the wait (node/deadlock.cc, sync_asleep) reports its kStopped so.
+enum class WaitStatus : uint8_t { kDone, kWouldBlock, kTimeout, kStopped, kAsleep };
 
 uint64_t next_random(uint64_t* state);
 

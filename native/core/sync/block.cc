@@ -16,7 +16,13 @@ constexpr int32_t kCodeDeadlock = abi::ix(abi::Code::Deadlock);
 struct Probe {
   const BlockThread* t;
   Shared* deadlock_on;  // lockSync/rlockSync: check for a lock cycle every slice
-  std::string cycle;
+  std::string cycle;    // a lock cycle, or why nobody can end the wait: reported as kDeadlock
+  // For the asleep check (a wait with no deadline only): what is waited on, and this round's
+  // Waiter, whose claim tells a wait that just completed from one nobody can end.
+  SyncPrim* prim = nullptr;
+  Channel* done = nullptr;
+  const char* what = nullptr;
+  const Waiter* w = nullptr;
 };
 
 // The thread holding a Mutex or an RWMutex's write lock (0: none or unknown), for the cycle check.
@@ -30,7 +36,16 @@ bool probe_fn(void* arg) {
     p->cycle = find_lock_cycle(p->t->id, p->deadlock_on, holder_of);
     if (!p->cycle.empty()) return true;
   }
-  return p->t->stop != nullptr && p->t->stop(p->t->stop_arg);
+  if (p->t->stop != nullptr && p->t->stop(p->t->stop_arg)) return true;
+  if (p->prim != nullptr && p->t->asleep != nullptr &&
+      p->t->asleep(p->t->asleep_arg, p->prim, p->done, p->what, &p->cycle)) {
+    // A grant just before a holder let go leaves counts that say "nobody else": the claim
+    // decides (see ThreadCtx::sync_probe, which pairs the same way with release()).
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (p->w->state.load(std::memory_order_acquire) == kWaiting) return true;
+    p->cycle.clear();
+  }
+  return false;
 }
 
 // Removes the done-channel case (under the channel's queue lock, which guards `queued`).
@@ -46,12 +61,18 @@ int32_t block_on(const BlockThread& t, SyncPrim* prim, const char* what, SyncRec
                  uint64_t deadline, Shared* deadlock_on, Channel* done, TakeFn take,
                  void* arg) {
   Probe probe{&t, deadlock_on, {}};
+  if (deadline == 0) {
+    probe.prim = prim;
+    probe.done = done;
+    probe.what = what;
+  }
   bool first = true;
   for (;;) {
     // A fresh Waiter per round: a kRetry claim consumed the previous one. rec and dr are
     // published to claimers by the queue locks they are enqueued under.
     Waiter w;
     rec.w = &w;
+    probe.w = &w;
     rec.grant = Grant::kNone;
     rec.thread = t.id;
     if (take(arg, &rec, first)) return kCodeOk;

@@ -25,6 +25,10 @@ struct BlockThread {
   StopProbe stop = nullptr;      // true once the thread is being torn down (polled per slice)
   void* stop_arg = nullptr;
   std::string* last_error = nullptr;  // receives a lock cycle's description (kDeadlock)
+  // Optional (a wait with no deadline): whether no other thread could ever end a wait on
+  // `prim` (and `done`, if any); if so it writes why into *why. Polled per slice, like stop.
+  bool (*asleep)(void* arg, Shared* prim, Channel* done, const char* what, std::string* why) = nullptr;
+  void* asleep_arg = nullptr;
 };
 
 // Takes the resource for rec (true) or queues rec on the primitive (false: the caller parks).
