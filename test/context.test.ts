@@ -466,7 +466,7 @@ describe('ctx.signal', () => {
       cancel();
       const r = await within(w.done(), 10_000, op);
       expect(r.error?.kinds, op).toContain('CanceledError');
-      expect(r.ms, op).toBeLessThan(10_000); // not its own 20 s timeout
+      expect(r.error?.kinds, op).not.toContain('TimeoutError'); // the cancel ended it, not its own 20 s timeout
       if (op === 'sendManySync') {
         expect(r.sent).toBe(1);
         expect(r.same).toBe(false); // a copy carries `sent`, the context's error stays as it was
@@ -485,12 +485,10 @@ describe('ctx.signal', () => {
       (s: AbortSignal) => ch.recvManyIntoSync(new Float64Array(4), { signal: s, timeout: 20_000 }),
     ]) {
       const [ctx] = withTimeout(background(), 30);
-      const start = Date.now();
       let e: unknown;
       try { call(ctx.signal); } catch (x) { e = x; }
-      expect(e).toBe(ctx.err());
+      expect(e).toBe(ctx.err()); // the deadline ended it, not its own 20 s timeout
       expect(e).toBeInstanceOf(DeadlineExceededError);
-      expect(Date.now() - start).toBeLessThan(10_000);
     }
     ch.trySend(1);
     const [ctx] = withTimeout(background(), 30);
